@@ -1,0 +1,328 @@
+//! Error types: encoding and parsing errors, and the one error enum of the client.
+
+use std::fmt;
+
+/// Which part of a point an [`EncodeError`] is about; keys are named so the message can point
+/// at them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// The measurement name.
+    Measurement,
+    /// The key of a tag (the key itself).
+    TagKey(String),
+    /// The value of the tag with this key.
+    TagValue(String),
+    /// The key of a field (the key itself).
+    FieldKey(String),
+    /// The value of the field with this key.
+    FieldValue(String),
+    /// The timestamp.
+    Timestamp,
+    /// The point as a whole (for example: it has no fields).
+    Point,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Part::Measurement => f.write_str("measurement"),
+            Part::TagKey(k) => write!(f, "tag key `{k}`"),
+            Part::TagValue(k) => write!(f, "tag value `{k}`"),
+            Part::FieldKey(k) => write!(f, "field key `{k}`"),
+            Part::FieldValue(k) => write!(f, "field `{k}`"),
+            Part::Timestamp => f.write_str("timestamp"),
+            Part::Point => f.write_str("point"),
+        }
+    }
+}
+
+/// Why a point cannot be encoded so that the server stores it exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncodeErrorKind {
+    /// An empty measurement or key.
+    Empty,
+    /// A `\n` or `\r` in a measurement, key or tag value (it would start a new line).
+    Newline,
+    /// A backslash at the end of a name.
+    TrailingBackslash,
+    /// A backslash right before `,`, `=`, space or `"`, which 1.x does not store faithfully.
+    BackslashBeforeSpecial,
+    /// A measurement starting with `#`: the server reads the line as a comment.
+    Comment,
+    /// A tag or field key named `time`, which 1.x silently drops.
+    ReservedKey,
+    /// A NaN or infinite float.
+    NonFiniteFloat,
+    /// An unsigned integer above `i64::MAX` (1.x has no unsigned type).
+    IntegerOutOfRange,
+    /// A point without fields.
+    NoFields,
+    /// A timestamp outside 1677-09-21 .. 2262-04-11, the server's range.
+    TimestampOutOfRange,
+    /// A placeholder of a series-name template had no value (an `Option` member was `None`).
+    MissingTemplateValue,
+}
+
+impl EncodeErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            EncodeErrorKind::Empty => "empty",
+            EncodeErrorKind::Newline => "newline",
+            EncodeErrorKind::TrailingBackslash => "trailing backslash",
+            EncodeErrorKind::BackslashBeforeSpecial => "backslash before `,`, `=`, space or `\"`",
+            EncodeErrorKind::Comment => "starts with `#`",
+            EncodeErrorKind::ReservedKey => "key `time` is reserved",
+            EncodeErrorKind::NonFiniteFloat => "non-finite float",
+            EncodeErrorKind::IntegerOutOfRange => "integer out of range",
+            EncodeErrorKind::NoFields => "no fields",
+            EncodeErrorKind::TimestampOutOfRange => "timestamp out of range",
+            EncodeErrorKind::MissingTemplateValue => "no value for template placeholder",
+        }
+    }
+}
+
+/// A point, or one part of it, that cannot be written exactly; nothing was written.
+///
+/// ```
+/// use influx_core::{EncodeErrorKind, Part, Point};
+///
+/// let err = Point::builder("test").tag("t1", "line1\nline2").field("v", 1i64).build().unwrap_err();
+/// assert_eq!(err.kind(), EncodeErrorKind::Newline);
+/// assert_eq!(err.part(), &Part::TagValue("t1".into()));
+/// assert_eq!(err.to_string(), "newline in tag value `t1`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError {
+    kind: EncodeErrorKind,
+    part: Part,
+}
+
+impl EncodeError {
+    /// An error of `kind` about `part`.
+    pub fn new(kind: EncodeErrorKind, part: Part) -> Self {
+        EncodeError { kind, part }
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> EncodeErrorKind {
+        self.kind
+    }
+
+    /// Where it is wrong.
+    pub fn part(&self) -> &Part {
+        &self.part
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use EncodeErrorKind as K;
+        match (self.kind, &self.part) {
+            (K::NoFields | K::TimestampOutOfRange | K::ReservedKey, _) => {
+                f.write_str(self.kind.describe())
+            }
+            (K::Comment, part) => write!(f, "{part} starts with `#`"),
+            (K::Empty, part) => write!(f, "empty {part}"),
+            (K::NonFiniteFloat | K::IntegerOutOfRange, part) => {
+                write!(f, "{} for {part}", self.kind.describe())
+            }
+            (kind, part) => write!(f, "{} in {part}", kind.describe()),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// Why a line of line protocol was rejected by [`crate::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The line breaks one of the encoder's rules (the same rules, checked in reverse).
+    Invalid(EncodeError),
+    /// Something else was expected here, for example `=` after a tag key.
+    Expected(&'static str),
+    /// A string field value without its closing quote.
+    UnterminatedString,
+    /// A field value that is no float, integer, boolean or string.
+    InvalidFieldValue,
+    /// A timestamp that is not an integer.
+    InvalidTimestamp,
+    /// The same tag key twice in one line.
+    DuplicateTag(String),
+    /// The same field key twice in one line.
+    DuplicateField(String),
+}
+
+/// A line-protocol syntax or rule error, with the byte offset where it was found.
+///
+/// ```
+/// use influx_core::{parse_lines, Precision};
+///
+/// let err = parse_lines("cpu v=1\ncpu,host v=2\n", Precision::Nanoseconds).unwrap_err();
+/// assert_eq!((err.line(), err.offset()), (2, 16));
+/// assert_eq!(err.to_string(), "line 2, byte 16: expected `=` after tag key");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    line: usize,
+    offset: usize,
+    kind: ParseErrorKind,
+}
+
+impl ParseError {
+    pub(crate) fn new(line: usize, offset: usize, kind: ParseErrorKind) -> Self {
+        ParseError { line, offset, kind }
+    }
+
+    /// The 1-based line number in the input.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The byte offset in the whole input where the problem was found.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, byte {}: ", self.line, self.offset)?;
+        match &self.kind {
+            ParseErrorKind::Invalid(e) => write!(f, "{e}"),
+            ParseErrorKind::Expected(what) => write!(f, "expected {what}"),
+            ParseErrorKind::UnterminatedString => f.write_str("unterminated string field value"),
+            ParseErrorKind::InvalidFieldValue => f.write_str("invalid field value"),
+            ParseErrorKind::InvalidTimestamp => f.write_str("invalid timestamp"),
+            ParseErrorKind::DuplicateTag(k) => write!(f, "duplicate tag key `{k}`"),
+            ParseErrorKind::DuplicateField(k) => write!(f, "duplicate field key `{k}`"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// What the server said a partially stored write dropped points for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PartialWriteKind {
+    /// `field type conflict`: a field already has another type in the shard.
+    TypeConflict,
+    /// `points beyond retention policy`.
+    BeyondRetentionPolicy,
+    /// `max-series-per-database` or `max-values-per-tag` exceeded.
+    Limit,
+    /// `unable to parse`: the server could not parse some lines.
+    Unparsable,
+    /// A reason this client does not know; the message has it.
+    Other,
+}
+
+/// The one error type of the client.
+///
+/// The server's own text is always kept; `Display` is one readable line.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A point or line that cannot be written exactly; nothing was sent.
+    InvalidInput(EncodeError),
+    /// Raw line protocol the parser rejected; nothing was sent.
+    Parse(ParseError),
+    /// The server answered 4xx (other than a partial write).
+    Client {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message (the `error` member of its JSON answer, or the body).
+        message: String,
+    },
+    /// The server answered 5xx.
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// `400 partial write`: the server stored every point but `dropped`.
+    PartialWrite {
+        /// How many points the server dropped.
+        dropped: u64,
+        /// Why, as far as the message tells.
+        kind: PartialWriteKind,
+        /// The server's message.
+        message: String,
+        /// Points sent in earlier requests of the same call, all stored.
+        written_before: usize,
+    },
+    /// A bare `400 field type conflict`: nothing of this request was stored.
+    BatchRejected {
+        /// The server's message.
+        message: String,
+        /// Points sent in earlier requests of the same call, all stored.
+        written_before: usize,
+    },
+    /// A statement of a query failed.
+    Statement {
+        /// The 0-based index of the statement.
+        index: usize,
+        /// The server's message.
+        message: String,
+    },
+    /// The request did not get an answer: connection refused, reset, DNS, ...
+    Transport(String),
+    /// No answer within the configured timeout.
+    Timeout(String),
+    /// A response that is not what the protocol says (bad JSON, missing header).
+    Protocol(String),
+    /// The client is misconfigured: a bad URL, an unknown scheme, a missing database.
+    Config(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput(e) => write!(f, "invalid input: {e}"),
+            Error::Parse(e) => write!(f, "invalid line protocol: {e}"),
+            Error::Client { status, message } => write!(f, "client error {status}: {message}"),
+            Error::Server { status, message } => write!(f, "server error {status}: {message}"),
+            Error::PartialWrite {
+                dropped, message, ..
+            } => write!(f, "partial write, {dropped} point(s) dropped: {message}"),
+            Error::BatchRejected { message, .. } => {
+                write!(f, "write rejected, nothing stored: {message}")
+            }
+            Error::Statement { index, message } => write!(f, "statement {index} failed: {message}"),
+            Error::Transport(m) => write!(f, "transport error: {m}"),
+            Error::Timeout(m) => write!(f, "timed out: {m}"),
+            Error::Protocol(m) => write!(f, "unexpected response: {m}"),
+            Error::Config(m) => write!(f, "configuration error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidInput(e) => Some(e),
+            Error::Parse(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<EncodeError> for Error {
+    fn from(e: EncodeError) -> Self {
+        Error::InvalidInput(e)
+    }
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Error::Parse(e)
+    }
+}

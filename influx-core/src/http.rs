@@ -1,0 +1,286 @@
+//! Sans-IO request building and response classification, shared by the blocking and the async
+//! client: plain functions over strings and bytes.
+
+use crate::error::{Error, PartialWriteKind};
+use crate::precision::Precision;
+
+/// The HTTP method of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+}
+
+/// A request, ready to be sent by any HTTP client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// GET or POST.
+    pub method: Method,
+    /// The path below the base URL, starting with `/`.
+    pub path: &'static str,
+    /// The query string, already encoded (without `?`), possibly empty.
+    pub query: String,
+    /// The body; empty for GET.
+    pub body: Vec<u8>,
+    /// The `Content-Type` of the body, if any.
+    pub content_type: Option<&'static str>,
+}
+
+/// Where and how a write goes.
+///
+/// ```
+/// use influx_core::{Precision, WriteOptions};
+/// let opts = WriteOptions::new("metrics").precision(Precision::Seconds).retention_policy("week");
+/// assert_eq!(opts.database(), Some("metrics"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    database: Option<String>,
+    retention_policy: Option<String>,
+    precision: Precision,
+    consistency: Option<Consistency>,
+}
+
+/// The write consistency of an InfluxDB Enterprise cluster (ignored by open-source 1.x).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    /// `any`
+    Any,
+    /// `one`
+    One,
+    /// `quorum`
+    Quorum,
+    /// `all`
+    All,
+}
+
+impl Consistency {
+    fn as_str(self) -> &'static str {
+        match self {
+            Consistency::Any => "any",
+            Consistency::One => "one",
+            Consistency::Quorum => "quorum",
+            Consistency::All => "all",
+        }
+    }
+}
+
+impl WriteOptions {
+    /// Writes into `database` in nanosecond precision.
+    pub fn new(database: impl Into<String>) -> Self {
+        WriteOptions {
+            database: Some(database.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the database.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// Writes into this retention policy instead of the database's default one.
+    pub fn retention_policy(mut self, rp: impl Into<String>) -> Self {
+        self.retention_policy = Some(rp.into());
+        self
+    }
+
+    /// The unit of the timestamps in the body.
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    /// The precision the body is written in.
+    pub fn get_precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Sets the write consistency (InfluxDB Enterprise).
+    pub fn consistency(mut self, consistency: Consistency) -> Self {
+        self.consistency = Some(consistency);
+        self
+    }
+
+    /// Uses `database` if none is set yet.
+    pub fn or_database(mut self, database: Option<&str>) -> Self {
+        if self.database.is_none() {
+            self.database = database.map(str::to_owned);
+        }
+        self
+    }
+}
+
+/// Percent-encodes `text` for a query string (`application/x-www-form-urlencoded`).
+pub fn urlencode(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+}
+
+/// Builds `k1=v1&k2=v2`, encoded.
+pub fn encode_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (k, v) in params {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        urlencode(&mut out, k);
+        out.push('=');
+        urlencode(&mut out, v);
+    }
+    out
+}
+
+/// The `POST /write` request for a body of lines.
+pub fn write_request(options: &WriteOptions, body: Vec<u8>) -> Result<Request, Error> {
+    let database = options
+        .database
+        .as_deref()
+        .ok_or_else(|| Error::Config("no database given for the write".into()))?;
+    let mut params = vec![("db", database), ("precision", options.precision.as_str())];
+    if let Some(rp) = options.retention_policy.as_deref() {
+        params.push(("rp", rp));
+    }
+    if let Some(c) = options.consistency {
+        params.push(("consistency", c.as_str()));
+    }
+    Ok(Request {
+        method: Method::Post,
+        path: "/write",
+        query: encode_params(params),
+        body,
+        content_type: Some("text/plain; charset=utf-8"),
+    })
+}
+
+/// The `GET /ping` request.
+pub fn ping_request() -> Request {
+    Request {
+        method: Method::Get,
+        path: "/ping",
+        query: String::new(),
+        body: Vec::new(),
+        content_type: None,
+    }
+}
+
+/// The server's message from an error body: the `error` member of its JSON, else the body.
+pub fn error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        error: String,
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) => e.error,
+        Err(_) => String::from_utf8_lossy(body).trim().to_owned(),
+    }
+}
+
+/// Turns the answer to a write into `Ok` or the right error variant.
+///
+/// `written_before` is the number of points already stored by earlier requests of the same
+/// call, carried into the error so the caller knows where to resume.
+pub fn classify_write(status: u16, body: &[u8], written_before: usize) -> Result<(), Error> {
+    match status {
+        200..=299 => Ok(()),
+        400 => {
+            let message = error_message(body);
+            if let Some(dropped) = partial_write_dropped(&message) {
+                Err(Error::PartialWrite {
+                    dropped,
+                    kind: partial_write_kind(&message),
+                    message,
+                    written_before,
+                })
+            } else if message.starts_with("field type conflict") {
+                Err(Error::BatchRejected {
+                    message,
+                    written_before,
+                })
+            } else {
+                Err(Error::Client { status, message })
+            }
+        }
+        400..=499 => Err(Error::Client {
+            status,
+            message: error_message(body),
+        }),
+        _ => Err(Error::Server {
+            status,
+            message: error_message(body),
+        }),
+    }
+}
+
+/// `partial write: ... dropped=N` -> `N`.
+fn partial_write_dropped(message: &str) -> Option<u64> {
+    if !message.starts_with("partial write") {
+        return None;
+    }
+    let at = message.rfind("dropped=")? + "dropped=".len();
+    let digits: String = message[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+fn partial_write_kind(message: &str) -> PartialWriteKind {
+    if message.contains("field type conflict") {
+        PartialWriteKind::TypeConflict
+    } else if message.contains("beyond retention policy") {
+        PartialWriteKind::BeyondRetentionPolicy
+    } else if message.contains("max-series-per-database") || message.contains("max-values-per-tag")
+    {
+        PartialWriteKind::Limit
+    } else if message.contains("unable to parse") {
+        PartialWriteKind::Unparsable
+    } else {
+        PartialWriteKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_write_is_told_from_a_rejected_batch() {
+        let body = br#"{"error":"partial write: field type conflict: input field \"v\" on measurement \"m\" is type string, already exists as type float dropped=1"}"#;
+        match classify_write(400, body, 7) {
+            Err(Error::PartialWrite {
+                dropped: 1,
+                kind: PartialWriteKind::TypeConflict,
+                written_before: 7,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        let body = br#"{"error":"field type conflict: input field \"v\" on measurement \"m\" is type string, already exists as type float"}"#;
+        assert!(matches!(
+            classify_write(400, body, 0),
+            Err(Error::BatchRejected { .. })
+        ));
+    }
+
+    #[test]
+    fn params_are_encoded() {
+        assert_eq!(
+            encode_params([("db", "a b&c"), ("q", "é")]),
+            "db=a%20b%26c&q=%C3%A9"
+        );
+    }
+}

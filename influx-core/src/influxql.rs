@@ -1,0 +1,136 @@
+//! InfluxQL helpers: quoting of identifiers and string literals, and telling reads from
+//! statements that change state.
+
+/// Quotes an identifier (database, measurement, tag or field name) for InfluxQL:
+/// `"` + the name with `\`, `"` and newlines escaped + `"`.
+///
+/// ```
+/// use influx_core::influxql::quote_ident;
+/// assert_eq!(quote_ident(r#"my "db""#), r#""my \"db\"""#);
+/// ```
+pub fn quote_ident(name: &str) -> String {
+    quote(name, '"')
+}
+
+/// Quotes a string literal for InfluxQL: `'` + the text with `\`, `'` and newlines escaped + `'`.
+///
+/// ```
+/// use influx_core::influxql::quote_literal;
+/// assert_eq!(quote_literal("it's"), r"'it\'s'");
+/// ```
+pub fn quote_literal(text: &str) -> String {
+    quote(text, '\'')
+}
+
+fn quote(text: &str, q: char) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(q);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c == q => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(q);
+    out
+}
+
+/// True when every statement of `query` only reads (`SELECT` without `INTO`, `SHOW`,
+/// `EXPLAIN`), so it can go as GET; anything else goes as POST.
+///
+/// ```
+/// use influx_core::influxql::is_read_only;
+/// assert!(is_read_only("SELECT * FROM cpu; SHOW DATABASES"));
+/// assert!(!is_read_only("SELECT * INTO copy FROM cpu"));
+/// assert!(!is_read_only("CREATE DATABASE x"));
+/// ```
+pub fn is_read_only(query: &str) -> bool {
+    split_statements(query).all(|statement| {
+        let words = Words::new(statement);
+        let mut words = words.map(|w| w.to_ascii_uppercase());
+        match words.next().as_deref() {
+            Some("SELECT") => !words.any(|w| w == "INTO"),
+            Some("SHOW") | Some("EXPLAIN") => true,
+            None => true,
+            Some(_) => false,
+        }
+    })
+}
+
+/// Splits a query on `;` outside quotes.
+pub fn split_statements(query: &str) -> impl Iterator<Item = &str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut quote: Option<u8> = None;
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b';' => {
+                parts.push(&query[start..i]);
+                start = i + 1;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    parts.push(&query[start..]);
+    parts.into_iter().filter(|s| !s.trim().is_empty())
+}
+
+/// Bare words of a statement, skipping quoted identifiers and strings.
+struct Words<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Words<'a> {
+    fn new(s: &'a str) -> Self {
+        Words { rest: s }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            let s = self.rest.trim_start();
+            let first = s.chars().next()?;
+            if first == '"' || first == '\'' {
+                let mut escaped = false;
+                let mut end = s.len();
+                for (i, c) in s.char_indices().skip(1) {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == first {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                self.rest = &s[end..];
+                continue;
+            }
+            let end = s
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(s.len());
+            if end == 0 {
+                self.rest = &s[first.len_utf8()..];
+                continue;
+            }
+            self.rest = &s[end..];
+            return Some(&s[..end]);
+        }
+    }
+}

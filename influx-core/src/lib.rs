@@ -1,0 +1,42 @@
+//! The protocol and the clients of influx-series: an exact line-protocol encoder and parser,
+//! and a client for InfluxDB 1.x.
+//!
+//! Every [`Point`] that builds encodes to a line the server stores exactly; everything else is a
+//! typed [`EncodeError`] naming the part at fault.
+//!
+//! ```
+//! use influx_core::{parse_line, LineBuf, Point, Precision};
+//!
+//! let point = Point::builder("cpu")
+//!     .tag("host", "server 01")
+//!     .field("usage", 0.64)
+//!     .field("count", 3i64)
+//!     .build()?;
+//! let mut buf = LineBuf::new();
+//! buf.push_point(&point, Precision::Nanoseconds);
+//! assert_eq!(buf.as_str(), "cpu,host=server\\ 01 usage=0.64,count=3i\n");
+//! assert_eq!(parse_line("cpu,host=server\\ 01 usage=0.64,count=3i", Precision::Nanoseconds)?, point);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod client;
+mod error;
+pub mod http;
+pub mod influxql;
+pub mod line;
+mod parse;
+mod point;
+mod precision;
+
+pub use client::Client;
+pub use error::{
+    EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part, PartialWriteKind,
+};
+pub use http::{Consistency, WriteOptions};
+pub use line::LineBuf;
+pub use parse::{Lines, check_lines, parse_line, parse_lines};
+pub use point::{FieldValue, Point, PointBuilder, SharedTags};
+pub use precision::{MAX_NANOS, MIN_NANOS, Precision};
+
+/// Re-exported so users name the same `chrono` the crate uses.
+pub use chrono;

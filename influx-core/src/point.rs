@@ -1,0 +1,443 @@
+//! [`Point`]: one measurement with tags, fields and an optional timestamp, valid by construction.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{EncodeError, EncodeErrorKind, Part};
+use crate::line::{self, NameKind};
+use crate::precision::{self, Precision};
+
+/// The value of a field.
+///
+/// Conversions exist from every integer width, `f32`, `f64`, `bool`, `String` and `&str`.
+/// Unsigned values above `i64::MAX` are kept as [`FieldValue::UInteger`] so that building a
+/// point with one reports an error (1.x has no unsigned type).
+///
+/// ```
+/// use influx_core::FieldValue;
+/// assert_eq!(FieldValue::from(3u8), FieldValue::Integer(3));
+/// assert_eq!(FieldValue::from("up"), FieldValue::String("up".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    /// A 64-bit float; must be finite.
+    Float(f64),
+    /// A signed integer, written with the `i` suffix.
+    Integer(i64),
+    /// An unsigned integer; written as an integer if it fits in `i64`, else an error.
+    UInteger(u64),
+    /// A boolean.
+    Boolean(bool),
+    /// A string.
+    String(String),
+}
+
+macro_rules! field_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for FieldValue {
+            fn from(v: $t) -> Self {
+                FieldValue::Integer(i64::from(v))
+            }
+        }
+    )*};
+}
+field_from_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<u64> for FieldValue {
+    fn from(v: u64) -> Self {
+        FieldValue::UInteger(v)
+    }
+}
+
+impl From<usize> for FieldValue {
+    fn from(v: usize) -> Self {
+        FieldValue::UInteger(v as u64)
+    }
+}
+
+impl From<isize> for FieldValue {
+    fn from(v: isize) -> Self {
+        FieldValue::Integer(v as i64)
+    }
+}
+
+impl From<f64> for FieldValue {
+    fn from(v: f64) -> Self {
+        FieldValue::Float(v)
+    }
+}
+
+impl From<f32> for FieldValue {
+    /// Keeps the `f32`'s shortest decimal form (`0.1f32` becomes `0.1`, not
+    /// `0.10000000149011612`), which is what the user wrote and what reads back as the same `f32`.
+    fn from(v: f32) -> Self {
+        if !v.is_finite() {
+            return FieldValue::Float(f64::from(v));
+        }
+        let mut buf = ryu::Buffer::new();
+        let shortest = buf.format_finite(v).parse::<f64>().unwrap_or(f64::from(v));
+        FieldValue::Float(shortest)
+    }
+}
+
+impl From<bool> for FieldValue {
+    fn from(v: bool) -> Self {
+        FieldValue::Boolean(v)
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(v: String) -> Self {
+        FieldValue::String(v)
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(v: &str) -> Self {
+        FieldValue::String(v.to_owned())
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for FieldValue {
+    fn from(v: std::borrow::Cow<'_, str>) -> Self {
+        FieldValue::String(v.into_owned())
+    }
+}
+
+impl FieldValue {
+    /// Writes the value as it appears after `key=`.
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeErrorKind> {
+        match self {
+            FieldValue::Float(v) => line::write_f64(out, *v),
+            FieldValue::Integer(v) => {
+                line::write_i64(out, *v);
+                Ok(())
+            }
+            FieldValue::UInteger(v) => line::write_u64(out, *v),
+            FieldValue::Boolean(v) => {
+                line::write_bool(out, *v);
+                Ok(())
+            }
+            FieldValue::String(v) => {
+                line::write_str_value(out, v);
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks the value and brings an in-range unsigned integer to `Integer`.
+    fn normalize(self) -> Result<FieldValue, EncodeErrorKind> {
+        match self {
+            FieldValue::Float(v) if !v.is_finite() => Err(EncodeErrorKind::NonFiniteFloat),
+            FieldValue::UInteger(v) => i64::try_from(v)
+                .map(FieldValue::Integer)
+                .map_err(|_| EncodeErrorKind::IntegerOutOfRange),
+            other => Ok(other),
+        }
+    }
+}
+
+/// One point: a measurement, tags (sorted by key), fields (in insertion order) and an
+/// optional timestamp.
+///
+/// A `Point` can only be made by [`PointBuilder::build`] or the parser, which check every
+/// rule, so every `Point` encodes to a line the server stores exactly.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use influx_core::{Point, Precision};
+///
+/// let point = Point::builder("cpu_load_short")
+///     .tag("region", "us-west")
+///     .tag("host", "server01")
+///     .field("value", 0.64)
+///     .timestamp(Utc.with_ymd_and_hms(2009, 11, 10, 23, 0, 0).unwrap())
+///     .build()?;
+/// assert_eq!(
+///     point.to_line(Precision::Seconds),
+///     "cpu_load_short,host=server01,region=us-west value=0.64 1257894000"
+/// );
+/// # Ok::<(), influx_core::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    measurement: String,
+    tags: Vec<(String, String)>,
+    fields: Vec<(String, FieldValue)>,
+    timestamp: Option<i64>,
+}
+
+impl Point {
+    /// Starts a point in `measurement`.
+    pub fn builder(measurement: impl Into<String>) -> PointBuilder {
+        PointBuilder {
+            point: Point {
+                measurement: measurement.into(),
+                tags: Vec::new(),
+                fields: Vec::new(),
+                timestamp: None,
+            },
+            error: None,
+        }
+    }
+
+    /// The measurement name.
+    pub fn measurement(&self) -> &str {
+        &self.measurement
+    }
+
+    /// The tags, sorted by key bytes.
+    pub fn tags(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The value of the tag `key`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.tags[i].1.as_str())
+    }
+
+    /// The fields, in the order they were added.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &FieldValue)> + '_ {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The value of the field `key`.
+    pub fn field(&self, key: &str) -> Option<&FieldValue> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The timestamp, if the point has one (else the server stamps it on arrival).
+    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
+        self.timestamp.map(DateTime::from_timestamp_nanos)
+    }
+
+    /// The timestamp in nanoseconds since the epoch.
+    pub fn timestamp_nanos(&self) -> Option<i64> {
+        self.timestamp
+    }
+
+    /// The line for this point, without a trailing newline.
+    pub fn to_line(&self, precision: Precision) -> String {
+        let mut out = Vec::with_capacity(64);
+        self.write_line(&mut out, precision);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the line (without its newline) to `out`.
+    pub fn write_line(&self, out: &mut Vec<u8>, precision: Precision) {
+        self.write_line_with_tags(out, precision, &[]);
+    }
+
+    /// Appends the line with `shared` tags merged in; `shared` must be sorted by key and
+    /// checked (see [`SharedTags`]). On equal keys the point's own tag wins.
+    pub(crate) fn write_line_with_tags(
+        &self,
+        out: &mut Vec<u8>,
+        precision: Precision,
+        shared: &[(String, String)],
+    ) {
+        line::write_checked_name(out, NameKind::Measurement, &self.measurement);
+        let mut own = self.tags.iter().peekable();
+        let mut other = shared.iter().peekable();
+        loop {
+            let (k, v) = match (own.peek(), other.peek()) {
+                (None, None) => break,
+                (Some(_), None) => own.next(),
+                (None, Some(_)) => other.next(),
+                (Some(a), Some(b)) => match a.0.cmp(&b.0) {
+                    std::cmp::Ordering::Less => own.next(),
+                    std::cmp::Ordering::Greater => other.next(),
+                    std::cmp::Ordering::Equal => {
+                        other.next();
+                        own.next()
+                    }
+                },
+            }
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .unwrap_or_default();
+            out.push(b',');
+            line::write_checked_name(out, NameKind::TagKey, k);
+            out.push(b'=');
+            line::write_checked_name(out, NameKind::TagValue, v);
+        }
+        let mut sep = b' ';
+        for (k, v) in &self.fields {
+            out.push(sep);
+            sep = b',';
+            line::write_checked_name(out, NameKind::FieldKey, k);
+            out.push(b'=');
+            // Values were checked by `build`, so this cannot fail.
+            let _ = v.write(out);
+        }
+        if let Some(nanos) = self.timestamp {
+            line::write_timestamp_nanos(out, nanos, precision);
+        }
+    }
+
+    pub(crate) fn from_parts(
+        measurement: String,
+        tags: Vec<(String, String)>,
+        fields: Vec<(String, FieldValue)>,
+        timestamp: Option<i64>,
+    ) -> Point {
+        Point {
+            measurement,
+            tags,
+            fields,
+            timestamp,
+        }
+    }
+}
+
+/// Builds a [`Point`]; the first rule broken is reported by [`PointBuilder::build`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PointBuilder {
+    point: Point,
+    error: Option<EncodeError>,
+}
+
+impl PointBuilder {
+    fn fail(&mut self, kind: EncodeErrorKind, part: impl FnOnce() -> Part) {
+        if self.error.is_none() {
+            self.error = Some(EncodeError::new(kind, part()));
+        }
+    }
+
+    /// Sets a tag; a later value for the same key replaces the earlier one, and an empty value
+    /// removes the tag (1.x rejects `k=`).
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let (key, value) = (key.into(), value.into());
+        if let Err(kind) = line::check_name(NameKind::TagKey, &key) {
+            self.fail(kind, || Part::TagKey(key.clone()));
+        }
+        let tags = &mut self.point.tags;
+        match tags.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(i) if value.is_empty() => {
+                tags.remove(i);
+            }
+            Err(_) if value.is_empty() => {}
+            Ok(i) => tags[i].1 = value,
+            Err(i) => tags.insert(i, (key, value)),
+        }
+        self
+    }
+
+    /// Sets a field; a later value for the same key replaces the earlier one.
+    pub fn field(mut self, key: impl Into<String>, value: impl Into<FieldValue>) -> Self {
+        let key = key.into();
+        if let Err(kind) = line::check_name(NameKind::FieldKey, &key) {
+            self.fail(kind, || Part::FieldKey(key.clone()));
+        }
+        let value = match value.into().normalize() {
+            Ok(v) => v,
+            Err(kind) => {
+                self.fail(kind, || Part::FieldValue(key.clone()));
+                return self;
+            }
+        };
+        match self.point.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.point.fields.push((key, value)),
+        }
+        self
+    }
+
+    /// Sets a field if `value` is `Some`.
+    pub fn field_opt<V: Into<FieldValue>>(self, key: impl Into<String>, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.field(key, v),
+            None => self,
+        }
+    }
+
+    /// Sets the timestamp.
+    pub fn timestamp(mut self, time: DateTime<Utc>) -> Self {
+        match precision::checked_nanos(&time) {
+            Ok(nanos) => self.point.timestamp = Some(nanos),
+            Err(e) => self.fail(e.kind(), || Part::Timestamp),
+        }
+        self
+    }
+
+    /// Sets the timestamp from a count of `precision` units since the epoch.
+    pub fn timestamp_in(mut self, value: i64, precision: Precision) -> Self {
+        match precision.to_nanos(value) {
+            Some(nanos) => self.point.timestamp = Some(nanos),
+            None => self.fail(EncodeErrorKind::TimestampOutOfRange, || Part::Timestamp),
+        }
+        self
+    }
+
+    /// Checks every rule and returns the point, or the first rule broken.
+    pub fn build(self) -> Result<Point, EncodeError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let point = self.point;
+        line::check_name(NameKind::Measurement, &point.measurement)
+            .map_err(|kind| EncodeError::new(kind, Part::Measurement))?;
+        for (k, v) in &point.tags {
+            line::check_name(NameKind::TagValue, v)
+                .map_err(|kind| EncodeError::new(kind, Part::TagValue(k.clone())))?;
+        }
+        if point.fields.is_empty() {
+            return Err(EncodeError::new(EncodeErrorKind::NoFields, Part::Point));
+        }
+        Ok(point)
+    }
+}
+
+/// Tags merged into every point of a write, checked and sorted once.
+///
+/// ```
+/// use influx_core::SharedTags;
+/// let tags = SharedTags::new([("region", "us-west"), ("dc", "a")]).unwrap();
+/// assert_eq!(tags.iter().next(), Some(("dc", "a")));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedTags {
+    tags: Vec<(String, String)>,
+}
+
+impl SharedTags {
+    /// Checks and sorts the tags; empty values are left out, a later duplicate key wins.
+    pub fn new<K, V>(tags: impl IntoIterator<Item = (K, V)>) -> Result<SharedTags, EncodeError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (k, v) in tags {
+            let (k, v) = (k.into(), v.into());
+            line::check_name(NameKind::TagKey, &k)
+                .map_err(|kind| EncodeError::new(kind, Part::TagKey(k.clone())))?;
+            if v.is_empty() {
+                continue;
+            }
+            line::check_name(NameKind::TagValue, &v)
+                .map_err(|kind| EncodeError::new(kind, Part::TagValue(k.clone())))?;
+            match out.binary_search_by(|(ok, _)| ok.as_str().cmp(&k)) {
+                Ok(i) => out[i].1 = v,
+                Err(i) => out.insert(i, (k, v)),
+            }
+        }
+        Ok(SharedTags { tags: out })
+    }
+
+    /// The tags, sorted by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// True when there is no tag.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+
+    pub(crate) fn as_slice(&self) -> &[(String, String)] {
+        &self.tags
+    }
+}

@@ -1,0 +1,169 @@
+//! Timestamp precision and exact conversion from `chrono` times.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{EncodeError, EncodeErrorKind, Part};
+
+/// The smallest instant InfluxDB 1.x stores, in nanoseconds since the epoch (1677-09-21).
+pub const MIN_NANOS: i64 = -9_223_372_036_854_775_806;
+/// The largest instant InfluxDB 1.x stores, in nanoseconds since the epoch (2262-04-11).
+pub const MAX_NANOS: i64 = 9_223_372_036_854_775_806;
+
+/// The unit of timestamps on the wire: the `precision` of a write, the `epoch` of a query.
+///
+/// ```
+/// use influx_core::Precision;
+/// use chrono::{TimeZone, Utc};
+///
+/// let t = Utc.with_ymd_and_hms(2009, 11, 10, 23, 0, 0).unwrap();
+/// assert_eq!(Precision::Seconds.timestamp(&t).unwrap(), 1_257_894_000);
+/// assert_eq!(Precision::Hours.as_str(), "h");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Precision {
+    /// Nanoseconds (`n` on writes, `ns` as a query epoch).
+    #[default]
+    Nanoseconds,
+    /// Microseconds (`u`).
+    Microseconds,
+    /// Milliseconds (`ms`).
+    Milliseconds,
+    /// Seconds (`s`).
+    Seconds,
+    /// Minutes (`m`).
+    Minutes,
+    /// Hours (`h`).
+    Hours,
+}
+
+impl Precision {
+    /// Every precision, finest first.
+    pub const ALL: [Precision; 6] = [
+        Precision::Nanoseconds,
+        Precision::Microseconds,
+        Precision::Milliseconds,
+        Precision::Seconds,
+        Precision::Minutes,
+        Precision::Hours,
+    ];
+
+    /// The value of the `precision` parameter of `/write`: `n`, `u`, `ms`, `s`, `m` or `h`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Precision::Nanoseconds => "n",
+            Precision::Microseconds => "u",
+            Precision::Milliseconds => "ms",
+            Precision::Seconds => "s",
+            Precision::Minutes => "m",
+            Precision::Hours => "h",
+        }
+    }
+
+    /// The value of the `epoch` parameter of `/query`: `ns`, `u`, `ms`, `s`, `m` or `h`.
+    pub const fn as_epoch_str(self) -> &'static str {
+        match self {
+            Precision::Nanoseconds => "ns",
+            other => other.as_str(),
+        }
+    }
+
+    /// Parses `n`/`ns`, `u`/`us`/`µ`, `ms`, `s`, `m`, `h`; `None` for anything else.
+    ///
+    /// ```
+    /// use influx_core::Precision;
+    /// assert_eq!(Precision::parse("ms"), Some(Precision::Milliseconds));
+    /// assert_eq!(Precision::parse("d"), None);
+    /// ```
+    pub fn parse(text: &str) -> Option<Precision> {
+        Some(match text {
+            "n" | "ns" => Precision::Nanoseconds,
+            "u" | "us" | "µ" => Precision::Microseconds,
+            "ms" => Precision::Milliseconds,
+            "s" => Precision::Seconds,
+            "m" => Precision::Minutes,
+            "h" => Precision::Hours,
+            _ => return None,
+        })
+    }
+
+    /// How many nanoseconds one unit holds.
+    pub const fn nanos_per_unit(self) -> i64 {
+        match self {
+            Precision::Nanoseconds => 1,
+            Precision::Microseconds => 1_000,
+            Precision::Milliseconds => 1_000_000,
+            Precision::Seconds => 1_000_000_000,
+            Precision::Minutes => 60_000_000_000,
+            Precision::Hours => 3_600_000_000_000,
+        }
+    }
+
+    /// The instant `t` in this unit, floored toward negative infinity (so a pre-1970 instant
+    /// lands in the unit that contains it), or an error outside the server's range.
+    pub fn timestamp(self, t: &DateTime<Utc>) -> Result<i64, EncodeError> {
+        let nanos = checked_nanos(t)?;
+        Ok(self.from_nanos(nanos))
+    }
+
+    /// Converts nanoseconds since the epoch to this unit, flooring.
+    pub const fn from_nanos(self, nanos: i64) -> i64 {
+        nanos.div_euclid(self.nanos_per_unit())
+    }
+
+    /// Converts a count of this unit to nanoseconds; `None` outside the server's range.
+    pub fn to_nanos(self, value: i64) -> Option<i64> {
+        let nanos = value.checked_mul(self.nanos_per_unit())?;
+        (MIN_NANOS..=MAX_NANOS).contains(&nanos).then_some(nanos)
+    }
+
+    /// Converts a count of this unit to a `DateTime`; `None` outside the server's range.
+    pub fn to_datetime(self, value: i64) -> Option<DateTime<Utc>> {
+        self.to_nanos(value).map(DateTime::from_timestamp_nanos)
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Nanoseconds since the epoch, checked against the server's range.
+pub(crate) fn checked_nanos(t: &DateTime<Utc>) -> Result<i64, EncodeError> {
+    // `timestamp()` is already floored and `timestamp_subsec_nanos()` is non-negative, so
+    // i128 arithmetic gives the exact instant for every representable `DateTime`.
+    let nanos = i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos());
+    if (i128::from(MIN_NANOS)..=i128::from(MAX_NANOS)).contains(&nanos) {
+        Ok(nanos as i64)
+    } else {
+        Err(EncodeError::new(
+            EncodeErrorKind::TimestampOutOfRange,
+            Part::Timestamp,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn floors_before_1970() {
+        let t = Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap()
+            + chrono::Duration::milliseconds(500);
+        assert_eq!(Precision::Seconds.timestamp(&t).unwrap(), -1);
+        assert_eq!(Precision::Milliseconds.timestamp(&t).unwrap(), -500);
+        let t = Utc.with_ymd_and_hms(1960, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(Precision::Minutes.timestamp(&t).unwrap(), -5_260_320);
+    }
+
+    #[test]
+    fn rejects_outside_server_range() {
+        let t = Utc.with_ymd_and_hms(2262, 4, 12, 0, 0, 0).unwrap();
+        let err = Precision::Seconds.timestamp(&t).unwrap_err();
+        assert_eq!(err.kind(), EncodeErrorKind::TimestampOutOfRange);
+        assert!(Precision::Nanoseconds.to_nanos(i64::MAX).is_none());
+        assert!(Precision::Hours.to_nanos(3_000_000).is_none());
+    }
+}
