@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::http::{self, Method, Request, WriteOptions};
 use crate::line::LineBuf;
+use crate::precision::Precision;
 
 /// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
 ///
@@ -128,12 +129,20 @@ impl Client {
     }
 
     /// Sends one InfluxQL text and returns the raw JSON answer. Statements that change state
-    /// go as POST, reads as GET.
-    pub fn query_raw(&self, query: &str, database: Option<&str>) -> Result<Vec<u8>, Error> {
+    /// go as POST, reads as GET. Timestamps come back in `epoch` units, or as RFC 3339 text.
+    pub fn query_raw(
+        &self,
+        query: &str,
+        database: Option<&str>,
+        epoch: Option<Precision>,
+    ) -> Result<Vec<u8>, Error> {
         let database = database.or(self.database.as_deref());
         let mut params = vec![("q", query)];
         if let Some(db) = database {
             params.push(("db", db));
+        }
+        if let Some(epoch) = epoch {
+            params.push(("epoch", epoch.as_epoch_str()));
         }
         let method = if crate::influxql::is_read_only(query) {
             Method::Get

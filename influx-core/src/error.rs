@@ -50,6 +50,10 @@ pub enum EncodeErrorKind {
     BackslashBeforeSpecial,
     /// A measurement starting with `#`: the server reads the line as a comment.
     Comment,
+    /// A measurement or field key starting with a tab, which the server skips as whitespace.
+    LeadingWhitespace,
+    /// A NUL byte in a name: no InfluxQL query can name it.
+    Nul,
     /// A tag or field key named `time`, which 1.x silently drops.
     ReservedKey,
     /// A NaN or infinite float.
@@ -72,6 +76,8 @@ impl EncodeErrorKind {
             EncodeErrorKind::TrailingBackslash => "trailing backslash",
             EncodeErrorKind::BackslashBeforeSpecial => "backslash before `,`, `=`, space or `\"`",
             EncodeErrorKind::Comment => "starts with `#`",
+            EncodeErrorKind::LeadingWhitespace => "leading tab",
+            EncodeErrorKind::Nul => "NUL byte",
             EncodeErrorKind::ReservedKey => "key `time` is reserved",
             EncodeErrorKind::NonFiniteFloat => "non-finite float",
             EncodeErrorKind::IntegerOutOfRange => "integer out of range",

@@ -214,7 +214,7 @@ pub fn classify_write(status: u16, body: &[u8], written_before: usize) -> Result
                 Err(Error::Client { status, message })
             }
         }
-        400..=499 => Err(Error::Client {
+        401..=499 => Err(Error::Client {
             status,
             message: error_message(body),
         }),

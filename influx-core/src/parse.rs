@@ -5,6 +5,8 @@
 //! Raw writes are checked with it before they are sent, because a malformed line can crash a
 //! 1.x server.
 
+use std::borrow::Cow;
+
 use crate::error::{EncodeError, EncodeErrorKind, ParseError, ParseErrorKind, Part};
 use crate::line::{NameKind, check_name};
 use crate::point::{FieldValue, Point};
@@ -159,14 +161,14 @@ impl<'a> Cursor<'a> {
         let mut start = self.pos;
         while let Some(b) = self.peek() {
             if b == b'\\' {
-                if let Some(&next) = self.bytes.get(self.pos + 1) {
-                    if escaped.contains(&next) {
-                        out.extend_from_slice(&self.bytes[start..self.pos]);
-                        self.pos += 1;
-                        start = self.pos;
-                        self.pos += 1;
-                        continue;
-                    }
+                if let Some(next) = self.bytes.get(self.pos + 1)
+                    && escaped.contains(next)
+                {
+                    out.extend_from_slice(&self.bytes[start..self.pos]);
+                    self.pos += 1;
+                    start = self.pos;
+                    self.pos += 1;
+                    continue;
                 }
             } else if stop.contains(&b) || b == b'\n' {
                 break;
@@ -193,7 +195,7 @@ impl<'a> Cursor<'a> {
         check_name(NameKind::Measurement, &measurement)
             .map_err(|k| self.invalid(start, k, Part::Measurement))?;
 
-        let mut tags: Vec<(String, String)> = Vec::new();
+        let mut tags: Vec<(Cow<'static, str>, String)> = Vec::new();
         while self.peek() == Some(b',') {
             self.pos += 1;
             let key_at = self.pos;
@@ -208,14 +210,14 @@ impl<'a> Cursor<'a> {
             if self.peek() == Some(b'=') {
                 return Err(self.error(ParseErrorKind::Expected("`,` or space after tag value")));
             }
-            match tags.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            match tags.binary_search_by(|(k, _)| k.as_ref().cmp(&key)) {
                 Ok(_) => return Err(self.error_at(key_at, ParseErrorKind::DuplicateTag(key))),
-                Err(i) => tags.insert(i, (key, value)),
+                Err(i) => tags.insert(i, (key.into(), value)),
             }
         }
         self.expect(b' ', "a space before the fields")?;
 
-        let mut fields: Vec<(String, FieldValue)> = Vec::new();
+        let mut fields: Vec<(Cow<'static, str>, FieldValue)> = Vec::new();
         loop {
             let key_at = self.pos;
             let key = self.name(NameKind::FieldKey, b",= \"");
@@ -226,7 +228,7 @@ impl<'a> Cursor<'a> {
             if fields.iter().any(|(k, _)| *k == key) {
                 return Err(self.error_at(key_at, ParseErrorKind::DuplicateField(key)));
             }
-            fields.push((key, value));
+            fields.push((key.into(), value));
             if self.peek() == Some(b',') {
                 self.pos += 1;
             } else {
@@ -246,7 +248,12 @@ impl<'a> Cursor<'a> {
             })?;
             timestamp = Some(nanos);
         }
-        Ok(Point::from_parts(measurement, tags, fields, timestamp))
+        Ok(Point::from_parts(
+            measurement.into(),
+            tags,
+            fields,
+            timestamp,
+        ))
     }
 
     /// The bytes up to the next space, comma or newline.

@@ -1,5 +1,7 @@
 //! [`Point`]: one measurement with tags, fields and an optional timestamp, valid by construction.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use crate::error::{EncodeError, EncodeErrorKind, Part};
@@ -160,15 +162,20 @@ impl FieldValue {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
-    measurement: String,
-    tags: Vec<(String, String)>,
-    fields: Vec<(String, FieldValue)>,
+    // Names are `Cow<'static, str>` because they are nearly always literals: a point of the
+    // reference shape then allocates for its tag values only.
+    measurement: Cow<'static, str>,
+    tags: Vec<(Cow<'static, str>, String)>,
+    fields: Vec<(Cow<'static, str>, FieldValue)>,
     timestamp: Option<i64>,
 }
 
 impl Point {
     /// Starts a point in `measurement`.
-    pub fn builder(measurement: impl Into<String>) -> PointBuilder {
+    ///
+    /// Names (the measurement, tag and field keys) take `&'static str` without allocating, or
+    /// an owned `String`.
+    pub fn builder(measurement: impl Into<Cow<'static, str>>) -> PointBuilder {
         PointBuilder {
             point: Point {
                 measurement: measurement.into(),
@@ -187,20 +194,20 @@ impl Point {
 
     /// The tags, sorted by key bytes.
     pub fn tags(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.tags.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// The value of the tag `key`.
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
             .ok()
             .map(|i| self.tags[i].1.as_str())
     }
 
     /// The fields, in the order they were added.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &FieldValue)> + '_ {
-        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// The value of the field `key`.
@@ -244,18 +251,19 @@ impl Point {
         loop {
             let (k, v) = match (own.peek(), other.peek()) {
                 (None, None) => break,
-                (Some(_), None) => own.next(),
-                (None, Some(_)) => other.next(),
-                (Some(a), Some(b)) => match a.0.cmp(&b.0) {
-                    std::cmp::Ordering::Less => own.next(),
-                    std::cmp::Ordering::Greater => other.next(),
+                (Some(_), None) => own.next().map(|(k, v)| (k.as_ref(), v.as_str())),
+                (None, Some(_)) => other.next().map(|(k, v)| (k.as_str(), v.as_str())),
+                (Some(a), Some(b)) => match a.0.as_ref().cmp(b.0.as_str()) {
+                    std::cmp::Ordering::Less => own.next().map(|(k, v)| (k.as_ref(), v.as_str())),
+                    std::cmp::Ordering::Greater => {
+                        other.next().map(|(k, v)| (k.as_str(), v.as_str()))
+                    }
                     std::cmp::Ordering::Equal => {
                         other.next();
-                        own.next()
+                        own.next().map(|(k, v)| (k.as_ref(), v.as_str()))
                     }
                 },
             }
-            .map(|(k, v)| (k.as_str(), v.as_str()))
             .unwrap_or_default();
             out.push(b',');
             line::write_checked_name(out, NameKind::TagKey, k);
@@ -277,9 +285,9 @@ impl Point {
     }
 
     pub(crate) fn from_parts(
-        measurement: String,
-        tags: Vec<(String, String)>,
-        fields: Vec<(String, FieldValue)>,
+        measurement: Cow<'static, str>,
+        tags: Vec<(Cow<'static, str>, String)>,
+        fields: Vec<(Cow<'static, str>, FieldValue)>,
         timestamp: Option<i64>,
     ) -> Point {
         Point {
@@ -308,13 +316,13 @@ impl PointBuilder {
 
     /// Sets a tag; a later value for the same key replaces the earlier one, and an empty value
     /// removes the tag (1.x rejects `k=`).
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn tag(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         let (key, value) = (key.into(), value.into());
         if let Err(kind) = line::check_name(NameKind::TagKey, &key) {
-            self.fail(kind, || Part::TagKey(key.clone()));
+            self.fail(kind, || Part::TagKey(key.to_string()));
         }
         let tags = &mut self.point.tags;
-        match tags.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+        match tags.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
             Ok(i) if value.is_empty() => {
                 tags.remove(i);
             }
@@ -326,15 +334,19 @@ impl PointBuilder {
     }
 
     /// Sets a field; a later value for the same key replaces the earlier one.
-    pub fn field(mut self, key: impl Into<String>, value: impl Into<FieldValue>) -> Self {
+    pub fn field(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<FieldValue>,
+    ) -> Self {
         let key = key.into();
         if let Err(kind) = line::check_name(NameKind::FieldKey, &key) {
-            self.fail(kind, || Part::FieldKey(key.clone()));
+            self.fail(kind, || Part::FieldKey(key.to_string()));
         }
         let value = match value.into().normalize() {
             Ok(v) => v,
             Err(kind) => {
-                self.fail(kind, || Part::FieldValue(key.clone()));
+                self.fail(kind, || Part::FieldValue(key.to_string()));
                 return self;
             }
         };
@@ -346,7 +358,11 @@ impl PointBuilder {
     }
 
     /// Sets a field if `value` is `Some`.
-    pub fn field_opt<V: Into<FieldValue>>(self, key: impl Into<String>, value: Option<V>) -> Self {
+    pub fn field_opt<V: Into<FieldValue>>(
+        self,
+        key: impl Into<Cow<'static, str>>,
+        value: Option<V>,
+    ) -> Self {
         match value {
             Some(v) => self.field(key, v),
             None => self,
@@ -381,7 +397,7 @@ impl PointBuilder {
             .map_err(|kind| EncodeError::new(kind, Part::Measurement))?;
         for (k, v) in &point.tags {
             line::check_name(NameKind::TagValue, v)
-                .map_err(|kind| EncodeError::new(kind, Part::TagValue(k.clone())))?;
+                .map_err(|kind| EncodeError::new(kind, Part::TagValue(k.to_string())))?;
         }
         if point.fields.is_empty() {
             return Err(EncodeError::new(EncodeErrorKind::NoFields, Part::Point));

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 /// Characters that line protocol treats specially, mixed with a few plain and non-ASCII ones.
 const HARD: &[char] = &[
-    ',', '=', '"', '\\', '#', ' ', '\t', '\n', '\r', 'é', '✓', 'a', 'b', 'Z', '0', '_', '\'',
+    ',', '=', '"', '\\', '#', ' ', '\t', '\n', '\r', '\0', 'é', '✓', 'a', 'b', 'Z', '0', '_', '\'',
 ];
 
 /// A short string drawn mostly from [`HARD`].

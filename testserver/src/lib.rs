@@ -1,0 +1,805 @@
+//! Private `influxd` (InfluxDB 1.x) servers for tests, benchmarks and the demo.
+//!
+//! [`Server::start`] writes a config into a fresh temporary directory, picks free loopback
+//! ports for HTTP, UDP and the RPC address, starts `influxd` and waits until `/ping`
+//! answers. Every server has its own data directory, so tests can run in parallel.
+//! [`shared`] gives one server per test binary for tests that only need *a* server.
+//!
+//! No `influxd` outlives the process that started it, even if that process is killed
+//! with `SIGKILL`: each server runs under a small shell watchdog that holds the read end
+//! of a pipe whose write end only this process has. When the pipe closes, for whatever
+//! reason, the watchdog stops `influxd` (`SIGTERM`, then `SIGKILL` after 10 s) and
+//! removes the temporary directory.
+//!
+//! The binary is found by [`find_influxd`]: `$INFLUXD`, else `influxd` on `PATH`.
+//! Unix only (it relies on `/bin/sh`, `kill` and signals).
+//!
+//! ```no_run
+//! let server = influx_testserver::Server::start();
+//! let db = server.unique_db("my_test");
+//! println!("write to {}/write?db={db}", server.url());
+//! // Dropping `server` stops influxd and deletes its data.
+//! ```
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// How long `start` and `restart` wait for `/ping`.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many times `start` picks new ports when influxd finds one already taken.
+const PORT_ATTEMPTS: usize = 5;
+/// The database the `[[udp]]` listener writes into.
+const UDP_DATABASE: &str = "udp";
+/// How long influxd may take to shut down after SIGTERM before it gets SIGKILL.
+const TERM_GRACE: Duration = Duration::from_secs(10);
+const CONFIG_FILE: &str = "influxdb.conf";
+const LOG_FILE: &str = "influxd.log";
+const INSTALL_HINT: &str = "install it with `apt-get update && apt-get install -y influxdb` \
+                            (Debian) or set INFLUXD=/path/to/influxd";
+
+/// One private `influxd` process with its own ports, config and data directory.
+///
+/// Dropping it stops the process and removes the temporary directory.
+#[derive(Debug)]
+pub struct Server {
+    influxd: PathBuf,
+    dir: PathBuf,
+    http_port: u16,
+    udp_port: u16,
+    /// `None` while stopped. A mutex only so that `is_running(&self)` can poll the child.
+    watchdog: Mutex<Option<Watchdog>>,
+}
+
+impl Server {
+    /// Starts a new private server; panics with a clear message on failure (it is test support).
+    pub fn start() -> Server {
+        Server::try_start().unwrap_or_else(|e| panic!("influx-testserver: {e}"))
+    }
+
+    /// Like [`Server::start`], but returns an error string instead of panicking.
+    pub fn try_start() -> Result<Server, String> {
+        let influxd = find_influxd()?;
+        let dir = create_temp_dir()?;
+        // From here on `server` owns `dir`: an early return drops it and removes the dir.
+        let mut server = Server {
+            influxd,
+            dir,
+            http_port: 0,
+            udp_port: 0,
+            watchdog: Mutex::new(None),
+        };
+        let mut last_error = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            let (http_port, rpc_port, udp_port) = free_ports()?;
+            server.http_port = http_port;
+            server.udp_port = udp_port;
+            server.write_config(rpc_port)?;
+            match server.launch() {
+                Ok(()) => return Ok(server),
+                // Another process grabbed one of the ports between our probe and influxd's bind.
+                Err(LaunchError::PortTaken(e)) => last_error = e,
+                Err(LaunchError::Failed(e)) => return Err(e),
+            }
+        }
+        Err(format!(
+            "influxd found its ports taken {PORT_ATTEMPTS} times in a row; last error: {last_error}"
+        ))
+    }
+
+    /// The base URL of the HTTP API: `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// The HTTP API port on 127.0.0.1.
+    pub fn http_port(&self) -> u16 {
+        self.http_port
+    }
+
+    /// The port of the UDP line-protocol listener on 127.0.0.1.
+    pub fn udp_port(&self) -> u16 {
+        self.udp_port
+    }
+
+    /// The database the UDP listener writes into: `"udp"`. It exists once `start` returns.
+    pub fn udp_database(&self) -> &str {
+        UDP_DATABASE
+    }
+
+    /// The server's temporary directory, holding config, log, `meta/`, `data/` and `wal/`.
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file that receives influxd's stdout and stderr (appended to across restarts).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join(LOG_FILE)
+    }
+
+    /// The process id of influxd while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        let mut guard = self.lock();
+        let watchdog = guard.as_mut()?;
+        watchdog.is_alive().then_some(watchdog.pid)
+    }
+
+    /// Stops the process (`SIGTERM`, then `SIGKILL` after 10 s); keeps ports, config and
+    /// data directory for [`Server::restart`]. Does nothing if it is already stopped.
+    pub fn stop(&mut self) {
+        if let Some(watchdog) = self.watchdog_mut().take() {
+            watchdog.shutdown(true);
+        }
+    }
+
+    /// Starts it again on the same ports and data directory (stopping it first if it
+    /// runs) and waits for `/ping`. Panics if influxd does not come up.
+    pub fn restart(&mut self) {
+        self.stop();
+        if let Err(LaunchError::PortTaken(e) | LaunchError::Failed(e)) = self.launch() {
+            panic!("influx-testserver: restart failed: {e}");
+        }
+    }
+
+    /// Whether influxd is running. Notices an influxd that died by itself within a second.
+    pub fn is_running(&self) -> bool {
+        self.lock().as_mut().is_some_and(Watchdog::is_alive)
+    }
+
+    /// A database name unique within this process and this server, `"{prefix}_{n}"` with a
+    /// process-wide counter `n`. The prefix is lowercased and every character outside
+    /// `[a-z0-9_]` becomes `_`; an empty prefix becomes `db`, and one starting with a digit
+    /// gets `db_` in front, so the name needs no quoting in InfluxQL.
+    pub fn unique_db(&self, prefix: &str) -> String {
+        static COUNTER: AtomicU64 = AtomicU64::new(1);
+        let mut name: String = prefix
+            .chars()
+            .map(|c| match c.to_ascii_lowercase() {
+                c @ ('a'..='z' | '0'..='9' | '_') => c,
+                _ => '_',
+            })
+            .collect();
+        if name.is_empty() {
+            name.push_str("db");
+        } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+            name.insert_str(0, "db_");
+        }
+        format!("{name}_{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Watchdog>> {
+        self.watchdog.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn watchdog_mut(&mut self) -> &mut Option<Watchdog> {
+        self.watchdog.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs the POST `/query` `q` against this server and returns the JSON body.
+    fn query(&self, q: &str) -> Result<String, String> {
+        query(self.http_port, q)
+    }
+
+    fn write_config(&self, rpc_port: u16) -> Result<(), String> {
+        let dir = |name: &str| toml_string(&self.dir.join(name).to_string_lossy());
+        let (meta, data, wal) = (dir("meta"), dir("data"), dir("wal"));
+        let (http, udp) = (self.http_port, self.udp_port);
+        // Setting names as printed by `influxd config` of InfluxDB 1.6. influxd ignores
+        // unknown keys, so both spellings of the reporting switch are safe: upstream uses
+        // `reporting-disabled`, Debian's package patches it to `reporting-enabled`.
+        let config = format!(
+            r#"reporting-disabled = true
+reporting-enabled = false
+# The RPC (backup/restore) address; its default 8088 would clash between servers.
+bind-address = "127.0.0.1:{rpc_port}"
+
+[meta]
+  dir = {meta}
+
+[data]
+  dir = {data}
+  wal-dir = {wal}
+  query-log-enabled = false
+
+[coordinator]
+
+[monitor]
+  # Otherwise `_internal` shows up in SHOW DATABASES.
+  store-enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:{http}"
+  log-enabled = false
+  auth-enabled = false
+
+[logging]
+  level = "warn"
+  suppress-logo = true
+
+[[udp]]
+  enabled = true
+  bind-address = "127.0.0.1:{udp}"
+  database = "{UDP_DATABASE}"
+  batch-size = 5000
+  batch-timeout = "50ms"
+
+[continuous_queries]
+  enabled = true
+"#
+        );
+        let path = self.dir.join(CONFIG_FILE);
+        fs::write(&path, config).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    /// Starts influxd with the config already written and waits until it serves requests.
+    fn launch(&mut self) -> Result<(), LaunchError> {
+        let log = self.log_path();
+        let log_start = fs::metadata(&log).map_or(0, |m| m.len());
+        let mut watchdog =
+            Watchdog::spawn(&self.influxd, &self.dir, TERM_GRACE).map_err(LaunchError::Failed)?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if is_influxd_with_pid(self.http_port, watchdog.pid) {
+                break;
+            }
+            if !watchdog.is_alive() {
+                let new_output = read_log(&log, log_start);
+                let message = format!(
+                    "influxd exited right after starting; last lines of {}:\n{}",
+                    log.display(),
+                    tail(&new_output, 40)
+                );
+                return Err(if new_output.contains("address already in use") {
+                    LaunchError::PortTaken(message)
+                } else {
+                    LaunchError::Failed(message)
+                });
+            }
+            if Instant::now() >= deadline {
+                watchdog.shutdown(true);
+                return Err(LaunchError::Failed(format!(
+                    "influxd did not answer {}/ping within {} s; last 40 lines of {}:\n{}",
+                    self.url(),
+                    START_TIMEOUT.as_secs(),
+                    log.display(),
+                    tail(&read_log(&log, 0), 40)
+                )));
+            }
+            sleep(Duration::from_millis(20));
+        }
+        *self.watchdog_mut() = Some(watchdog);
+        // influxd 1.6 creates the UDP database only when the first UDP batch arrives, so
+        // create it here; CREATE DATABASE is a no-op when it exists.
+        self.query(&format!("CREATE DATABASE {UDP_DATABASE}"))
+            .and_then(|_| self.query("SHOW DATABASES"))
+            .and_then(|body| {
+                if body.contains(&format!("[\"{UDP_DATABASE}\"]")) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "database {UDP_DATABASE} missing after creating it: {body}"
+                    ))
+                }
+            })
+            .map_err(LaunchError::Failed)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(watchdog) = self.watchdog_mut().take() {
+            watchdog.shutdown(false);
+        }
+        // The watchdog removes the directory itself, but not after `stop`.
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+enum LaunchError {
+    /// influxd exited complaining that a port is in use: worth retrying with new ports.
+    PortTaken(String),
+    Failed(String),
+}
+
+/// One server shared by every test of a test binary, started on first use.
+///
+/// libtest never runs destructors of statics; the watchdog notices the process exit and
+/// stops influxd and removes its directory. Do not `stop` or `restart` it (you can't:
+/// those need `&mut`); use [`Server::unique_db`] to keep tests apart.
+pub fn shared() -> &'static Server {
+    static SHARED: OnceLock<Server> = OnceLock::new();
+    SHARED.get_or_init(Server::start)
+}
+
+/// Finds the influxd binary: `$INFLUXD` if set, else `influxd` on `PATH`.
+pub fn find_influxd() -> Result<PathBuf, String> {
+    locate_influxd(std::env::var_os("INFLUXD"), std::env::var_os("PATH"))
+}
+
+fn locate_influxd(explicit: Option<OsString>, path: Option<OsString>) -> Result<PathBuf, String> {
+    let is_executable = |p: &Path| {
+        fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if let Some(explicit) = explicit.filter(|p| !p.is_empty()) {
+        let explicit = PathBuf::from(explicit);
+        return if is_executable(&explicit) {
+            Ok(explicit)
+        } else {
+            Err(format!(
+                "influxd not found at INFLUXD={}; {INSTALL_HINT}",
+                explicit.display()
+            ))
+        };
+    }
+    path.iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("influxd"))
+        .find(|candidate| is_executable(candidate))
+        .ok_or_else(|| format!("influxd not found on PATH; {INSTALL_HINT}"))
+}
+
+/// Waits until `GET http://127.0.0.1:{port}/ping` answers 204 or the timeout passes.
+pub fn wait_for_ping(port: u16, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match ping_once(port) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(format!(
+                    "http://127.0.0.1:{port}/ping did not answer 204 within {timeout:?}: {e}"
+                ));
+            }
+            Err(_) => sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+fn ping_once(port: u16) -> Result<(), String> {
+    match http(port, "GET", "/ping", Duration::from_secs(1))? {
+        (204, _) => Ok(()),
+        (status, _) => Err(format!("/ping answered {status}")),
+    }
+}
+
+/// Whether the influxd with process id `pid` answers on `port`. Another server may have
+/// taken the port (then ours exits with "address already in use" and `try_start` retries).
+fn is_influxd_with_pid(port: u16, pid: u32) -> bool {
+    ping_once(port).is_ok()
+        && query(port, "SHOW DIAGNOSTICS FOR 'system'")
+            .is_ok_and(|body| body.contains(&format!("\"values\":[[{pid},")))
+}
+
+/// Runs `q` with POST `/query` and returns the JSON body; an error if influxd reports one.
+fn query(port: u16, q: &str) -> Result<String, String> {
+    let encoded: String = q
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    match http(
+        port,
+        "POST",
+        &format!("/query?q={encoded}"),
+        Duration::from_secs(60),
+    )? {
+        (200, body) if !body.contains("\"error\":") => Ok(body),
+        (status, body) => Err(format!("{q}: HTTP {status}: {body}")),
+    }
+}
+
+/// A minimal HTTP/1.1 client for bodiless requests: returns status code and body.
+/// `timeout` bounds each read from the socket.
+fn http(port: u16, method: &str, target: &str, timeout: Duration) -> Result<(u16, String), String> {
+    let what = format!("{method} http://127.0.0.1:{port}{target}");
+    let fail = |e: std::io::Error| format!("{what}: {e}");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(fail)?;
+    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .map_err(fail)?;
+    write!(
+        stream,
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(fail)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).map_err(fail)?;
+
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("{what}: truncated response"))?;
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let body = &response[split + 4..];
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("{what}: bad status line"))?;
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(body).ok_or_else(|| format!("{what}: bad chunked body"))?
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Decodes a `Transfer-Encoding: chunked` body (chunk extensions and trailers ignored).
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            return Some(body);
+        }
+        rest = &rest[line_end + 2..];
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+/// The watchdog script, run with `$1` = influxd, `$2` = config, `$3` = log, `$4` = dir,
+/// `$5` = how many tenths of a second influxd gets between SIGTERM and SIGKILL.
+///
+/// Its stdin is a pipe whose only writer is the process that started the server, so EOF
+/// means that process dropped the server or died (even by SIGKILL). The line `keep` means
+/// [`Server::stop`]: stop influxd but keep the directory. When influxd exits by itself
+/// the script exits too and keeps the directory (its log tells why).
+const WATCHDOG_SCRIPT: &str = r#"
+"$1" -config "$2" >>"$3" 2>&1 </dev/null &
+pid=$!
+echo "$pid"
+exec 1>&2
+# bash's `read -t 1` wakes every second to notice an influxd that died by itself; a shell
+# without it (dash) blocks in a plain `read` and only notices the pipe.
+if (read -t 0 x </dev/null) 2>/dev/null; then t='-t 1'; else t=''; fi
+remove=0
+while kill -0 "$pid" 2>/dev/null; do
+    read -r $t line
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        if [ "$line" = keep ]; then break; fi
+    elif [ "$rc" -le 128 ]; then
+        remove=1  # EOF: the server's owner is gone
+        break
+    fi            # above 128: timeout, look at influxd again
+done
+kill -TERM "$pid" 2>/dev/null
+i=0
+while kill -0 "$pid" 2>/dev/null && [ "$i" -lt "$5" ]; do sleep 0.1; i=$((i + 1)); done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ "$remove" = 1 ]; then rm -rf "$4"; fi
+"#;
+
+/// A running watchdog script (see [`WATCHDOG_SCRIPT`]) and the influxd it started.
+#[derive(Debug)]
+struct Watchdog {
+    /// The shell; its piped stdin is the lifeline.
+    child: Child,
+    /// influxd's pid.
+    pid: u32,
+    /// The time between SIGTERM and SIGKILL.
+    grace: Duration,
+}
+
+impl Watchdog {
+    fn spawn(influxd: &Path, dir: &Path, grace: Duration) -> Result<Watchdog, String> {
+        let log_path = dir.join(LOG_FILE);
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+        let shell = if Path::new("/bin/bash").exists() {
+            "/bin/bash"
+        } else {
+            "/bin/sh"
+        };
+        let mut child = Command::new(shell)
+            .arg("-c")
+            .arg(WATCHDOG_SCRIPT)
+            .arg("influx-testserver-watchdog") // $0
+            .arg(influxd)
+            .arg(dir.join(CONFIG_FILE))
+            .arg(&log_path)
+            .arg(dir)
+            .arg((grace.as_millis() / 100).to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            // Its own process group, so a Ctrl-C in the terminal only reaches the test
+            // process; the watchdog then sees EOF and shuts influxd down cleanly.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot run {shell}: {e}"))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        match line.trim().parse() {
+            Ok(pid) => Ok(Watchdog { child, pid, grace }),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(format!(
+                    "the watchdog shell did not report influxd's pid; see {}",
+                    log_path.display()
+                ))
+            }
+        }
+    }
+
+    /// Whether the script (and so, give or take a second, influxd) still runs.
+    fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Stops influxd and waits for the script; `keep_dir` as for `Server::stop`.
+    fn shutdown(mut self, keep_dir: bool) {
+        let mut stdin = self.child.stdin.take();
+        if keep_dir && let Some(pipe) = stdin.as_mut() {
+            let _ = pipe.write_all(b"keep\n");
+        }
+        drop(stdin); // Closes the pipe: the script stops influxd now.
+        // The script takes at most `grace` plus a moment; allow plenty of slack.
+        let deadline = Instant::now() + self.grace + Duration::from_secs(10);
+        while self.is_alive() && Instant::now() < deadline {
+            sleep(Duration::from_millis(20));
+        }
+        if self.is_alive() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.pid.to_string()])
+                .status();
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Three distinct free loopback ports: HTTP, RPC (TCP) and UDP. They are free now; influxd
+/// binds them a moment later, and `try_start` retries if someone was faster.
+fn free_ports() -> Result<(u16, u16, u16), String> {
+    let fail = |e: std::io::Error| format!("cannot bind a free port on 127.0.0.1: {e}");
+    let http = TcpListener::bind("127.0.0.1:0").map_err(fail)?;
+    let rpc = TcpListener::bind("127.0.0.1:0").map_err(fail)?;
+    let udp = UdpSocket::bind("127.0.0.1:0").map_err(fail)?;
+    Ok((
+        http.local_addr().map_err(fail)?.port(),
+        rpc.local_addr().map_err(fail)?.port(),
+        udp.local_addr().map_err(fail)?.port(),
+    ))
+}
+
+/// Creates `$TMPDIR/influx-testserver-<pid>-<n>` with a process-wide counter `n`, skipping
+/// names left over by an earlier process that had the same pid.
+fn create_temp_dir() -> Result<PathBuf, String> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let pid = std::process::id();
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("influx-testserver-{pid}-{n}"));
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+        }
+    }
+}
+
+/// A TOML basic string holding `s`.
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The log from byte `start` on (lossy UTF-8; empty if unreadable).
+fn read_log(path: &Path, start: u64) -> String {
+    let bytes = fs::read(path).unwrap_or_default();
+    let start = usize::try_from(start).unwrap_or(0).min(bytes.len());
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+/// The last `n` lines of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polls `cond` every 50 ms for up to `timeout`.
+    fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if cond() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn start_answers_ping_and_has_udp_database() {
+        let started = Instant::now();
+        let server = Server::start();
+        eprintln!("started in {:?}", started.elapsed());
+        assert!(server.is_running());
+        assert_eq!(
+            server.url(),
+            format!("http://127.0.0.1:{}", server.http_port())
+        );
+        wait_for_ping(server.http_port(), Duration::from_secs(1)).unwrap();
+        assert!(server.data_dir().join(CONFIG_FILE).is_file());
+        assert!(server.log_path().is_file());
+        let databases = server.query("SHOW DATABASES").unwrap();
+        assert!(databases.contains("[\"udp\"]"), "{databases}");
+        assert!(!databases.contains("_internal"), "{databases}");
+    }
+
+    #[test]
+    fn udp_listener_writes_into_udp_database() {
+        let server = Server::start();
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .send_to(b"udp_probe value=42\n", ("127.0.0.1", server.udp_port()))
+            .unwrap();
+        let q = format!("SELECT * FROM {}..udp_probe", server.udp_database());
+        let found = eventually(Duration::from_secs(10), || {
+            server.query(&q).is_ok_and(|body| body.contains("42"))
+        });
+        assert!(found, "UDP point never arrived");
+    }
+
+    #[test]
+    fn unique_db_names_are_distinct_and_sanitized() {
+        let server = shared();
+        let a = server.unique_db("My-Test DB");
+        let b = server.unique_db("My-Test DB");
+        assert_ne!(a, b);
+        assert!(a.starts_with("my_test_db_"), "{a}");
+        assert!(server.unique_db("").starts_with("db_"));
+        assert!(server.unique_db("9lives").starts_with("db_9lives_"));
+        assert!(std::ptr::eq(server, shared()));
+    }
+
+    #[test]
+    fn restart_keeps_ports_and_data() {
+        let mut server = Server::start();
+        let port = server.http_port();
+        let db = server.unique_db("kept");
+        server.query(&format!("CREATE DATABASE {db}")).unwrap();
+
+        server.stop();
+        assert!(!server.is_running());
+        assert!(server.pid().is_none());
+        assert!(ping_once(port).is_err());
+        assert!(server.data_dir().join("meta").is_dir());
+
+        server.restart();
+        assert!(server.is_running());
+        assert_eq!(server.http_port(), port);
+        let databases = server.query("SHOW DATABASES").unwrap();
+        assert!(databases.contains(&format!("[\"{db}\"]")), "{databases}");
+    }
+
+    #[test]
+    fn drop_stops_influxd_and_removes_dir() {
+        let server = Server::start();
+        let (pid, dir) = (server.pid().unwrap(), server.data_dir().to_owned());
+        drop(server);
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn closing_the_pipe_ends_influxd() {
+        let server = Server::start();
+        let dir = server.data_dir().to_owned();
+        let mut watchdog = server.lock().take().unwrap();
+        let proc_dir = PathBuf::from(format!("/proc/{}", watchdog.pid));
+        assert!(proc_dir.exists());
+        // What the kernel does when the test process dies: the write end closes.
+        drop(watchdog.child.stdin.take());
+        assert!(
+            eventually(Duration::from_secs(15), || !proc_dir.exists()),
+            "influxd {} still alive 15 s after EOF",
+            watchdog.pid
+        );
+        watchdog.child.wait().unwrap();
+        assert!(!dir.exists(), "the watchdog removes the directory on EOF");
+    }
+
+    #[test]
+    fn taken_port_is_detected_for_a_retry() {
+        let squatter = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut server = Server {
+            influxd: find_influxd().unwrap(),
+            dir: create_temp_dir().unwrap(),
+            http_port: squatter.local_addr().unwrap().port(),
+            udp_port: UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port(),
+            watchdog: Mutex::new(None),
+        };
+        let rpc_port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        server.write_config(rpc_port).unwrap();
+        match server.launch() {
+            Err(LaunchError::PortTaken(e)) => assert!(e.contains("address already in use"), "{e}"),
+            Err(LaunchError::Failed(e)) => panic!("not recognized as a port clash: {e}"),
+            Ok(()) => panic!("influxd started on a taken port"),
+        }
+    }
+
+    /// A process that ignores SIGTERM gets SIGKILL after the grace period (10 s for real).
+    #[test]
+    fn watchdog_escalates_to_sigkill() {
+        let dir = create_temp_dir().unwrap();
+        let stubborn = dir.join("stubborn");
+        fs::write(&stubborn, "#!/bin/sh\ntrap '' TERM\nexec sleep 60\n").unwrap();
+        fs::set_permissions(&stubborn, fs::Permissions::from_mode(0o755)).unwrap();
+        let watchdog = Watchdog::spawn(&stubborn, &dir, Duration::from_secs(1)).unwrap();
+        let proc_dir = PathBuf::from(format!("/proc/{}", watchdog.pid));
+        sleep(Duration::from_millis(200)); // let it reach the trap
+        let started = Instant::now();
+        watchdog.shutdown(false);
+        let took = started.elapsed();
+        assert!(!proc_dir.exists());
+        assert!(
+            took >= Duration::from_millis(900),
+            "killed after {took:?}, not after SIGTERM"
+        );
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn missing_binary_gives_install_hint() {
+        let e = locate_influxd(Some("/nonexistent".into()), None).unwrap_err();
+        assert!(e.contains("influxd not found"), "{e}");
+        assert!(
+            e.contains("apt-get update && apt-get install -y influxdb"),
+            "{e}"
+        );
+        assert!(e.contains("INFLUXD=/path/to/influxd"), "{e}");
+        let e = locate_influxd(None, Some("/nonexistent-dir".into())).unwrap_err();
+        assert!(e.contains("influxd not found on PATH"), "{e}");
+        assert!(locate_influxd(None, std::env::var_os("PATH")).is_ok());
+    }
+
+    #[test]
+    fn dechunk_decodes_chunked_bodies() {
+        assert_eq!(
+            dechunk(b"4\r\nWiki\r\n5;x=y\r\npedia\r\n0\r\n\r\n").unwrap(),
+            b"Wikipedia"
+        );
+        assert!(dechunk(b"5\r\nab").is_none());
+    }
+}
