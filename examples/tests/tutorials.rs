@@ -22,3 +22,15 @@ fn quickstart_reads_back_every_point() {
     let out = run(env!("CARGO_BIN_EXE_quickstart"));
     assert!(out.contains("-> 1000"), "{out}");
 }
+
+#[test]
+fn tutorial_prints_the_point_it_wrote() {
+    let out = run(env!("CARGO_BIN_EXE_tutorial"));
+    assert!(
+        out.contains(
+            "Result: ResultSet({('cpu_load_short', {}): [{'time': \"2009-11-10T23:00:00Z\", \
+             'Float_value': 0.64, 'Int_value': 3, 'String_value': \"Text\", 'Bool_value': true}]})"
+        ),
+        "{out}"
+    );
+}

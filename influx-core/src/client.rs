@@ -1,73 +1,127 @@
-//! The blocking client, on `reqwest::blocking`.
+//! The blocking client, on `reqwest::blocking`. Requests are built and answers classified by
+//! the sans-IO functions of [`crate::http`]; this file only moves bytes.
 
-use std::time::Duration;
+use reqwest::header::{self, HeaderValue};
 
+use crate::config::{ClientConfig, Credentials};
 use crate::error::Error;
-use crate::http::{self, Method, Request, WriteOptions};
+use crate::http::{self, Method, QueryOptions, Request, WriteOptions};
+use crate::influxql::quote_ident;
 use crate::line::LineBuf;
-use crate::precision::Precision;
+use crate::point::Point;
+use crate::resultset::{self, ResultSet};
 
 /// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
 ///
 /// ```no_run
-/// use influx_core::{Client, LineBuf, Point, Precision, WriteOptions};
+/// use influx_core::{Client, Point, QueryOptions, WriteOptions};
 ///
 /// let client = Client::new("http://127.0.0.1:8086")?;
 /// println!("server version {}", client.ping()?);
-/// let mut lines = LineBuf::new();
-/// lines.push_point(&Point::builder("cpu").field("usage", 0.5).build()?, Precision::Nanoseconds);
-/// client.write_lines(&lines, &WriteOptions::new("metrics"))?;
+/// client.create_database("metrics")?;
+/// let point = Point::builder("cpu").tag("host", "a").field("usage", 0.5).build()?;
+/// client.write_points(&[point], &WriteOptions::new("metrics"))?;
+/// let results = client.query_with("SELECT * FROM cpu", &QueryOptions::new().database("metrics"))?;
+/// for row in results[0].rows() {
+///     println!("{:?}", row.get("usage"));
+/// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::blocking::Client,
+    config: ClientConfig,
     base: String,
-    database: Option<String>,
+    auth: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The config's own Debug redacts the password.
         f.debug_struct("Client")
-            .field("base", &self.base)
-            .field("database", &self.database)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }
 
+/// One answer: status, the version header and the (decompressed) body.
+struct Answer {
+    status: u16,
+    version: Option<String>,
+    body: Vec<u8>,
+}
+
 impl Client {
-    /// A client for the server at `url` (`http://host:port`, optionally with a path prefix).
+    /// A client for the server at `url`: `http[s]://[user:password@]host[:port][/prefix]`.
     pub fn new(url: &str) -> Result<Client, Error> {
-        let base = url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::Config(format!(
-                "unsupported URL `{url}`: expected http:// or https://"
-            )));
+        Client::with_config(ClientConfig::from_url(url)?)
+    }
+
+    /// A client configured by `INFLUXDB_URL` or `INFLUXDB_SCHEME`/`_HOST`/`_PORT`, plus
+    /// `INFLUXDB_USER`, `INFLUXDB_PASSWORD` and `INFLUXDB_DATABASE`.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::with_config(ClientConfig::from_env()?)
+    }
+
+    /// A client from influxdb-python's DSN form (`influxdb://user:pass@host:8086/db`).
+    pub fn from_dsn(dsn: &str) -> Result<Client, Error> {
+        Client::with_config(ClientConfig::from_dsn(dsn)?)
+    }
+
+    /// A client for `config` (see [`ClientConfig::builder`]).
+    pub fn with_config(config: ClientConfig) -> Result<Client, Error> {
+        let mut builder = reqwest::blocking::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(config.timeout);
+        if config.tls {
+            builder = tls(builder, &config)?;
         }
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
+        let http = builder
             .build()
-            .map_err(|e| Error::Config(e.to_string()))?;
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let auth = auth_header(&config.credentials)?;
         Ok(Client {
             http,
-            base,
-            database: None,
+            base: config.base_url(),
+            config,
+            auth,
         })
     }
 
-    /// Uses `database` for writes and queries that name none.
-    pub fn with_database(mut self, database: impl Into<String>) -> Self {
-        self.database = Some(database.into());
-        self
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
     }
 
     /// The database used when a call names none.
     pub fn database(&self) -> Option<&str> {
-        self.database.as_deref()
+        self.config.database.as_deref()
     }
 
-    fn send(&self, request: Request) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Error> {
-        let mut url = format!("{}{}", self.base, request.path);
+    /// Uses `database` from now on when a call names none (Python's `switch_database`).
+    pub fn switch_database(&mut self, database: impl Into<String>) {
+        self.config.database = Some(database.into());
+    }
+
+    /// Authenticates as another user from now on (Python's `switch_user`).
+    pub fn switch_user(
+        &mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Result<(), Error> {
+        self.config.credentials = Credentials::Basic {
+            username: username.into(),
+            password: password.into(),
+        };
+        self.auth = auth_header(&self.config.credentials)?;
+        Ok(())
+    }
+
+    fn send(&self, request: Request) -> Result<Answer, Error> {
+        let mut url =
+            String::with_capacity(self.base.len() + request.path.len() + 1 + request.query.len());
+        url.push_str(&self.base);
+        url.push_str(request.path);
         if !request.query.is_empty() {
             url.push('?');
             url.push_str(&request.query);
@@ -76,32 +130,82 @@ impl Client {
             Method::Get => self.http.get(url),
             Method::Post => self.http.post(url),
         };
+        if let Some(auth) = &self.auth {
+            builder = builder.header(header::AUTHORIZATION, auth.clone());
+        }
         if let Some(ct) = request.content_type {
-            builder = builder.header(reqwest::header::CONTENT_TYPE, ct);
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        if self.config.gzip {
+            builder = builder.header(header::ACCEPT_ENCODING, "gzip");
         }
         if request.method == Method::Post {
-            builder = builder.body(request.body);
+            let body = if self.config.gzip && request.path == "/write" {
+                builder = builder.header(header::CONTENT_ENCODING, "gzip");
+                http::gzip(&request.body)
+            } else {
+                request.body
+            };
+            builder = builder.body(body);
         }
         let response = builder.send().map_err(transport_error)?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let version = response
+            .headers()
+            .get("X-Influxdb-Version")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let gzipped = response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
         let body = response.bytes().map_err(transport_error)?.to_vec();
-        Ok((status, headers, body))
+        let body = if gzipped { http::gunzip(&body)? } else { body };
+        Ok(Answer {
+            status,
+            version,
+            body,
+        })
     }
 
     /// Checks that the server answers and returns its version (`X-Influxdb-Version`).
     pub fn ping(&self) -> Result<String, Error> {
-        let (status, headers, body) = self.send(http::ping_request())?;
-        if status != 204 {
-            return Err(http::classify_write(status, &body, 0)
-                .err()
-                .unwrap_or_else(|| Error::Protocol(format!("ping answered {status}"))));
-        }
-        headers
-            .get("X-Influxdb-Version")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        let answer = self.send(http::ping_request())?;
+        http::classify_query(
+            if answer.status == 204 {
+                200
+            } else {
+                answer.status
+            },
+            &answer.body,
+        )?;
+        answer
+            .version
             .ok_or_else(|| Error::Protocol("ping answer has no X-Influxdb-Version".into()))
+    }
+
+    /// Writes points, in requests of at most `options.batch_size` points, with the shared tags
+    /// of `options` merged in (a point's own tag wins).
+    ///
+    /// If a request fails, the error tells how many points earlier requests stored
+    /// ([`Error::written_before`]); nothing after the failed request is sent.
+    pub fn write_points(&self, points: &[Point], options: &WriteOptions) -> Result<(), Error> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let batch = options.get_batch_size().unwrap_or(points.len());
+        let mut buf = LineBuf::with_capacity(batch.min(points.len()) * 96);
+        let mut written = 0;
+        for chunk in points.chunks(batch) {
+            buf.clear();
+            for p in chunk {
+                buf.push_point_with_tags(p, options.get_precision(), options.shared_tags());
+            }
+            self.write_body(buf.as_bytes().to_vec(), options)
+                .map_err(|e| e.after_writing(written))?;
+            written += chunk.len();
+        }
+        Ok(())
     }
 
     /// Writes a buffer of lines in one request.
@@ -112,73 +216,118 @@ impl Client {
         self.write_body(lines.as_bytes().to_vec(), options)
     }
 
-    /// Writes raw line protocol after checking every line with the parser; a text the parser
-    /// rejects is never sent.
+    /// Writes raw line protocol (Python's `write(..., protocol='line')`). Every line is checked
+    /// by the parser first, and a text it rejects is never sent, unless `options` turns the
+    /// check off.
     pub fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<(), Error> {
-        if crate::parse::check_lines(text)? == 0 {
+        if options.checks_lines() && crate::parse::check_lines(text)? == 0 {
             return Ok(());
         }
         self.write_body(text.as_bytes().to_vec(), options)
     }
 
     fn write_body(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
-        let options = options.clone().or_database(self.database.as_deref());
-        let request = http::write_request(&options, body)?;
-        let (status, _, body) = self.send(request)?;
-        http::classify_write(status, &body, 0)
+        let options = options.clone().or_database(self.database());
+        let answer = self.send(http::write_request(&options, body)?)?;
+        http::classify_write(answer.status, &answer.body, 0)
     }
 
-    /// Sends one InfluxQL text and returns the raw JSON answer. Statements that change state
-    /// go as POST, reads as GET. Timestamps come back in `epoch` units, or as RFC 3339 text.
-    pub fn query_raw(
-        &self,
-        query: &str,
-        database: Option<&str>,
-        epoch: Option<Precision>,
-    ) -> Result<Vec<u8>, Error> {
-        let database = database.or(self.database.as_deref());
-        let mut params = vec![("q", query)];
+    /// Runs a query (one or more `;`-separated statements) against the client's database and
+    /// returns one [`ResultSet`] per statement.
+    pub fn query(&self, query: &str) -> Result<Vec<ResultSet>, Error> {
+        self.query_with(query, &QueryOptions::new())
+    }
+
+    /// Runs a query with options: database, epoch, bind parameters, `raise_errors`.
+    pub fn query_with(&self, query: &str, options: &QueryOptions) -> Result<Vec<ResultSet>, Error> {
+        let body = self.query_raw(query, options)?;
+        resultset::decode_response(&body, options.raises_errors())
+    }
+
+    /// Runs a query and returns the answer's JSON bytes undecoded.
+    pub fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
+        let request = http::query_request(query, options, self.database())?;
+        let answer = self.send(request)?;
+        http::classify_query(answer.status, &answer.body)?;
+        Ok(answer.body)
+    }
+
+    /// Runs a statement that returns nothing (admin statements), raising its error.
+    fn execute(&self, statement: &str, database: Option<&str>) -> Result<(), Error> {
+        let mut options = QueryOptions::new();
         if let Some(db) = database {
-            params.push(("db", db));
+            options = options.database(db);
         }
-        if let Some(epoch) = epoch {
-            params.push(("epoch", epoch.as_epoch_str()));
-        }
-        let method = if crate::influxql::is_read_only(query) {
-            Method::Get
-        } else {
-            Method::Post
-        };
-        let request = Request {
-            method,
-            path: "/query",
-            query: http::encode_params(params),
-            body: Vec::new(),
-            content_type: None,
-        };
-        let (status, _, body) = self.send(request)?;
-        match status {
-            200 => Ok(body),
-            _ => Err(http::classify_write(status, &body, 0)
-                .err()
-                .unwrap_or_else(|| Error::Protocol(format!("query answered {status}")))),
-        }
+        self.query_with(statement, &options).map(drop)
+    }
+
+    /// `CREATE DATABASE` (does nothing if it exists).
+    pub fn create_database(&self, name: &str) -> Result<(), Error> {
+        self.execute(&format!("CREATE DATABASE {}", quote_ident(name)), None)
+    }
+
+    /// `DROP DATABASE` (does nothing if it does not exist).
+    pub fn drop_database(&self, name: &str) -> Result<(), Error> {
+        self.execute(&format!("DROP DATABASE {}", quote_ident(name)), None)
+    }
+
+    /// The names of every database (Python's `get_list_database`).
+    pub fn list_databases(&self) -> Result<Vec<String>, Error> {
+        let results = self.query("SHOW DATABASES")?;
+        Ok(results
+            .first()
+            .into_iter()
+            .flat_map(|rs| rs.rows())
+            .filter_map(|row| row.get("name").and_then(|v| v.as_str()).map(str::to_owned))
+            .collect())
     }
 }
 
+fn auth_header(credentials: &Credentials) -> Result<Option<HeaderValue>, Error> {
+    credentials
+        .header_value()
+        .map(|value| {
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                Error::Config("credentials hold characters not allowed in a header".into())
+            })?;
+            // Keeps the value out of reqwest's and hyper's own debug output.
+            value.set_sensitive(true);
+            Ok(value)
+        })
+        .transpose()
+}
+
+#[cfg(any(feature = "native-tls", feature = "rustls"))]
+fn tls(
+    builder: reqwest::blocking::ClientBuilder,
+    config: &ClientConfig,
+) -> Result<reqwest::blocking::ClientBuilder, Error> {
+    Ok(builder.tls_danger_accept_invalid_certs(!config.verify_tls))
+}
+
+#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
+fn tls(
+    _builder: reqwest::blocking::ClientBuilder,
+    _config: &ClientConfig,
+) -> Result<reqwest::blocking::ClientBuilder, Error> {
+    Err(Error::Config(
+        "https needs TLS support: enable the `native-tls` or `rustls` feature".into(),
+    ))
+}
+
 fn transport_error(e: reqwest::Error) -> Error {
-    // Strip the URL: it may name a user's host layout, and never needs to reach a log.
+    // The URL carries no credentials, but it is noise in a one-line message.
     let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
     if e.is_timeout() {
-        Error::Timeout(e.to_string())
+        Error::Timeout(message)
     } else {
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
         Error::Transport(message)
     }
 }

@@ -272,6 +272,14 @@ pub enum Error {
         /// Points sent in earlier requests of the same call, all stored.
         written_before: usize,
     },
+    /// A write of several requests stopped: the first `written_before` points were stored,
+    /// the rest were not sent or not stored (see `source`).
+    Interrupted {
+        /// Points stored by earlier requests of the same call.
+        written_before: usize,
+        /// What stopped it.
+        source: Box<Error>,
+    },
     /// A statement of a query failed.
     Statement {
         /// The 0-based index of the statement.
@@ -302,6 +310,10 @@ impl fmt::Display for Error {
             Error::BatchRejected { message, .. } => {
                 write!(f, "write rejected, nothing stored: {message}")
             }
+            Error::Interrupted {
+                written_before,
+                source,
+            } => write!(f, "write stopped after {written_before} point(s): {source}"),
             Error::Statement { index, message } => write!(f, "statement {index} failed: {message}"),
             Error::Transport(m) => write!(f, "transport error: {m}"),
             Error::Timeout(m) => write!(f, "timed out: {m}"),
@@ -316,7 +328,46 @@ impl std::error::Error for Error {
         match self {
             Error::InvalidInput(e) => Some(e),
             Error::Parse(e) => Some(e),
+            Error::Interrupted { source, .. } => Some(source.as_ref()),
             _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// How many points of a write call were stored before it failed.
+    pub fn written_before(&self) -> usize {
+        match self {
+            Error::PartialWrite { written_before, .. }
+            | Error::BatchRejected { written_before, .. }
+            | Error::Interrupted { written_before, .. } => *written_before,
+            _ => 0,
+        }
+    }
+
+    /// Records that `written` points of the same call were stored before this error.
+    pub(crate) fn after_writing(self, written: usize) -> Error {
+        match self {
+            Error::PartialWrite {
+                dropped,
+                kind,
+                message,
+                ..
+            } => Error::PartialWrite {
+                dropped,
+                kind,
+                message,
+                written_before: written,
+            },
+            Error::BatchRejected { message, .. } => Error::BatchRejected {
+                message,
+                written_before: written,
+            },
+            other if written == 0 => other,
+            other => Error::Interrupted {
+                written_before: written,
+                source: Box::new(other),
+            },
         }
     }
 }

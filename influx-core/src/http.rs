@@ -1,7 +1,10 @@
 //! Sans-IO request building and response classification, shared by the blocking and the async
 //! client: plain functions over strings and bytes.
 
+use std::io::{Read, Write};
+
 use crate::error::{Error, PartialWriteKind};
+use crate::point::SharedTags;
 use crate::precision::Precision;
 
 /// The HTTP method of a request.
@@ -35,12 +38,15 @@ pub struct Request {
 /// let opts = WriteOptions::new("metrics").precision(Precision::Seconds).retention_policy("week");
 /// assert_eq!(opts.database(), Some("metrics"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOptions {
     database: Option<String>,
     retention_policy: Option<String>,
     precision: Precision,
     consistency: Option<Consistency>,
+    tags: SharedTags,
+    batch_size: Option<usize>,
+    check_lines: bool,
 }
 
 /// The write consistency of an InfluxDB Enterprise cluster (ignored by open-source 1.x).
@@ -67,6 +73,20 @@ impl Consistency {
     }
 }
 
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            database: None,
+            retention_policy: None,
+            precision: Precision::Nanoseconds,
+            consistency: None,
+            tags: SharedTags::default(),
+            batch_size: None,
+            check_lines: true,
+        }
+    }
+}
+
 impl WriteOptions {
     /// Writes into `database` in nanosecond precision.
     pub fn new(database: impl Into<String>) -> Self {
@@ -76,9 +96,43 @@ impl WriteOptions {
         }
     }
 
-    /// Sets the database.
+    /// The database, if set here.
     pub fn database(&self) -> Option<&str> {
         self.database.as_deref()
+    }
+
+    /// Tags added to every point; a point's own tag of the same key wins.
+    pub fn tags(mut self, tags: SharedTags) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// The shared tags.
+    pub fn shared_tags(&self) -> &SharedTags {
+        &self.tags
+    }
+
+    /// Sends at most `points` points per request (0 means no limit).
+    pub fn batch_size(mut self, points: usize) -> Self {
+        self.batch_size = (points > 0).then_some(points);
+        self
+    }
+
+    /// The batch size, if set.
+    pub fn get_batch_size(&self) -> Option<usize> {
+        self.batch_size
+    }
+
+    /// Whether raw line protocol is checked by the parser before it is sent (default: yes).
+    /// Turning it off sends the text as it is: a malformed line can crash a 1.x server.
+    pub fn check_lines(mut self, on: bool) -> Self {
+        self.check_lines = on;
+        self
+    }
+
+    /// Whether raw lines are checked.
+    pub fn checks_lines(&self) -> bool {
+        self.check_lines
     }
 
     /// Writes into this retention policy instead of the database's default one.
@@ -164,6 +218,183 @@ pub fn write_request(options: &WriteOptions, body: Vec<u8>) -> Result<Request, E
         body,
         content_type: Some("text/plain; charset=utf-8"),
     })
+}
+
+/// How a query is sent and decoded.
+///
+/// ```
+/// use influx_core::{Precision, QueryOptions};
+/// let opts = QueryOptions::new()
+///     .database("metrics")
+///     .epoch(Precision::Seconds)
+///     .bind("host", "server01")
+///     .raise_errors(false);
+/// assert_eq!(opts.get_database(), Some("metrics"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOptions {
+    database: Option<String>,
+    epoch: Option<Precision>,
+    params: Vec<(String, serde_json::Value)>,
+    raise_errors: bool,
+    chunk_size: Option<usize>,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions {
+            database: None,
+            epoch: None,
+            params: Vec::new(),
+            raise_errors: true,
+            chunk_size: None,
+        }
+    }
+}
+
+impl QueryOptions {
+    /// Defaults: the client's database, RFC 3339 times, errors raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queries this database instead of the client's.
+    pub fn database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// The database, if set here.
+    pub fn get_database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// Times come back as integers in this unit instead of RFC 3339 strings.
+    pub fn epoch(mut self, epoch: Precision) -> Self {
+        self.epoch = Some(epoch);
+        self
+    }
+
+    /// The epoch, if set.
+    pub fn get_epoch(&self) -> Option<Precision> {
+        self.epoch
+    }
+
+    /// Binds `$name` in the query to `value` (sent apart from the query text, so values never
+    /// need quoting).
+    pub fn bind(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// `false` keeps a failed statement's error inside its result instead of returning `Err`.
+    pub fn raise_errors(mut self, on: bool) -> Self {
+        self.raise_errors = on;
+        self
+    }
+
+    /// Whether statement errors are returned as `Err`.
+    pub fn raises_errors(&self) -> bool {
+        self.raise_errors
+    }
+
+    /// Asks the server for a chunked answer of `rows` rows per chunk.
+    pub fn chunked(mut self, rows: usize) -> Self {
+        self.chunk_size = Some(rows);
+        self
+    }
+
+    /// The chunk size, if chunked.
+    pub fn get_chunk_size(&self) -> Option<usize> {
+        self.chunk_size
+    }
+}
+
+/// Queries longer than this go as a POST form body even when they only read, so that no URL
+/// grows past what proxies accept.
+const MAX_GET_QUERY: usize = 4096;
+
+/// The `/query` request: GET for reads, POST (form body) for anything that changes state,
+/// `SELECT ... INTO` included.
+pub fn query_request(
+    query: &str,
+    options: &QueryOptions,
+    default_database: Option<&str>,
+) -> Result<Request, Error> {
+    let mut params: Vec<(&str, &str)> = vec![("q", query)];
+    if let Some(db) = options.database.as_deref().or(default_database) {
+        params.push(("db", db));
+    }
+    if let Some(epoch) = options.epoch {
+        params.push(("epoch", epoch.as_epoch_str()));
+    }
+    let bound;
+    if !options.params.is_empty() {
+        let map: serde_json::Map<String, serde_json::Value> =
+            options.params.iter().cloned().collect();
+        bound = serde_json::Value::Object(map).to_string();
+        params.push(("params", &bound));
+    }
+    let chunk;
+    if let Some(rows) = options.chunk_size {
+        chunk = rows.to_string();
+        params.push(("chunked", "true"));
+        params.push(("chunk_size", &chunk));
+    }
+    let encoded = encode_params(params);
+    if crate::influxql::is_read_only(query) && encoded.len() <= MAX_GET_QUERY {
+        Ok(Request {
+            method: Method::Get,
+            path: "/query",
+            query: encoded,
+            body: Vec::new(),
+            content_type: None,
+        })
+    } else {
+        Ok(Request {
+            method: Method::Post,
+            path: "/query",
+            query: String::new(),
+            body: encoded.into_bytes(),
+            content_type: Some("application/x-www-form-urlencoded"),
+        })
+    }
+}
+
+/// Checks the status of a `/query` answer; the body is then decoded by
+/// [`crate::decode_response`].
+pub fn classify_query(status: u16, body: &[u8]) -> Result<(), Error> {
+    match status {
+        200 => Ok(()),
+        400..=499 => Err(Error::Client {
+            status,
+            message: error_message(body),
+        }),
+        _ => Err(Error::Server {
+            status,
+            message: error_message(body),
+        }),
+    }
+}
+
+/// Gzip-compresses a request body.
+pub fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().unwrap_or_default()
+}
+
+/// Undoes `Content-Encoding: gzip` of a response body.
+pub fn gunzip(body: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(body.len() * 4);
+    flate2::read::GzDecoder::new(body)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Protocol(format!("bad gzip body: {e}")))?;
+    Ok(out)
 }
 
 /// The `GET /ping` request.

@@ -20,6 +20,7 @@
 //! ```
 
 mod client;
+mod config;
 mod error;
 pub mod http;
 pub mod influxql;
@@ -27,16 +28,19 @@ pub mod line;
 mod parse;
 mod point;
 mod precision;
+mod resultset;
 
 pub use client::Client;
+pub use config::{ClientBuilder, ClientConfig, Credentials};
 pub use error::{
     EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part, PartialWriteKind,
 };
-pub use http::{Consistency, WriteOptions};
+pub use http::{Consistency, QueryOptions, WriteOptions};
 pub use line::LineBuf;
 pub use parse::{Lines, check_lines, parse_line, parse_lines};
 pub use point::{FieldValue, Point, PointBuilder, SharedTags};
 pub use precision::{MAX_NANOS, MIN_NANOS, Precision};
+pub use resultset::{Message, ResultSet, Row, Series, Value, decode_response};
 
 /// Re-exported so users name the same `chrono` the crate uses.
 pub use chrono;

@@ -8,7 +8,9 @@ mod support {
 use std::collections::{BTreeMap, BTreeSet};
 
 use influx_series::influxql::quote_ident;
-use influx_series::{Client, Error, FieldValue, LineBuf, Point, Precision, WriteOptions};
+use influx_series::{
+    Client, Error, FieldValue, LineBuf, Point, Precision, QueryOptions, WriteOptions,
+};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
@@ -20,16 +22,19 @@ fn client() -> Client {
 
 fn query(client: &Client, db: &str, q: &str) -> Value {
     let body = client
-        .query_raw(q, Some(db), Some(Precision::Nanoseconds))
+        .query_raw(
+            q,
+            &QueryOptions::new()
+                .database(db)
+                .epoch(Precision::Nanoseconds),
+        )
         .unwrap_or_else(|e| panic!("{q}: {e}"));
     serde_json::from_slice(&body).expect("JSON")
 }
 
 fn create_db(client: &Client, prefix: &str) -> String {
     let db = influx_testserver::shared().unique_db(prefix);
-    client
-        .query_raw(&format!("CREATE DATABASE {}", quote_ident(&db)), None, None)
-        .expect("create database");
+    client.create_database(&db).expect("create database");
     db
 }
 

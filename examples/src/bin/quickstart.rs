@@ -3,8 +3,7 @@
 //! Run against a private server: `scripts/demo` (it starts one), or set `INFLUXDB_URL`.
 
 use influx_series::chrono::{Duration, TimeZone, Utc};
-use influx_series::influxql::quote_ident;
-use influx_series::{Client, LineBuf, Point, Precision, WriteOptions};
+use influx_series::{Client, LineBuf, Point, Precision, QueryOptions, WriteOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("INFLUXDB_URL").unwrap_or_else(|_| "http://127.0.0.1:8086".into());
@@ -12,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Connected to InfluxDB {} at {url}", client.ping()?);
 
     let db = "quickstart";
-    client.query_raw(&format!("CREATE DATABASE {}", quote_ident(db)), None, None)?;
+    client.create_database(db)?;
 
     let start = Utc.with_ymd_and_hms(2009, 11, 10, 23, 0, 0).unwrap();
     let mut lines = LineBuf::new();
@@ -35,12 +34,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     client.write_lines(&lines, &WriteOptions::new(db).precision(Precision::Seconds))?;
     println!("Wrote {} points", lines.lines());
 
-    let answer = client.query_raw("SELECT count(value) FROM cpu_load_short", Some(db), None)?;
+    let options = QueryOptions::new().database(db);
+    let answer = client.query_raw("SELECT count(value) FROM cpu_load_short", &options)?;
     let json: serde_json::Value = serde_json::from_slice(&answer)?;
     let count = &json["results"][0]["series"][0]["values"][0][1];
     println!("SELECT count(value) FROM cpu_load_short -> {count}");
 
-    client.query_raw(&format!("DROP DATABASE {}", quote_ident(db)), None, None)?;
+    client.drop_database(db)?;
     println!("Dropped database {db}");
     if count.as_u64() != Some(lines.lines() as u64) {
         return Err(format!("expected {} points, the server has {count}", lines.lines()).into());

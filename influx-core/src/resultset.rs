@@ -1,0 +1,532 @@
+//! Query results: [`ResultSet`] (one per statement), [`Series`], [`Row`] and [`Value`],
+//! decoded straight from the response bytes.
+//!
+//! Cells are stored flat, row after row, in one vector per series: decoding builds no
+//! `serde_json::Value` tree and allocates per row nothing but the strings the row holds.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
+
+use crate::error::Error;
+
+/// One cell of a query result.
+///
+/// JSON does not tell a float `1.0` from an integer `1` (the server writes both as `1`), so a
+/// number without a fraction or exponent decodes as [`Value::Integer`]; [`Value::as_f64`]
+/// reads either.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// JSON `null`: the column has no value in this row.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number without fraction or exponent that fits in `i64`.
+    Integer(i64),
+    /// A number without fraction above `i64::MAX`.
+    Unsigned(u64),
+    /// Any other number.
+    Float(f64),
+    /// A string (also RFC 3339 times, when no epoch was asked for).
+    String(String),
+}
+
+impl Value {
+    /// True for `Null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The number as `f64` (integers converted).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Float(v) => Some(v),
+            Value::Integer(v) => Some(v as f64),
+            Value::Unsigned(v) => Some(v as f64),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is one that fits in `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Integer(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            Value::Bool(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(v) => write!(f, "{v}"),
+            Value::Integer(v) => write!(f, "{v}"),
+            Value::Unsigned(v) => write!(f, "{v}"),
+            Value::Float(v) => write!(f, "{v}"),
+            Value::String(v) => write!(f, "{v:?}"),
+        }
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON scalar")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Integer(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Unsigned(v), Value::Integer))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+/// One series of a statement's result: a measurement name, the `GROUP BY` tags, the columns
+/// and the rows.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Series {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    #[serde(default)]
+    columns: Vec<String>,
+    #[serde(default, deserialize_with = "flat_rows")]
+    values: FlatRows,
+    #[serde(default)]
+    partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct FlatRows {
+    cells: Vec<Value>,
+    rows: usize,
+    /// Cells per row when every row has the same count; `None` if they differ.
+    width: Option<usize>,
+}
+
+fn flat_rows<'de, D: Deserializer<'de>>(d: D) -> Result<FlatRows, D::Error> {
+    struct Rows;
+    impl<'de> Visitor<'de> for Rows {
+        type Value = FlatRows;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of rows")
+        }
+        fn visit_unit<E>(self) -> Result<FlatRows, E> {
+            Ok(FlatRows::default())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FlatRows, A::Error> {
+            let mut out = FlatRows {
+                cells: Vec::new(),
+                rows: 0,
+                width: None,
+            };
+            let mut uniform = true;
+            while let Some(n) = seq.next_element_seed(RowSeed(&mut out.cells))? {
+                match out.width {
+                    None if out.rows == 0 => {
+                        out.width = Some(n);
+                        // Reserve for the rest once the first row tells the width.
+                        if let Some(hint) = seq.size_hint() {
+                            out.cells.reserve(hint * n);
+                        }
+                    }
+                    Some(w) if w != n => uniform = false,
+                    _ => {}
+                }
+                out.rows += 1;
+            }
+            if !uniform {
+                out.width = None;
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Rows)
+}
+
+struct RowSeed<'a>(&'a mut Vec<Value>);
+
+impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed<'_> {
+    type Value = usize;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row (an array of values)")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut n = 0;
+        while let Some(v) = seq.next_element::<Value>()? {
+            self.0.push(v);
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl Series {
+    /// The measurement name (absent for some `SHOW` statements).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The `GROUP BY` tags of this series, sorted by key.
+    pub fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+
+    /// The column names, `time` first for `SELECT`s.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The index of `column`.
+    pub fn column_index(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.values.rows
+    }
+
+    /// True when the series has no row.
+    pub fn is_empty(&self) -> bool {
+        self.values.rows == 0
+    }
+
+    /// The server's `partial` flag. Only meaningful in chunked responses: 1.6 also sets it on
+    /// complete non-chunked series of more than 10 000 rows.
+    pub fn partial(&self) -> bool {
+        self.partial
+    }
+
+    /// The rows.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
+        let width = self.columns.len();
+        (0..self.values.rows).map(move |i| Row {
+            series: self,
+            cells: &self.values.cells[i * width..(i + 1) * width],
+        })
+    }
+
+    /// Whether this series matches an optional measurement and every `(key, value)` tag.
+    pub fn matches(&self, measurement: Option<&str>, tags: &[(&str, &str)]) -> bool {
+        measurement.is_none_or(|m| self.name.as_deref() == Some(m))
+            && tags
+                .iter()
+                .all(|(k, v)| self.tags.get(*k).map(String::as_str) == Some(*v))
+    }
+}
+
+/// One row of a series: cells by column name or index.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    series: &'a Series,
+    cells: &'a [Value],
+}
+
+impl<'a> Row<'a> {
+    /// The cell in `column`.
+    pub fn get(&self, column: &str) -> Option<&'a Value> {
+        self.series.column_index(column).map(|i| &self.cells[i])
+    }
+
+    /// The cells in column order.
+    pub fn values(&self) -> &'a [Value] {
+        self.cells
+    }
+
+    /// `(column, cell)` pairs, as Python's point dictionaries.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+        self.series
+            .columns
+            .iter()
+            .map(String::as_str)
+            .zip(self.cells.iter())
+    }
+
+    /// The series the row belongs to (its name and tags).
+    pub fn series(&self) -> &'a Series {
+        self.series
+    }
+}
+
+/// The result of one statement, as influxdb-python's `ResultSet`.
+///
+/// ```
+/// use influx_core::decode_response;
+///
+/// let body = br#"{"results":[{"statement_id":0,"series":[
+///   {"name":"cpu","tags":{"host":"a"},"columns":["time","v"],"values":[[1,0.5],[2,1]]},
+///   {"name":"cpu","tags":{"host":"b"},"columns":["time","v"],"values":[[1,2.5]]}]}]}"#;
+/// let results = decode_response(body, true)?;
+/// let rs = &results[0];
+/// let b: Vec<f64> = rs.get_points(Some("cpu"), &[("host", "b")])
+///     .map(|row| row.get("v").and_then(|v| v.as_f64()).unwrap())
+///     .collect();
+/// assert_eq!(b, [2.5]);
+/// assert_eq!(rs.keys().len(), 2);
+/// assert_eq!(rs.rows().count(), 3);
+/// # Ok::<(), influx_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ResultSet {
+    statement_id: usize,
+    series: Vec<Series>,
+    error: Option<String>,
+    messages: Vec<Message>,
+    raw: Arc<str>,
+}
+
+/// An informational message attached to a statement's result.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Message {
+    /// The level (`warning`, ...).
+    pub level: String,
+    /// The text.
+    pub text: String,
+}
+
+impl ResultSet {
+    /// The statement's index in the query.
+    pub fn statement_id(&self) -> usize {
+        self.statement_id
+    }
+
+    /// Every series.
+    pub fn series(&self) -> &[Series] {
+        &self.series
+    }
+
+    /// The statement's error, when it failed (kept here with `raise_errors = false`).
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Informational messages.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// The whole JSON answer the set was decoded from (shared by every statement of it).
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// Every row of every series.
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
+        self.series.iter().flat_map(Series::rows)
+    }
+
+    /// Rows of the series in `measurement` (any if `None`) whose tags include all of `tags`,
+    /// as Python's `get_points(measurement, tags)`.
+    pub fn get_points<'a>(
+        &'a self,
+        measurement: Option<&'a str>,
+        tags: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = Row<'a>> + 'a {
+        self.series
+            .iter()
+            .filter(move |s| s.matches(measurement, tags))
+            .flat_map(Series::rows)
+    }
+
+    /// `(measurement, tags)` of every series, as Python's `keys()`.
+    pub fn keys(&self) -> Vec<(Option<&str>, &BTreeMap<String, String>)> {
+        self.series.iter().map(|s| (s.name(), s.tags())).collect()
+    }
+
+    /// `((measurement, tags), rows)` for every series, as Python's `items()`.
+    pub fn items(
+        &self,
+    ) -> impl Iterator<Item = ((Option<&str>, &BTreeMap<String, String>), &Series)> {
+        self.series.iter().map(|s| ((s.name(), s.tags()), s))
+    }
+
+    /// True when no series came back.
+    pub fn is_empty(&self) -> bool {
+        self.series.iter().all(Series::is_empty)
+    }
+
+    /// The number of rows over every series.
+    pub fn len(&self) -> usize {
+        self.series.iter().map(Series::len).sum()
+    }
+}
+
+impl fmt::Display for ResultSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResultSet({{")?;
+        for (i, s) in self.series.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "('{}', {:?}): [", s.name().unwrap_or_default(), s.tags())?;
+            for (j, row) in s.rows().enumerate() {
+                if j > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str("{")?;
+                for (k, (col, v)) in row.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "'{col}': {v}")?;
+                }
+                f.write_str("}")?;
+            }
+            f.write_str("]")?;
+        }
+        write!(f, "}})")
+    }
+}
+
+#[derive(Deserialize)]
+struct RawResponse {
+    #[serde(default)]
+    results: Vec<RawStatement>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawStatement {
+    #[serde(default)]
+    statement_id: Option<usize>,
+    #[serde(default)]
+    series: Vec<Series>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    messages: Vec<Message>,
+}
+
+/// Decodes a `/query` answer into one [`ResultSet`] per statement.
+///
+/// With `raise_errors`, the first failed statement is an [`Error::Statement`] naming its index;
+/// without, its error stays in its `ResultSet`.
+pub fn decode_response(body: &[u8], raise_errors: bool) -> Result<Vec<ResultSet>, Error> {
+    let raw: Arc<str> = Arc::from(String::from_utf8_lossy(body));
+    let response: RawResponse = serde_json::from_slice(body)
+        .map_err(|e| Error::Protocol(format!("query answer is not the expected JSON: {e}")))?;
+    if let Some(message) = response.error {
+        return Err(Error::Client {
+            status: 200,
+            message,
+        });
+    }
+    let mut out = Vec::with_capacity(response.results.len());
+    for (index, statement) in response.results.into_iter().enumerate() {
+        for s in &statement.series {
+            if s.values.rows > 0 && s.values.width != Some(s.columns.len()) {
+                return Err(Error::Protocol(format!(
+                    "statement {index}: rows do not match the {} columns",
+                    s.columns.len()
+                )));
+            }
+        }
+        if raise_errors && let Some(message) = statement.error {
+            return Err(Error::Statement { index, message });
+        }
+        out.push(ResultSet {
+            statement_id: statement.statement_id.unwrap_or(index),
+            series: statement.series,
+            error: statement.error,
+            messages: statement.messages,
+            raw: Arc::clone(&raw),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_partial_series_and_errors() {
+        let body = br#"{"results":[
+            {"statement_id":0,"series":[{"name":"m","columns":["time","v","s","b"],
+              "values":[["2009-11-10T23:00:00Z",1,"x",true],["2009-11-10T23:00:01Z",null,"y",false]],
+              "partial":true}]},
+            {"statement_id":1,"error":"database not found: nope"}]}"#;
+        match decode_response(body, true) {
+            Err(Error::Statement { index: 1, message }) => {
+                assert_eq!(message, "database not found: nope")
+            }
+            other => panic!("{other:?}"),
+        }
+        let sets = decode_response(body, false).unwrap();
+        assert_eq!(sets.len(), 2);
+        assert_eq!(sets[1].error(), Some("database not found: nope"));
+        let s = &sets[0].series()[0];
+        assert!(s.partial());
+        let rows: Vec<_> = s.rows().collect();
+        assert_eq!(rows[1].get("v"), Some(&Value::Null));
+        assert_eq!(rows[0].get("b"), Some(&Value::Bool(true)));
+        assert_eq!(rows[1].get("s").and_then(Value::as_str), Some("y"));
+    }
+
+    #[test]
+    fn ragged_rows_are_a_protocol_error() {
+        let body =
+            br#"{"results":[{"series":[{"name":"m","columns":["a","b"],"values":[[1,2],[3]]}]}]}"#;
+        assert!(matches!(
+            decode_response(body, true),
+            Err(Error::Protocol(_))
+        ));
+    }
+}
