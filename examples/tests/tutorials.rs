@@ -34,3 +34,20 @@ fn tutorial_prints_the_point_it_wrote() {
         "{out}"
     );
 }
+
+#[test]
+fn series_helper_writes_at_the_fifth_record() {
+    let out = run(env!("CARGO_BIN_EXE_series_helper"));
+    let expected = [
+        "record #1: 1 pending, 0 stored",
+        "record #2: 2 pending, 0 stored",
+        "record #3: 3 pending, 0 stored",
+        "record #4: 4 pending, 0 stored",
+        "record #5: 0 pending, 5 stored",
+        "pending lines:\nevents.stats.us.west-2,server_name=us.west-2 some_stat=154i,other_stat=60i ",
+        "commit: 1 point(s) in 1 request(s); 6 stored",
+    ];
+    for line in expected {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}

@@ -98,6 +98,12 @@ impl Client {
         self.config.database.as_deref()
     }
 
+    /// This client, with `database` as the one used when a call names none.
+    pub fn with_database(mut self, database: impl Into<String>) -> Self {
+        self.config.database = Some(database.into());
+        self
+    }
+
     /// Uses `database` from now on when a call names none (Python's `switch_database`).
     pub fn switch_database(&mut self, database: impl Into<String>) {
         self.config.database = Some(database.into());
@@ -224,6 +230,13 @@ impl Client {
             return Ok(());
         }
         self.write_body(text.as_bytes().to_vec(), options)
+    }
+
+    /// Sends a body of lines that this crate's own encoders produced, without checking it.
+    /// For the per-type buffers of influx-series; not for raw text from elsewhere.
+    #[doc(hidden)]
+    pub fn write_encoded(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
+        self.write_body(body, options)
     }
 
     fn write_body(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {

@@ -18,6 +18,8 @@ pub enum Part {
     FieldValue(String),
     /// The timestamp.
     Timestamp,
+    /// The member named by a placeholder of a series-name template.
+    Placeholder(String),
     /// The point as a whole (for example: it has no fields).
     Point,
 }
@@ -31,6 +33,7 @@ impl fmt::Display for Part {
             Part::FieldKey(k) => write!(f, "field key `{k}`"),
             Part::FieldValue(k) => write!(f, "field `{k}`"),
             Part::Timestamp => f.write_str("timestamp"),
+            Part::Placeholder(k) => write!(f, "placeholder `{{{k}}}`"),
             Part::Point => f.write_str("point"),
         }
     }
@@ -346,7 +349,7 @@ impl Error {
     }
 
     /// Records that `written` points of the same call were stored before this error.
-    pub(crate) fn after_writing(self, written: usize) -> Error {
+    pub fn after_writing(self, written: usize) -> Error {
         match self {
             Error::PartialWrite {
                 dropped,

@@ -38,7 +38,7 @@ pub use error::{
 pub use http::{Consistency, QueryOptions, WriteOptions};
 pub use line::LineBuf;
 pub use parse::{Lines, check_lines, parse_line, parse_lines};
-pub use point::{FieldValue, Point, PointBuilder, SharedTags};
+pub use point::{Field, Point, PointBuilder, SharedTags};
 pub use precision::{MAX_NANOS, MIN_NANOS, Precision};
 pub use resultset::{Message, ResultSet, Row, Series, Value, decode_response};
 

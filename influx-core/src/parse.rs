@@ -9,18 +9,18 @@ use std::borrow::Cow;
 
 use crate::error::{EncodeError, EncodeErrorKind, ParseError, ParseErrorKind, Part};
 use crate::line::{NameKind, check_name};
-use crate::point::{FieldValue, Point};
+use crate::point::{Field, Point};
 use crate::precision::Precision;
 
 /// Parses one line (no trailing newline) with timestamps in `precision`.
 ///
 /// ```
-/// use influx_core::{parse_line, FieldValue, Precision};
+/// use influx_core::{parse_line, Field, Precision};
 ///
 /// let p = parse_line(r#"m\ e,t=v\,1 s="a \"q\"",n=-3i 1700000000"#, Precision::Seconds)?;
 /// assert_eq!(p.measurement(), "m e");
 /// assert_eq!(p.tag("t"), Some("v,1"));
-/// assert_eq!(p.field("s"), Some(&FieldValue::String("a \"q\"".into())));
+/// assert_eq!(p.field("s"), Some(&Field::String("a \"q\"".into())));
 /// assert_eq!(p.timestamp_nanos(), Some(1_700_000_000_000_000_000));
 /// # Ok::<(), influx_core::ParseError>(())
 /// ```
@@ -217,7 +217,7 @@ impl<'a> Cursor<'a> {
         }
         self.expect(b' ', "a space before the fields")?;
 
-        let mut fields: Vec<(Cow<'static, str>, FieldValue)> = Vec::new();
+        let mut fields: Vec<(Cow<'static, str>, Field)> = Vec::new();
         loop {
             let key_at = self.pos;
             let key = self.name(NameKind::FieldKey, b",= \"");
@@ -268,7 +268,7 @@ impl<'a> Cursor<'a> {
         &self.bytes[start..self.pos]
     }
 
-    fn field_value(&mut self, key: &str) -> Result<FieldValue, ParseError> {
+    fn field_value(&mut self, key: &str) -> Result<Field, ParseError> {
         let at = self.pos;
         if self.peek() == Some(b'"') {
             self.pos += 1;
@@ -293,23 +293,19 @@ impl<'a> Cursor<'a> {
             }
             out.extend_from_slice(&self.bytes[start..self.pos]);
             self.pos += 1;
-            return Ok(FieldValue::String(
-                String::from_utf8_lossy(&out).into_owned(),
-            ));
+            return Ok(Field::String(String::from_utf8_lossy(&out).into_owned()));
         }
         let token = self.token();
         let bad = || self.error_at(at, ParseErrorKind::InvalidFieldValue);
         match token {
-            b"t" | b"T" | b"true" | b"True" | b"TRUE" => return Ok(FieldValue::Boolean(true)),
+            b"t" | b"T" | b"true" | b"True" | b"TRUE" => return Ok(Field::Boolean(true)),
             b"f" | b"F" | b"false" | b"False" | b"FALSE" => {
-                return Ok(FieldValue::Boolean(false));
+                return Ok(Field::Boolean(false));
             }
             _ => {}
         }
         if let Some(digits) = token.strip_suffix(b"i") {
-            return parse_integer(digits)
-                .map(FieldValue::Integer)
-                .ok_or_else(bad);
+            return parse_integer(digits).map(Field::Integer).ok_or_else(bad);
         }
         if !is_float_syntax(token) {
             return Err(bad());
@@ -325,7 +321,7 @@ impl<'a> Cursor<'a> {
                 Part::FieldValue(key.to_owned()),
             ));
         }
-        Ok(FieldValue::Float(value))
+        Ok(Field::Float(value))
     }
 }
 
@@ -418,10 +414,7 @@ mod tests {
     #[test]
     fn strings_keep_newlines_across_lines() {
         let points = parse_lines("m1 s=\"a\nb\"\nm2 v=1i\n", Precision::Nanoseconds).unwrap();
-        assert_eq!(
-            points[0].field("s"),
-            Some(&FieldValue::String("a\nb".into()))
-        );
+        assert_eq!(points[0].field("s"), Some(&Field::String("a\nb".into())));
         assert_eq!(points[1].measurement(), "m2");
     }
 }

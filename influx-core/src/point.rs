@@ -11,16 +11,16 @@ use crate::precision::{self, Precision};
 /// The value of a field.
 ///
 /// Conversions exist from every integer width, `f32`, `f64`, `bool`, `String` and `&str`.
-/// Unsigned values above `i64::MAX` are kept as [`FieldValue::UInteger`] so that building a
+/// Unsigned values above `i64::MAX` are kept as [`Field::UInteger`] so that building a
 /// point with one reports an error (1.x has no unsigned type).
 ///
 /// ```
-/// use influx_core::FieldValue;
-/// assert_eq!(FieldValue::from(3u8), FieldValue::Integer(3));
-/// assert_eq!(FieldValue::from("up"), FieldValue::String("up".into()));
+/// use influx_core::Field;
+/// assert_eq!(Field::from(3u8), Field::Integer(3));
+/// assert_eq!(Field::from("up"), Field::String("up".into()));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub enum FieldValue {
+pub enum Field {
     /// A 64-bit float; must be finite.
     Float(f64),
     /// A signed integer, written with the `i` suffix.
@@ -35,91 +35,91 @@ pub enum FieldValue {
 
 macro_rules! field_from_int {
     ($($t:ty),*) => {$(
-        impl From<$t> for FieldValue {
+        impl From<$t> for Field {
             fn from(v: $t) -> Self {
-                FieldValue::Integer(i64::from(v))
+                Field::Integer(i64::from(v))
             }
         }
     )*};
 }
 field_from_int!(i8, i16, i32, i64, u8, u16, u32);
 
-impl From<u64> for FieldValue {
+impl From<u64> for Field {
     fn from(v: u64) -> Self {
-        FieldValue::UInteger(v)
+        Field::UInteger(v)
     }
 }
 
-impl From<usize> for FieldValue {
+impl From<usize> for Field {
     fn from(v: usize) -> Self {
-        FieldValue::UInteger(v as u64)
+        Field::UInteger(v as u64)
     }
 }
 
-impl From<isize> for FieldValue {
+impl From<isize> for Field {
     fn from(v: isize) -> Self {
-        FieldValue::Integer(v as i64)
+        Field::Integer(v as i64)
     }
 }
 
-impl From<f64> for FieldValue {
+impl From<f64> for Field {
     fn from(v: f64) -> Self {
-        FieldValue::Float(v)
+        Field::Float(v)
     }
 }
 
-impl From<f32> for FieldValue {
+impl From<f32> for Field {
     /// Keeps the `f32`'s shortest decimal form (`0.1f32` becomes `0.1`, not
     /// `0.10000000149011612`), which is what the user wrote and what reads back as the same `f32`.
     fn from(v: f32) -> Self {
         if !v.is_finite() {
-            return FieldValue::Float(f64::from(v));
+            return Field::Float(f64::from(v));
         }
         let mut buf = ryu::Buffer::new();
         let shortest = buf.format_finite(v).parse::<f64>().unwrap_or(f64::from(v));
-        FieldValue::Float(shortest)
+        Field::Float(shortest)
     }
 }
 
-impl From<bool> for FieldValue {
+impl From<bool> for Field {
     fn from(v: bool) -> Self {
-        FieldValue::Boolean(v)
+        Field::Boolean(v)
     }
 }
 
-impl From<String> for FieldValue {
+impl From<String> for Field {
     fn from(v: String) -> Self {
-        FieldValue::String(v)
+        Field::String(v)
     }
 }
 
-impl From<&str> for FieldValue {
+impl From<&str> for Field {
     fn from(v: &str) -> Self {
-        FieldValue::String(v.to_owned())
+        Field::String(v.to_owned())
     }
 }
 
-impl From<std::borrow::Cow<'_, str>> for FieldValue {
+impl From<std::borrow::Cow<'_, str>> for Field {
     fn from(v: std::borrow::Cow<'_, str>) -> Self {
-        FieldValue::String(v.into_owned())
+        Field::String(v.into_owned())
     }
 }
 
-impl FieldValue {
+impl Field {
     /// Writes the value as it appears after `key=`.
     fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeErrorKind> {
         match self {
-            FieldValue::Float(v) => line::write_f64(out, *v),
-            FieldValue::Integer(v) => {
+            Field::Float(v) => line::write_f64(out, *v),
+            Field::Integer(v) => {
                 line::write_i64(out, *v);
                 Ok(())
             }
-            FieldValue::UInteger(v) => line::write_u64(out, *v),
-            FieldValue::Boolean(v) => {
+            Field::UInteger(v) => line::write_u64(out, *v),
+            Field::Boolean(v) => {
                 line::write_bool(out, *v);
                 Ok(())
             }
-            FieldValue::String(v) => {
+            Field::String(v) => {
                 line::write_str_value(out, v);
                 Ok(())
             }
@@ -127,11 +127,11 @@ impl FieldValue {
     }
 
     /// Checks the value and brings an in-range unsigned integer to `Integer`.
-    fn normalize(self) -> Result<FieldValue, EncodeErrorKind> {
+    fn normalize(self) -> Result<Field, EncodeErrorKind> {
         match self {
-            FieldValue::Float(v) if !v.is_finite() => Err(EncodeErrorKind::NonFiniteFloat),
-            FieldValue::UInteger(v) => i64::try_from(v)
-                .map(FieldValue::Integer)
+            Field::Float(v) if !v.is_finite() => Err(EncodeErrorKind::NonFiniteFloat),
+            Field::UInteger(v) => i64::try_from(v)
+                .map(Field::Integer)
                 .map_err(|_| EncodeErrorKind::IntegerOutOfRange),
             other => Ok(other),
         }
@@ -166,7 +166,7 @@ pub struct Point {
     // reference shape then allocates for its tag values only.
     measurement: Cow<'static, str>,
     tags: Vec<(Cow<'static, str>, String)>,
-    fields: Vec<(Cow<'static, str>, FieldValue)>,
+    fields: Vec<(Cow<'static, str>, Field)>,
     timestamp: Option<i64>,
 }
 
@@ -206,12 +206,12 @@ impl Point {
     }
 
     /// The fields, in the order they were added.
-    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &FieldValue)> + '_ {
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &Field)> + '_ {
         self.fields.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// The value of the field `key`.
-    pub fn field(&self, key: &str) -> Option<&FieldValue> {
+    pub fn field(&self, key: &str) -> Option<&Field> {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
@@ -287,7 +287,7 @@ impl Point {
     pub(crate) fn from_parts(
         measurement: Cow<'static, str>,
         tags: Vec<(Cow<'static, str>, String)>,
-        fields: Vec<(Cow<'static, str>, FieldValue)>,
+        fields: Vec<(Cow<'static, str>, Field)>,
         timestamp: Option<i64>,
     ) -> Point {
         Point {
@@ -334,11 +334,7 @@ impl PointBuilder {
     }
 
     /// Sets a field; a later value for the same key replaces the earlier one.
-    pub fn field(
-        mut self,
-        key: impl Into<Cow<'static, str>>,
-        value: impl Into<FieldValue>,
-    ) -> Self {
+    pub fn field(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Field>) -> Self {
         let key = key.into();
         if let Err(kind) = line::check_name(NameKind::FieldKey, &key) {
             self.fail(kind, || Part::FieldKey(key.to_string()));
@@ -358,7 +354,7 @@ impl PointBuilder {
     }
 
     /// Sets a field if `value` is `Some`.
-    pub fn field_opt<V: Into<FieldValue>>(
+    pub fn field_opt<V: Into<Field>>(
         self,
         key: impl Into<Cow<'static, str>>,
         value: Option<V>,

@@ -1,6 +1,7 @@
 //! InfluxDB 1.x for Rust: an exact client, `#[derive(Series)]` schemas and a buffered writer.
 //!
-//! This crate re-exports [`influx_core`]; it is the one users depend on.
+//! This crate re-exports [`influx_core`] (line protocol, client, result sets) and the derive;
+//! it is the one users depend on.
 //!
 //! ```
 //! use influx_series::{Point, Precision};
@@ -9,7 +10,21 @@
 //! # Ok::<(), influx_series::EncodeError>(())
 //! ```
 
+mod buffer;
+mod clock;
+mod series;
+mod values;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 pub use influx_core::*;
+pub use series::{Commit, Series, clear_default_client, set_default_client};
+pub use values::{FieldRef, FieldValue, TagValue, TimeRef, TimeValue};
+
+#[doc = include_str!("derive.md")]
+pub use influx_derive::Series;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

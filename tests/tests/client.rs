@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use chrono::{DateTime, TimeZone, Utc};
 use influx_series::{
-    Client, ClientConfig, Error, FieldValue, PartialWriteKind, Point, Precision, QueryOptions,
+    Client, ClientConfig, Error, Field, PartialWriteKind, Point, Precision, QueryOptions,
     SharedTags, Value, WriteOptions,
 };
 
@@ -481,7 +481,7 @@ fn unsigned_and_float_values_keep_their_types() {
         .timestamp_in(5, Precision::Seconds)
         .build()
         .unwrap();
-    assert_eq!(p.field("small"), Some(&FieldValue::Float(0.1)));
+    assert_eq!(p.field("small"), Some(&Field::Float(0.1)));
     client.write_points(&[p], &WriteOptions::default()).unwrap();
     let types = client.query("SHOW FIELD KEYS FROM n").unwrap();
     let types: Vec<(String, String)> = types[0]

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use influx_series::{
-    EncodeError, EncodeErrorKind, FieldValue, LineBuf, Part, Point, PointBuilder, Precision,
-    SharedTags, parse_line,
+    EncodeError, EncodeErrorKind, Field, LineBuf, Part, Point, PointBuilder, Precision, SharedTags,
+    parse_line,
 };
 
 fn time(rfc3339: &str) -> DateTime<Utc> {
@@ -325,6 +325,6 @@ fn parser_rejects_what_the_encoder_rejects() {
         );
     }
     let p = parse_line("m v=1i,w=t,x=\"s\",y=-1.5e3", Precision::Nanoseconds).unwrap();
-    assert_eq!(p.field("w"), Some(&FieldValue::Boolean(true)));
-    assert_eq!(p.field("y"), Some(&FieldValue::Float(-1500.0)));
+    assert_eq!(p.field("w"), Some(&Field::Boolean(true)));
+    assert_eq!(p.field("y"), Some(&Field::Float(-1500.0)));
 }

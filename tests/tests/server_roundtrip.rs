@@ -8,9 +8,7 @@ mod support {
 use std::collections::{BTreeMap, BTreeSet};
 
 use influx_series::influxql::quote_ident;
-use influx_series::{
-    Client, Error, FieldValue, LineBuf, Point, Precision, QueryOptions, WriteOptions,
-};
+use influx_series::{Client, Error, Field, LineBuf, Point, Precision, QueryOptions, WriteOptions};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
@@ -64,13 +62,13 @@ fn accepted_points(count: usize) -> Vec<Point> {
     points
 }
 
-fn field_matches(expected: &FieldValue, field_type: &str, got: &Value) -> bool {
+fn field_matches(expected: &Field, field_type: &str, got: &Value) -> bool {
     match (expected, field_type) {
         // JSON drops the `.0` of whole floats, so compare as numbers.
-        (FieldValue::Float(v), "float") => got.as_f64() == Some(*v),
-        (FieldValue::Integer(v), "integer") => got.as_i64() == Some(*v),
-        (FieldValue::Boolean(v), "boolean") => got.as_bool() == Some(*v),
-        (FieldValue::String(v), "string") => got.as_str() == Some(v.as_str()),
+        (Field::Float(v), "float") => got.as_f64() == Some(*v),
+        (Field::Integer(v), "integer") => got.as_i64() == Some(*v),
+        (Field::Boolean(v), "boolean") => got.as_bool() == Some(*v),
+        (Field::String(v), "string") => got.as_str() == Some(v.as_str()),
         _ => false,
     }
 }

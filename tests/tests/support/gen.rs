@@ -1,6 +1,6 @@
 //! Proptest strategies for points whose names are full of the characters that need care.
 
-use influx_series::{FieldValue, MAX_NANOS, MIN_NANOS, PointBuilder};
+use influx_series::{Field, MAX_NANOS, MIN_NANOS, PointBuilder};
 use proptest::prelude::*;
 
 /// Characters that line protocol treats specially, mixed with a few plain and non-ASCII ones.
@@ -18,15 +18,15 @@ pub fn hard_string(max: usize) -> impl Strategy<Value = String> {
 }
 
 /// A field value of any of the four types.
-pub fn field_value() -> impl Strategy<Value = FieldValue> {
+pub fn field_value() -> impl Strategy<Value = Field> {
     prop_oneof![
-        any::<f64>().prop_map(FieldValue::Float),
-        prop::num::f64::NORMAL.prop_map(FieldValue::Float),
-        (-1000i64..1000).prop_map(|v| FieldValue::Float(v as f64)),
-        any::<i64>().prop_map(FieldValue::Integer),
-        any::<u64>().prop_map(FieldValue::UInteger),
-        any::<bool>().prop_map(FieldValue::Boolean),
-        hard_string(12).prop_map(FieldValue::String),
+        any::<f64>().prop_map(Field::Float),
+        prop::num::f64::NORMAL.prop_map(Field::Float),
+        (-1000i64..1000).prop_map(|v| Field::Float(v as f64)),
+        any::<i64>().prop_map(Field::Integer),
+        any::<u64>().prop_map(Field::UInteger),
+        any::<bool>().prop_map(Field::Boolean),
+        hard_string(12).prop_map(Field::String),
     ]
 }
 
@@ -35,7 +35,7 @@ pub fn field_value() -> impl Strategy<Value = FieldValue> {
 pub struct RawPoint {
     pub measurement: String,
     pub tags: Vec<(String, String)>,
-    pub fields: Vec<(String, FieldValue)>,
+    pub fields: Vec<(String, Field)>,
     pub nanos: Option<i64>,
 }
 

@@ -1,0 +1,164 @@
+//! Rules that span the container or several members. Each `check_*` says the rule and why.
+
+use std::collections::BTreeMap;
+
+use syn::GenericParam;
+
+use crate::ast::Container;
+use crate::attr::Role;
+use crate::ctxt::Ctxt;
+use crate::rules::{self, NameKind};
+use crate::template::{self, Piece};
+
+pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>) {
+    check_generics(cx, cont);
+    check_has_field(cx, cont);
+    check_one_time(cx, cont);
+    check_keys(cx, cont);
+    check_renames(cx, cont);
+    check_name(cx, cont);
+}
+
+/// Type and const generics are refused: the per-type buffer is a `static`, and a static in a
+/// generic impl is shared by every instantiation, so `S<A>` and `S<B>` would mix their points.
+/// Lifetimes are fine (they do not change what is buffered).
+fn check_generics(cx: &Ctxt, cont: &Container<'_>) {
+    for param in &cont.input.generics.params {
+        match param {
+            GenericParam::Type(t) => cx.error_spanned_by(
+                &t.ident,
+                "#[derive(Series)] does not support type parameters: each Series type has one buffer (a static), which a generic type would share between all its instantiations; use a concrete type",
+            ),
+            GenericParam::Const(c) => cx.error_spanned_by(
+                &c.ident,
+                "#[derive(Series)] does not support const parameters: each Series type has one buffer (a static), which would be shared between all instantiations",
+            ),
+            GenericParam::Lifetime(_) => {}
+        }
+    }
+}
+
+/// A point needs at least one field (1.x rejects a line without one).
+fn check_has_field(cx: &Ctxt, cont: &Container<'_>) {
+    if cont.members_with(Role::Field).next().is_none() {
+        cx.error_spanned_by(
+            cont.ident,
+            "a series needs at least one field: members are fields unless marked #[series(tag)], #[series(time)] or #[series(skip)]",
+        );
+    }
+}
+
+/// A point has one timestamp.
+fn check_one_time(cx: &Ctxt, cont: &Container<'_>) {
+    let times: Vec<_> = cont.members_with(Role::Time).collect();
+    for extra in times.iter().skip(1) {
+        cx.error_spanned_by(
+            extra.ident,
+            format!(
+                "a series has one time member; `{}` is already #[series(time)]",
+                times[0].ident
+            ),
+        );
+    }
+}
+
+/// Keys must follow the line-protocol rules (checked here, so only values are escaped at run
+/// time), and two members may not write the same key: the server would keep one of them.
+fn check_keys(cx: &Ctxt, cont: &Container<'_>) {
+    let mut seen: BTreeMap<&str, &syn::Ident> = BTreeMap::new();
+    for m in &cont.members {
+        let kind = match m.role {
+            Role::Tag => NameKind::TagKey,
+            Role::Field => NameKind::FieldKey,
+            Role::Time | Role::Skip => continue,
+        };
+        if let Some(problem) = rules::check_name(kind, &m.key) {
+            let what = if m.role == Role::Tag { "tag" } else { "field" };
+            cx.error_at(
+                m.key_span,
+                format!("the {what} key `{}` {problem}", m.key.escape_debug()),
+            );
+            continue;
+        }
+        if let Some(first) = seen.insert(&m.key, m.ident) {
+            cx.error_at(
+                m.key_span,
+                format!(
+                    "`{}` writes the key `{}`, as `{first}` does already: rename one of them",
+                    m.ident, m.key
+                ),
+            );
+        }
+    }
+}
+
+/// `rename` changes a key; the time member and skipped members have none.
+fn check_renames(cx: &Ctxt, cont: &Container<'_>) {
+    for m in &cont.members {
+        if matches!(m.role, Role::Time | Role::Skip)
+            && let Some(span) = m.attrs.rename.span()
+        {
+            cx.error_at(span, "`rename` applies to tags and fields only");
+        }
+    }
+}
+
+/// The series name: a valid measurement, and every placeholder names a tag or field member.
+fn check_name(cx: &Ctxt, cont: &Container<'_>) {
+    let Some(lit) = cont.attrs.name.get() else {
+        return;
+    };
+    let pieces = match template::parse(&lit.value()) {
+        Ok(p) => p,
+        Err(message) => {
+            cx.error_spanned_by(lit, message);
+            return;
+        }
+    };
+    if pieces.is_empty() {
+        cx.error_spanned_by(lit, "the series name is empty");
+        return;
+    }
+    for piece in &pieces {
+        let Piece::Placeholder(name) = piece else {
+            continue;
+        };
+        match cont.members.iter().find(|m| m.ident.to_string().trim_start_matches("r#") == name) {
+            None => {
+                let members: Vec<String> = cont
+                    .members
+                    .iter()
+                    .filter(|m| matches!(m.role, Role::Tag | Role::Field))
+                    .map(|m| m.ident.to_string())
+                    .collect();
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "the placeholder `{{{name}}}` names no member; tags and fields are: {}",
+                        members.join(", ")
+                    ),
+                );
+            }
+            Some(m) if matches!(m.role, Role::Time | Role::Skip) => cx.error_spanned_by(
+                lit,
+                format!(
+                    "the placeholder `{{{name}}}` names a {} member; placeholders name tags or fields",
+                    if m.role == Role::Time { "time" } else { "skipped" }
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    if pieces.iter().all(|p| matches!(p, Piece::Lit(_))) {
+        let name: String = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(s) => s.as_str(),
+                Piece::Placeholder(_) => "",
+            })
+            .collect();
+        if let Some(problem) = rules::check_name(NameKind::Measurement, &name) {
+            cx.error_spanned_by(lit, format!("the series name {problem}"));
+        }
+    }
+}

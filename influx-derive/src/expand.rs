@@ -1,0 +1,236 @@
+//! Writes the `Series` impl: keys escaped and tags sorted here, so the generated code only
+//! escapes values at run time.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::{DeriveInput, LitByteStr, LitStr};
+
+use crate::ast::{Container, Member};
+use crate::attr::{Precision, Role};
+use crate::check;
+use crate::ctxt::Ctxt;
+use crate::rules::{self, NameKind};
+use crate::template::{self, Piece};
+
+pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let cont = Container::from_ast(&cx, input);
+    if let Some(cont) = &cont {
+        check::check(&cx, cont);
+    }
+    let krate = cont
+        .as_ref()
+        .and_then(|c| c.attrs.krate.get().cloned())
+        .map_or_else(|| quote!(::influx_series), |p| quote!(#p));
+    match (cx.check(), cont) {
+        (Ok(()), Some(cont)) => expand(&cont, &krate),
+        (Err(errors), _) => {
+            let errors = errors.to_compile_error();
+            let stub = fallback(input, &krate);
+            quote!(#errors #stub)
+        }
+        (Ok(()), None) => fallback(input, &krate),
+    }
+}
+
+/// An impl with no body next to the errors, so that one bad attribute does not also make
+/// every `T::record()` in the user's crate an error.
+fn fallback(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::Series for #ident #ty_generics #where_clause {
+                fn write_line(
+                    &self,
+                    _: &mut ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<(), #krate::EncodeError> {
+                    ::core::unimplemented!()
+                }
+                fn __buffer() -> &'static #krate::__private::SeriesBuffer {
+                    ::core::unimplemented!()
+                }
+            }
+        };
+    }
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn byte_lit(bytes: Vec<u8>) -> LitByteStr {
+    LitByteStr::new(&bytes, Span::call_site())
+}
+
+fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
+    let ident = cont.ident;
+    let (impl_generics, ty_generics, where_clause) = cont.input.generics.split_for_impl();
+    let private = quote!(#krate::__private);
+    let precision = syn::Ident::new(
+        cont.attrs
+            .precision
+            .get()
+            .copied()
+            .unwrap_or(Precision::Nanoseconds)
+            .variant(),
+        Span::call_site(),
+    );
+    let precision = quote!(#krate::Precision::#precision);
+
+    let measurement = measurement(cont, &private);
+
+    let mut tags: Vec<&Member<'_>> = cont.members_with(Role::Tag).collect();
+    tags.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+    let tags = tags.iter().map(|m| {
+        let mut prefix = vec![b','];
+        prefix.extend(rules::escape(NameKind::TagKey, &m.key));
+        prefix.push(b'=');
+        let prefix = byte_lit(prefix);
+        let key = &m.key;
+        let member = m.ident;
+        quote_spanned! {m.ty_span()=>
+            #private::tag(__out, #prefix, #key, &self.#member)?;
+        }
+    });
+
+    let fields = cont.members_with(Role::Field).map(|m| {
+        let mut key_eq = rules::escape(NameKind::FieldKey, &m.key);
+        key_eq.push(b'=');
+        let key_eq = byte_lit(key_eq);
+        let key = &m.key;
+        let member = m.ident;
+        quote_spanned! {m.ty_span()=>
+            #private::field(__out, &mut __sep, #key_eq, #key, &self.#member)?;
+        }
+    });
+
+    let time = match cont.members_with(Role::Time).next() {
+        Some(m) => {
+            let member = m.ident;
+            quote_spanned! {m.ty_span()=>
+                #private::time(__out, &self.#member, #precision)?;
+            }
+        }
+        None => quote!(#private::now(__out, #precision);),
+    };
+
+    let opt_str = |v: Option<&String>| match v {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    };
+    let database = opt_str(cont.attrs.database.get());
+    let retention_policy = opt_str(cont.attrs.retention_policy.get());
+    let bulk_size = match cont.attrs.bulk_size.get() {
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    };
+    let autocommit = cont.attrs.autocommit.get().copied().unwrap_or(false);
+    let (client_fn, client) = match cont.attrs.client.get() {
+        Some(path) => (
+            quote! {
+                fn __series_client() -> ::core::option::Option<&'static #private::Client> {
+                    #private::client_of(&#path)
+                }
+            },
+            quote!(::core::option::Option::Some(__series_client)),
+        ),
+        None => (quote!(), quote!(::core::option::Option::None)),
+    };
+    let type_name = ident.to_string();
+
+    quote! {
+        const _: () = {
+            #client_fn
+
+            #[automatically_derived]
+            impl #impl_generics #krate::Series for #ident #ty_generics #where_clause {
+                fn write_line(
+                    &self,
+                    __out: &mut ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<(), #krate::EncodeError> {
+                    #measurement
+                    #(#tags)*
+                    let mut __sep: u8 = b' ';
+                    #(#fields)*
+                    #private::end_fields(__sep)?;
+                    #time
+                    ::core::result::Result::Ok(())
+                }
+
+                fn __buffer() -> &'static #private::SeriesBuffer {
+                    static __BUFFER: #private::SeriesBuffer =
+                        #private::SeriesBuffer::new(#private::SeriesMeta {
+                            type_name: #type_name,
+                            bulk_size: #bulk_size,
+                            autocommit: #autocommit,
+                            precision: #precision,
+                            database: #database,
+                            retention_policy: #retention_policy,
+                            client: #client,
+                        });
+                    &__BUFFER
+                }
+            }
+        };
+    }
+}
+
+/// The measurement: escaped here when it is static, built and escaped at run time when the
+/// template has placeholders.
+fn measurement(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
+    let name =
+        cont.attrs.name.get().cloned().unwrap_or_else(|| {
+            LitStr::new(&snake_case(&cont.ident.to_string()), cont.ident.span())
+        });
+    // `check` has already accepted the template.
+    let pieces = template::parse(&name.value()).unwrap_or_default();
+    if pieces.iter().all(|p| matches!(p, Piece::Lit(_))) {
+        let text: String = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(s) => s.as_str(),
+                Piece::Placeholder(_) => "",
+            })
+            .collect();
+        let escaped = byte_lit(rules::escape(NameKind::Measurement, &text));
+        return quote!(#private::measurement(__out, #escaped););
+    }
+    let parts = pieces.iter().map(|piece| match piece {
+        Piece::Lit(text) => quote!(#private::template_lit(__name, #text);),
+        Piece::Placeholder(name) => {
+            let Some(m) = cont
+                .members
+                .iter()
+                .find(|m| m.ident.to_string().trim_start_matches("r#") == name)
+            else {
+                return quote!();
+            };
+            let member = m.ident;
+            let member_name = member.to_string();
+            if m.role == Role::Tag {
+                quote_spanned!(m.ty_span()=> #private::template_tag(__name, #member_name, &self.#member)?;)
+            } else {
+                quote_spanned!(m.ty_span()=> #private::template_field(__name, #member_name, &self.#member)?;)
+            }
+        }
+    });
+    quote! {
+        #private::template(__out, |__name| {
+            #(#parts)*
+            ::core::result::Result::Ok(())
+        })?;
+    }
+}
