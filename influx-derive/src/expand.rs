@@ -44,7 +44,7 @@ fn fallback(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
             impl #impl_generics #krate::Series for #ident #ty_generics #where_clause {
                 fn write_line(
                     &self,
-                    _: &mut ::std::vec::Vec<u8>,
+                    _: &mut ::std::vec::Vec<::core::primitive::u8>,
                 ) -> ::core::result::Result<(), #krate::EncodeError> {
                     ::core::unimplemented!()
                 }
@@ -159,11 +159,11 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
             impl #impl_generics #krate::Series for #ident #ty_generics #where_clause {
                 fn write_line(
                     &self,
-                    __out: &mut ::std::vec::Vec<u8>,
+                    __out: &mut ::std::vec::Vec<::core::primitive::u8>,
                 ) -> ::core::result::Result<(), #krate::EncodeError> {
                     #measurement
                     #(#tags)*
-                    let mut __sep: u8 = b' ';
+                    let mut __sep: ::core::primitive::u8 = b' ';
                     #(#fields)*
                     #private::end_fields(__sep)?;
                     #time
