@@ -3,6 +3,8 @@
 //! Measurement `cpu`, tags `host` (50 values) and `region`, fields `usage_user` f64,
 //! `usage_system` f64, `count` i64, `ok` bool, nanosecond timestamp.
 
+pub mod rounds;
+
 /// One point of the reference shape, as plain data.
 #[derive(Debug, Clone)]
 pub struct Sample {

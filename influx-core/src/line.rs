@@ -173,7 +173,7 @@ pub fn write_f64(out: &mut Vec<u8>, value: f64) -> Result<(), EncodeErrorKind> {
     if !value.is_finite() {
         return Err(EncodeErrorKind::NonFiniteFloat);
     }
-    let mut buf = ryu::Buffer::new();
+    let mut buf = zmij::Buffer::new();
     out.extend_from_slice(buf.format_finite(value).as_bytes());
     Ok(())
 }
@@ -184,7 +184,7 @@ pub fn write_f32(out: &mut Vec<u8>, value: f32) -> Result<(), EncodeErrorKind> {
     if !value.is_finite() {
         return Err(EncodeErrorKind::NonFiniteFloat);
     }
-    let mut buf = ryu::Buffer::new();
+    let mut buf = zmij::Buffer::new();
     out.extend_from_slice(buf.format_finite(value).as_bytes());
     Ok(())
 }

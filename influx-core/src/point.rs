@@ -75,7 +75,7 @@ impl From<f32> for Field {
         if !v.is_finite() {
             return Field::Float(f64::from(v));
         }
-        let mut buf = ryu::Buffer::new();
+        let mut buf = zmij::Buffer::new();
         let shortest = buf.format_finite(v).parse::<f64>().unwrap_or(f64::from(v));
         Field::Float(shortest)
     }

@@ -19,14 +19,16 @@ pub fn assert_field<T: FieldValue + ?Sized>() {}
 pub fn assert_time<T: TimeValue + ?Sized>() {}
 
 /// Writes a measurement escaped at expansion time.
-#[inline]
+// Inlined into the generated `write_line`, so constant keys are copied without a call.
+#[inline(always)]
 pub fn measurement(out: &mut Vec<u8>, escaped: &[u8]) {
     out.extend_from_slice(escaped);
 }
 
 /// Writes `,key=value` (`prefix` is `,key=` escaped at expansion time); an empty value leaves
 /// the tag out.
-#[inline]
+// Inlined into the generated `write_line`, so constant keys are copied without a call.
+#[inline(always)]
 pub fn tag<V: TagValue + ?Sized>(
     out: &mut Vec<u8>,
     prefix: &[u8],
@@ -44,7 +46,8 @@ pub fn tag<V: TagValue + ?Sized>(
 
 /// Writes ` key=value` or `,key=value` (`key_eq` is `key=` escaped at expansion time); an
 /// absent value writes nothing.
-#[inline]
+// Inlined into the generated `write_line`, so constant keys are copied without a call.
+#[inline(always)]
 pub fn field<V: FieldValue + ?Sized>(
     out: &mut Vec<u8>,
     sep: &mut u8,
@@ -86,7 +89,8 @@ fn write_field_value(out: &mut Vec<u8>, value: FieldRef<'_>) -> Result<(), Encod
 }
 
 /// Fails when no field was written.
-#[inline]
+// Inlined into the generated `write_line`, so constant keys are copied without a call.
+#[inline(always)]
 pub fn end_fields(sep: u8) -> Result<(), EncodeError> {
     if sep == b' ' {
         Err(EncodeError::new(EncodeErrorKind::NoFields, Part::Point))
@@ -96,7 +100,8 @@ pub fn end_fields(sep: u8) -> Result<(), EncodeError> {
 }
 
 /// Writes ` <timestamp>` from the time member, or the recording instant when it has none.
-#[inline]
+// Inlined into the generated `write_line`, so constant keys are copied without a call.
+#[inline(always)]
 pub fn time<V: TimeValue + ?Sized>(
     out: &mut Vec<u8>,
     value: &V,
@@ -183,7 +188,7 @@ pub fn template_field<V: FieldValue + ?Sized>(
         FieldRef::Float32(v) if !v.is_finite() => {
             return Err(bad(EncodeErrorKind::NonFiniteFloat));
         }
-        FieldRef::Float(v) => write!(name, "{}", ryu_f64(v)),
+        FieldRef::Float(v) => write!(name, "{}", shortest_f64(v)),
         FieldRef::Float32(v) => write!(name, "{v}"),
         FieldRef::Integer(v) => write!(name, "{v}"),
         FieldRef::UInteger(v) => write!(name, "{v}"),
@@ -193,7 +198,7 @@ pub fn template_field<V: FieldValue + ?Sized>(
     Ok(())
 }
 
-fn ryu_f64(v: f64) -> String {
+fn shortest_f64(v: f64) -> String {
     let mut out = Vec::new();
     let _ = line::write_f64(&mut out, v);
     String::from_utf8(out).unwrap_or_default()

@@ -1,0 +1,180 @@
+//! `#[derive(Series)]` encoding against the `influxdb` crate's `#[derive(InfluxDbWriteable)]`,
+//! and `record()` into the per-type buffer against encoding alone. Interleaved rounds, median
+//! of per-round ratios; prints a table.
+//!
+//! Run: `cargo bench -p influx-series-benches --bench derive`
+
+use chrono::{DateTime, Utc};
+use influx_series::Series;
+use influx_series_benches::rounds::{Variant, interleaved, median_duration, median_ratio};
+use influx_series_benches::samples;
+use influxdb::{InfluxDbWriteable, Query, WriteQuery};
+use std::hint::black_box;
+
+const N: usize = 10_000;
+const ROUNDS: usize = 7;
+
+#[derive(Series, Clone)]
+#[series(name = "cpu")]
+struct Cpu {
+    #[series(tag)]
+    host: String,
+    #[series(tag)]
+    region: String,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
+
+#[derive(InfluxDbWriteable, Clone)]
+struct CpuTheirs {
+    time: DateTime<Utc>,
+    #[influxdb(tag)]
+    host: String,
+    #[influxdb(tag)]
+    region: String,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--test") {
+        // `cargo test --benches` runs this once as a smoke test: keep it short.
+        run(1, 3);
+    } else {
+        run(ROUNDS, 15);
+    }
+}
+
+fn run(rounds: usize, reps: usize) {
+    let data = samples(N);
+    let ours: Vec<Cpu> = data
+        .iter()
+        .map(|s| Cpu {
+            host: s.host.clone(),
+            region: s.region.clone(),
+            usage_user: s.usage_user,
+            usage_system: s.usage_system,
+            count: s.count,
+            ok: s.ok,
+            time: DateTime::from_timestamp_nanos(s.nanos),
+        })
+        .collect();
+    let theirs: Vec<CpuTheirs> = ours
+        .iter()
+        .map(|c| CpuTheirs {
+            time: c.time,
+            host: c.host.clone(),
+            region: c.region.clone(),
+            usage_user: c.usage_user,
+            usage_system: c.usage_system,
+            count: c.count,
+            ok: c.ok,
+        })
+        .collect();
+
+    // Same lines from both derives (the peer writes floats without `.0`, otherwise equal).
+    let mut check = Vec::new();
+    ours[1].write_line(&mut check).unwrap();
+    let peer = theirs[1]
+        .clone()
+        .try_into_query("cpu")
+        .unwrap()
+        .build()
+        .unwrap()
+        .get();
+    assert_eq!(
+        String::from_utf8(check).unwrap(),
+        peer.replace("=29.0,", "=29,")
+    );
+
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 21);
+    // Their derive consumes the struct: the clones are made outside the timed part.
+    let mut pool: Vec<Vec<CpuTheirs>> = Vec::new();
+    let mut variants = vec![
+        Variant {
+            name: "influx-series derive: write_line",
+            run: Box::new(|| {
+                buf.clear();
+                for c in black_box(&ours) {
+                    c.write_line(&mut buf).unwrap();
+                    buf.push(b'\n');
+                }
+                black_box(buf.len());
+            }),
+        },
+        Variant {
+            name: "influx-series derive: record()",
+            run: Box::new(|| {
+                // `record()` takes the point by value: a borrowed twin of the same schema
+                // (its own type, so its own buffer) records the same bytes without cloning.
+                for c in black_box(&ours) {
+                    Borrowed {
+                        host: &c.host,
+                        region: &c.region,
+                        usage_user: c.usage_user,
+                        usage_system: c.usage_system,
+                        count: c.count,
+                        ok: c.ok,
+                        time: c.time,
+                    }
+                    .record()
+                    .unwrap();
+                }
+                black_box(Borrowed::clear());
+            }),
+        },
+        Variant {
+            name: "influxdb 0.8 derive: into_query + build",
+            run: Box::new(|| {
+                let batch = pool.pop().unwrap_or_else(|| theirs.clone());
+                let queries: Vec<WriteQuery> = batch
+                    .into_iter()
+                    .map(|c| c.try_into_query("cpu").unwrap())
+                    .collect();
+                black_box(queries.build().unwrap().get().len());
+            }),
+        },
+    ];
+    let times = interleaved(&mut variants, rounds, reps);
+    println!("| variant ({N} points, median of {rounds} interleaved rounds) | time | points/s |");
+    println!("|---|---|---|");
+    for (v, t) in variants.iter().zip(&times) {
+        let m = median_duration(t);
+        println!(
+            "| {} | {:.2} ms | {:.2} M |",
+            v.name,
+            m.as_secs_f64() * 1e3,
+            N as f64 / m.as_secs_f64() / 1e6
+        );
+    }
+    println!();
+    println!(
+        "derive encoding vs influxdb derive: {:.1}x faster (target >= 20x)",
+        median_ratio(&times[2], &times[0])
+    );
+    println!(
+        "record() / encoding alone: {:.2}x (target <= 1.3x)",
+        median_ratio(&times[1], &times[0])
+    );
+}
+
+#[derive(Series)]
+#[series(name = "cpu")]
+struct Borrowed<'a> {
+    #[series(tag)]
+    host: &'a str,
+    #[series(tag)]
+    region: &'a str,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
