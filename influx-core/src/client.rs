@@ -10,6 +10,8 @@ use crate::influxql::quote_ident;
 use crate::line::LineBuf;
 use crate::point::Point;
 use crate::resultset::{self, ResultSet};
+use crate::typed::{self, CellContext, FromRow};
+use serde::de::DeserializeOwned;
 
 /// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
 ///
@@ -257,6 +259,54 @@ impl Client {
         resultset::decode_response(&body, options.raises_errors())
     }
 
+    /// Runs a one-statement query and decodes its rows into `T` (a `#[derive(Series)]` type):
+    /// columns are matched by the keys the write side uses, `GROUP BY` tags fill tag members.
+    ///
+    /// ```no_run
+    /// # use influx_core::{Client, FromRow};
+    /// # fn demo<Cpu: FromRow>(client: &Client) -> Result<(), influx_core::Error> {
+    /// let rows: Vec<Cpu> = client.query_as("SELECT * FROM cpu WHERE time > now() - 1h")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn query_as<T: FromRow>(&self, query: &str) -> Result<Vec<T>, Error> {
+        self.query_as_with(query, &QueryOptions::new())
+    }
+
+    /// [`Client::query_as`] with options (database, epoch, bind parameters).
+    pub fn query_as_with<T: FromRow>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<T>, Error> {
+        self.query_statements(query, options)?.get(0)
+    }
+
+    /// Runs a query of several statements; read each with [`Statements::get`] into its own
+    /// type.
+    pub fn query_statements(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Statements, Error> {
+        Ok(Statements {
+            body: self.query_raw(query, options)?,
+            ctx: CellContext {
+                epoch: options.get_epoch(),
+            },
+        })
+    }
+
+    /// Runs a one-statement query and deserializes each row into any serde type: the row is
+    /// a map from column names (then `GROUP BY` tags) to values.
+    pub fn query_deserialize<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<T>, Error> {
+        let body = self.query_raw(query, options)?;
+        typed::deserialize_rows(&body, 0)
+    }
+
     /// Runs a query and returns the answer's JSON bytes undecoded.
     pub fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
         let request = http::query_request(query, options, self.database())?;
@@ -342,5 +392,39 @@ fn transport_error(e: reqwest::Error) -> Error {
         Error::Timeout(message)
     } else {
         Error::Transport(message)
+    }
+}
+
+/// The undecoded answer to a query of several statements; decode each into its own type.
+///
+/// ```no_run
+/// # use influx_core::{Client, FromRow, QueryOptions};
+/// # fn demo<Cpu: FromRow, Mem: FromRow>(client: &Client) -> Result<(), influx_core::Error> {
+/// let answer = client.query_statements("SELECT * FROM cpu; SELECT * FROM mem", &QueryOptions::new())?;
+/// let cpu: Vec<Cpu> = answer.get(0)?;
+/// let mem: Vec<Mem> = answer.get(1)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Statements {
+    body: Vec<u8>,
+    ctx: CellContext,
+}
+
+impl Statements {
+    /// Decodes the rows of statement `index` into `T`; a failed statement is
+    /// [`Error::Statement`].
+    pub fn get<T: FromRow>(&self, index: usize) -> Result<Vec<T>, Error> {
+        typed::decode_rows::<T, typed::Json>(&self.body, index, self.ctx)
+    }
+
+    /// Deserializes statement `index` into any serde type.
+    pub fn deserialize<T: DeserializeOwned>(&self, index: usize) -> Result<Vec<T>, Error> {
+        typed::deserialize_rows(&self.body, index)
+    }
+
+    /// The raw JSON.
+    pub fn raw(&self) -> &[u8] {
+        &self.body
     }
 }

@@ -296,6 +296,9 @@ pub enum Error {
     Timeout(String),
     /// A response that is not what the protocol says (bad JSON, missing header).
     Protocol(String),
+    /// Rows that do not fit the type they are decoded into: a missing column, a null in a
+    /// required member, a value of the wrong type. The message names the column and the type.
+    Decode(String),
     /// The client is misconfigured: a bad URL, an unknown scheme, a missing database.
     Config(String),
 }
@@ -321,6 +324,7 @@ impl fmt::Display for Error {
             Error::Transport(m) => write!(f, "transport error: {m}"),
             Error::Timeout(m) => write!(f, "timed out: {m}"),
             Error::Protocol(m) => write!(f, "unexpected response: {m}"),
+            Error::Decode(m) => write!(f, "cannot decode rows: {m}"),
             Error::Config(m) => write!(f, "configuration error: {m}"),
         }
     }

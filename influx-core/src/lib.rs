@@ -29,8 +29,9 @@ mod parse;
 mod point;
 mod precision;
 mod resultset;
+mod typed;
 
-pub use client::Client;
+pub use client::{Client, Statements};
 pub use config::{ClientBuilder, ClientConfig, Credentials};
 pub use error::{
     EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part, PartialWriteKind,
@@ -41,6 +42,10 @@ pub use parse::{Lines, check_lines, parse_line, parse_lines};
 pub use point::{Field, Point, PointBuilder, SharedTags};
 pub use precision::{MAX_NANOS, MIN_NANOS, Precision};
 pub use resultset::{Message, ResultSet, Row, Series, Value, decode_response};
+pub use typed::{
+    Cell, CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec,
+    TimeFromCell, decode_rows, deserialize_rows,
+};
 
 /// Re-exported so users name the same `chrono` the crate uses.
 pub use chrono;

@@ -2,7 +2,6 @@
 //! `syn` node for spans.
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, Type};
 
 use crate::attr::{self, Role};
@@ -34,17 +33,17 @@ impl<'a> Container<'a> {
         let fields = match &input.data {
             Data::Struct(s) => match &s.fields {
                 Fields::Named(named) => &named.named,
-                Fields::Unnamed(_) => {
+                Fields::Unnamed(unnamed) => {
                     cx.error_spanned_by(
-                        &input.ident,
-                        "#[derive(Series)] needs named members (tags and fields are named by them); tuple structs are not supported",
+                        unnamed,
+                        "#[derive(Series)] needs named members (tags and fields take their keys from the member names); tuple structs are not supported: write `struct Name { key: Type, .. }`",
                     );
                     return None;
                 }
                 Fields::Unit => {
                     cx.error_spanned_by(
                         &input.ident,
-                        "#[derive(Series)] needs at least one field member; a unit struct has none",
+                        "#[derive(Series)] needs a struct with at least one field member (a point without fields is not valid line protocol); a unit struct has none",
                     );
                     return None;
                 }
@@ -91,12 +90,6 @@ impl<'a> Container<'a> {
 
     pub(crate) fn members_with(&self, role: Role) -> impl Iterator<Item = &Member<'a>> {
         self.members.iter().filter(move |m| m.role == role)
-    }
-}
-
-impl Member<'_> {
-    pub(crate) fn ty_span(&self) -> Span {
-        self.ty.span()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Parses `#[series(...)]` on the container and on members.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenTree};
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr};
@@ -11,7 +11,7 @@ const CONTAINER_KEYS: &str =
     "name, bulk_size, autocommit, precision, retention_policy, database, client, crate";
 const MEMBER_KEYS: &str = "tag, field, time, rename, skip";
 
-/// One attribute value, remembering where it was set so a duplicate can point at both.
+/// One attribute value, remembering where it was set (for the rules that point at it).
 pub(crate) struct Attr<T> {
     name: &'static str,
     value: Option<(T, Span)>,
@@ -24,7 +24,10 @@ impl<T> Attr<T> {
 
     fn set(&mut self, cx: &Ctxt, span: Span, value: T) {
         if self.value.is_some() {
-            cx.error_at(span, format!("duplicate series attribute `{}`", self.name));
+            cx.error_at(
+                span,
+                format!("duplicate series attribute `{}`: keep only one", self.name),
+            );
         } else {
             self.value = Some((value, span));
         }
@@ -75,6 +78,17 @@ pub(crate) struct Container {
     pub(crate) krate: Attr<syn::Path>,
 }
 
+/// What a key's value must be, for the messages.
+fn expected(key: &str) -> &'static str {
+    match key {
+        "bulk_size" => "a positive integer",
+        "autocommit" => "`true` or `false`",
+        "client" => "a string holding the path of a client static",
+        "crate" => "a string holding the path of the influx_series crate",
+        _ => "a string literal",
+    }
+}
+
 fn format_hint(key: &str) -> String {
     let example = match key {
         "name" => "name = \"cpu.{host}\"",
@@ -91,21 +105,158 @@ fn format_hint(key: &str) -> String {
     format!("the correct format looks like #[series({example})]")
 }
 
+/// `key` without its `= value`.
 fn malformed(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Error {
-    meta.error(format!("malformed `{key}` attribute: {}", format_hint(key)))
+    meta.error(format!(
+        "malformed `{key}` attribute: `{key}` needs a value ({}); {}",
+        expected(key),
+        format_hint(key)
+    ))
+}
+
+/// `key = value` with a value of the wrong kind.
+fn malformed_value(value: &Expr, key: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        value,
+        format!(
+            "malformed `{key}` attribute: expected {}; {}",
+            expected(key),
+            format_hint(key)
+        ),
+    )
+}
+
+/// After an error inside one `key = value`, skips to the next `,` so that the other keys of
+/// the attribute are still parsed (and their errors reported with this one).
+fn skip_rest(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    meta.input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if matches!(&tt, TokenTree::Punct(p) if p.as_char() == ',') {
+                break;
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    })
+}
+
+/// Parses every `key` of a `#[series(...)]` with `one`; an error in one key is recorded and
+/// the next key is parsed all the same.
+fn parse_keys(
+    cx: &Ctxt,
+    attr: &Attribute,
+    mut one: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    let result = attr.parse_nested_meta(|meta| {
+        if let Err(e) = one(&meta) {
+            cx.syn_error(e);
+            skip_rest(&meta)?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        cx.syn_error(e);
+    }
+}
+
+/// The message for a key that is none of `valid` (a comma-separated list), with a guess at
+/// the intended one and a word when the key belongs on the other level.
+fn unknown_key(shown: &str, valid: &str, other_level: (&str, &str)) -> String {
+    let (other_keys, where_it_belongs) = other_level;
+    let hint = if other_keys.split(", ").any(|k| k == shown) {
+        format!(" (`{shown}` belongs {where_it_belongs})")
+    } else if let Some(guess) = did_you_mean(shown, valid) {
+        format!(" (did you mean `{guess}`?)")
+    } else {
+        String::new()
+    };
+    format!("unknown series attribute `{shown}`{hint}; expected one of: {valid}")
+}
+
+/// The valid key that `shown` most likely meant: a common other name, or the closest one.
+fn did_you_mean<'a>(shown: &str, valid: &'a str) -> Option<&'a str> {
+    let alias = match shown {
+        "measurement" | "series" | "series_name" => "name",
+        "db" => "database",
+        "rp" | "retention" => "retention_policy",
+        "batch_size" | "bulk" => "bulk_size",
+        "auto_commit" => "autocommit",
+        "timestamp" => "time",
+        "ignore" | "skip_serializing" => "skip",
+        _ => "",
+    };
+    valid
+        .split(", ")
+        .find(|&k| k == alias)
+        .or_else(|| closest(shown, valid.split(", ")))
+}
+
+/// The candidate closest to `shown`: a spelling at most two edits away, or a prefix.
+pub(crate) fn closest<'a>(
+    shown: &str,
+    candidates: impl Iterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
+    let shown_lower = shown.to_lowercase();
+    candidates
+        .clone()
+        .map(|k| (edit_distance(&shown_lower, k), k))
+        .filter(|&(d, k)| d <= 2 && d < k.len().min(shown.len()))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+        .or_else(|| {
+            candidates.into_iter().find(|k| {
+                shown.len() >= 3 && k.len() >= 3 && (k.starts_with(shown) || shown.starts_with(k))
+            })
+        })
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The path in a `client` or `crate` string.
+fn parse_path(lit: &LitStr, key: &str) -> syn::Result<syn::Path> {
+    lit.parse().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "malformed `{key}` attribute: `{}` is not a path; expected {}; {}",
+                lit.value().escape_debug(),
+                expected(key),
+                format_hint(key)
+            ),
+        )
+    })
 }
 
 /// `= "text"` after a key.
 fn string_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<LitStr> {
     let expr: Expr = meta.value().map_err(|_| malformed(meta, key))?.parse()?;
-    match expr {
+    match ungroup(expr) {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
         }) => Ok(s),
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("malformed `{key}` attribute: {}", format_hint(key)),
-        )),
+        other => Err(malformed_value(&other, key)),
+    }
+}
+
+/// A literal passed through a `macro_rules!` fragment (`$p:literal`) arrives wrapped in an
+/// invisible group; look through it.
+pub(crate) fn ungroup(expr: Expr) -> Expr {
+    match expr {
+        Expr::Group(g) => ungroup(*g.expr),
+        other => other,
     }
 }
 
@@ -122,118 +273,117 @@ impl Container {
             krate: Attr::none("crate"),
         };
         for attr in attrs.iter().filter(|a| a.path().is_ident("series")) {
-            let result = attr.parse_nested_meta(|meta| {
-                let span = meta.path.span();
-                let key = meta
-                    .path
-                    .get_ident()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                match key.as_str() {
-                    // #[series(name = "events.stats.{server_name}")]
-                    "name" => c.name.set(cx, span, string_value(&meta, "name")?),
-                    // #[series(bulk_size = 5)]
-                    "bulk_size" => {
-                        let expr: Expr = meta
-                            .value()
-                            .map_err(|_| malformed(&meta, "bulk_size"))?
-                            .parse()?;
-                        let Expr::Lit(ExprLit {
-                            lit: Lit::Int(n), ..
-                        }) = &expr
-                        else {
-                            return Err(syn::Error::new(
-                                expr.span(),
-                                format!("malformed `bulk_size` attribute: {}", format_hint("bulk_size")),
-                            ));
-                        };
-                        match n.base10_parse::<usize>() {
-                            Ok(0) => cx.error_spanned_by(
-                                n,
-                                "`bulk_size = 0` would never commit: use 1 or more, or leave bulk_size out",
-                            ),
-                            Ok(v) => c.bulk_size.set(cx, span, v),
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    // #[series(autocommit)] or #[series(autocommit = true)]
-                    "autocommit" => {
-                        let on = if meta.input.peek(syn::Token![=]) {
-                            let expr: Expr = meta.value()?.parse()?;
-                            match expr {
-                                Expr::Lit(ExprLit {
-                                    lit: Lit::Bool(b), ..
-                                }) => b.value,
-                                other => {
-                                    return Err(syn::Error::new(
-                                        other.span(),
-                                        "malformed `autocommit` attribute: the correct format looks like #[series(autocommit)] or #[series(autocommit = false)]",
-                                    ));
-                                }
-                            }
-                        } else {
-                            true
-                        };
-                        c.autocommit.set(cx, span, on);
-                    }
-                    // #[series(precision = "ms")]
-                    "precision" => {
-                        let lit = string_value(&meta, "precision")?;
-                        let p = match lit.value().as_str() {
-                            "n" | "ns" => Precision::Nanoseconds,
-                            "u" | "us" => Precision::Microseconds,
-                            "ms" => Precision::Milliseconds,
-                            "s" => Precision::Seconds,
-                            "m" => Precision::Minutes,
-                            "h" => Precision::Hours,
-                            _ => {
-                                return Err(syn::Error::new(
-                                    lit.span(),
-                                    "unknown precision: expected one of \"ns\", \"u\", \"ms\", \"s\", \"m\", \"h\"",
-                                ));
-                            }
-                        };
-                        c.precision.set(cx, span, p);
-                    }
-                    // #[series(retention_policy = "one_week")]
-                    "retention_policy" => {
-                        let lit = string_value(&meta, "retention_policy")?;
-                        c.retention_policy.set(cx, span, lit.value());
-                    }
-                    // #[series(database = "metrics")]
-                    "database" => {
-                        let lit = string_value(&meta, "database")?;
-                        c.database.set(cx, span, lit.value());
-                    }
-                    // #[series(client = "crate::CLIENT")]
-                    "client" => {
-                        let lit = string_value(&meta, "client")?;
-                        c.client.set(cx, span, lit.parse()?);
-                    }
-                    // #[series(crate = "path::to::influx_series")]
-                    "crate" => {
-                        let lit = string_value(&meta, "crate")?;
-                        c.krate.set(cx, span, lit.parse()?);
-                    }
-                    _ => {
-                        let shown = meta.path.clone().into_token_stream_string();
-                        let hint = if MEMBER_KEYS.split(", ").any(|k| k == shown) {
-                            format!(" (`{shown}` belongs on a member, not on the struct)")
-                        } else {
-                            String::new()
-                        };
-                        return Err(meta.error(format!(
-                            "unknown series attribute `{shown}`{hint}; expected one of: {CONTAINER_KEYS}"
-                        )));
-                    }
-                }
-                Ok(())
-            });
-            if let Err(e) = result {
-                cx.syn_error(e);
-            }
+            parse_keys(cx, attr, |meta| c.parse_key(cx, meta));
         }
         c
+    }
+
+    fn parse_key(&mut self, cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let span = meta.path.span();
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            // #[series(name = "events.stats.{server_name}")]
+            "name" => self.name.set(cx, span, string_value(meta, "name")?),
+            // #[series(bulk_size = 5)]
+            "bulk_size" => {
+                let expr: Expr = ungroup(
+                    meta.value()
+                        .map_err(|_| malformed(meta, "bulk_size"))?
+                        .parse()?,
+                );
+                let Expr::Lit(ExprLit {
+                    lit: Lit::Int(n), ..
+                }) = &expr
+                else {
+                    return Err(malformed_value(&expr, "bulk_size"));
+                };
+                match n.base10_parse::<usize>() {
+                    Ok(0) => cx.error_spanned_by(
+                        n,
+                        "`bulk_size = 0` would never commit: use 1 or more, or leave bulk_size out",
+                    ),
+                    Ok(v) => self.bulk_size.set(cx, span, v),
+                    Err(e) => return Err(e),
+                }
+            }
+            // #[series(autocommit)] or #[series(autocommit = true)]
+            "autocommit" => {
+                let on = if meta.input.peek(syn::Token![=]) {
+                    let expr: Expr = ungroup(meta.value()?.parse()?);
+                    match expr {
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Bool(b), ..
+                        }) => b.value,
+                        other => {
+                            return Err(syn::Error::new_spanned(
+                                other,
+                                "malformed `autocommit` attribute: expected `true` or `false`; the correct format looks like #[series(autocommit)] or #[series(autocommit = false)]",
+                            ));
+                        }
+                    }
+                } else {
+                    true
+                };
+                self.autocommit.set(cx, span, on);
+            }
+            // #[series(precision = "ms")]
+            "precision" => {
+                let lit = string_value(meta, "precision")?;
+                let p = match lit.value().as_str() {
+                    "n" | "ns" => Precision::Nanoseconds,
+                    "u" | "us" => Precision::Microseconds,
+                    "ms" => Precision::Milliseconds,
+                    "s" => Precision::Seconds,
+                    "m" => Precision::Minutes,
+                    "h" => Precision::Hours,
+                    other => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown precision `{}`: expected one of \"ns\", \"us\" (or \"u\"), \"ms\", \"s\", \"m\", \"h\"",
+                                other.escape_debug()
+                            ),
+                        ));
+                    }
+                };
+                self.precision.set(cx, span, p);
+            }
+            // #[series(retention_policy = "one_week")]
+            "retention_policy" => {
+                let lit = string_value(meta, "retention_policy")?;
+                self.retention_policy.set(cx, span, lit.value());
+            }
+            // #[series(database = "metrics")]
+            "database" => {
+                let lit = string_value(meta, "database")?;
+                self.database.set(cx, span, lit.value());
+            }
+            // #[series(client = "crate::CLIENT")]
+            "client" => {
+                let lit = string_value(meta, "client")?;
+                let path = parse_path(&lit, "client")?;
+                self.client.set(cx, span, path);
+            }
+            // #[series(crate = "path::to::influx_series")]
+            "crate" => {
+                let lit = string_value(meta, "crate")?;
+                let path = parse_path(&lit, "crate")?;
+                self.krate.set(cx, span, path);
+            }
+            _ => {
+                let shown = meta.path.clone().into_token_stream_string();
+                return Err(meta.error(unknown_key(
+                    &shown,
+                    CONTAINER_KEYS,
+                    (MEMBER_KEYS, "on a member, not on the struct"),
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -277,64 +427,60 @@ impl Member {
             rename: Attr::none("rename"),
         };
         for attr in attrs.iter().filter(|a| a.path().is_ident("series")) {
-            let result = attr.parse_nested_meta(|meta| {
-                let span = meta.path.span();
-                let key = meta
-                    .path
-                    .get_ident()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                let flag = |meta: &ParseNestedMeta<'_>, key: &str| -> syn::Result<()> {
-                    if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
-                        Err(meta.error(format!(
-                            "malformed `{key}` attribute: the correct format looks like #[series({key})]"
-                        )))
-                    } else {
-                        Ok(())
-                    }
-                };
-                match key.as_str() {
-                    // #[series(tag)]
-                    "tag" => {
-                        flag(&meta, "tag")?;
-                        m.tag.set(cx, span, ());
-                    }
-                    // #[series(field)]
-                    "field" => {
-                        flag(&meta, "field")?;
-                        m.field.set(cx, span, ());
-                    }
-                    // #[series(time)]
-                    "time" => {
-                        flag(&meta, "time")?;
-                        m.time.set(cx, span, ());
-                    }
-                    // #[series(skip)]
-                    "skip" => {
-                        flag(&meta, "skip")?;
-                        m.skip.set(cx, span, ());
-                    }
-                    // #[series(rename = "other")]
-                    "rename" => m.rename.set(cx, span, string_value(&meta, "rename")?),
-                    _ => {
-                        let shown = meta.path.clone().into_token_stream_string();
-                        let hint = if CONTAINER_KEYS.split(", ").any(|k| k == shown) {
-                            format!(" (`{shown}` belongs on the struct, not on a member)")
-                        } else {
-                            String::new()
-                        };
-                        return Err(meta.error(format!(
-                            "unknown series attribute `{shown}`{hint}; expected one of: {MEMBER_KEYS}"
-                        )));
-                    }
-                }
-                Ok(())
-            });
-            if let Err(e) = result {
-                cx.syn_error(e);
-            }
+            parse_keys(cx, attr, |meta| m.parse_key(cx, meta));
         }
         m
+    }
+
+    fn parse_key(&mut self, cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let span = meta.path.span();
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let flag = |key: &str| -> syn::Result<()> {
+            if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+                Err(meta.error(format!(
+                    "malformed `{key}` attribute: `{key}` takes no value; the correct format looks like #[series({key})]"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        match key.as_str() {
+            // #[series(tag)]
+            "tag" => {
+                flag("tag")?;
+                self.tag.set(cx, span, ());
+            }
+            // #[series(field)]
+            "field" => {
+                flag("field")?;
+                self.field.set(cx, span, ());
+            }
+            // #[series(time)]
+            "time" => {
+                flag("time")?;
+                self.time.set(cx, span, ());
+            }
+            // #[series(skip)]
+            "skip" => {
+                flag("skip")?;
+                self.skip.set(cx, span, ());
+            }
+            // #[series(rename = "other")]
+            "rename" => self.rename.set(cx, span, string_value(meta, "rename")?),
+            _ => {
+                let shown = meta.path.clone().into_token_stream_string();
+                return Err(meta.error(unknown_key(
+                    &shown,
+                    MEMBER_KEYS,
+                    (CONTAINER_KEYS, "on the struct, not on a member"),
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The role, or an error when several were given.

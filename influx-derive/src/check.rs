@@ -5,18 +5,20 @@ use std::collections::BTreeMap;
 use syn::GenericParam;
 
 use crate::ast::Container;
-use crate::attr::Role;
+use crate::attr::{self, Role};
 use crate::ctxt::Ctxt;
 use crate::rules::{self, NameKind};
 use crate::template::{self, Piece};
 
 pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>) {
+    // Roughly in source order: the name (in the struct's attribute), the generics, then the
+    // members.
+    check_name(cx, cont);
     check_generics(cx, cont);
     check_has_field(cx, cont);
     check_one_time(cx, cont);
     check_keys(cx, cont);
     check_renames(cx, cont);
-    check_name(cx, cont);
 }
 
 /// Type and const generics are refused: the per-type buffer is a `static`, and a static in a
@@ -31,7 +33,7 @@ fn check_generics(cx: &Ctxt, cont: &Container<'_>) {
             ),
             GenericParam::Const(c) => cx.error_spanned_by(
                 &c.ident,
-                "#[derive(Series)] does not support const parameters: each Series type has one buffer (a static), which would be shared between all instantiations",
+                "#[derive(Series)] does not support const parameters: each Series type has one buffer (a static), which a generic type would share between all its instantiations; use a concrete type",
             ),
             GenericParam::Lifetime(_) => {}
         }
@@ -43,7 +45,7 @@ fn check_has_field(cx: &Ctxt, cont: &Container<'_>) {
     if cont.members_with(Role::Field).next().is_none() {
         cx.error_spanned_by(
             cont.ident,
-            "a series needs at least one field: members are fields unless marked #[series(tag)], #[series(time)] or #[series(skip)]",
+            "a series needs at least one field (InfluxDB 1.x rejects a point without one): members are fields unless marked #[series(tag)], #[series(time)] or #[series(skip)]",
         );
     }
 }
@@ -52,11 +54,17 @@ fn check_has_field(cx: &Ctxt, cont: &Container<'_>) {
 fn check_one_time(cx: &Ctxt, cont: &Container<'_>) {
     let times: Vec<_> = cont.members_with(Role::Time).collect();
     for extra in times.iter().skip(1) {
-        cx.error_spanned_by(
-            extra.ident,
+        // Point at the second `time` key: removing it is the fix.
+        let span = extra
+            .attrs
+            .time
+            .span()
+            .unwrap_or_else(|| extra.ident.span());
+        cx.error_at(
+            span,
             format!(
-                "a series has one time member; `{}` is already #[series(time)]",
-                times[0].ident
+                "a series has one time member, and `{}` is already #[series(time)]: `{}` must be a tag, a field or skipped",
+                times[0].ident, extra.ident
             ),
         );
     }
@@ -72,11 +80,31 @@ fn check_keys(cx: &Ctxt, cont: &Container<'_>) {
             Role::Field => NameKind::FieldKey,
             Role::Time | Role::Skip => continue,
         };
-        if let Some(problem) = rules::check_name(kind, &m.key) {
-            let what = if m.role == Role::Tag { "tag" } else { "field" };
+        let what = if m.role == Role::Tag { "tag" } else { "field" };
+        let renamed = m.attrs.rename.get().is_some();
+        if m.key == "time" {
+            let fix = if renamed {
+                "choose another key"
+            } else {
+                "mark the member #[series(time)] if it is the point's timestamp, or give it another key with #[series(rename = \"...\")]"
+            };
             cx.error_at(
                 m.key_span,
-                format!("the {what} key `{}` {problem}", m.key.escape_debug()),
+                format!(
+                    "`time` cannot be a {what} key: InfluxDB 1.x reserves it and silently drops a {what} named `time`; {fix}"
+                ),
+            );
+            continue;
+        }
+        if let Some(problem) = rules::check_name(kind, &m.key) {
+            let fix = if renamed {
+                ""
+            } else {
+                "; give the member another key with #[series(rename = \"...\")]"
+            };
+            cx.error_at(
+                m.key_span,
+                format!("the {what} key `{}` {problem}{fix}", m.key.escape_debug()),
             );
             continue;
         }
@@ -84,7 +112,7 @@ fn check_keys(cx: &Ctxt, cont: &Container<'_>) {
             cx.error_at(
                 m.key_span,
                 format!(
-                    "`{}` writes the key `{}`, as `{first}` does already: rename one of them",
+                    "`{}` writes the key `{}`, as `{first}` does already: two members cannot share a key (the server would keep one value); rename one of them",
                     m.ident, m.key
                 ),
             );
@@ -98,7 +126,15 @@ fn check_renames(cx: &Ctxt, cont: &Container<'_>) {
         if matches!(m.role, Role::Time | Role::Skip)
             && let Some(span) = m.attrs.rename.span()
         {
-            cx.error_at(span, "`rename` applies to tags and fields only");
+            let why = if m.role == Role::Time {
+                "the time member is written as the point's timestamp, without a key"
+            } else {
+                "a skipped member is not written"
+            };
+            cx.error_at(
+                span,
+                format!("`rename` applies to tags and fields only: {why}"),
+            );
         }
     }
 }
@@ -123,27 +159,40 @@ fn check_name(cx: &Ctxt, cont: &Container<'_>) {
         let Piece::Placeholder(name) = piece else {
             continue;
         };
-        match cont.members.iter().find(|m| m.ident.to_string().trim_start_matches("r#") == name) {
+        match cont
+            .members
+            .iter()
+            .find(|m| m.ident.to_string().trim_start_matches("r#") == name)
+        {
             None => {
                 let members: Vec<String> = cont
                     .members
                     .iter()
                     .filter(|m| matches!(m.role, Role::Tag | Role::Field))
-                    .map(|m| m.ident.to_string())
+                    .map(|m| m.ident.to_string().trim_start_matches("r#").to_owned())
                     .collect();
+                let guess = attr::closest(name, members.iter().map(String::as_str))
+                    .map(|g| format!(" (did you mean `{{{g}}}`?)"))
+                    .unwrap_or_default();
+                let listed: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
                 cx.error_spanned_by(
                     lit,
                     format!(
-                        "the placeholder `{{{name}}}` names no member; tags and fields are: {}",
-                        members.join(", ")
+                        "the placeholder `{{{name}}}` in the series name names no member{guess}; a placeholder names a tag or field member: {}",
+                        listed.join(", ")
                     ),
                 );
             }
-            Some(m) if matches!(m.role, Role::Time | Role::Skip) => cx.error_spanned_by(
+            Some(m) if m.role == Role::Time => cx.error_spanned_by(
                 lit,
                 format!(
-                    "the placeholder `{{{name}}}` names a {} member; placeholders name tags or fields",
-                    if m.role == Role::Time { "time" } else { "skipped" }
+                    "the placeholder `{{{name}}}` names the time member; placeholders name tags or fields (the time is the point's timestamp, not part of its name)"
+                ),
+            ),
+            Some(m) if m.role == Role::Skip => cx.error_spanned_by(
+                lit,
+                format!(
+                    "the placeholder `{{{name}}}` names `{name}`, which is #[series(skip)]; placeholders name tags or fields: remove the `skip` or the placeholder"
                 ),
             ),
             Some(_) => {}

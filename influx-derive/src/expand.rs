@@ -1,8 +1,8 @@
 //! Writes the `Series` impl: keys escaped and tags sorted here, so the generated code only
 //! escapes values at run time.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::quote;
 use syn::{DeriveInput, LitByteStr, LitStr};
 
 use crate::ast::{Container, Member};
@@ -23,7 +23,11 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
         .and_then(|c| c.attrs.krate.get().cloned())
         .map_or_else(|| quote!(::influx_series), |p| quote!(#p));
     match (cx.check(), cont) {
-        (Ok(()), Some(cont)) => expand(&cont, &krate),
+        (Ok(()), Some(cont)) => {
+            let write = expand(&cont, &krate);
+            let read = crate::read::from_row(&cont, &krate);
+            quote!(#write #read)
+        }
         (Err(errors), _) => {
             let errors = errors.to_compile_error();
             let stub = fallback(input, &krate);
@@ -71,6 +75,24 @@ fn snake_case(name: &str) -> String {
     out
 }
 
+/// `tokens` with every span set to `span` (for an expression whose errors belong to one token
+/// of the user's). Only for paths and punctuation: no local variable may be named in `tokens`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(g) = &tt {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 fn byte_lit(bytes: Vec<u8>) -> LitByteStr {
     LitByteStr::new(&bytes, Span::call_site())
 }
@@ -90,6 +112,21 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
     );
     let precision = quote!(#krate::Precision::#precision);
 
+    // One check per member, first in the body: a type that cannot play its role is reported
+    // once, under the member's type (the generic argument), as "required by a bound in
+    // `assert_tag`". The later uses of the member name the type in the same way, at the same
+    // span, so rustc folds their identical errors into this one.
+    let asserts = cont.members.iter().filter_map(|m| {
+        let check = match m.role {
+            Role::Tag => quote!(assert_tag),
+            Role::Field => quote!(assert_field),
+            Role::Time => quote!(assert_time),
+            Role::Skip => return None,
+        };
+        let ty = m.ty;
+        Some(quote!(#private::#check::<#ty>();))
+    });
+
     let measurement = measurement(cont, &private);
 
     let mut tags: Vec<&Member<'_>> = cont.members_with(Role::Tag).collect();
@@ -101,8 +138,9 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
         let prefix = byte_lit(prefix);
         let key = &m.key;
         let member = m.ident;
-        quote_spanned! {m.ty_span()=>
-            #private::tag(__out, #prefix, #key, &self.#member)?;
+        let ty = m.ty;
+        quote! {
+            #private::tag::<#ty>(__out, #prefix, #key, &self.#member)?;
         }
     });
 
@@ -112,16 +150,18 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
         let key_eq = byte_lit(key_eq);
         let key = &m.key;
         let member = m.ident;
-        quote_spanned! {m.ty_span()=>
-            #private::field(__out, &mut __sep, #key_eq, #key, &self.#member)?;
+        let ty = m.ty;
+        quote! {
+            #private::field::<#ty>(__out, &mut __sep, #key_eq, #key, &self.#member)?;
         }
     });
 
     let time = match cont.members_with(Role::Time).next() {
         Some(m) => {
             let member = m.ident;
-            quote_spanned! {m.ty_span()=>
-                #private::time(__out, &self.#member, #precision)?;
+            let ty = m.ty;
+            quote! {
+                #private::time::<#ty>(__out, &self.#member, #precision)?;
             }
         }
         None => quote!(#private::now(__out, #precision);),
@@ -139,17 +179,26 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
     };
     let autocommit = cont.attrs.autocommit.get().copied().unwrap_or(false);
     let (client_fn, client) = match cont.attrs.client.get() {
-        Some(path) => (
-            quote! {
-                fn __series_client() -> ::core::option::Option<&'static #private::Client> {
-                    #private::client_of(&#path)
-                }
-            },
-            quote!(::core::option::Option::Some(__series_client)),
-        ),
+        Some(path) => {
+            // The call spanned by the `client` string alone, so that a static of the wrong type
+            // is reported there rather than on the derive.
+            let call = respan(
+                quote!(#private::client_of(&#path)),
+                syn::spanned::Spanned::span(path),
+            );
+            (
+                quote! {
+                    fn __series_client() -> ::core::option::Option<&'static #private::Client> {
+                        #call
+                    }
+                },
+                quote!(::core::option::Option::Some(__series_client)),
+            )
+        }
         None => (quote!(), quote!(::core::option::Option::None)),
     };
     let type_name = ident.to_string();
+    let select = select_query(cont);
 
     quote! {
         const _: () = {
@@ -161,6 +210,7 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
                     &self,
                     __out: &mut ::std::vec::Vec<::core::primitive::u8>,
                 ) -> ::core::result::Result<(), #krate::EncodeError> {
+                    #(#asserts)*
                     #measurement
                     #(#tags)*
                     let mut __sep: ::core::primitive::u8 = b' ';
@@ -180,6 +230,7 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
                             database: #database,
                             retention_policy: #retention_policy,
                             client: #client,
+                            select: #select,
                         });
                     &__BUFFER
                 }
@@ -220,10 +271,11 @@ fn measurement(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             };
             let member = m.ident;
             let member_name = member.to_string();
+            let ty = m.ty;
             if m.role == Role::Tag {
-                quote_spanned!(m.ty_span()=> #private::template_tag(__name, #member_name, &self.#member)?;)
+                quote!(#private::template_tag::<#ty>(__name, #member_name, &self.#member)?;)
             } else {
-                quote_spanned!(m.ty_span()=> #private::template_field(__name, #member_name, &self.#member)?;)
+                quote!(#private::template_field::<#ty>(__name, #member_name, &self.#member)?;)
             }
         }
     });
@@ -233,4 +285,62 @@ fn measurement(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             ::core::result::Result::Ok(())
         })?;
     }
+}
+
+/// `SELECT * FROM` the type's measurement: quoted when static; for a template, a regex that
+/// matches every name it can produce (literal parts escaped, placeholders as `.*`).
+fn select_query(cont: &Container<'_>) -> String {
+    let name = cont
+        .attrs
+        .name
+        .get()
+        .map(LitStr::value)
+        .unwrap_or_else(|| snake_case(&cont.ident.to_string()));
+    let pieces = template::parse(&name).unwrap_or_default();
+    let from = if pieces.iter().all(|p| matches!(p, Piece::Lit(_))) {
+        let text: String = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(s) => s.as_str(),
+                Piece::Placeholder(_) => "",
+            })
+            .collect();
+        quote_ident(&text)
+    } else {
+        let mut regex = String::from("/^");
+        for piece in &pieces {
+            match piece {
+                Piece::Lit(text) => {
+                    for c in text.chars() {
+                        if "\\.+*?()|[]{}^$/".contains(c) {
+                            regex.push('\\');
+                        }
+                        regex.push(c);
+                    }
+                }
+                Piece::Placeholder(_) => regex.push_str(".*"),
+            }
+        }
+        regex.push_str("$/");
+        regex
+    };
+    match cont.attrs.retention_policy.get() {
+        Some(rp) => format!("SELECT * FROM {}.{from}", quote_ident(rp)),
+        None => format!("SELECT * FROM {from}"),
+    }
+}
+
+/// An InfluxQL identifier in double quotes.
+fn quote_ident(name: &str) -> String {
+    let mut out = String::from("\"");
+    for c in name.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -38,7 +38,9 @@ pub(crate) fn check_name(kind: NameKind, name: &str) -> Option<&'static str> {
     }
     for (i, &b) in bytes.iter().enumerate() {
         match b {
-            b'\n' | b'\r' => return Some("holds a newline"),
+            b'\n' | b'\r' => {
+                return Some("holds a line break, which would end the line of line protocol");
+            }
             0 => return Some("holds a NUL byte"),
             b'\\' => match bytes.get(i + 1) {
                 None => return Some("ends in a backslash, which 1.x does not store faithfully"),

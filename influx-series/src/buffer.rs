@@ -24,6 +24,8 @@ pub struct SeriesMeta {
     pub retention_policy: Option<&'static str>,
     /// The `client` attribute.
     pub client: Option<fn() -> Option<&'static Client>>,
+    /// `SELECT * FROM ...` every measurement the type's name can produce.
+    pub select: &'static str,
 }
 
 impl SeriesMeta {
@@ -224,6 +226,7 @@ mod tests {
             database: None,
             retention_policy: None,
             client: None,
+            select: "SELECT * FROM \"t\"",
         }
     }
 

@@ -239,3 +239,27 @@ impl ClientStatic for std::sync::OnceLock<Client> {
 pub fn client_of<S: ClientStatic + ?Sized>(s: &'static S) -> Option<&'static Client> {
     s.client()
 }
+
+/// A skipped member gets its `Default` when a row is read; the source parameter defers the
+/// check to where rows are read.
+pub trait SkipDefault<S> {
+    /// The value of a skipped member in a decoded row.
+    fn skip_default() -> Self;
+}
+
+impl<S, T: Default> SkipDefault<S> for T {
+    fn skip_default() -> Self {
+        T::default()
+    }
+}
+
+/// The text of a tag read from a column: `Some` for a string, `None` for null.
+pub fn cell_text<'c>(
+    cell: &'c influx_core::Cell<'_>,
+) -> Result<Option<&'c str>, influx_core::CellError> {
+    match cell {
+        influx_core::Cell::Str(s) => Ok(Some(s)),
+        influx_core::Cell::Null => Ok(None),
+        _ => Err(influx_core::CellError("expected a string".into())),
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use influx_core::{Client, EncodeError, Error, WriteOptions};
+use influx_core::{Client, EncodeError, Error, FromRow, QueryOptions, WriteOptions};
 use parking_lot::RwLock;
 
 use crate::buffer::{Batch, SeriesBuffer};
@@ -103,6 +103,22 @@ pub trait Series {
         Self: Sized,
     {
         Self::__buffer().bind(Some(client));
+    }
+
+    /// Reads back every point of this type's measurement(s) (for a template name, every
+    /// measurement it can produce, matched with a regex built from its literal parts) through
+    /// `client`, in the type's database if it names one. Plain InfluxQL with
+    /// [`Client::query_as`] remains the way to ask anything narrower.
+    fn select(client: &Client) -> Result<Vec<Self>, Error>
+    where
+        Self: Sized + FromRow,
+    {
+        let meta = Self::__buffer().meta();
+        let mut options = QueryOptions::new().epoch(influx_core::Precision::Nanoseconds);
+        if let Some(db) = meta.database {
+            options = options.database(db);
+        }
+        client.query_as_with(meta.select, &options)
     }
 
     /// Forgets the client bound with [`Series::bind`].

@@ -1,0 +1,422 @@
+//! Query rows decoded into the structs that wrote them, against a real influxd.
+
+use chrono::{DateTime, TimeZone, Utc};
+use influx_series::{Client, Error, Precision, QueryOptions, Series};
+
+fn fresh(prefix: &str) -> Client {
+    let db = influx_testserver::shared().unique_db(prefix);
+    let client = Client::new(&influx_testserver::shared().url())
+        .unwrap()
+        .with_database(db.clone());
+    client.create_database(&db).unwrap();
+    client
+}
+
+#[derive(Series, Debug, Clone, PartialEq)]
+#[series(name = "every_type")]
+struct EveryType {
+    #[series(tag)]
+    host: String,
+    #[series(tag, rename = "data center")]
+    dc: Option<String>,
+    a: i8,
+    b: i16,
+    c: i32,
+    d: i64,
+    e: u8,
+    f: u16,
+    g: u32,
+    h: u64,
+    i: isize,
+    j: usize,
+    small: f32,
+    big: f64,
+    flag: bool,
+    text: String,
+    #[series(rename = "maybe number")]
+    maybe: Option<i64>,
+    maybe_text: Option<String>,
+    #[series(time)]
+    at: DateTime<Utc>,
+    #[series(skip)]
+    scratch: Vec<u8>,
+}
+
+fn every(n: i64) -> EveryType {
+    EveryType {
+        host: format!("h{}", n % 3),
+        dc: (n % 2 == 0).then(|| "eu west".to_owned()),
+        a: -(n as i8),
+        b: i16::MIN + n as i16,
+        c: i32::MAX - n as i32,
+        d: i64::MIN + n,
+        e: u8::MAX - n as u8,
+        f: n as u16 * 7,
+        g: u32::MAX - n as u32,
+        h: i64::MAX as u64 - n as u64,
+        i: -(n as isize) * 1000,
+        j: n as usize * 1000,
+        small: 0.1 + n as f32,
+        big: 1.0 / (n as f64 + 3.0),
+        flag: n % 2 == 1,
+        text: format!("line \"{n}\"\nsecond, with = and \\"),
+        maybe: (n % 3 == 0).then_some(n * 11),
+        maybe_text: (n % 4 == 0).then(|| format!("t{n}")),
+        at: Utc.timestamp_opt(1_600_000_000 + n, 123_456_789).unwrap(),
+        scratch: Vec::new(),
+    }
+}
+
+#[test]
+fn every_owned_type_round_trips() {
+    let client = fresh("every");
+    let sent: Vec<EveryType> = (0..12).map(every).collect();
+    for p in sent.clone() {
+        p.record().unwrap();
+    }
+    EveryType::commit_with(&client).unwrap();
+    let got: Vec<EveryType> = client
+        .query_as("SELECT * FROM every_type ORDER BY time")
+        .unwrap();
+    assert_eq!(got, sent);
+    // Through the type's own select too (epoch ns), and RFC 3339 times decode the same.
+    assert_eq!(EveryType::select(&client).unwrap(), sent);
+    let rfc: Vec<EveryType> = client
+        .query_as_with(
+            "SELECT * FROM every_type",
+            &QueryOptions::new().epoch(Precision::Seconds),
+        )
+        .unwrap();
+    assert_eq!(
+        rfc[0].at,
+        Utc.timestamp_opt(1_600_000_000, 0).unwrap(),
+        "seconds epoch floors"
+    );
+}
+
+macro_rules! timed {
+    ($name:ident, $p:literal) => {
+        #[derive(Series, Debug, PartialEq)]
+        #[series(name = "timed", precision = $p)]
+        struct $name {
+            #[series(tag)]
+            unit: String,
+            v: f64,
+            #[series(time)]
+            at: DateTime<Utc>,
+        }
+    };
+}
+timed!(TimedN, "ns");
+timed!(TimedU, "u");
+timed!(TimedMs, "ms");
+timed!(TimedS, "s");
+timed!(TimedM, "m");
+timed!(TimedH, "h");
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "raw_time", precision = "ms")]
+struct RawTime {
+    v: i64,
+    #[series(time)]
+    at_ms: i64,
+}
+
+#[test]
+fn time_at_each_precision_reads_back_floored() {
+    let client = fresh("precision");
+    let t = Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap()
+        + chrono::Duration::nanoseconds(987_654_321);
+    let floor = |p: Precision| {
+        DateTime::from_timestamp_nanos(p.timestamp(&t).unwrap() * p.nanos_per_unit())
+    };
+    macro_rules! check {
+        ($ty:ident, $p:expr) => {{
+            let unit = stringify!($ty).to_owned();
+            $ty {
+                unit: unit.clone(),
+                v: 1.5,
+                at: t,
+            }
+            .record()
+            .unwrap();
+            $ty::commit_with(&client).unwrap();
+            let rows: Vec<$ty> = client
+                .query_as_with(
+                    "SELECT * FROM timed WHERE unit = $unit",
+                    &QueryOptions::new().bind("unit", unit.clone()),
+                )
+                .unwrap();
+            assert_eq!(
+                rows,
+                vec![$ty {
+                    unit,
+                    v: 1.5,
+                    at: floor($p)
+                }]
+            );
+        }};
+    }
+    check!(TimedN, Precision::Nanoseconds);
+    check!(TimedU, Precision::Microseconds);
+    check!(TimedMs, Precision::Milliseconds);
+    check!(TimedS, Precision::Seconds);
+    check!(TimedM, Precision::Minutes);
+    check!(TimedH, Precision::Hours);
+
+    RawTime {
+        v: 1,
+        at_ms: -1_500,
+    }
+    .record()
+    .unwrap();
+    RawTime::commit_with(&client).unwrap();
+    let rows: Vec<RawTime> = client.query_as("SELECT * FROM raw_time").unwrap();
+    assert_eq!(
+        rows,
+        vec![RawTime {
+            v: 1,
+            at_ms: -1_500
+        }]
+    );
+}
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "grouped")]
+struct Grouped {
+    #[series(tag)]
+    host: String,
+    #[series(tag)]
+    region: Option<String>,
+    load: f64,
+}
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "grouped")]
+struct LoadOnly {
+    load: f64,
+    #[series(tag)]
+    host: Option<String>,
+    extra: Option<i64>,
+}
+
+#[derive(Series, Debug)]
+#[series(name = "grouped")]
+struct NeedsMissing {
+    load: f64,
+    missing_column: i64,
+}
+
+#[test]
+fn group_by_tags_fill_members_and_missing_columns_are_named() {
+    let client = fresh("grouped");
+    for (i, host) in ["a", "b", "a"].into_iter().enumerate() {
+        Grouped {
+            host: host.into(),
+            region: None,
+            load: i as f64,
+        }
+        .record()
+        .unwrap();
+    }
+    Grouped::commit_with(&client).unwrap();
+    // SELECT only the field: the tag member is filled from the series' GROUP BY tags.
+    let rows: Vec<Grouped> = client
+        .query_as("SELECT load FROM grouped GROUP BY host")
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            Grouped {
+                host: "a".into(),
+                region: None,
+                load: 0.0
+            },
+            Grouped {
+                host: "a".into(),
+                region: None,
+                load: 2.0
+            },
+            Grouped {
+                host: "b".into(),
+                region: None,
+                load: 1.0
+            },
+        ]
+    );
+    // A subset of columns into a struct whose other members are Options.
+    let rows: Vec<LoadOnly> = client.query_as("SELECT load FROM grouped").unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.host.is_none() && r.extra.is_none()));
+    // A required member without a column: the error names the column and the type.
+    match client.query_as::<NeedsMissing>("SELECT load FROM grouped") {
+        Err(Error::Decode(message)) => {
+            assert!(
+                message.contains("column `missing_column` required by `NeedsMissing` is missing"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "bulk", bulk_size = 10000, autocommit)]
+struct Bulk {
+    #[series(tag)]
+    host: String,
+    n: i64,
+    #[series(time)]
+    at: i64,
+}
+
+#[test]
+fn hundred_thousand_rows_decode_from_one_unchunked_query() {
+    let client = fresh("typedbulk");
+    Bulk::bind(client.clone());
+    for n in 0..100_000i64 {
+        Bulk {
+            host: format!("h{}", n % 10),
+            n,
+            at: n,
+        }
+        .record()
+        .unwrap();
+    }
+    Bulk::commit().unwrap();
+    let body = client
+        .query_raw("SELECT * FROM bulk", &QueryOptions::new())
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&body[..body.len().min(100_000)]).contains("\"partial\":true")
+            || body.windows(14).any(|w| w == b"\"partial\":true")
+    );
+    let rows: Vec<Bulk> = client.query_as("SELECT * FROM bulk").unwrap();
+    assert_eq!(rows.len(), 100_000);
+    assert_eq!(
+        rows.iter().map(|r| r.n).sum::<i64>(),
+        (0..100_000i64).sum::<i64>()
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.host == format!("h{}", r.n % 10) && r.at == r.n)
+    );
+}
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "cpu")]
+struct Cpu {
+    #[series(tag)]
+    host: String,
+    usage: f64,
+}
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "mem")]
+struct Mem {
+    free: u64,
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct CpuRow {
+    time: String,
+    host: String,
+    usage: f64,
+}
+
+#[test]
+fn statements_decode_into_their_own_types_and_serde_rows_work() {
+    let client = fresh("multi");
+    Cpu {
+        host: "a".into(),
+        usage: 0.5,
+    }
+    .record()
+    .unwrap();
+    Cpu::commit_with(&client).unwrap();
+    Mem { free: 42 }.record().unwrap();
+    Mem::commit_with(&client).unwrap();
+    let answer = client
+        .query_statements("SELECT * FROM cpu; SELECT * FROM mem", &QueryOptions::new())
+        .unwrap();
+    assert_eq!(
+        answer.get::<Cpu>(0).unwrap(),
+        vec![Cpu {
+            host: "a".into(),
+            usage: 0.5
+        }]
+    );
+    assert_eq!(answer.get::<Mem>(1).unwrap(), vec![Mem { free: 42 }]);
+    let rows: Vec<CpuRow> = answer.deserialize(0).unwrap();
+    assert_eq!(rows[0].host, "a");
+    assert_eq!(rows[0].usage, 0.5);
+    let rows: Vec<CpuRow> = client
+        .query_deserialize("SELECT usage FROM cpu GROUP BY host", &QueryOptions::new())
+        .unwrap();
+    assert_eq!(rows[0].host, "a", "GROUP BY tags reach serde rows too");
+
+    match client
+        .query_as::<Cpu>("SELECT * FROM cpu_missing_db_check")
+        .and_then(|_| {
+            client.query_as_with::<Cpu>("SELECT * FROM cpu", &QueryOptions::new().database("nope"))
+        }) {
+        Err(Error::Statement { index: 0, message }) => {
+            assert!(message.contains("database not found"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "events.{kind}.count", retention_policy = "autogen")]
+struct Templated {
+    #[series(tag)]
+    kind: String,
+    n: i64,
+    #[series(time)]
+    at: i64,
+}
+
+#[test]
+fn select_reads_every_measurement_of_a_template() {
+    let client = fresh("select");
+    for (i, kind) in ["click", "view", "a.b"].into_iter().enumerate() {
+        Templated {
+            kind: kind.into(),
+            n: i as i64,
+            at: i as i64,
+        }
+        .record()
+        .unwrap();
+    }
+    Templated::commit_with(&client).unwrap();
+    // A measurement the template cannot produce is not read.
+    client
+        .write_raw(
+            "events.other n=9i 5\nxevents.click.count,kind=x n=8i 6\n",
+            &Default::default(),
+        )
+        .unwrap();
+    let mut rows = Templated::select(&client).unwrap();
+    rows.sort_by_key(|r| r.n);
+    assert_eq!(
+        rows,
+        vec![
+            Templated {
+                kind: "click".into(),
+                n: 0,
+                at: 0
+            },
+            Templated {
+                kind: "view".into(),
+                n: 1,
+                at: 1
+            },
+            Templated {
+                kind: "a.b".into(),
+                n: 2,
+                at: 2
+            },
+        ]
+    );
+}

@@ -1,0 +1,1 @@
+//! Compile-fail (trybuild) tests of `#[derive(Series)]`: see `tests/ui.rs`, `tests/ui/` and `tests/pass/`.

@@ -1,0 +1,8 @@
+use influx_series::Series;
+
+#[derive(Series)]
+struct Cpu<T> {
+    usage: T,
+}
+
+fn main() {}

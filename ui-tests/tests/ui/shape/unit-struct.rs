@@ -1,0 +1,6 @@
+use influx_series::Series;
+
+#[derive(Series)]
+struct Cpu;
+
+fn main() {}

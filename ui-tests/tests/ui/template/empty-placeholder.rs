@@ -1,0 +1,11 @@
+use influx_series::Series;
+
+#[derive(Series)]
+#[series(name = "cpu.{}")]
+struct Cpu {
+    #[series(tag)]
+    host: String,
+    usage: f64,
+}
+
+fn main() {}
