@@ -29,6 +29,7 @@ mod parse;
 mod point;
 mod precision;
 mod resultset;
+mod scan;
 mod typed;
 
 pub use client::{Client, Statements};

@@ -18,6 +18,7 @@ use serde::de::{
 
 use crate::error::Error;
 use crate::precision::Precision;
+use crate::scan::{ScanError, Scanner};
 
 /// The source rows come from: the JSON of `/query`. A type parameter of the decoding traits so
 /// that a member type which cannot be decoded is reported where rows are read, not where the
@@ -374,8 +375,8 @@ struct Plan {
 
 fn plan<T: FromRow<S>, S>(
     statement: usize,
-    columns: &[String],
-    tags: &BTreeMap<String, String>,
+    columns: &[Cow<'_, str>],
+    tags: &[(Cow<'_, str>, Cow<'_, str>)],
 ) -> Result<Plan, String> {
     let mut plan = Plan {
         columns: vec![None; columns.len()],
@@ -390,7 +391,10 @@ fn plan<T: FromRow<S>, S>(
         if let Some(col) = columns.iter().position(|c| c == key) {
             plan.columns[col] = Some(index);
         } else if member.role == MemberRole::Tag {
-            let text = tags.get(member.key).cloned();
+            let text = tags
+                .iter()
+                .find(|(k, _)| k == member.key)
+                .map(|(_, v)| v.to_string());
             if text.is_none() && member.required {
                 return Err(missing(statement, member.key, T::NAME, columns));
             }
@@ -402,53 +406,221 @@ fn plan<T: FromRow<S>, S>(
     Ok(plan)
 }
 
-fn missing(statement: usize, key: &str, name: &str, columns: &[String]) -> String {
+fn missing(statement: usize, key: &str, name: &str, columns: &[Cow<'_, str>]) -> String {
+    let columns: Vec<&str> = columns.iter().map(|c| c.as_ref()).collect();
     format!(
         "statement {statement}: column `{key}` required by `{name}` is missing (columns: {})",
         columns.join(", ")
     )
 }
 
-/// Reads the answer to a query and decodes statement `statement` into `T` rows.
+/// Reads the answer to a query and decodes statement `statement` into `T` rows, in one pass
+/// over the bytes; other statements are skipped without being decoded.
 ///
-/// With `raise_errors`, a statement error is [`Error::Statement`]; other statements are skipped
-/// without being decoded.
+/// A statement error is [`Error::Statement`]; a missing column, a null in a required member or
+/// a cell of the wrong type is [`Error::Decode`] naming the column and the type.
 pub fn decode_rows<T: FromRow<S>, S>(
     body: &[u8],
     statement: usize,
     ctx: CellContext,
 ) -> Result<Vec<T>, Error> {
-    let mut out = Vec::new();
-    let mut error = None;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let found = Response {
-        target: statement,
-        sink: &mut RowSink::<T, S> {
-            out: &mut out,
-            ctx,
-            statement,
-            _source: PhantomData,
-        },
-        error: &mut error,
-    }
-    .deserialize(&mut de);
-    match found {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(Error::Decode(format!(
-                "the answer has no statement {statement}"
-            )));
-        }
-        Err(e) => return Err(decode_error(e)),
-    }
-    de.end().map_err(decode_error)?;
-    if let Some(message) = error {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Error::Decode(format!("the answer is not UTF-8: {e}")))?;
+    let mut scanner = Scanner::new(text);
+    let mut reader = TypedReader::<T, S> {
+        out: Vec::new(),
+        ctx,
+        statement,
+        error: None,
+        found: false,
+        _source: PhantomData,
+    };
+    reader
+        .answer(&mut scanner)
+        .map_err(|e| Error::Decode(format!("{} (at byte {})", e.message, e.offset)))?;
+    if let Some(message) = reader.error {
         return Err(Error::Statement {
             index: statement,
             message,
         });
     }
-    Ok(out)
+    if !reader.found {
+        return Err(Error::Decode(format!(
+            "the answer has no statement {statement}"
+        )));
+    }
+    Ok(reader.out)
+}
+
+struct TypedReader<T, S> {
+    out: Vec<T>,
+    ctx: CellContext,
+    statement: usize,
+    error: Option<String>,
+    found: bool,
+    _source: PhantomData<S>,
+}
+
+impl<T: FromRow<S>, S> TypedReader<T, S> {
+    fn answer(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
+        s.begin_object()?;
+        let mut first = true;
+        while let Some(key) = s.next_key(&mut first)? {
+            match key.as_ref() {
+                "results" => {
+                    s.begin_array()?;
+                    let mut first = true;
+                    let mut index = 0;
+                    while s.next_item(&mut first)? {
+                        if index == self.statement {
+                            self.found = true;
+                            self.statement_result(s)?;
+                        } else {
+                            s.skip()?;
+                        }
+                        index += 1;
+                    }
+                }
+                "error" => {
+                    let message = s.string()?;
+                    return Err(s.error(format!("the server answered: {message}")));
+                }
+                _ => s.skip()?,
+            }
+        }
+        if s.at_end() {
+            Ok(())
+        } else {
+            Err(s.error("trailing characters"))
+        }
+    }
+
+    fn statement_result(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
+        s.begin_object()?;
+        let mut first = true;
+        while let Some(key) = s.next_key(&mut first)? {
+            match key.as_ref() {
+                "series" => {
+                    s.begin_array()?;
+                    let mut first = true;
+                    while s.next_item(&mut first)? {
+                        self.series(s)?;
+                    }
+                }
+                "error" => self.error = Some(s.string()?.into_owned()),
+                _ => s.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn series<'a>(&mut self, s: &mut Scanner<'a>) -> Result<(), ScanError> {
+        let mut columns: Option<Vec<Cow<'a, str>>> = None;
+        let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        s.begin_object()?;
+        let mut first = true;
+        while let Some(key) = s.next_key(&mut first)? {
+            match key.as_ref() {
+                "columns" => {
+                    let mut list = Vec::new();
+                    s.begin_array()?;
+                    let mut first = true;
+                    while s.next_item(&mut first)? {
+                        list.push(s.string()?);
+                    }
+                    columns = Some(list);
+                }
+                "tags" => {
+                    if s.null() {
+                        continue;
+                    }
+                    s.begin_object()?;
+                    let mut first = true;
+                    while let Some(k) = s.next_key(&mut first)? {
+                        let v = s.string()?;
+                        tags.push((k, v));
+                    }
+                }
+                "values" => {
+                    // InfluxDB writes `columns` (and `tags`) before `values`.
+                    let columns = columns
+                        .as_deref()
+                        .ok_or_else(|| s.error("a series lists its values before its columns"))?;
+                    self.rows(s, columns, &tags)?;
+                }
+                _ => s.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn rows(
+        &mut self,
+        s: &mut Scanner<'_>,
+        columns: &[Cow<'_, str>],
+        tags: &[(Cow<'_, str>, Cow<'_, str>)],
+    ) -> Result<(), ScanError> {
+        if s.null() {
+            return Ok(());
+        }
+        let plan = plan::<T, S>(self.statement, columns, tags).map_err(|m| s.error(m))?;
+        s.begin_array()?;
+        let mut first_row = true;
+        let mut row = 0usize;
+        while s.next_item(&mut first_row)? {
+            let mut slots = T::Slots::default();
+            s.begin_array()?;
+            let mut first = true;
+            let mut col = 0;
+            while s.next_item(&mut first)? {
+                let at = s.offset();
+                let cell = s.cell()?;
+                if let Some(Some(member)) = plan.columns.get(col) {
+                    let spec = &T::MEMBERS[*member];
+                    if cell == Cell::Null && spec.required {
+                        return Err(ScanError {
+                            offset: at,
+                            message: format!(
+                                "row {row}: column `{}` is null, and `{}` needs a value (make the member an Option)",
+                                columns[col],
+                                T::NAME
+                            ),
+                        });
+                    }
+                    T::put(&mut slots, *member, cell, &self.ctx).map_err(|e| ScanError {
+                        offset: at,
+                        message: format!(
+                            "row {row}, column `{}` of `{}`: {}",
+                            columns[col],
+                            T::NAME,
+                            e.0
+                        ),
+                    })?;
+                }
+                col += 1;
+            }
+            for (member, text) in &plan.tags {
+                T::put_tag(&mut slots, *member, text.as_deref()).map_err(|e| {
+                    s.error(format!(
+                        "tag `{}` of `{}`: {}",
+                        T::MEMBERS[*member].key,
+                        T::NAME,
+                        e.0
+                    ))
+                })?;
+            }
+            let value = T::finish(slots).map_err(|member| {
+                s.error(format!(
+                    "row {row}: no value for `{}` of `{}`",
+                    T::MEMBERS[member].key,
+                    T::NAME
+                ))
+            })?;
+            self.out.push(value);
+            row += 1;
+        }
+        Ok(())
+    }
 }
 
 /// Reads statement `statement` of an answer into any serde type; each row is presented as a
@@ -494,106 +666,6 @@ trait Sink {
         tags: &BTreeMap<String, String>,
         seq: A,
     ) -> Result<(), A::Error>;
-}
-
-struct RowSink<'a, T, S> {
-    out: &'a mut Vec<T>,
-    ctx: CellContext,
-    statement: usize,
-    _source: PhantomData<S>,
-}
-
-impl<T: FromRow<S>, S> Sink for RowSink<'_, T, S> {
-    fn rows<'de, A: SeqAccess<'de>>(
-        &mut self,
-        columns: &[String],
-        tags: &BTreeMap<String, String>,
-        mut seq: A,
-    ) -> Result<(), A::Error> {
-        let plan = plan::<T, S>(self.statement, columns, tags).map_err(de::Error::custom)?;
-        if let Some(n) = seq.size_hint() {
-            self.out.reserve(n);
-        }
-        let mut row = 0usize;
-        while let Some(value) = seq.next_element_seed(RowSeed::<T, S> {
-            plan: &plan,
-            columns,
-            ctx: &self.ctx,
-            row,
-            _source: PhantomData,
-        })? {
-            self.out.push(value);
-            row += 1;
-        }
-        Ok(())
-    }
-}
-
-struct RowSeed<'a, T, S> {
-    plan: &'a Plan,
-    columns: &'a [String],
-    ctx: &'a CellContext,
-    row: usize,
-    _source: PhantomData<(T, S)>,
-}
-
-impl<'de, T: FromRow<S>, S> DeserializeSeed<'de> for RowSeed<'_, T, S> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: FromRow<S>, S> Visitor<'de> for RowSeed<'_, T, S> {
-    type Value = T;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a row")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
-        let mut slots = T::Slots::default();
-        let mut col = 0;
-        while let Some(cell) = seq.next_element::<Cell<'de>>()? {
-            if let Some(Some(member)) = self.plan.columns.get(col) {
-                let spec = &T::MEMBERS[*member];
-                if cell == Cell::Null && spec.required {
-                    return Err(de::Error::custom(format!(
-                        "row {}: column `{}` is null, and `{}` needs a value (make the member an Option)",
-                        self.row,
-                        self.columns[col],
-                        T::NAME
-                    )));
-                }
-                T::put(&mut slots, *member, cell, self.ctx).map_err(|e| {
-                    de::Error::custom(format!(
-                        "row {}, column `{}` of `{}`: {}",
-                        self.row,
-                        self.columns[col],
-                        T::NAME,
-                        e.0
-                    ))
-                })?;
-            }
-            col += 1;
-        }
-        for (member, text) in &self.plan.tags {
-            T::put_tag(&mut slots, *member, text.as_deref()).map_err(|e| {
-                de::Error::custom(format!(
-                    "tag `{}` of `{}`: {}",
-                    T::MEMBERS[*member].key,
-                    T::NAME,
-                    e.0
-                ))
-            })?;
-        }
-        T::finish(slots).map_err(|member| {
-            de::Error::custom(format!(
-                "row {}: no value for `{}` of `{}`",
-                self.row,
-                T::MEMBERS[member].key,
-                T::NAME
-            ))
-        })
-    }
 }
 
 struct SerdeSink<'a, T> {
