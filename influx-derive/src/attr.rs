@@ -261,6 +261,22 @@ pub(crate) fn ungroup(expr: Expr) -> Expr {
 }
 
 impl Container {
+    /// `krate::Precision::Variant` for the `precision` attribute (default nanoseconds).
+    pub(crate) fn precision_path(
+        &self,
+        krate: &proc_macro2::TokenStream,
+    ) -> proc_macro2::TokenStream {
+        let variant = syn::Ident::new(
+            self.precision
+                .get()
+                .copied()
+                .unwrap_or(Precision::Nanoseconds)
+                .variant(),
+            Span::call_site(),
+        );
+        quote::quote!(#krate::Precision::#variant)
+    }
+
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Container {
         let mut c = Container {
             name: Attr::none("name"),

@@ -198,16 +198,9 @@ fn check_name(cx: &Ctxt, cont: &Container<'_>) {
             Some(_) => {}
         }
     }
-    if pieces.iter().all(|p| matches!(p, Piece::Lit(_))) {
-        let name: String = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Lit(s) => s.as_str(),
-                Piece::Placeholder(_) => "",
-            })
-            .collect();
-        if let Some(problem) = rules::check_name(NameKind::Measurement, &name) {
-            cx.error_spanned_by(lit, format!("the series name {problem}"));
-        }
+    if let Some(name) = template::literal(&pieces)
+        && let Some(problem) = rules::check_name(NameKind::Measurement, &name)
+    {
+        cx.error_spanned_by(lit, format!("the series name {problem}"));
     }
 }

@@ -6,7 +6,7 @@ use quote::quote;
 use syn::{DeriveInput, LitByteStr, LitStr};
 
 use crate::ast::{Container, Member};
-use crate::attr::{Precision, Role};
+use crate::attr::Role;
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::rules::{self, NameKind};
@@ -101,16 +101,7 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
     let ident = cont.ident;
     let (impl_generics, ty_generics, where_clause) = cont.input.generics.split_for_impl();
     let private = quote!(#krate::__private);
-    let precision = syn::Ident::new(
-        cont.attrs
-            .precision
-            .get()
-            .copied()
-            .unwrap_or(Precision::Nanoseconds)
-            .variant(),
-        Span::call_site(),
-    );
-    let precision = quote!(#krate::Precision::#precision);
+    let precision = cont.attrs.precision_path(krate);
 
     // One check per member, first in the body: a type that cannot play its role is reported
     // once, under the member's type (the generic argument), as "required by a bound in
@@ -248,14 +239,7 @@ fn measurement(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
         });
     // `check` has already accepted the template.
     let pieces = template::parse(&name.value()).unwrap_or_default();
-    if pieces.iter().all(|p| matches!(p, Piece::Lit(_))) {
-        let text: String = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Lit(s) => s.as_str(),
-                Piece::Placeholder(_) => "",
-            })
-            .collect();
+    if let Some(text) = template::literal(&pieces) {
         let escaped = byte_lit(rules::escape(NameKind::Measurement, &text));
         return quote!(#private::measurement(__out, #escaped););
     }
@@ -297,14 +281,7 @@ fn select_query(cont: &Container<'_>) -> String {
         .map(LitStr::value)
         .unwrap_or_else(|| snake_case(&cont.ident.to_string()));
     let pieces = template::parse(&name).unwrap_or_default();
-    let from = if pieces.iter().all(|p| matches!(p, Piece::Lit(_))) {
-        let text: String = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Lit(s) => s.as_str(),
-                Piece::Placeholder(_) => "",
-            })
-            .collect();
+    let from = if let Some(text) = template::literal(&pieces) {
         quote_ident(&text)
     } else {
         let mut regex = String::from("/^");

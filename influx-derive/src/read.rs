@@ -5,12 +5,12 @@
 //! cannot be decoded (a `&str`, a type without `FromCell`) is an error where rows are read
 //! (`client.query_as::<T>`), not on the struct: the struct can still be written.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{GenericParam, Type};
 
 use crate::ast::{Container, Member};
-use crate::attr::{Precision, Role};
+use crate::attr::Role;
 
 /// True for `Option<...>` (by its last path segment): such members may be absent.
 fn is_option(ty: &Type) -> bool {
@@ -36,15 +36,7 @@ pub(crate) fn from_row(cont: &Container<'_>, krate: &TokenStream) -> TokenStream
             _ => None,
         })
         .collect();
-    let precision = syn::Ident::new(
-        cont.attrs
-            .precision
-            .get()
-            .copied()
-            .unwrap_or(Precision::Nanoseconds)
-            .variant(),
-        Span::call_site(),
-    );
+    let precision = cont.attrs.precision_path(krate);
 
     let read: Vec<&Member<'_>> = cont
         .members_with(Role::Tag)
@@ -86,7 +78,7 @@ pub(crate) fn from_row(cont: &Container<'_>, krate: &TokenStream) -> TokenStream
                 <#ty as #krate::FromTag<__S>>::from_tag(#krate::__private::cell_text(&cell)?)?
             },
             Role::Time => quote! {
-                <#ty as #krate::TimeFromCell<__S>>::from_time_cell(cell, ctx, #krate::Precision::#precision)?
+                <#ty as #krate::TimeFromCell<__S>>::from_time_cell(cell, ctx, #precision)?
             },
             _ => quote!(<#ty as #krate::FromCell<__S>>::from_cell(cell, ctx)?),
         };

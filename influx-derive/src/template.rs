@@ -63,6 +63,17 @@ pub(crate) fn parse(template: &str) -> Result<Vec<Piece>, String> {
     Ok(pieces)
 }
 
+/// The whole name when the template has no placeholder (a static measurement).
+pub(crate) fn literal(pieces: &[Piece]) -> Option<String> {
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(s) => Some(s.as_str()),
+            Piece::Placeholder(_) => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

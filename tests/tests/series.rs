@@ -2,26 +2,22 @@
 //! many threads, and commits that fail and recover. Every test has types of its own: buffers
 //! are per type.
 
+mod support {
+    pub mod db;
+}
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use support::db::fresh;
 
 use chrono::{DateTime, TimeZone, Utc};
 use influx_series::{
     Client, ClientConfig, EncodeErrorKind, Error, LineBuf, Part, Point, Precision, QueryOptions,
     Series, Value, parse_lines,
 };
-
-fn fresh(prefix: &str) -> Client {
-    let db = influx_testserver::shared().unique_db(prefix);
-    let client = Client::new(&influx_testserver::shared().url())
-        .unwrap()
-        .with_database(db.clone());
-    client.create_database(&db).unwrap();
-    client
-}
 
 fn count(client: &Client, q: &str) -> i64 {
     client.query(q).unwrap()[0]

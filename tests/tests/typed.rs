@@ -1,16 +1,12 @@
 //! Query rows decoded into the structs that wrote them, against a real influxd.
 
-use chrono::{DateTime, TimeZone, Utc};
-use influx_series::{Client, Error, Precision, QueryOptions, Series};
-
-fn fresh(prefix: &str) -> Client {
-    let db = influx_testserver::shared().unique_db(prefix);
-    let client = Client::new(&influx_testserver::shared().url())
-        .unwrap()
-        .with_database(db.clone());
-    client.create_database(&db).unwrap();
-    client
+mod support {
+    pub mod db;
 }
+
+use chrono::{DateTime, TimeZone, Utc};
+use influx_series::{Error, Precision, QueryOptions, Series};
+use support::db::fresh;
 
 #[derive(Series, Debug, Clone, PartialEq)]
 #[series(name = "every_type")]
