@@ -51,3 +51,10 @@ fn series_helper_writes_at_the_fifth_record() {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
 }
+
+#[test]
+fn read_back_returns_what_was_written() {
+    let out = run(env!("CARGO_BIN_EXE_read_back"));
+    assert!(out.contains("Read back 4 points:"), "{out}");
+    assert!(out.contains("Read back equals what was written."), "{out}");
+}

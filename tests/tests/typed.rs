@@ -90,6 +90,14 @@ fn every_owned_type_round_trips() {
     );
 }
 
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "every_type")]
+struct FewColumns {
+    #[series(tag)]
+    host: String,
+    d: i64,
+}
+
 macro_rules! timed {
     ($name:ident, $p:literal) => {
         #[derive(Series, Debug, PartialEq)]
