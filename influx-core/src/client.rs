@@ -201,6 +201,10 @@ impl Client {
         if points.is_empty() {
             return Ok(());
         }
+        // Checked before anything is sent, so a bad point fails the call as a whole.
+        for p in points {
+            options.shared_tags().check_against(p)?;
+        }
         let batch = options.get_batch_size().unwrap_or(points.len());
         let mut buf = LineBuf::with_capacity(batch.min(points.len()) * 96);
         let mut written = 0;
@@ -228,7 +232,8 @@ impl Client {
     /// by the parser first, and a text it rejects is never sent, unless `options` turns the
     /// check off.
     pub fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<(), Error> {
-        if options.checks_lines() && crate::parse::check_lines(text)? == 0 {
+        if options.checks_lines() && crate::parse::check_lines(text, options.get_precision())? == 0
+        {
             return Ok(());
         }
         self.write_body(text.as_bytes().to_vec(), options)

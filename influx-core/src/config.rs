@@ -233,10 +233,18 @@ impl ClientConfig {
     }
 
     fn apply_authority_and_path(&mut self, rest: &str, original: &str) -> Result<(), Error> {
+        let has_userinfo = rest.contains('@');
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
         };
+        if path.contains('@') || (has_userinfo && !authority.contains('@')) {
+            // A `/` in a password must be percent-encoded; guessing would put part of the
+            // password in every request URL.
+            return Err(Error::Config(
+                "credentials in a URL must percent-encode `/`, `?`, `#` and `@` (as %2F, %3F, %23, %40)".into(),
+            ));
+        }
         let host_port = match authority.rsplit_once('@') {
             Some((userinfo, host_port)) => {
                 let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
@@ -265,7 +273,11 @@ impl ClientConfig {
         self.host = host;
         if let Some(port) = port.filter(|p| !p.is_empty()) {
             self.port = port.parse().map_err(|_| {
-                Error::Config(format!("bad port `{port}` in `{}`", redact(original)))
+                if authority.contains('@') {
+                    Error::Config(format!("bad port in `{}`", redact(original)))
+                } else {
+                    Error::Config(format!("bad port `{port}` in `{original}`"))
+                }
             })?;
         }
         self.path_prefix = path.trim_end_matches('/').to_owned();
@@ -411,7 +423,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Compress request bodies with gzip (responses are always accepted gzip-compressed).
+    /// Compress write bodies with gzip, and ask for gzip-compressed answers.
     pub fn gzip(mut self, on: bool) -> Self {
         self.config.gzip = on;
         self
@@ -491,6 +503,23 @@ mod tests {
         assert_eq!(c.udp_port, Some(4444));
         assert!(ClientConfig::from_dsn("postgres://host/db").is_err());
         assert!(ClientConfig::from_dsn("http+influxdb://host/db").is_err());
+    }
+
+    #[test]
+    fn unencoded_slashes_in_credentials_are_refused_without_echo() {
+        for url in [
+            "http://admin:1234/x@db.example.com",
+            "http://bob:se/cret@host:8086",
+        ] {
+            let err = ClientConfig::from_url(url).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("1234/x") && !text.contains("se/cret") && !text.contains("`se`"),
+                "{text}"
+            );
+        }
+        let ok = ClientConfig::from_url("http://bob:se%2Fcret@host:8086").unwrap();
+        assert_eq!(ok.base_url(), "http://host:8086");
     }
 
     #[test]

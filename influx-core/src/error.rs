@@ -57,6 +57,9 @@ pub enum EncodeErrorKind {
     LeadingWhitespace,
     /// A NUL byte in a name: no InfluxQL query can name it.
     Nul,
+    /// A field with the same key as a tag: 1.6 stores both, but reads them back as `key` and
+    /// `key_1`, so the point would not come back as written.
+    KeyConflict,
     /// A tag or field key named `time`, which 1.x silently drops.
     ReservedKey,
     /// A NaN or infinite float.
@@ -82,6 +85,7 @@ impl EncodeErrorKind {
             EncodeErrorKind::LeadingWhitespace => "leading tab",
             EncodeErrorKind::Nul => "NUL byte",
             EncodeErrorKind::ReservedKey => "key `time` is reserved",
+            EncodeErrorKind::KeyConflict => "a tag has the same key",
             EncodeErrorKind::NonFiniteFloat => "non-finite float",
             EncodeErrorKind::IntegerOutOfRange => "integer out of range",
             EncodeErrorKind::NoFields => "no fields",

@@ -48,9 +48,12 @@ fn quote(text: &str, q: char) -> String {
 /// assert!(is_read_only("SELECT * FROM cpu; SHOW DATABASES"));
 /// assert!(!is_read_only("SELECT * INTO copy FROM cpu"));
 /// assert!(!is_read_only("CREATE DATABASE x"));
+/// assert!(!is_read_only("/* SELECT */ DROP DATABASE x"));
+/// assert!(!is_read_only("SELECT 1 -- it's fine\n; DROP DATABASE x"));
 /// ```
 pub fn is_read_only(query: &str) -> bool {
-    split_statements(query).all(|statement| {
+    let query = strip_comments(query);
+    split_statements(&query).all(|statement| {
         let words = Words::new(statement);
         let mut words = words.map(|w| w.to_ascii_uppercase());
         match words.next().as_deref() {
@@ -60,6 +63,43 @@ pub fn is_read_only(query: &str) -> bool {
             Some(_) => false,
         }
     })
+}
+
+/// The query with its `-- ...` and `/* ... */` comments (outside quotes) replaced by a space,
+/// so a comment can neither hide a statement's first word nor open a quote.
+pub fn strip_comments(query: &str) -> String {
+    let bytes = query.as_bytes();
+    let mut out = String::with_capacity(query.len());
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if bytes[i..].starts_with(b"--") || bytes[i..].starts_with(b"/*") => {
+                out.push_str(&query[copied..i]);
+                out.push(' ');
+                let end = if bytes[i + 1] == b'-' {
+                    query[i..].find('\n').map_or(bytes.len(), |n| i + n)
+                } else {
+                    query[i + 2..]
+                        .find("*/")
+                        .map_or(bytes.len(), |n| i + 2 + n + 2)
+                };
+                i = end;
+                copied = end;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    out.push_str(query.get(copied..).unwrap_or_default());
+    out
 }
 
 /// Splits a query on `;` outside quotes.

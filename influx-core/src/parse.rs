@@ -46,10 +46,11 @@ pub fn parse_lines(text: &str, precision: Precision) -> Result<Vec<Point>, Parse
     Lines::new(text, precision).collect()
 }
 
-/// Checks every line of `text` and returns how many points it holds.
-pub fn check_lines(text: &str) -> Result<usize, ParseError> {
+/// Checks every line of `text`, timestamps read in `precision`, and returns how many points
+/// it holds.
+pub fn check_lines(text: &str, precision: Precision) -> Result<usize, ParseError> {
     let mut count = 0;
-    for point in Lines::new(text, Precision::Nanoseconds) {
+    for point in Lines::new(text, precision) {
         point?;
         count += 1;
     }
@@ -236,6 +237,17 @@ impl<'a> Cursor<'a> {
             }
         }
 
+        if let Some((k, _)) = fields.iter().find(|(k, _)| {
+            tags.binary_search_by(|(t, _)| t.as_ref().cmp(k.as_ref()))
+                .is_ok()
+        }) {
+            return Err(self.invalid(
+                start,
+                EncodeErrorKind::KeyConflict,
+                Part::FieldKey(k.to_string()),
+            ));
+        }
+
         let mut timestamp = None;
         if self.peek() == Some(b' ') {
             self.pos += 1;
@@ -243,7 +255,7 @@ impl<'a> Cursor<'a> {
             let token = self.token();
             let value = parse_integer(token)
                 .ok_or_else(|| self.error_at(at, ParseErrorKind::InvalidTimestamp))?;
-            let nanos = precision.to_nanos(value).ok_or_else(|| {
+            let nanos = precision.to_encodable_nanos(value).ok_or_else(|| {
                 self.invalid(at, EncodeErrorKind::TimestampOutOfRange, Part::Timestamp)
             })?;
             timestamp = Some(nanos);

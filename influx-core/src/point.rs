@@ -376,7 +376,7 @@ impl PointBuilder {
 
     /// Sets the timestamp from a count of `precision` units since the epoch.
     pub fn timestamp_in(mut self, value: i64, precision: Precision) -> Self {
-        match precision.to_nanos(value) {
+        match precision.to_encodable_nanos(value) {
             Some(nanos) => self.point.timestamp = Some(nanos),
             None => self.fail(EncodeErrorKind::TimestampOutOfRange, || Part::Timestamp),
         }
@@ -397,6 +397,12 @@ impl PointBuilder {
         }
         if point.fields.is_empty() {
             return Err(EncodeError::new(EncodeErrorKind::NoFields, Part::Point));
+        }
+        if let Some((k, _)) = point.fields.iter().find(|(k, _)| point.tag(k).is_some()) {
+            return Err(EncodeError::new(
+                EncodeErrorKind::KeyConflict,
+                Part::FieldKey(k.to_string()),
+            ));
         }
         Ok(point)
     }
@@ -451,5 +457,23 @@ impl SharedTags {
 
     pub(crate) fn as_slice(&self) -> &[(String, String)] {
         &self.tags
+    }
+
+    /// Fails when a field of `point` has the key of one of these tags.
+    pub(crate) fn check_against(&self, point: &Point) -> Result<(), EncodeError> {
+        if self.tags.is_empty() {
+            return Ok(());
+        }
+        match point.fields().find(|(k, _)| {
+            self.tags
+                .binary_search_by(|(t, _)| t.as_str().cmp(k))
+                .is_ok()
+        }) {
+            Some((k, _)) => Err(EncodeError::new(
+                EncodeErrorKind::KeyConflict,
+                Part::FieldKey(k.to_owned()),
+            )),
+            None => Ok(()),
+        }
     }
 }

@@ -9,6 +9,12 @@ pub const MIN_NANOS: i64 = -9_223_372_036_854_775_806;
 /// The largest instant InfluxDB 1.x stores, in nanoseconds since the epoch (2262-04-11).
 pub const MAX_NANOS: i64 = 9_223_372_036_854_775_806;
 
+/// The earliest instant this crate encodes: the first whole hour after [`MIN_NANOS`], so that
+/// flooring to any precision (down to hours) stays inside the server's range. The 47 minutes
+/// before it cannot be written at every precision, so they are refused at every one.
+pub const MIN_ENCODABLE_NANOS: i64 =
+    (MIN_NANOS.div_euclid(3_600_000_000_000) + 1) * 3_600_000_000_000;
+
 /// The unit of timestamps on the wire: the `precision` of a write, the `epoch` of a query.
 ///
 /// ```
@@ -116,6 +122,12 @@ impl Precision {
         (MIN_NANOS..=MAX_NANOS).contains(&nanos).then_some(nanos)
     }
 
+    /// Converts a count of this unit to nanoseconds when the instant can be encoded at every
+    /// precision (see [`MIN_ENCODABLE_NANOS`]); `None` otherwise.
+    pub fn to_encodable_nanos(self, value: i64) -> Option<i64> {
+        self.to_nanos(value).filter(|n| *n >= MIN_ENCODABLE_NANOS)
+    }
+
     /// Converts a count of this unit to a `DateTime`; `None` outside the server's range.
     pub fn to_datetime(self, value: i64) -> Option<DateTime<Utc>> {
         self.to_nanos(value).map(DateTime::from_timestamp_nanos)
@@ -133,7 +145,7 @@ pub(crate) fn checked_nanos(t: &DateTime<Utc>) -> Result<i64, EncodeError> {
     // `timestamp()` is already floored and `timestamp_subsec_nanos()` is non-negative, so
     // i128 arithmetic gives the exact instant for every representable `DateTime`.
     let nanos = i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos());
-    if (i128::from(MIN_NANOS)..=i128::from(MAX_NANOS)).contains(&nanos) {
+    if (i128::from(MIN_ENCODABLE_NANOS)..=i128::from(MAX_NANOS)).contains(&nanos) {
         Ok(nanos as i64)
     } else {
         Err(EncodeError::new(
@@ -163,6 +175,14 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2262, 4, 12, 0, 0, 0).unwrap();
         let err = Precision::Seconds.timestamp(&t).unwrap_err();
         assert_eq!(err.kind(), EncodeErrorKind::TimestampOutOfRange);
+        // The first encodable instant floors into range at every precision.
+        let first = DateTime::from_timestamp_nanos(MIN_ENCODABLE_NANOS);
+        for p in Precision::ALL {
+            let v = p.timestamp(&first).unwrap();
+            assert!(p.to_nanos(v).is_some(), "{p}");
+        }
+        let before = DateTime::from_timestamp_nanos(MIN_ENCODABLE_NANOS - 1);
+        assert!(Precision::Nanoseconds.timestamp(&before).is_err());
         assert!(Precision::Nanoseconds.to_nanos(i64::MAX).is_none());
         assert!(Precision::Hours.to_nanos(3_000_000).is_none());
     }

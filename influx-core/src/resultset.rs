@@ -1,4 +1,4 @@
-//! Query results: [`ResultSet`] (one per statement), [`Series`], [`Row`] and [`Value`],
+//! Query results: [`ResultSet`] (one per statement), [`ResultSeries`], [`Row`] and [`Value`],
 //! decoded straight from the response bytes.
 //!
 //! Cells are stored flat, row after row, in one vector per series: decoding builds no
@@ -129,9 +129,19 @@ impl<'de> Deserialize<'de> for Value {
 }
 
 /// One series of a statement's result: a measurement name, the `GROUP BY` tags, the columns
-/// and the rows.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Series {
+/// and the rows. Every row has one cell per column (checked when it is decoded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultSeries {
+    name: Option<String>,
+    tags: BTreeMap<String, String>,
+    columns: Vec<String>,
+    values: FlatRows,
+    partial: bool,
+}
+
+/// A series as it arrives, before its rows are checked against its columns.
+#[derive(Deserialize)]
+struct RawSeries {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -216,7 +226,7 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
     }
 }
 
-impl Series {
+impl ResultSeries {
     /// The measurement name (absent for some `SHOW` statements).
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -274,7 +284,7 @@ impl Series {
 /// One row of a series: cells by column name or index.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
-    series: &'a Series,
+    series: &'a ResultSeries,
     cells: &'a [Value],
 }
 
@@ -299,7 +309,7 @@ impl<'a> Row<'a> {
     }
 
     /// The series the row belongs to (its name and tags).
-    pub fn series(&self) -> &'a Series {
+    pub fn series(&self) -> &'a ResultSeries {
         self.series
     }
 }
@@ -325,7 +335,7 @@ impl<'a> Row<'a> {
 #[derive(Debug, Clone)]
 pub struct ResultSet {
     statement_id: usize,
-    series: Vec<Series>,
+    series: Vec<ResultSeries>,
     error: Option<String>,
     messages: Vec<Message>,
     raw: Arc<str>,
@@ -347,7 +357,7 @@ impl ResultSet {
     }
 
     /// Every series.
-    pub fn series(&self) -> &[Series] {
+    pub fn series(&self) -> &[ResultSeries] {
         &self.series
     }
 
@@ -368,7 +378,7 @@ impl ResultSet {
 
     /// Every row of every series.
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        self.series.iter().flat_map(Series::rows)
+        self.series.iter().flat_map(ResultSeries::rows)
     }
 
     /// Rows of the series in `measurement` (any if `None`) whose tags include all of `tags`,
@@ -381,7 +391,7 @@ impl ResultSet {
         self.series
             .iter()
             .filter(move |s| s.matches(measurement, tags))
-            .flat_map(Series::rows)
+            .flat_map(ResultSeries::rows)
     }
 
     /// `(measurement, tags)` of every series, as Python's `keys()`.
@@ -392,18 +402,18 @@ impl ResultSet {
     /// `((measurement, tags), rows)` for every series, as Python's `items()`.
     pub fn items(
         &self,
-    ) -> impl Iterator<Item = ((Option<&str>, &BTreeMap<String, String>), &Series)> {
+    ) -> impl Iterator<Item = ((Option<&str>, &BTreeMap<String, String>), &ResultSeries)> {
         self.series.iter().map(|s| ((s.name(), s.tags()), s))
     }
 
     /// True when no series came back.
     pub fn is_empty(&self) -> bool {
-        self.series.iter().all(Series::is_empty)
+        self.series.iter().all(ResultSeries::is_empty)
     }
 
     /// The number of rows over every series.
     pub fn len(&self) -> usize {
-        self.series.iter().map(Series::len).sum()
+        self.series.iter().map(ResultSeries::len).sum()
     }
 }
 
@@ -447,7 +457,7 @@ struct RawStatement {
     #[serde(default)]
     statement_id: Option<usize>,
     #[serde(default)]
-    series: Vec<Series>,
+    series: Vec<RawSeries>,
     #[serde(default)]
     error: Option<String>,
     #[serde(default)]
@@ -456,40 +466,82 @@ struct RawStatement {
 
 /// Decodes a `/query` answer into one [`ResultSet`] per statement.
 ///
+/// A chunked answer (several JSON objects in a row) is merged: each statement gets the series of
+/// every chunk, and a series continued in the next chunk (same name and tags) gets its rows.
+///
 /// With `raise_errors`, the first failed statement is an [`Error::Statement`] naming its index;
 /// without, its error stays in its `ResultSet`.
 pub fn decode_response(body: &[u8], raise_errors: bool) -> Result<Vec<ResultSet>, Error> {
     let raw: Arc<str> = Arc::from(String::from_utf8_lossy(body));
-    let response: RawResponse = serde_json::from_slice(body)
-        .map_err(|e| Error::Protocol(format!("query answer is not the expected JSON: {e}")))?;
-    if let Some(message) = response.error {
-        return Err(Error::Client {
-            status: 200,
-            message,
-        });
-    }
-    let mut out = Vec::with_capacity(response.results.len());
-    for (index, statement) in response.results.into_iter().enumerate() {
-        for s in &statement.series {
-            if s.values.rows > 0 && s.values.width != Some(s.columns.len()) {
-                return Err(Error::Protocol(format!(
-                    "statement {index}: rows do not match the {} columns",
-                    s.columns.len()
-                )));
+    let mut out: Vec<ResultSet> = Vec::new();
+    for response in serde_json::Deserializer::from_slice(body).into_iter::<RawResponse>() {
+        let response = response
+            .map_err(|e| Error::Protocol(format!("query answer is not the expected JSON: {e}")))?;
+        if let Some(message) = response.error {
+            return Err(Error::Client {
+                status: 200,
+                message,
+            });
+        }
+        for (position, statement) in response.results.into_iter().enumerate() {
+            let index = statement.statement_id.unwrap_or(position);
+            let mut series = Vec::with_capacity(statement.series.len());
+            for s in statement.series {
+                if s.values.rows > 0 && s.values.width != Some(s.columns.len()) {
+                    return Err(Error::Protocol(format!(
+                        "statement {index}: rows do not match the {} columns",
+                        s.columns.len()
+                    )));
+                }
+                series.push(ResultSeries {
+                    name: s.name,
+                    tags: s.tags,
+                    columns: s.columns,
+                    values: s.values,
+                    partial: s.partial,
+                });
+            }
+            if raise_errors && let Some(message) = statement.error {
+                return Err(Error::Statement { index, message });
+            }
+            match out.iter_mut().find(|rs| rs.statement_id == index) {
+                Some(rs) => rs.absorb(series, statement.error, statement.messages),
+                None => out.push(ResultSet {
+                    statement_id: index,
+                    series,
+                    error: statement.error,
+                    messages: statement.messages,
+                    raw: Arc::clone(&raw),
+                }),
             }
         }
-        if raise_errors && let Some(message) = statement.error {
-            return Err(Error::Statement { index, message });
-        }
-        out.push(ResultSet {
-            statement_id: statement.statement_id.unwrap_or(index),
-            series: statement.series,
-            error: statement.error,
-            messages: statement.messages,
-            raw: Arc::clone(&raw),
-        });
     }
     Ok(out)
+}
+
+impl ResultSet {
+    /// Adds the next chunk of this statement.
+    fn absorb(&mut self, series: Vec<ResultSeries>, error: Option<String>, messages: Vec<Message>) {
+        for s in series {
+            match self.series.last_mut() {
+                Some(last)
+                    if last.partial
+                        && last.name == s.name
+                        && last.tags == s.tags
+                        && last.columns == s.columns =>
+                {
+                    last.values.cells.extend(s.values.cells);
+                    last.values.rows += s.values.rows;
+                    last.partial = s.partial;
+                }
+                _ => self.series.push(s),
+            }
+        }
+        if error.is_some() {
+            self.error = error;
+        }
+        self.messages.extend(messages);
+    }
 }
 
 #[cfg(test)]
@@ -518,6 +570,18 @@ mod tests {
         assert_eq!(rows[1].get("v"), Some(&Value::Null));
         assert_eq!(rows[0].get("b"), Some(&Value::Bool(true)));
         assert_eq!(rows[1].get("s").and_then(Value::as_str), Some("y"));
+    }
+
+    #[test]
+    fn chunks_merge_into_one_result_per_statement() {
+        let body = br#"{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","v"],"values":[[1,1],[2,2]],"partial":true}],"partial":true}]}
+{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","v"],"values":[[3,3]]}]}]}
+"#;
+        let sets = decode_response(body, true).unwrap();
+        assert_eq!(sets.len(), 1);
+        assert_eq!(sets[0].series().len(), 1);
+        assert_eq!(sets[0].len(), 3);
+        assert!(!sets[0].series()[0].partial());
     }
 
     #[test]

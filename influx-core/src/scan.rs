@@ -24,6 +24,9 @@ pub(crate) struct ScanError {
 
 type Result<T> = std::result::Result<T, ScanError>;
 
+/// How deep skipped values may nest (serde_json's own limit).
+const MAX_DEPTH: usize = 128;
+
 impl<'a> Scanner<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         Scanner {
@@ -202,6 +205,9 @@ impl<'a> Scanner<'a> {
             .text
             .get(self.pos..self.pos + 4)
             .ok_or_else(|| self.error("short \\u escape"))?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.error("bad \\u escape"));
+        }
         let v = u32::from_str_radix(digits, 16).map_err(|_| self.error("bad \\u escape"))?;
         self.pos += 4;
         Ok(v)
@@ -271,7 +277,10 @@ impl<'a> Scanner<'a> {
         let is_float = matches!(self.bytes.get(i), Some(b'.' | b'e' | b'E'));
         if !is_float && !overflow {
             self.pos = i;
-            return Ok(if negative {
+            return Ok(if negative && value == 0 {
+                // `-0` is how the server writes a float negative zero.
+                Cell::Float(-0.0)
+            } else if negative {
                 match 0i64.checked_sub_unsigned(value) {
                     Some(v) => Cell::Int(v),
                     None => Cell::Float(-(value as f64)),
@@ -293,14 +302,22 @@ impl<'a> Scanner<'a> {
             })
     }
 
-    /// Skips any value, nested or not.
+    /// Skips any value, nested or not (up to [`MAX_DEPTH`] levels: deeper input is refused
+    /// rather than allowed to exhaust the stack).
     pub(crate) fn skip(&mut self) -> Result<()> {
+        self.skip_nested(0)
+    }
+
+    fn skip_nested(&mut self, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("JSON nested too deeply"));
+        }
         match self.peek() {
             Some(b'{') => {
                 self.pos += 1;
                 let mut first = true;
                 while self.next_key(&mut first)?.is_some() {
-                    self.skip()?;
+                    self.skip_nested(depth + 1)?;
                 }
                 Ok(())
             }
@@ -308,7 +325,7 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
                 let mut first = true;
                 while self.next_item(&mut first)? {
-                    self.skip()?;
+                    self.skip_nested(depth + 1)?;
                 }
                 Ok(())
             }
@@ -374,5 +391,9 @@ mod tests {
         bad.cell().unwrap();
         assert!(bad.next_item(&mut first).unwrap());
         assert_eq!(bad.cell().unwrap_err().offset, 4);
+        let deep = "[".repeat(100_000);
+        assert!(Scanner::new(&deep).skip().is_err());
+        assert!(Scanner::new(r#""\u+041""#).string().is_err());
+        assert_eq!(Scanner::new("-0").cell().unwrap(), Cell::Float(-0.0));
     }
 }

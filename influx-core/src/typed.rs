@@ -462,7 +462,17 @@ struct TypedReader<T, S> {
 }
 
 impl<T: FromRow<S>, S> TypedReader<T, S> {
+    /// The whole answer: one JSON object, or several in a row for a chunked query.
     fn answer(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
+        loop {
+            self.chunk(s)?;
+            if s.at_end() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn chunk(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
         s.begin_object()?;
         let mut first = true;
         while let Some(key) = s.next_key(&mut first)? {
@@ -488,11 +498,7 @@ impl<T: FromRow<S>, S> TypedReader<T, S> {
                 _ => s.skip()?,
             }
         }
-        if s.at_end() {
-            Ok(())
-        } else {
-            Err(s.error("trailing characters"))
-        }
+        Ok(())
     }
 
     fn statement_result(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
@@ -631,14 +637,24 @@ pub fn deserialize_rows<T: DeserializeOwned>(
 ) -> Result<Vec<T>, Error> {
     let mut out = Vec::new();
     let mut error = None;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let found = Response {
-        target: statement,
-        sink: &mut SerdeSink { out: &mut out },
-        error: &mut error,
+    let mut found = false;
+    // A chunked answer is several JSON objects in a row: find where each ends, then read each.
+    let mut start = 0;
+    let mut chunks = serde_json::Deserializer::from_slice(body).into_iter::<IgnoredAny>();
+    while let Some(chunk) = chunks.next() {
+        chunk.map_err(decode_error)?;
+        let end = chunks.byte_offset();
+        let mut de = serde_json::Deserializer::from_slice(&body[start..end]);
+        found |= Response {
+            target: statement,
+            sink: &mut SerdeSink { out: &mut out },
+            error: &mut error,
+        }
+        .deserialize(&mut de)
+        .map_err(decode_error)?;
+        de.end().map_err(decode_error)?;
+        start = end;
     }
-    .deserialize(&mut de)
-    .map_err(decode_error)?;
     if !found {
         return Err(Error::Decode(format!(
             "the answer has no statement {statement}"

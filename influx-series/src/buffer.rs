@@ -147,13 +147,31 @@ impl SeriesBuffer {
         std::mem::take(&mut self.state.lock().pending)
     }
 
-    /// Puts lines `from..` of a batch back in front of whatever was recorded meanwhile.
+    /// Puts lines `from..` of a batch back in front of whatever was recorded meanwhile (when
+    /// no client could be found: no backoff, nothing was tried).
     pub(crate) fn restore(&self, batch: Batch, from: usize) {
+        let mut state = self.state.lock();
+        Self::put_back(&mut state, batch, from);
+    }
+
+    /// After a failed commit: puts lines `from..` back and starts or lengthens the backoff, in
+    /// one step, so no other thread sees the lines back without the backoff.
+    pub(crate) fn restore_after_failure(&self, batch: Batch, from: usize) {
+        let mut state = self.state.lock();
+        Self::put_back(&mut state, batch, from);
+        state.failures = state.failures.saturating_add(1);
+        let exp = FIRST_BACKOFF.saturating_mul(1 << state.failures.min(16).saturating_sub(1));
+        let delay = exp.min(MAX_BACKOFF);
+        // Jitter of up to a quarter, so many processes do not retry in step.
+        let jitter = delay.mul_f64(jitter_fraction() * 0.25);
+        state.retry_at = Some(Instant::now() + delay + jitter);
+    }
+
+    fn put_back(state: &mut State, batch: Batch, from: usize) {
         if from >= batch.len() {
             return;
         }
         let mut back = batch.tail(from);
-        let mut state = self.state.lock();
         let offset = back.bytes.len();
         back.bytes.extend_from_slice(&state.pending.bytes);
         back.ends
@@ -161,20 +179,11 @@ impl SeriesBuffer {
         state.pending = back;
     }
 
-    /// Records the outcome of a commit: failures start or lengthen the backoff.
-    pub(crate) fn note(&self, ok: bool) {
+    /// After a successful commit: the backoff ends.
+    pub(crate) fn note_success(&self) {
         let mut state = self.state.lock();
-        if ok {
-            state.failures = 0;
-            state.retry_at = None;
-        } else {
-            state.failures = state.failures.saturating_add(1);
-            let exp = FIRST_BACKOFF.saturating_mul(1 << state.failures.min(16).saturating_sub(1));
-            let delay = exp.min(MAX_BACKOFF);
-            // Jitter of up to a quarter, so many processes do not retry in step.
-            let jitter = delay.mul_f64(jitter_fraction() * 0.25);
-            state.retry_at = Some(Instant::now() + delay + jitter);
-        }
+        state.failures = 0;
+        state.retry_at = None;
     }
 
     /// The number of pending points.
@@ -252,11 +261,10 @@ mod tests {
         let buf = SeriesBuffer::new(meta(Some(2), true));
         buf.push(line("a v=1")).unwrap();
         let batch = buf.push(line("a v=2\"x\ny\"")).unwrap().unwrap();
-        buf.note(false);
+        buf.restore_after_failure(batch, 1);
         buf.push(line("a v=3")).unwrap();
         // Backing off: the threshold is reached but nothing is handed out.
         assert!(buf.push(line("a v=4")).unwrap().is_none());
-        buf.restore(batch, 1);
         assert_eq!(buf.pending_lines(), "a v=2\"x\ny\"\na v=3\na v=4\n");
         let all = buf.take();
         assert_eq!(all.slice(0, 1), b"a v=2\"x\ny\"\n");

@@ -189,13 +189,19 @@ pub fn template_field<V: FieldValue + ?Sized>(
             return Err(bad(EncodeErrorKind::NonFiniteFloat));
         }
         FieldRef::Float(v) => write!(name, "{}", shortest_f64(v)),
-        FieldRef::Float32(v) => write!(name, "{v}"),
+        FieldRef::Float32(v) => write!(name, "{}", shortest_f32(v)),
         FieldRef::Integer(v) => write!(name, "{v}"),
         FieldRef::UInteger(v) => write!(name, "{v}"),
         FieldRef::Bool(v) => write!(name, "{v}"),
         FieldRef::Str(v) => write!(name, "{v}"),
     };
     Ok(())
+}
+
+fn shortest_f32(v: f32) -> String {
+    let mut out = Vec::new();
+    let _ = line::write_f32(&mut out, v);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn shortest_f64(v: f64) -> String {

@@ -220,12 +220,11 @@ fn send<T: Series>(batch: Batch, given: Option<&Client>) -> Result<Commit, Error
                 let acknowledged = matches!(e, Error::PartialWrite { .. });
                 let keep_from = if acknowledged { to } else { from };
                 let error = e.after_writing(done.points);
-                buffer.restore(batch, keep_from);
-                buffer.note(false);
+                buffer.restore_after_failure(batch, keep_from);
                 return Err(error);
             }
         }
     }
-    buffer.note(true);
+    buffer.note_success();
     Ok(done)
 }

@@ -506,3 +506,52 @@ fn unsigned_and_float_values_keep_their_types() {
     assert_eq!(row.get("big"), Some(&Value::Integer(i64::MAX)));
     assert_eq!(row.get("small").and_then(Value::as_f64), Some(0.1));
 }
+
+#[test]
+fn chunked_answers_merge_into_one_result() {
+    let (client, _) = fresh("chunked");
+    let points: Vec<Point> = (0..50i64)
+        .map(|i| {
+            Point::builder("c")
+                .tag("host", if i % 2 == 0 { "a" } else { "b" })
+                .field("v", i)
+                .timestamp_in(i, Precision::Seconds)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    client
+        .write_points(&points, &WriteOptions::default())
+        .unwrap();
+    let opts = QueryOptions::new().chunked(7);
+    let body = client
+        .query_raw("SELECT v FROM c GROUP BY host", &opts)
+        .unwrap();
+    assert!(
+        body.iter().filter(|b| **b == b'\n').count() > 1,
+        "the server sent chunks"
+    );
+    let results = client
+        .query_with("SELECT v FROM c GROUP BY host", &opts)
+        .unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].series().len(), 2);
+    assert_eq!(results[0].len(), 50);
+    assert_eq!(results[0].get_points(None, &[("host", "b")]).count(), 25);
+    #[derive(serde::Deserialize)]
+    struct Row {
+        v: i64,
+        host: String,
+    }
+    let rows: Vec<Row> = client
+        .query_deserialize("SELECT v FROM c GROUP BY host", &opts)
+        .unwrap();
+    assert_eq!(rows.len(), 50);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.host == "a")
+            .map(|r| r.v)
+            .sum::<i64>(),
+        (0..50).step_by(2).sum::<i64>()
+    );
+}

@@ -88,6 +88,16 @@ fn every_owned_type_round_trips() {
         Utc.timestamp_opt(1_600_000_000, 0).unwrap(),
         "seconds epoch floors"
     );
+    // Columns the type does not have are ignored.
+    let few: Vec<FewColumns> = client.query_as("SELECT * FROM every_type").unwrap();
+    assert_eq!(few.len(), sent.len());
+    assert_eq!(
+        few[1],
+        FewColumns {
+            host: sent[1].host.clone(),
+            d: sent[1].d
+        }
+    );
 }
 
 #[derive(Series, Debug, PartialEq)]
@@ -248,6 +258,14 @@ fn group_by_tags_fill_members_and_missing_columns_are_named() {
             },
         ]
     );
+    // The same from a chunked answer (one row per chunk).
+    let chunked: Vec<Grouped> = client
+        .query_as_with(
+            "SELECT load FROM grouped GROUP BY host",
+            &QueryOptions::new().chunked(1),
+        )
+        .unwrap();
+    assert_eq!(chunked, rows);
     // A subset of columns into a struct whose other members are Options.
     let rows: Vec<LoadOnly> = client.query_as("SELECT load FROM grouped").unwrap();
     assert_eq!(rows.len(), 3);

@@ -45,7 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     print!("Pending lines:\n{}", CpuLoad::pending_lines());
     let done = CpuLoad::commit_with(&client)?;
-    println!("Committed {} point(s) in {} request(s)", done.points, done.requests);
+    println!(
+        "Committed {} point(s) in {} request(s)",
+        done.points, done.requests
+    );
 
     let read: Vec<CpuLoad> = client.query_as("SELECT * FROM cpu_load ORDER BY time")?;
     println!("Read back {} points:", read.len());

@@ -62,6 +62,7 @@ pub fn raw_point() -> impl Strategy<Value = RawPoint> {
         prop::collection::vec((hard_string(6), field_value()), 0..4),
         prop::option::of(prop_oneof![
             Just(MIN_NANOS),
+            Just(influx_series::MIN_ENCODABLE_NANOS),
             Just(MAX_NANOS),
             MIN_NANOS..=MAX_NANOS,
             -4_000_000_000_000_000_000i64..4_000_000_000_000_000_000,
