@@ -41,7 +41,7 @@ pub use http::{Consistency, QueryOptions, WriteOptions};
 pub use line::LineBuf;
 pub use parse::{Lines, check_lines, parse_line, parse_lines};
 pub use point::{Field, Point, PointBuilder, SharedTags};
-pub use precision::{MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, Precision};
+pub use precision::{MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, Precision, encodable_nanos};
 pub use resultset::{Message, ResultSeries, ResultSet, Row, Value, decode_response};
 pub use typed::{
     Cell, CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec,

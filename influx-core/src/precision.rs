@@ -93,6 +93,7 @@ impl Precision {
     }
 
     /// How many nanoseconds one unit holds.
+    #[inline]
     pub const fn nanos_per_unit(self) -> i64 {
         match self {
             Precision::Nanoseconds => 1,
@@ -112,11 +113,13 @@ impl Precision {
     }
 
     /// Converts nanoseconds since the epoch to this unit, flooring.
+    #[inline]
     pub const fn from_nanos(self, nanos: i64) -> i64 {
         nanos.div_euclid(self.nanos_per_unit())
     }
 
     /// Converts a count of this unit to nanoseconds; `None` outside the server's range.
+    #[inline]
     pub fn to_nanos(self, value: i64) -> Option<i64> {
         let nanos = value.checked_mul(self.nanos_per_unit())?;
         (MIN_NANOS..=MAX_NANOS).contains(&nanos).then_some(nanos)
@@ -138,6 +141,15 @@ impl std::fmt::Display for Precision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Nanoseconds since the epoch of an instant that can be encoded at every precision, or
+/// `None`.
+#[inline]
+pub fn encodable_nanos(t: &DateTime<Utc>) -> Option<i64> {
+    // chrono's own conversion is i64 arithmetic and `None` outside i64 nanoseconds.
+    t.timestamp_nanos_opt()
+        .filter(|n| (MIN_ENCODABLE_NANOS..=MAX_NANOS).contains(n))
 }
 
 /// Nanoseconds since the epoch, checked against the server's range.

@@ -36,9 +36,9 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The byte offset of the next value.
-    pub(crate) fn offset(&mut self) -> usize {
-        self.skip_ws();
+    /// The byte offset the reader is at (for error messages).
+    #[inline]
+    pub(crate) fn offset(&self) -> usize {
         self.pos
     }
 
@@ -105,6 +105,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Whether the current array has another item (positioned at it).
+    #[inline]
     pub(crate) fn next_item(&mut self, first: &mut bool) -> Result<bool> {
         match self.peek() {
             Some(b']') => {

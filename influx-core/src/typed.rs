@@ -583,7 +583,7 @@ impl<T: FromRow<S>, S> TypedReader<T, S> {
                 let cell = s.cell()?;
                 if let Some(Some(member)) = plan.columns.get(col) {
                     let spec = &T::MEMBERS[*member];
-                    if cell == Cell::Null && spec.required {
+                    if spec.required && matches!(cell, Cell::Null) {
                         return Err(ScanError {
                             offset: at,
                             message: format!(

@@ -66,7 +66,7 @@ pub fn field<V: FieldValue + ?Sized>(
         .map_err(|kind| EncodeError::new(kind, Part::FieldValue(key.to_owned())))
 }
 
-#[inline]
+#[inline(always)]
 fn write_field_value(out: &mut Vec<u8>, value: FieldRef<'_>) -> Result<(), EncodeErrorKind> {
     match value {
         FieldRef::Float(v) => line::write_f64(out, v),
@@ -114,16 +114,13 @@ pub fn time<V: TimeValue + ?Sized>(
             Ok(())
         }
         TimeRef::At(t) => {
-            let nanos = precision_nanos(t).map_err(to_error)?;
+            let nanos = influx_core::encodable_nanos(t)
+                .ok_or_else(|| to_error(EncodeErrorKind::TimestampOutOfRange))?;
             line::write_timestamp_nanos(out, nanos, precision);
             Ok(())
         }
         TimeRef::Raw(v) => line::write_timestamp_raw(out, v, precision).map_err(to_error),
     }
-}
-
-fn precision_nanos(t: &chrono::DateTime<chrono::Utc>) -> Result<i64, EncodeErrorKind> {
-    Precision::Nanoseconds.timestamp(t).map_err(|e| e.kind())
 }
 
 /// Writes ` <now>`: a nanosecond stamp unique within the process, in `precision`.
