@@ -70,59 +70,71 @@ pub fn is_read_only(query: &str) -> bool {
 pub fn strip_comments(query: &str) -> String {
     let bytes = query.as_bytes();
     let mut out = String::with_capacity(query.len());
-    let mut quote: Option<u8> = None;
+    let mut quotes = Quotes::default();
     let mut i = 0;
     let mut copied = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(_) if b == b'\\' => i += 1,
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'\'' || b == b'"' => quote = Some(b),
-            None if bytes[i..].starts_with(b"--") || bytes[i..].starts_with(b"/*") => {
-                out.push_str(&query[copied..i]);
-                out.push(' ');
-                let end = if bytes[i + 1] == b'-' {
-                    query[i..].find('\n').map_or(bytes.len(), |n| i + n)
-                } else {
-                    query[i + 2..]
-                        .find("*/")
-                        .map_or(bytes.len(), |n| i + 2 + n + 2)
-                };
-                i = end;
-                copied = end;
-                continue;
-            }
-            None => {}
+        let (outside, skip) = quotes.step(bytes[i]);
+        if outside && (bytes[i..].starts_with(b"--") || bytes[i..].starts_with(b"/*")) {
+            out.push_str(&query[copied..i]);
+            out.push(' ');
+            let end = if bytes[i + 1] == b'-' {
+                query[i..].find('\n').map_or(bytes.len(), |n| i + n)
+            } else {
+                query[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2)
+            };
+            i = end;
+            copied = end;
+            continue;
         }
-        i += 1;
+        i += 1 + skip;
     }
     out.push_str(query.get(copied..).unwrap_or_default());
     out
+}
+
+/// Tracks `'...'` and `"..."` (with backslash escapes) while a query is walked byte by byte.
+#[derive(Default)]
+struct Quotes {
+    open: Option<u8>,
+}
+
+impl Quotes {
+    /// Takes the next byte: whether it is code outside any quote (not a quote mark itself),
+    /// and how many following bytes an escape makes part of a quote.
+    fn step(&mut self, b: u8) -> (bool, usize) {
+        match self.open {
+            Some(_) if b == b'\\' => (false, 1),
+            Some(q) if b == q => {
+                self.open = None;
+                (false, 0)
+            }
+            Some(_) => (false, 0),
+            None if b == b'\'' || b == b'"' => {
+                self.open = Some(b);
+                (false, 0)
+            }
+            None => (true, 0),
+        }
+    }
 }
 
 /// Splits a query on `;` outside quotes.
 pub fn split_statements(query: &str) -> impl Iterator<Item = &str> {
     let mut parts = Vec::new();
     let mut start = 0;
-    let mut quote: Option<u8> = None;
+    let mut quotes = Quotes::default();
     let bytes = query.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(_) if b == b'\\' => i += 1,
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'\'' || b == b'"' => quote = Some(b),
-            None if b == b';' => {
-                parts.push(&query[start..i]);
-                start = i + 1;
-            }
-            None => {}
+        let (outside, skip) = quotes.step(bytes[i]);
+        if outside && bytes[i] == b';' {
+            parts.push(&query[start..i]);
+            start = i + 1;
         }
-        i += 1;
+        i += 1 + skip;
     }
     parts.push(&query[start..]);
     parts.into_iter().filter(|s| !s.trim().is_empty())

@@ -295,12 +295,7 @@ impl Container {
     }
 
     fn parse_key(&mut self, cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-        let span = meta.path.span();
-        let key = meta
-            .path
-            .get_ident()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let (span, key) = key_of(meta);
         match key.as_str() {
             // #[series(name = "events.stats.{server_name}")]
             "name" => self.name.set(cx, span, string_value(meta, "name")?),
@@ -433,6 +428,16 @@ pub(crate) struct Member {
     pub(crate) rename: Attr<LitStr>,
 }
 
+/// Where a key of `#[series(...)]` is, and its name (empty for a path that is no identifier).
+fn key_of(meta: &ParseNestedMeta<'_>) -> (Span, String) {
+    let key = meta
+        .path
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    (meta.path.span(), key)
+}
+
 impl Member {
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Member {
         let mut m = Member {
@@ -449,12 +454,7 @@ impl Member {
     }
 
     fn parse_key(&mut self, cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-        let span = meta.path.span();
-        let key = meta
-            .path
-            .get_ident()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let (span, key) = key_of(meta);
         let flag = |key: &str| -> syn::Result<()> {
             if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
                 Err(meta.error(format!(
