@@ -1,11 +1,16 @@
 //! The blocking client, on `reqwest::blocking`. Requests are built and answers classified by
 //! the sans-IO functions of [`crate::http`]; this file only moves bytes.
 
+use std::io::Read;
+use std::time::Instant;
+
 use reqwest::header::{self, HeaderValue};
 
 use crate::config::{ClientConfig, Credentials};
 use crate::error::Error;
-use crate::http::{self, Method, QueryOptions, Request, WriteOptions};
+use crate::http::{
+    self, Answer, AnswerBody, Encoding, Method, QueryOptions, Request, WriteOptions,
+};
 use crate::influxql::quote_ident;
 use crate::line::LineBuf;
 use crate::point::Point;
@@ -46,13 +51,6 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// One answer: status, the version header and the (decompressed) body.
-struct Answer {
-    status: u16,
-    version: Option<String>,
-    body: Vec<u8>,
-}
-
 impl Client {
     /// A client for the server at `url`: `http[s]://[user:password@]host[:port][/prefix]`.
     pub fn new(url: &str) -> Result<Client, Error> {
@@ -74,7 +72,11 @@ impl Client {
     pub fn with_config(config: ClientConfig) -> Result<Client, Error> {
         let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(config.timeout);
+            .timeout(config.timeout)
+            // A 301 or 302 turns a POST into a GET, and a followed redirect sends the
+            // Authorization header on: neither is ever what a write or a query wants.
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false);
         if config.tls {
             builder = tls(builder, &config)?;
         }
@@ -126,6 +128,13 @@ impl Client {
     }
 
     fn send(&self, request: Request) -> Result<Answer, Error> {
+        let limit = self.config.max_request_size;
+        if request.body.len() > limit {
+            return Err(Error::RequestTooLarge {
+                size: request.body.len(),
+                limit,
+            });
+        }
         let mut url =
             String::with_capacity(self.base.len() + request.path.len() + 1 + request.query.len());
         url.push_str(&self.base);
@@ -156,40 +165,57 @@ impl Client {
             };
             builder = builder.body(body);
         }
-        let response = builder.send().map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let version = response
-            .headers()
-            .get("X-Influxdb-Version")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let gzipped = response
-            .headers()
-            .get(header::CONTENT_ENCODING)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
-        let body = response.bytes().map_err(transport_error)?.to_vec();
-        let body = if gzipped { http::gunzip(&body)? } else { body };
+        let started = Instant::now();
+        let mut response = builder.send().map_err(transport_error)?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let version = header("X-Influxdb-Version");
+        let location = header("Location");
+        let encoding = Encoding::from_header(
+            response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(HeaderValue::as_bytes),
+        )?;
+        let mut body = AnswerBody::new(
+            encoding,
+            self.config.max_answer_size,
+            response.content_length(),
+        );
+        let mut chunk = vec![0; READ_CHUNK];
+        loop {
+            // reqwest's timeout bounds each read, not the whole body: a server that trickles
+            // bytes would otherwise hold the call for ever.
+            if let Some(timeout) = self.config.timeout
+                && started.elapsed() > timeout
+            {
+                return Err(Error::Timeout(format!(
+                    "the answer took longer than {timeout:?}"
+                )));
+            }
+            match response.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => body.push(&chunk[..n])?,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(read_error(e)),
+            }
+        }
         Ok(Answer {
-            status,
+            status: response.status().as_u16(),
             version,
-            body,
+            location,
+            body: body.finish()?,
         })
     }
 
     /// Checks that the server answers and returns its version (`X-Influxdb-Version`).
     pub fn ping(&self) -> Result<String, Error> {
-        let answer = self.send(http::ping_request())?;
-        http::classify_query(
-            if answer.status == 204 {
-                200
-            } else {
-                answer.status
-            },
-            &answer.body,
-        )?;
-        answer
-            .version
-            .ok_or_else(|| Error::Protocol("ping answer has no X-Influxdb-Version".into()))
+        http::classify_ping(&self.send(http::ping_request())?)
     }
 
     /// Writes points, in requests of at most `options.batch_size` points, with the shared tags
@@ -249,7 +275,7 @@ impl Client {
     fn write_body(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
         let options = options.clone().or_database(self.database());
         let answer = self.send(http::write_request(&options, body)?)?;
-        http::classify_write(answer.status, &answer.body, 0)
+        http::classify_write(&answer, 0)
     }
 
     /// Runs a query (one or more `;`-separated statements) against the client's database and
@@ -316,7 +342,7 @@ impl Client {
     pub fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
         let request = http::query_request(query, options, self.database())?;
         let answer = self.send(request)?;
-        http::classify_query(answer.status, &answer.body)?;
+        http::classify_query(&answer)?;
         Ok(answer.body)
     }
 
@@ -381,6 +407,24 @@ fn tls(
     Err(Error::Config(
         "https needs TLS support: enable the `native-tls` or `rustls` feature".into(),
     ))
+}
+
+/// How much of an answer is read at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// An error while reading an answer's body: reqwest reports a timeout or a broken connection
+/// as an `io::Error` wrapping its own error.
+fn read_error(e: std::io::Error) -> Error {
+    let message = e.to_string();
+    let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_timeout);
+    if timed_out {
+        Error::Timeout(message)
+    } else {
+        Error::Transport(message)
+    }
 }
 
 fn transport_error(e: reqwest::Error) -> Error {

@@ -87,7 +87,17 @@ pub struct ClientConfig {
     pub(crate) gzip: bool,
     pub(crate) verify_tls: bool,
     pub(crate) udp_port: Option<u16>,
+    pub(crate) max_answer_size: usize,
+    pub(crate) max_request_size: usize,
 }
+
+/// The default bound on an answer's decoded size: room for a 1 000 000-row query (an 83 MiB
+/// answer) three times over.
+pub const DEFAULT_MAX_ANSWER_SIZE: usize = 256 << 20;
+
+/// The default bound on a request body's uncompressed size, well under influxd's default
+/// `max-body-size` (25 000 000 bytes, applied after gunzip).
+pub const DEFAULT_MAX_REQUEST_SIZE: usize = 10 << 20;
 
 impl Default for ClientConfig {
     fn default() -> Self {
@@ -102,6 +112,8 @@ impl Default for ClientConfig {
             gzip: false,
             verify_tls: true,
             udp_port: None,
+            max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
+            max_request_size: DEFAULT_MAX_REQUEST_SIZE,
         }
     }
 }
@@ -125,9 +137,11 @@ impl ClientConfig {
     /// # Ok::<(), influx_core::Error>(())
     /// ```
     pub fn from_url(url: &str) -> Result<ClientConfig, Error> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| Error::Config(format!("not a URL: expected http[s]://host[:port]{UNSHOWN}")))?;
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            Error::Config(format!(
+                "not a URL: expected http[s]://host[:port]{UNSHOWN}"
+            ))
+        })?;
         let mut config = ClientConfig::default();
         config.tls = match scheme {
             "http" => false,
@@ -155,13 +169,11 @@ impl ClientConfig {
     /// # Ok::<(), influx_core::Error>(())
     /// ```
     pub fn from_dsn(dsn: &str) -> Result<ClientConfig, Error> {
-        let (scheme, rest) = dsn
-            .split_once("://")
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "not a DSN: expected influxdb://, https+influxdb:// or udp+influxdb://{UNSHOWN}"
-                ))
-            })?;
+        let (scheme, rest) = dsn.split_once("://").ok_or_else(|| {
+            Error::Config(format!(
+                "not a DSN: expected influxdb://, https+influxdb:// or udp+influxdb://{UNSHOWN}"
+            ))
+        })?;
         let mut config = ClientConfig::default();
         let modifiers: Vec<&str> = scheme.split('+').collect();
         if modifiers.last() != Some(&"influxdb") || modifiers.len() > 2 {
@@ -325,6 +337,16 @@ impl ClientConfig {
     pub fn udp_port(&self) -> Option<u16> {
         self.udp_port
     }
+
+    /// The bound on an answer's decoded size, in bytes.
+    pub fn max_answer_size(&self) -> usize {
+        self.max_answer_size
+    }
+
+    /// The bound on a request body's uncompressed size, in bytes.
+    pub fn max_request_size(&self) -> usize {
+        self.max_request_size
+    }
 }
 
 /// Builds a [`ClientConfig`] (and from it a client).
@@ -422,6 +444,23 @@ impl ClientBuilder {
     /// Compress write bodies with gzip, and ask for gzip-compressed answers.
     pub fn gzip(mut self, on: bool) -> Self {
         self.config.gzip = on;
+        self
+    }
+
+    /// The most an answer may hold, decompressed, in bytes (default 256 MiB,
+    /// [`DEFAULT_MAX_ANSWER_SIZE`]). Reading stops there with [`Error::AnswerTooLarge`]:
+    /// neither a gzip bomb nor an endless body can take more memory.
+    pub fn max_answer_size(mut self, bytes: usize) -> Self {
+        self.config.max_answer_size = bytes;
+        self
+    }
+
+    /// The most a request body may hold, uncompressed, in bytes (default 10 MiB,
+    /// [`DEFAULT_MAX_REQUEST_SIZE`]); keep it under the server's `max-body-size`, which
+    /// influxd applies after gunzip. Writes are split into requests under it; any other body
+    /// over it is [`Error::RequestTooLarge`] and is not sent.
+    pub fn max_request_size(mut self, bytes: usize) -> Self {
+        self.config.max_request_size = bytes.max(1);
         self
     }
 

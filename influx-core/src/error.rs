@@ -305,6 +305,28 @@ pub enum Error {
     Decode(String),
     /// The client is misconfigured: a bad URL, an unknown scheme, a missing database.
     Config(String),
+    /// The answer's body (decompressed) grew past the client's `max_answer_size`; reading
+    /// stopped there.
+    AnswerTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A request body (uncompressed: the server applies its `max-body-size` after gunzip)
+    /// larger than the client's `max_request_size`; it was not sent.
+    RequestTooLarge {
+        /// The body's size, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The server answered with a redirect; `/write` and `/query` never follow one (a 301 or
+    /// 302 would turn a POST into a GET).
+    Redirect {
+        /// The HTTP status (3xx).
+        status: u16,
+        /// The `Location` it pointed to, if any (at most 200 characters of it).
+        location: Option<String>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -330,6 +352,19 @@ impl fmt::Display for Error {
             Error::Protocol(m) => write!(f, "unexpected response: {m}"),
             Error::Decode(m) => write!(f, "cannot decode rows: {m}"),
             Error::Config(m) => write!(f, "configuration error: {m}"),
+            Error::AnswerTooLarge { limit } => write!(
+                f,
+                "answer larger than {limit} bytes: raise the client's max_answer_size to read it"
+            ),
+            Error::RequestTooLarge { size, limit } => write!(
+                f,
+                "request body of {size} bytes over the client's max_request_size ({limit} bytes); \
+                 nothing was sent"
+            ),
+            Error::Redirect { status, location } => match location {
+                Some(l) => write!(f, "redirect {status} to `{l}`, not followed"),
+                None => write!(f, "redirect {status} without a Location, not followed"),
+            },
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Sans-IO request building and response classification, shared by the blocking and the async
 //! client: plain functions over strings and bytes.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use crate::error::{Error, PartialWriteKind};
 use crate::point::SharedTags;
@@ -361,19 +361,63 @@ pub fn query_request(
     }
 }
 
-/// Checks the status of a `/query` answer; the body is then decoded by
-/// [`crate::decode_response`].
-pub fn classify_query(status: u16, body: &[u8]) -> Result<(), Error> {
-    match status {
+/// An answer as the transports hand it over: status, the headers that matter, and the body
+/// (decoded and bounded by [`AnswerBody`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// `X-Influxdb-Version`, if sent.
+    pub version: Option<String>,
+    /// `Location`, if sent (for the message of a redirect).
+    pub location: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Errors every classification shares: redirects (never followed), then 4xx and 5xx.
+fn status_error(answer: &Answer) -> Error {
+    match answer.status {
+        300..=399 => Error::Redirect {
+            status: answer.status,
+            location: answer
+                .location
+                .as_deref()
+                .map(|l| l.chars().take(200).collect()),
+        },
+        status @ 400..=499 => Error::Client {
+            status,
+            message: error_message(&answer.body),
+        },
+        status => Error::Server {
+            status,
+            message: error_message(&answer.body),
+        },
+    }
+}
+
+/// Checks a `/query` answer: 200 with a body; the body is then decoded by
+/// [`crate::decode_response`] or the typed decoders.
+pub fn classify_query(answer: &Answer) -> Result<(), Error> {
+    match answer.status {
+        // Every 1.x answer to a query is a JSON document, `{}` at the least: an empty one is
+        // a broken server or proxy, not "no results".
+        200 if answer.body.trim_ascii().is_empty() => Err(Error::Protocol(
+            "empty answer to a query (influxd always sends a JSON document)".into(),
+        )),
         200 => Ok(()),
-        400..=499 => Err(Error::Client {
-            status,
-            message: error_message(body),
-        }),
-        _ => Err(Error::Server {
-            status,
-            message: error_message(body),
-        }),
+        _ => Err(status_error(answer)),
+    }
+}
+
+/// Checks a `/ping` answer (204, or 200 from some proxies) and returns the server version.
+pub fn classify_ping(answer: &Answer) -> Result<String, Error> {
+    match answer.status {
+        200 | 204 => answer
+            .version
+            .clone()
+            .ok_or_else(|| Error::Protocol("ping answer has no X-Influxdb-Version".into())),
+        _ => Err(status_error(answer)),
     }
 }
 
@@ -388,13 +432,140 @@ pub fn gzip(body: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// Undoes `Content-Encoding: gzip` of a response body.
-pub fn gunzip(body: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(body.len() * 4);
-    flate2::read::GzDecoder::new(body)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Protocol(format!("bad gzip body: {e}")))?;
-    Ok(out)
+/// How an answer's body is encoded (`Content-Encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// As it is.
+    Identity,
+    /// gzip, undone while the body is read.
+    Gzip,
+}
+
+impl Encoding {
+    /// The encoding named by a `Content-Encoding` header (absent: identity). Anything this
+    /// client never asks for is a protocol error rather than bytes decoded as JSON.
+    pub fn from_header(value: Option<&[u8]>) -> Result<Encoding, Error> {
+        match value.map(<[u8]>::trim_ascii) {
+            None => Ok(Encoding::Identity),
+            Some(v) if v.is_empty() || v.eq_ignore_ascii_case(b"identity") => {
+                Ok(Encoding::Identity)
+            }
+            Some(v) if v.eq_ignore_ascii_case(b"gzip") => Ok(Encoding::Gzip),
+            Some(v) => Err(Error::Protocol(format!(
+                "answer in an encoding this client did not ask for: {}",
+                String::from_utf8_lossy(&v[..v.len().min(40)])
+            ))),
+        }
+    }
+}
+
+/// An answer's body as it arrives, piece by piece, decompressed on the fly and bounded: once
+/// the decoded body would pass `limit` bytes, reading stops with [`Error::AnswerTooLarge`],
+/// so neither a gzip bomb nor an endless body can take more memory than the limit.
+///
+/// Sans-IO: a transport pushes whatever bytes it reads and calls [`AnswerBody::finish`].
+///
+/// ```
+/// use influx_core::http::{AnswerBody, Encoding};
+/// let mut body = AnswerBody::new(Encoding::Identity, 8, None);
+/// body.push(b"{\"a\":")?;
+/// assert!(body.push(b"12345").is_err());
+/// # Ok::<(), influx_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct AnswerBody {
+    sink: Sink,
+}
+
+#[derive(Debug)]
+enum Sink {
+    Identity(Bounded),
+    Gzip(flate2::write::GzDecoder<Bounded>),
+}
+
+/// A `Vec` that refuses to grow past its limit.
+#[derive(Debug)]
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if data.len() > self.limit - self.bytes.len() {
+            self.exceeded = true;
+            return Err(std::io::Error::other("answer over its size limit"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AnswerBody {
+    /// An empty body of `encoding`, bounded to `limit` decoded bytes. `size_hint` (the
+    /// `Content-Length`, if any) reserves room up front, never more than the limit.
+    pub fn new(encoding: Encoding, limit: usize, size_hint: Option<u64>) -> AnswerBody {
+        let reserve = size_hint
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
+            .min(limit);
+        let bounded = Bounded {
+            bytes: Vec::with_capacity(reserve),
+            limit,
+            exceeded: false,
+        };
+        AnswerBody {
+            sink: match encoding {
+                Encoding::Identity => Sink::Identity(bounded),
+                Encoding::Gzip => Sink::Gzip(flate2::write::GzDecoder::new(bounded)),
+            },
+        }
+    }
+
+    /// Takes the next piece of the body as it came over the wire.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), Error> {
+        let result = match &mut self.sink {
+            Sink::Identity(b) => b.write_all(data),
+            Sink::Gzip(d) => d.write_all(data),
+        };
+        result.map_err(|e| self.error(e))
+    }
+
+    /// The decoded body, once the transport has pushed everything.
+    pub fn finish(self) -> Result<Vec<u8>, Error> {
+        match self.sink {
+            Sink::Identity(b) => Ok(b.bytes),
+            Sink::Gzip(mut d) => match d.try_finish() {
+                Ok(()) => d
+                    .finish()
+                    .map(|b| b.bytes)
+                    .map_err(|e| Error::Protocol(format!("bad gzip body: {e}"))),
+                Err(_) if d.get_ref().exceeded => Err(Error::AnswerTooLarge {
+                    limit: d.get_ref().limit,
+                }),
+                Err(e) => Err(Error::Protocol(format!("bad gzip body: {e}"))),
+            },
+        }
+    }
+
+    fn error(&self, e: std::io::Error) -> Error {
+        let bounded = match &self.sink {
+            Sink::Identity(b) => b,
+            Sink::Gzip(d) => d.get_ref(),
+        };
+        if bounded.exceeded {
+            Error::AnswerTooLarge {
+                limit: bounded.limit,
+            }
+        } else {
+            Error::Protocol(format!("bad gzip body: {e}"))
+        }
+    }
 }
 
 /// The `GET /ping` request.
@@ -408,7 +579,12 @@ pub fn ping_request() -> Request {
     }
 }
 
-/// The server's message from an error body: the `error` member of its JSON, else the body.
+/// How much of an error body that is not influxd's JSON makes it into a message (an HTML
+/// page from a proxy, say).
+const MAX_PLAIN_MESSAGE: usize = 1024;
+
+/// The server's message from an error body: the `error` member of its JSON, else the start of
+/// the body.
 pub fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct ErrorBody {
@@ -416,19 +592,29 @@ pub fn error_message(body: &[u8]) -> String {
     }
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(e) => e.error,
-        Err(_) => String::from_utf8_lossy(body).trim().to_owned(),
+        Err(_) => {
+            let text = String::from_utf8_lossy(&body[..body.len().min(MAX_PLAIN_MESSAGE)]);
+            text.trim().to_owned()
+        }
     }
 }
 
 /// Turns the answer to a write into `Ok` or the right error variant.
 ///
+/// Only 204 means stored: InfluxDB 1.x answers every successful write with it, so any other
+/// success status comes from something that is not influxd (a proxy, a mock) and proves
+/// nothing.
+///
 /// `written_before` is the number of points already stored by earlier requests of the same
 /// call, carried into the error so the caller knows where to resume.
-pub fn classify_write(status: u16, body: &[u8], written_before: usize) -> Result<(), Error> {
-    match status {
-        200..=299 => Ok(()),
+pub fn classify_write(answer: &Answer, written_before: usize) -> Result<(), Error> {
+    match answer.status {
+        204 => Ok(()),
+        status @ (100..=299) => Err(Error::Protocol(format!(
+            "write answered {status} instead of 204: nothing is known to be stored"
+        ))),
         400 => {
-            let message = error_message(body);
+            let message = error_message(&answer.body);
             if let Some(dropped) = partial_write_dropped(&message) {
                 Err(Error::PartialWrite {
                     dropped,
@@ -442,17 +628,13 @@ pub fn classify_write(status: u16, body: &[u8], written_before: usize) -> Result
                     written_before,
                 })
             } else {
-                Err(Error::Client { status, message })
+                Err(Error::Client {
+                    status: 400,
+                    message,
+                })
             }
         }
-        401..=499 => Err(Error::Client {
-            status,
-            message: error_message(body),
-        }),
-        _ => Err(Error::Server {
-            status,
-            message: error_message(body),
-        }),
+        _ => Err(status_error(answer)),
     }
 }
 
@@ -491,7 +673,12 @@ mod tests {
     #[test]
     fn partial_write_is_told_from_a_rejected_batch() {
         let body = br#"{"error":"partial write: field type conflict: input field \"v\" on measurement \"m\" is type string, already exists as type float dropped=1"}"#;
-        match classify_write(400, body, 7) {
+        let answer = |body: &[u8]| Answer {
+            status: 400,
+            body: body.to_vec(),
+            ..Answer::default()
+        };
+        match classify_write(&answer(body), 7) {
             Err(Error::PartialWrite {
                 dropped: 1,
                 kind: PartialWriteKind::TypeConflict,
@@ -502,7 +689,7 @@ mod tests {
         }
         let body = br#"{"error":"field type conflict: input field \"v\" on measurement \"m\" is type string, already exists as type float"}"#;
         assert!(matches!(
-            classify_write(400, body, 0),
+            classify_write(&answer(body), 0),
             Err(Error::BatchRejected { .. })
         ));
     }

@@ -33,7 +33,9 @@ mod scan;
 mod typed;
 
 pub use client::{Client, Statements};
-pub use config::{ClientBuilder, ClientConfig, Credentials};
+pub use config::{
+    ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_REQUEST_SIZE,
+};
 pub use error::{
     EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part, PartialWriteKind,
 };

@@ -21,6 +21,8 @@
 //! // Dropping `server` stops influxd and deletes its data.
 //! ```
 
+pub mod fake;
+
 use std::ffi::OsString;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
