@@ -20,6 +20,8 @@ pub enum Part {
     Timestamp,
     /// The member named by a placeholder of a series-name template.
     Placeholder(String),
+    /// The series key: the measurement and the tags, together.
+    SeriesKey,
     /// The point as a whole (for example: it has no fields).
     Point,
 }
@@ -34,6 +36,7 @@ impl fmt::Display for Part {
             Part::FieldValue(k) => write!(f, "field `{k}`"),
             Part::Timestamp => f.write_str("timestamp"),
             Part::Placeholder(k) => write!(f, "placeholder `{{{k}}}`"),
+            Part::SeriesKey => f.write_str("series key (measurement and tags)"),
             Part::Point => f.write_str("point"),
         }
     }
@@ -72,6 +75,12 @@ pub enum EncodeErrorKind {
     TimestampOutOfRange,
     /// A placeholder of a series-name template had no value (an `Option` member was `None`).
     MissingTemplateValue,
+    /// The series key, a 4-byte separator and a field key (all as sent) take more than the
+    /// 65 535 bytes influxd allows (`max key length exceeded`).
+    KeyTooLong {
+        /// How many bytes they take.
+        bytes: usize,
+    },
 }
 
 impl EncodeErrorKind {
@@ -91,6 +100,7 @@ impl EncodeErrorKind {
             EncodeErrorKind::NoFields => "no fields",
             EncodeErrorKind::TimestampOutOfRange => "timestamp out of range",
             EncodeErrorKind::MissingTemplateValue => "no value for template placeholder",
+            EncodeErrorKind::KeyTooLong { .. } => "key too long",
         }
     }
 }
@@ -136,6 +146,11 @@ impl fmt::Display for EncodeError {
                 f.write_str(self.kind.describe())
             }
             (K::Comment, part) => write!(f, "{part} starts with `#`"),
+            (K::KeyTooLong { bytes }, part) => write!(
+                f,
+                "key too long at {part}: series key, separator and field key take {bytes} bytes, \
+                 over the server's 65535"
+            ),
             (K::Empty, part) => write!(f, "empty {part}"),
             (K::NonFiniteFloat | K::IntegerOutOfRange, part) => {
                 write!(f, "{} for {part}", self.kind.describe())

@@ -73,6 +73,60 @@ impl NameKind {
     }
 }
 
+/// The most bytes influxd 1.x takes for the key it stores each field under: the series key as
+/// sent (measurement and tags, escapes included), a 4-byte separator and the field key as sent.
+/// Longer keys are refused with `max key length exceeded` (measured on 1.6.7).
+pub const MAX_KEY_BYTES: usize = 65_535;
+
+/// The separator influxd puts between the series key and a field key (`#!~#`).
+pub const FIELD_KEY_SEPARATOR_BYTES: usize = 4;
+
+/// The length of `name` once escaped for `kind`.
+///
+/// ```
+/// use influx_core::line::{escaped_len, NameKind};
+/// assert_eq!(escaped_len(NameKind::TagValue, "a b,c"), 7);
+/// ```
+#[inline]
+pub fn escaped_len(kind: NameKind, name: &str) -> usize {
+    let table = kind.table();
+    name.len()
+        + name
+            .bytes()
+            .filter(|&b| table[b as usize] == ESCAPE)
+            .count()
+}
+
+/// Checks influxd's key-length rule for one point: `series_key` bytes of measurement and
+/// tags as sent, and the longest field key as sent (its length and its text, for the error).
+/// The error names the series key when no field key could fit beside it, else the field.
+///
+/// ```
+/// use influx_core::line::check_key_length;
+/// assert!(check_key_length(1, 65_530, "f").is_ok());
+/// assert!(check_key_length(1, 65_531, "f").is_err());
+/// ```
+#[inline]
+pub fn check_key_length(
+    series_key: usize,
+    longest_field_key: usize,
+    field: &str,
+) -> Result<(), crate::EncodeError> {
+    let bytes = series_key + FIELD_KEY_SEPARATOR_BYTES + longest_field_key;
+    if bytes <= MAX_KEY_BYTES {
+        return Ok(());
+    }
+    let part = if series_key + FIELD_KEY_SEPARATOR_BYTES + 1 > MAX_KEY_BYTES {
+        crate::Part::SeriesKey
+    } else {
+        crate::Part::FieldKey(field.to_owned())
+    };
+    Err(crate::EncodeError::new(
+        EncodeErrorKind::KeyTooLong { bytes },
+        part,
+    ))
+}
+
 /// True for the bytes after which a backslash is not stored faithfully.
 #[inline]
 fn is_special(b: u8) -> bool {

@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 
 use crate::error::{EncodeError, EncodeErrorKind, ParseError, ParseErrorKind, Part};
-use crate::line::{NameKind, check_name};
+use crate::line::{
+    FIELD_KEY_SEPARATOR_BYTES, MAX_KEY_BYTES, NameKind, check_key_length, check_name,
+};
 use crate::point::{Field, Point};
 use crate::precision::Precision;
 
@@ -216,14 +218,20 @@ impl<'a> Cursor<'a> {
                 Err(i) => tags.insert(i, (key.into(), value)),
             }
         }
+        let series_key = self.pos - start;
         self.expect(b' ', "a space before the fields")?;
 
         let mut fields: Vec<(Cow<'static, str>, Field)> = Vec::new();
+        // The longest field key as sent (escapes included), and where it starts.
+        let mut longest_key = (0, start);
         loop {
             let key_at = self.pos;
             let key = self.name(NameKind::FieldKey, b",= \"");
             check_name(NameKind::FieldKey, &key)
                 .map_err(|k| self.invalid(key_at, k, Part::FieldKey(key.clone())))?;
+            if self.pos - key_at > longest_key.0 {
+                longest_key = (self.pos - key_at, key_at);
+            }
             self.expect(b'=', "`=` after field key")?;
             let value = self.field_value(&key)?;
             if fields.iter().any(|(k, _)| *k == key) {
@@ -246,6 +254,17 @@ impl<'a> Cursor<'a> {
                 EncodeErrorKind::KeyConflict,
                 Part::FieldKey(k.to_string()),
             ));
+        }
+
+        let (key_len, key_at) = longest_key;
+        if series_key + FIELD_KEY_SEPARATOR_BYTES + key_len > MAX_KEY_BYTES {
+            // Read the offending key's text again, for the error only.
+            let mut again = self.clone();
+            again.pos = key_at;
+            let name = again.name(NameKind::FieldKey, b",= \"");
+            if let Err(e) = check_key_length(series_key, key_len, &name) {
+                return Err(self.error_at(start, ParseErrorKind::Invalid(e)));
+            }
         }
 
         let mut timestamp = None;

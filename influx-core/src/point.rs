@@ -284,6 +284,28 @@ impl Point {
         }
     }
 
+    /// Checks influxd's key-length rule (see [`line::MAX_KEY_BYTES`]) for this point with
+    /// `shared` tags merged in (the point's own tag wins on equal keys).
+    pub(crate) fn check_key_length(&self, shared: &[(String, String)]) -> Result<(), EncodeError> {
+        let tag = |k: &str, v: &str| {
+            2 + line::escaped_len(NameKind::TagKey, k) + line::escaped_len(NameKind::TagValue, v)
+        };
+        let mut series = line::escaped_len(NameKind::Measurement, &self.measurement);
+        series += self.tags.iter().map(|(k, v)| tag(k, v)).sum::<usize>();
+        series += shared
+            .iter()
+            .filter(|(k, _)| self.tag(k).is_none())
+            .map(|(k, v)| tag(k, v))
+            .sum::<usize>();
+        let (longest, field) = self
+            .fields
+            .iter()
+            .map(|(k, _)| (line::escaped_len(NameKind::FieldKey, k), k.as_ref()))
+            .max_by_key(|(len, _)| *len)
+            .unwrap_or((0, ""));
+        line::check_key_length(series, longest, field)
+    }
+
     pub(crate) fn from_parts(
         measurement: Cow<'static, str>,
         tags: Vec<(Cow<'static, str>, String)>,
@@ -404,6 +426,7 @@ impl PointBuilder {
                 Part::FieldKey(k.to_string()),
             ));
         }
+        point.check_key_length(&[])?;
         Ok(point)
     }
 }
@@ -459,21 +482,22 @@ impl SharedTags {
         &self.tags
     }
 
-    /// Fails when a field of `point` has the key of one of these tags.
+    /// Fails when a field of `point` has the key of one of these tags, or when these tags
+    /// make its keys longer than influxd takes.
     pub(crate) fn check_against(&self, point: &Point) -> Result<(), EncodeError> {
         if self.tags.is_empty() {
             return Ok(());
         }
-        match point.fields().find(|(k, _)| {
+        if let Some((k, _)) = point.fields().find(|(k, _)| {
             self.tags
                 .binary_search_by(|(t, _)| t.as_str().cmp(k))
                 .is_ok()
         }) {
-            Some((k, _)) => Err(EncodeError::new(
+            return Err(EncodeError::new(
                 EncodeErrorKind::KeyConflict,
                 Part::FieldKey(k.to_owned()),
-            )),
-            None => Ok(()),
+            ));
         }
+        point.check_key_length(&self.tags)
     }
 }

@@ -147,6 +147,25 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
         }
     });
 
+    // influxd's key-length rule, checked at run time only when the longest declared field key
+    // could break it: the slow path finds the longest field key actually written.
+    let longest_field_key = cont
+        .members_with(Role::Field)
+        .map(|m| rules::escape(NameKind::FieldKey, &m.key).len())
+        .max()
+        .unwrap_or(0);
+    let present_keys = cont.members_with(Role::Field).map(|m| {
+        let len = rules::escape(NameKind::FieldKey, &m.key).len();
+        let key = &m.key;
+        let member = m.ident;
+        let ty = m.ty;
+        quote! {
+            if #private::present::<#ty>(&self.#member) && #len > __longest.0 {
+                __longest = (#len, #key);
+            }
+        }
+    });
+
     let time = match cont.members_with(Role::Time).next() {
         Some(m) => {
             let member = m.ident;
@@ -202,11 +221,18 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
                     __out: &mut ::std::vec::Vec<::core::primitive::u8>,
                 ) -> ::core::result::Result<(), #krate::EncodeError> {
                     #(#asserts)*
+                    let __start = __out.len();
                     #measurement
                     #(#tags)*
+                    let __series_key = __out.len() - __start;
                     let mut __sep: ::core::primitive::u8 = b' ';
                     #(#fields)*
                     #private::end_fields(__sep)?;
+                    #private::key_length(__series_key, #longest_field_key, || {
+                        let mut __longest: (::core::primitive::usize, &'static ::core::primitive::str) = (0, "");
+                        #(#present_keys)*
+                        __longest
+                    })?;
                     #time
                     ::core::result::Result::Ok(())
                 }

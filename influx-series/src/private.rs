@@ -99,6 +99,29 @@ pub fn end_fields(sep: u8) -> Result<(), EncodeError> {
     }
 }
 
+/// Checks influxd's key-length rule: `series_key` bytes as written, `longest_declared` the
+/// longest field key the type declares (escaped). Only when that one could break the rule is
+/// `present` asked for the longest field key actually written.
+// Inlined into the generated `write_line`: the common case is one comparison.
+#[inline(always)]
+pub fn key_length(
+    series_key: usize,
+    longest_declared: usize,
+    present: impl FnOnce() -> (usize, &'static str),
+) -> Result<(), EncodeError> {
+    if series_key + line::FIELD_KEY_SEPARATOR_BYTES + longest_declared <= line::MAX_KEY_BYTES {
+        return Ok(());
+    }
+    let (len, key) = present();
+    line::check_key_length(series_key, len, key)
+}
+
+/// Whether a field member has a value (is written).
+#[inline]
+pub fn present<V: FieldValue + ?Sized>(value: &V) -> bool {
+    value.field_ref() != FieldRef::Absent
+}
+
 /// Writes ` <timestamp>` from the time member, or the recording instant when it has none.
 // Inlined into the generated `write_line`, so constant keys are copied without a call.
 #[inline(always)]

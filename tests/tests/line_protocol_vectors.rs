@@ -305,6 +305,81 @@ fn v23_timestamp_out_of_range() {
     assert_eq!(err.kind(), EncodeErrorKind::TimestampOutOfRange);
 }
 
+/// Rows 24 to 27: the key-length rule at its boundary, through the builder, the parser and
+/// shared tags.
+#[test]
+fn v24_v27_key_length_boundary() {
+    let key = |n: usize| "k".repeat(n);
+    let fits = line(
+        Point::builder("m").field(key(65_530), 1i64),
+        Precision::Nanoseconds,
+    );
+    assert_eq!(fits.len(), 1 + 1 + 65_530 + 3);
+    let err = error(Point::builder("m").field(key(65_531), 1i64));
+    assert_eq!(err.kind(), EncodeErrorKind::KeyTooLong { bytes: 65_536 });
+    assert_eq!(err.part(), &Part::FieldKey(key(65_531)));
+    assert!(err.to_string().contains("65536 bytes"), "{err}");
+    let line_text = format!("m {}=1i", key(65_531));
+    let parsed = parse_line(&line_text, Precision::Nanoseconds).unwrap_err();
+    assert_eq!(
+        parsed.kind(),
+        &influx_series::ParseErrorKind::Invalid(err.clone())
+    );
+
+    let spaces = |n: usize| " ".repeat(n);
+    let fits = line(
+        Point::builder(spaces(32_765)).field("f", 1i64),
+        Precision::Nanoseconds,
+    );
+    assert!(fits.starts_with("\\ \\ "));
+    let err = error(Point::builder(spaces(32_766)).field("f", 1i64));
+    assert_eq!(err.kind(), EncodeErrorKind::KeyTooLong { bytes: 65_537 });
+    assert_eq!(err.part(), &Part::SeriesKey);
+    let line_text = format!("{} f=1i", "\\ ".repeat(32_766));
+    assert!(parse_line(&line_text, Precision::Nanoseconds).is_err());
+
+    // A tag value counts with its key, `,` and `=`: `m,t=<v>` with field `f`.
+    let v = 65_535 - 4 - 1 - "m,t=".len();
+    assert!(
+        Point::builder("m")
+            .tag("t", "v".repeat(v))
+            .field("f", 1i64)
+            .build()
+            .is_ok()
+    );
+    let long = Point::builder("m")
+        .tag("t", "v".repeat(v + 1))
+        .field("f", 1i64)
+        .build();
+    assert_eq!(long.map(drop).unwrap_err().part(), &Part::SeriesKey);
+    // With room for a short field key but not a longer one, the longer one is named.
+    let two = Point::builder("m")
+        .tag("t", "v".repeat(v))
+        .field("f", 1i64)
+        .field("ff", 2i64)
+        .build();
+    assert_eq!(
+        two.map(drop).unwrap_err().part(),
+        &Part::FieldKey("ff".into())
+    );
+
+    // Shared tags lengthen every point's series key.
+    let point = Point::builder("m").field("f", 1i64).build().unwrap();
+    let shared = SharedTags::new([("t", "v".repeat(v + 1))]).unwrap();
+    assert!(shared_tags_refuse(&shared, &point));
+}
+
+fn shared_tags_refuse(shared: &SharedTags, point: &Point) -> bool {
+    // write_points checks shared tags against each point before anything is sent; a closed
+    // port proves nothing was: the error is the point's, not the connection's.
+    let client = influx_series::Client::new("http://127.0.0.1:9").unwrap();
+    let options = influx_series::WriteOptions::new("db").tags(shared.clone());
+    matches!(
+        client.write_points(std::slice::from_ref(point), &options),
+        Err(influx_series::Error::InvalidInput(e)) if matches!(e.kind(), EncodeErrorKind::KeyTooLong { .. })
+    )
+}
+
 #[test]
 fn parser_rejects_what_the_encoder_rejects() {
     for bad in [
