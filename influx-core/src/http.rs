@@ -480,7 +480,8 @@ pub struct AnswerBody {
 #[derive(Debug)]
 enum Sink {
     Identity(Bounded),
-    Gzip(flate2::write::GzDecoder<Bounded>),
+    // Boxed: the decoder's state is large, and most answers are not compressed.
+    Gzip(Box<flate2::write::GzDecoder<Bounded>>),
 }
 
 /// A `Vec` that refuses to grow past its limit.
@@ -522,7 +523,7 @@ impl AnswerBody {
         AnswerBody {
             sink: match encoding {
                 Encoding::Identity => Sink::Identity(bounded),
-                Encoding::Gzip => Sink::Gzip(flate2::write::GzDecoder::new(bounded)),
+                Encoding::Gzip => Sink::Gzip(Box::new(flate2::write::GzDecoder::new(bounded))),
             },
         }
     }

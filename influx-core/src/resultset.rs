@@ -4,14 +4,18 @@
 //! Cells are stored flat, row after row, in one vector per series: decoding builds no
 //! `serde_json::Value` tree and allocates per row nothing but the strings the row holds.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::de::{Deserializer, Visitor};
 
+use crate::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::error::Error;
+use crate::scan::Scanner;
+use crate::typed::Cell;
 
 /// One cell of a query result.
 ///
@@ -139,91 +143,10 @@ pub struct ResultSeries {
     partial: bool,
 }
 
-/// A series as it arrives, before its rows are checked against its columns.
-#[derive(Deserialize)]
-struct RawSeries {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    tags: BTreeMap<String, String>,
-    #[serde(default)]
-    columns: Vec<String>,
-    #[serde(default, deserialize_with = "flat_rows")]
-    values: FlatRows,
-    #[serde(default)]
-    partial: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Default)]
 struct FlatRows {
     cells: Vec<Value>,
     rows: usize,
-    /// Cells per row when every row has the same count; `None` if they differ.
-    width: Option<usize>,
-}
-
-fn flat_rows<'de, D: Deserializer<'de>>(d: D) -> Result<FlatRows, D::Error> {
-    struct Rows;
-    impl<'de> Visitor<'de> for Rows {
-        type Value = FlatRows;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an array of rows")
-        }
-        fn visit_unit<E>(self) -> Result<FlatRows, E> {
-            Ok(FlatRows::default())
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FlatRows, A::Error> {
-            let mut out = FlatRows {
-                cells: Vec::new(),
-                rows: 0,
-                width: None,
-            };
-            let mut uniform = true;
-            while let Some(n) = seq.next_element_seed(RowSeed(&mut out.cells))? {
-                match out.width {
-                    None if out.rows == 0 => {
-                        out.width = Some(n);
-                        // Reserve for the rest once the first row tells the width.
-                        if let Some(hint) = seq.size_hint() {
-                            out.cells.reserve(hint * n);
-                        }
-                    }
-                    Some(w) if w != n => uniform = false,
-                    _ => {}
-                }
-                out.rows += 1;
-            }
-            if !uniform {
-                out.width = None;
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_any(Rows)
-}
-
-struct RowSeed<'a>(&'a mut Vec<Value>);
-
-impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
-    type Value = usize;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RowSeed<'_> {
-    type Value = usize;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a row (an array of values)")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-        let mut n = 0;
-        while let Some(v) = seq.next_element::<Value>()? {
-            self.0.push(v);
-            n += 1;
-        }
-        Ok(n)
-    }
 }
 
 impl ResultSeries {
@@ -272,7 +195,8 @@ impl ResultSeries {
         })
     }
 
-    /// Whether this series matches an optional measurement and every `(key, value)` tag.
+    /// Whether this series is in `measurement` (any if `None`) and has every `(key, value)`
+    /// of `tags` among its `GROUP BY` tags.
     pub fn matches(&self, measurement: Option<&str>, tags: &[(&str, &str)]) -> bool {
         measurement.is_none_or(|m| self.name.as_deref() == Some(m))
             && tags
@@ -311,6 +235,16 @@ impl<'a> Row<'a> {
     /// The series the row belongs to (its name and tags).
     pub fn series(&self) -> &'a ResultSeries {
         self.series
+    }
+
+    /// Whether every `(key, value)` of `tags` is either a `GROUP BY` tag of the row's series
+    /// or a string column of the row itself (a query without `GROUP BY` returns tags as
+    /// columns).
+    pub fn has_tags(&self, tags: &[(&str, &str)]) -> bool {
+        tags.iter().all(|(k, v)| {
+            self.series.tags.get(*k).map(String::as_str) == Some(*v)
+                || self.get(k).and_then(Value::as_str) == Some(*v)
+        })
     }
 }
 
@@ -381,8 +315,26 @@ impl ResultSet {
         self.series.iter().flat_map(ResultSeries::rows)
     }
 
-    /// Rows of the series in `measurement` (any if `None`) whose tags include all of `tags`,
-    /// as Python's `get_points(measurement, tags)`.
+    /// Rows of the series in `measurement` (any if `None`) that carry every `(key, value)` of
+    /// `tags`, as Python's `get_points(measurement, tags)`: a tag matches a `GROUP BY` tag of
+    /// the series or a column of the row (a query without `GROUP BY` returns tags as columns).
+    /// A series without a name (the answer to some `SHOW` statements) matches only when
+    /// neither a measurement nor tags are asked for.
+    ///
+    /// Python requires every tag to match in the same place, either all in the series' tags
+    /// or all in the row; here each tag may match in either, so `GROUP BY host` with a filter
+    /// on `host` and on a column `region` finds the rows that have both.
+    ///
+    /// ```
+    /// use influx_core::decode_response;
+    ///
+    /// let body = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu",
+    ///   "columns":["time","host","v"],"values":[[1,"a",0.5],[2,"b",1.5]]}]}]}"#;
+    /// let results = decode_response(body, true)?;
+    /// let b: Vec<_> = results[0].get_points(None, &[("host", "b")]).collect();
+    /// assert_eq!(b.len(), 1);
+    /// # Ok::<(), influx_core::Error>(())
+    /// ```
     pub fn get_points<'a>(
         &'a self,
         measurement: Option<&'a str>,
@@ -390,8 +342,12 @@ impl ResultSet {
     ) -> impl Iterator<Item = Row<'a>> + 'a {
         self.series
             .iter()
-            .filter(move |s| s.matches(measurement, tags))
+            .filter(move |s| match s.name.as_deref() {
+                None => measurement.is_none() && tags.is_empty(),
+                Some(name) => measurement.is_none_or(|m| m == name),
+            })
             .flat_map(ResultSeries::rows)
+            .filter(move |row| row.has_tags(tags))
     }
 
     /// `(measurement, tags)` of every series, as Python's `keys()`.
@@ -444,103 +400,184 @@ impl fmt::Display for ResultSet {
     }
 }
 
-#[derive(Deserialize)]
-struct RawResponse {
-    #[serde(default)]
-    results: Vec<RawStatement>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawStatement {
-    #[serde(default)]
-    statement_id: Option<usize>,
-    #[serde(default)]
-    series: Vec<RawSeries>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    messages: Vec<Message>,
-}
-
-/// Decodes a `/query` answer into one [`ResultSet`] per statement.
+/// Decodes a `/query` answer into one [`ResultSet`] per statement, in the order the answer
+/// gives them.
 ///
-/// A chunked answer (several JSON objects in a row) is merged: each statement gets the series of
-/// every chunk, and a series continued in the next chunk (same name and tags) gets its rows.
+/// A chunked answer (several JSON documents in a row) is merged: each statement gets the
+/// series of every chunk labelled with its `statement_id`, and a series continued in the next
+/// chunk (same name, tags and columns, the earlier piece marked `partial`) gets its rows. An
+/// error after rows replaces them, as influxd does without chunks. After a failed statement,
+/// influxd 1.6 labels the "not executed" results of the following statements with the failed
+/// one's id; they are given to the statements they belong to.
 ///
 /// With `raise_errors`, the first failed statement is an [`Error::Statement`] naming its index;
-/// without, its error stays in its `ResultSet`.
+/// without, its error stays in its `ResultSet`. An empty answer is [`Error::Protocol`].
 pub fn decode_response(body: &[u8], raise_errors: bool) -> Result<Vec<ResultSet>, Error> {
-    let raw: Arc<str> = Arc::from(String::from_utf8_lossy(body));
-    let mut out: Vec<ResultSet> = Vec::new();
-    for response in serde_json::Deserializer::from_slice(body).into_iter::<RawResponse>() {
-        let response = response
-            .map_err(|e| Error::Protocol(format!("query answer is not the expected JSON: {e}")))?;
-        if let Some(message) = response.error {
-            return Err(Error::Client {
-                status: 200,
-                message,
-            });
-        }
-        for (position, statement) in response.results.into_iter().enumerate() {
-            let index = statement.statement_id.unwrap_or(position);
-            let mut series = Vec::with_capacity(statement.series.len());
-            for s in statement.series {
-                if s.values.rows > 0 && s.values.width != Some(s.columns.len()) {
-                    return Err(Error::Protocol(format!(
-                        "statement {index}: rows do not match the {} columns",
-                        s.columns.len()
-                    )));
-                }
-                series.push(ResultSeries {
-                    name: s.name,
-                    tags: s.tags,
-                    columns: s.columns,
-                    values: s.values,
-                    partial: s.partial,
-                });
-            }
-            if raise_errors && let Some(message) = statement.error {
-                return Err(Error::Statement { index, message });
-            }
-            match out.iter_mut().find(|rs| rs.statement_id == index) {
-                Some(rs) => rs.absorb(series, statement.error, statement.messages),
-                None => out.push(ResultSet {
-                    statement_id: index,
-                    series,
-                    error: statement.error,
-                    messages: statement.messages,
-                    raw: Arc::clone(&raw),
-                }),
-            }
-        }
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Error::Protocol(format!("query answer is not UTF-8: {e}")))?;
+    let mut visitor = SetBuilder {
+        raise_errors,
+        raw: Arc::from(text),
+        sets: Vec::new(),
+        index: HashMap::new(),
+        current: FlatRows::default(),
+    };
+    match answer::walk(text, &mut visitor) {
+        Ok(()) => Ok(visitor.sets),
+        Err(Stop::Error(e)) => Err(e),
+        Err(Stop::Scan(e)) => Err(Error::Protocol(format!(
+            "query answer is not the expected JSON: {} at byte {}",
+            e.message, e.offset
+        ))),
     }
-    Ok(out)
+}
+
+/// Builds the result sets while an answer is walked.
+struct SetBuilder {
+    raise_errors: bool,
+    raw: Arc<str>,
+    sets: Vec<ResultSet>,
+    /// Statement id -> position in `sets`, so that many statements decode in linear time.
+    index: HashMap<usize, usize>,
+    /// The rows of the series being read.
+    current: FlatRows,
+}
+
+impl SetBuilder {
+    fn set(&mut self, id: usize) -> &mut ResultSet {
+        let position = match self.index.get(&id) {
+            Some(&p) => p,
+            None => {
+                self.sets.push(ResultSet {
+                    statement_id: id,
+                    series: Vec::new(),
+                    error: None,
+                    messages: Vec::new(),
+                    raw: Arc::clone(&self.raw),
+                });
+                self.index.insert(id, self.sets.len() - 1);
+                self.sets.len() - 1
+            }
+        };
+        &mut self.sets[position]
+    }
+}
+
+impl<'a> AnswerVisitor<'a> for SetBuilder {
+    fn wants(&self, _: usize) -> bool {
+        true
+    }
+
+    fn rows(
+        &mut self,
+        label: usize,
+        head: &SeriesHead<'a>,
+        s: &mut Scanner<'a>,
+    ) -> Result<(), Stop> {
+        let width = head.columns.len();
+        let rows = &mut self.current;
+        if s.null() {
+            return Ok(());
+        }
+        s.begin_array()?;
+        let mut first_row = true;
+        while s.next_item(&mut first_row)? {
+            s.begin_array()?;
+            let mut first = true;
+            let mut n = 0;
+            while s.next_item(&mut first)? {
+                rows.cells.push(Value::from(s.cell()?));
+                n += 1;
+            }
+            if n != width {
+                return Err(Stop::Error(Error::Protocol(format!(
+                    "statement {label}: a row of {n} values in a series of {width} columns"
+                ))));
+            }
+            rows.rows += 1;
+        }
+        Ok(())
+    }
+
+    fn end_series(
+        &mut self,
+        label: usize,
+        head: SeriesHead<'a>,
+        partial: bool,
+    ) -> Result<(), Stop> {
+        let values = std::mem::take(&mut self.current);
+        let series = ResultSeries {
+            name: head.name.map(Cow::into_owned),
+            tags: head
+                .tags
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            columns: head.columns.into_iter().map(Cow::into_owned).collect(),
+            values,
+            partial,
+        };
+        self.set(label).absorb(series);
+        Ok(())
+    }
+
+    fn result(
+        &mut self,
+        id: usize,
+        _label: usize,
+        error: Option<String>,
+        messages: Vec<Message>,
+    ) -> Result<(), Stop> {
+        if let Some(message) = error {
+            if self.raise_errors {
+                return Err(Stop::Error(Error::Statement { index: id, message }));
+            }
+            let set = self.set(id);
+            // The first error is the statement's own; its rows are void, as without chunks.
+            if set.error.is_none() {
+                set.error = Some(message);
+                set.series.clear();
+            }
+        }
+        let set = self.set(id);
+        set.messages.extend(messages);
+        Ok(())
+    }
 }
 
 impl ResultSet {
-    /// Adds the next chunk of this statement.
-    fn absorb(&mut self, series: Vec<ResultSeries>, error: Option<String>, messages: Vec<Message>) {
-        for s in series {
-            match self.series.last_mut() {
-                Some(last)
-                    if last.partial
-                        && last.name == s.name
-                        && last.tags == s.tags
-                        && last.columns == s.columns =>
-                {
-                    last.values.cells.extend(s.values.cells);
-                    last.values.rows += s.values.rows;
-                    last.partial = s.partial;
-                }
-                _ => self.series.push(s),
+    /// Adds a series of this statement, joining it onto the last one when that one was cut
+    /// short (`partial`) and this one continues it.
+    fn absorb(&mut self, s: ResultSeries) {
+        if self.error.is_some() {
+            return;
+        }
+        match self.series.last_mut() {
+            Some(last)
+                if last.partial
+                    && last.name == s.name
+                    && last.tags == s.tags
+                    && last.columns == s.columns =>
+            {
+                last.values.cells.extend(s.values.cells);
+                last.values.rows += s.values.rows;
+                last.partial = s.partial;
             }
+            _ => self.series.push(s),
         }
-        if error.is_some() {
-            self.error = error;
+    }
+}
+
+impl From<Cell<'_>> for Value {
+    fn from(cell: Cell<'_>) -> Value {
+        match cell {
+            Cell::Null => Value::Null,
+            Cell::Bool(v) => Value::Bool(v),
+            Cell::Int(v) => Value::Integer(v),
+            Cell::UInt(v) => Value::Unsigned(v),
+            Cell::Float(v) => Value::Float(v),
+            Cell::Str(v) => Value::String(v.into_owned()),
         }
-        self.messages.extend(messages);
     }
 }
 

@@ -72,6 +72,38 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Moves the reader to `offset`, a position it has been at before (to read a part again).
+    pub(crate) fn seek(&mut self, offset: usize) {
+        self.pos = offset;
+    }
+
+    /// A non-negative integer that fits in `usize` (a statement id).
+    pub(crate) fn index(&mut self) -> Result<usize> {
+        let at = self.pos;
+        match self.cell()? {
+            Cell::Int(v) => usize::try_from(v).map_err(|_| ScanError {
+                offset: at,
+                message: format!("expected a statement id, found {v}"),
+            }),
+            _ => Err(ScanError {
+                offset: at,
+                message: "expected a statement id".into(),
+            }),
+        }
+    }
+
+    /// A boolean value.
+    pub(crate) fn boolean(&mut self) -> Result<bool> {
+        let at = self.pos;
+        match self.cell()? {
+            Cell::Bool(v) => Ok(v),
+            _ => Err(ScanError {
+                offset: at,
+                message: "expected a boolean".into(),
+            }),
+        }
+    }
+
     /// At the end of the body (only whitespace left).
     pub(crate) fn at_end(&mut self) -> bool {
         self.peek().is_none()

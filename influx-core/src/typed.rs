@@ -5,17 +5,15 @@
 //! when it can, and handed to the member it belongs to.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
-    Visitor,
-};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
+use crate::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::error::Error;
 use crate::precision::Precision;
 use crate::scan::{ScanError, Scanner};
@@ -415,7 +413,9 @@ fn missing(statement: usize, key: &str, name: &str, columns: &[Cow<'_, str>]) ->
 }
 
 /// Reads the answer to a query and decodes statement `statement` into `T` rows, in one pass
-/// over the bytes; other statements are skipped without being decoded.
+/// over the bytes; other statements are skipped without being decoded. Rows are attributed by
+/// the answer's `statement_id`, so a chunked answer to several statements decodes as well as
+/// a whole one.
 ///
 /// A statement error is [`Error::Statement`]; a missing column, a null in a required member or
 /// a cell of the wrong type is [`Error::Decode`] naming the column and the type.
@@ -424,20 +424,47 @@ pub fn decode_rows<T: FromRow<S>, S>(
     statement: usize,
     ctx: CellContext,
 ) -> Result<Vec<T>, Error> {
+    let sink = TypedSink::<T, S> {
+        ctx,
+        _source: PhantomData,
+    };
+    read_statement(body, statement, sink)
+}
+
+/// Reads statement `statement` of an answer into any serde type; each row is presented as a
+/// map from column names (then `GROUP BY` tags) to cells.
+pub fn deserialize_rows<T: DeserializeOwned>(
+    body: &[u8],
+    statement: usize,
+) -> Result<Vec<T>, Error> {
+    read_statement(body, statement, SerdeSink(PhantomData))
+}
+
+/// Walks an answer and decodes the rows of one statement with `sink`.
+fn read_statement<T, K: RowSink<T>>(
+    body: &[u8],
+    statement: usize,
+    sink: K,
+) -> Result<Vec<T>, Error> {
     let text = std::str::from_utf8(body)
         .map_err(|e| Error::Decode(format!("the answer is not UTF-8: {e}")))?;
-    let mut scanner = Scanner::new(text);
-    let mut reader = TypedReader::<T, S> {
+    let mut reader = StatementReader {
         out: Vec::new(),
-        ctx,
+        sink,
         statement,
         error: None,
         found: false,
-        _source: PhantomData,
     };
-    reader
-        .answer(&mut scanner)
-        .map_err(|e| Error::Decode(format!("{} (at byte {})", e.message, e.offset)))?;
+    match answer::walk(text, &mut reader) {
+        Ok(()) => {}
+        Err(Stop::Error(e)) => return Err(e),
+        Err(Stop::Scan(e)) => {
+            return Err(Error::Decode(format!(
+                "{} (at byte {})",
+                e.message, e.offset
+            )));
+        }
+    }
     if let Some(message) = reader.error {
         return Err(Error::Statement {
             index: statement,
@@ -452,124 +479,79 @@ pub fn decode_rows<T: FromRow<S>, S>(
     Ok(reader.out)
 }
 
-struct TypedReader<T, S> {
+/// How the rows of one series become values of `T`.
+trait RowSink<T> {
+    /// Decodes the `values` array (or `null`) the scanner is at into `out`.
+    fn rows<'a>(
+        &self,
+        out: &mut Vec<T>,
+        statement: usize,
+        head: &SeriesHead<'a>,
+        s: &mut Scanner<'a>,
+    ) -> Result<(), Stop>;
+}
+
+/// Collects the rows of one statement.
+struct StatementReader<T, K> {
     out: Vec<T>,
-    ctx: CellContext,
+    sink: K,
     statement: usize,
     error: Option<String>,
     found: bool,
-    _source: PhantomData<S>,
 }
 
-impl<T: FromRow<S>, S> TypedReader<T, S> {
-    /// The whole answer: one JSON object, or several in a row for a chunked query.
-    fn answer(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
-        loop {
-            self.chunk(s)?;
-            if s.at_end() {
-                return Ok(());
-            }
-        }
-    }
-
-    fn chunk(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
-        s.begin_object()?;
-        let mut first = true;
-        while let Some(key) = s.next_key(&mut first)? {
-            match key.as_ref() {
-                "results" => {
-                    s.begin_array()?;
-                    let mut first = true;
-                    let mut index = 0;
-                    while s.next_item(&mut first)? {
-                        if index == self.statement {
-                            self.found = true;
-                            self.statement_result(s)?;
-                        } else {
-                            s.skip()?;
-                        }
-                        index += 1;
-                    }
-                }
-                "error" => {
-                    let message = s.string()?;
-                    return Err(s.error(format!("the server answered: {message}")));
-                }
-                _ => s.skip()?,
-            }
-        }
-        Ok(())
-    }
-
-    fn statement_result(&mut self, s: &mut Scanner<'_>) -> Result<(), ScanError> {
-        s.begin_object()?;
-        let mut first = true;
-        while let Some(key) = s.next_key(&mut first)? {
-            match key.as_ref() {
-                "series" => {
-                    s.begin_array()?;
-                    let mut first = true;
-                    while s.next_item(&mut first)? {
-                        self.series(s)?;
-                    }
-                }
-                "error" => self.error = Some(s.string()?.into_owned()),
-                _ => s.skip()?,
-            }
-        }
-        Ok(())
-    }
-
-    fn series<'a>(&mut self, s: &mut Scanner<'a>) -> Result<(), ScanError> {
-        let mut columns: Option<Vec<Cow<'a, str>>> = None;
-        let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
-        s.begin_object()?;
-        let mut first = true;
-        while let Some(key) = s.next_key(&mut first)? {
-            match key.as_ref() {
-                "columns" => {
-                    let mut list = Vec::new();
-                    s.begin_array()?;
-                    let mut first = true;
-                    while s.next_item(&mut first)? {
-                        list.push(s.string()?);
-                    }
-                    columns = Some(list);
-                }
-                "tags" => {
-                    if s.null() {
-                        continue;
-                    }
-                    s.begin_object()?;
-                    let mut first = true;
-                    while let Some(k) = s.next_key(&mut first)? {
-                        let v = s.string()?;
-                        tags.push((k, v));
-                    }
-                }
-                "values" => {
-                    // InfluxDB writes `columns` (and `tags`) before `values`.
-                    let columns = columns
-                        .as_deref()
-                        .ok_or_else(|| s.error("a series lists its values before its columns"))?;
-                    self.rows(s, columns, &tags)?;
-                }
-                _ => s.skip()?,
-            }
-        }
-        Ok(())
+impl<'a, T, K: RowSink<T>> AnswerVisitor<'a> for StatementReader<T, K> {
+    fn wants(&self, label: usize) -> bool {
+        label == self.statement
     }
 
     fn rows(
         &mut self,
-        s: &mut Scanner<'_>,
-        columns: &[Cow<'_, str>],
-        tags: &[(Cow<'_, str>, Cow<'_, str>)],
-    ) -> Result<(), ScanError> {
+        label: usize,
+        head: &SeriesHead<'a>,
+        s: &mut Scanner<'a>,
+    ) -> Result<(), Stop> {
+        self.sink.rows(&mut self.out, label, head, s)
+    }
+
+    fn result(
+        &mut self,
+        id: usize,
+        label: usize,
+        error: Option<String>,
+        _: Vec<crate::resultset::Message>,
+    ) -> Result<(), Stop> {
+        if id == self.statement || label == self.statement {
+            self.found = true;
+        }
+        // The first error is the statement's own.
+        if id == self.statement && self.error.is_none() {
+            self.error = error;
+        }
+        Ok(())
+    }
+}
+
+/// Rows into a [`FromRow`] type: each cell goes straight to the member it belongs to.
+struct TypedSink<T, S> {
+    ctx: CellContext,
+    _source: PhantomData<(fn() -> T, S)>,
+}
+
+impl<T: FromRow<S>, S> RowSink<T> for TypedSink<T, S> {
+    fn rows<'a>(
+        &self,
+        out: &mut Vec<T>,
+        statement: usize,
+        head: &SeriesHead<'a>,
+        s: &mut Scanner<'a>,
+    ) -> Result<(), Stop> {
         if s.null() {
             return Ok(());
         }
-        let plan = plan::<T, S>(self.statement, columns, tags).map_err(|m| s.error(m))?;
+        let columns = &head.columns;
+        let plan = plan::<T, S>(statement, columns, &head.tags)
+            .map_err(|m| Stop::Error(Error::Decode(m)))?;
         s.begin_array()?;
         let mut first_row = true;
         let mut row = 0usize;
@@ -591,7 +573,8 @@ impl<T: FromRow<S>, S> TypedReader<T, S> {
                                 columns[col],
                                 T::NAME
                             ),
-                        });
+                        }
+                        .into());
                     }
                     T::put(&mut slots, *member, cell, &self.ctx).map_err(|e| ScanError {
                         offset: at,
@@ -622,371 +605,194 @@ impl<T: FromRow<S>, S> TypedReader<T, S> {
                     T::NAME
                 ))
             })?;
-            self.out.push(value);
+            out.push(value);
             row += 1;
         }
         Ok(())
     }
 }
 
-/// Reads statement `statement` of an answer into any serde type; each row is presented as a
-/// map from column names (then `GROUP BY` tags) to cells.
-pub fn deserialize_rows<T: DeserializeOwned>(
-    body: &[u8],
-    statement: usize,
-) -> Result<Vec<T>, Error> {
-    let mut out = Vec::new();
-    let mut error = None;
-    let mut found = false;
-    // A chunked answer is several JSON objects in a row: find where each ends, then read each.
-    let mut start = 0;
-    let mut chunks = serde_json::Deserializer::from_slice(body).into_iter::<IgnoredAny>();
-    while let Some(chunk) = chunks.next() {
-        chunk.map_err(decode_error)?;
-        let end = chunks.byte_offset();
-        let mut de = serde_json::Deserializer::from_slice(&body[start..end]);
-        found |= Response {
-            target: statement,
-            sink: &mut SerdeSink { out: &mut out },
-            error: &mut error,
+/// Rows into any serde type: each row is shown to it as a map from column names (then the
+/// `GROUP BY` tags that are not columns) to cells.
+struct SerdeSink<T>(PhantomData<fn() -> T>);
+
+impl<T: DeserializeOwned> RowSink<T> for SerdeSink<T> {
+    fn rows<'a>(
+        &self,
+        out: &mut Vec<T>,
+        statement: usize,
+        head: &SeriesHead<'a>,
+        s: &mut Scanner<'a>,
+    ) -> Result<(), Stop> {
+        if s.null() {
+            return Ok(());
         }
-        .deserialize(&mut de)
-        .map_err(decode_error)?;
-        de.end().map_err(decode_error)?;
-        start = end;
-    }
-    if !found {
-        return Err(Error::Decode(format!(
-            "the answer has no statement {statement}"
-        )));
-    }
-    if let Some(message) = error {
-        return Err(Error::Statement {
-            index: statement,
-            message,
-        });
-    }
-    Ok(out)
-}
-
-fn decode_error(e: serde_json::Error) -> Error {
-    Error::Decode(e.to_string())
-}
-
-/// Decodes the rows of one series into the output.
-trait Sink {
-    /// Called with the series' columns and tags before its rows; returns how rows are read.
-    fn rows<'de, A: SeqAccess<'de>>(
-        &mut self,
-        columns: &[String],
-        tags: &BTreeMap<String, String>,
-        seq: A,
-    ) -> Result<(), A::Error>;
-}
-
-struct SerdeSink<'a, T> {
-    out: &'a mut Vec<T>,
-}
-
-impl<T: DeserializeOwned> Sink for SerdeSink<'_, T> {
-    fn rows<'de, A: SeqAccess<'de>>(
-        &mut self,
-        columns: &[String],
-        tags: &BTreeMap<String, String>,
-        mut seq: A,
-    ) -> Result<(), A::Error> {
-        let extra: Vec<(&str, &str)> = tags
+        let columns: Vec<&str> = head.columns.iter().map(|c| c.as_ref()).collect();
+        let column_set: HashSet<&str> = columns.iter().copied().collect();
+        let tags: Vec<(&str, &str)> = head
+            .tags
             .iter()
-            .filter(|(k, _)| !columns.iter().any(|c| c == *k))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .filter(|(k, _)| !column_set.contains(k.as_ref()))
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
             .collect();
-        while let Some(value) = seq.next_element_seed(SerdeRow::<T> {
-            columns,
-            tags: &extra,
-            _t: PhantomData,
-        })? {
-            self.out.push(value);
+        s.begin_array()?;
+        let mut first_row = true;
+        let mut row = 0usize;
+        while s.next_item(&mut first_row)? {
+            let at = s.offset();
+            s.begin_array()?;
+            let mut map = RowMap {
+                columns: &columns,
+                tags: &tags,
+                scanner: s,
+                index: 0,
+                first: true,
+                scan_error: None,
+            };
+            let value = T::deserialize(de::value::MapAccessDeserializer::new(&mut map));
+            if let Some(e) = map.scan_error.take() {
+                return Err(e.into());
+            }
+            let value = value.map_err(|e: de::value::Error| {
+                Stop::Error(Error::Decode(format!(
+                    "statement {statement}, row {row} (at byte {at}): {e}"
+                )))
+            })?;
+            // Whatever the type did not ask for is skipped, up to the end of the row.
+            map.drain()?;
+            out.push(value);
+            row += 1;
         }
         Ok(())
     }
 }
 
-struct SerdeRow<'a, T> {
-    columns: &'a [String],
-    tags: &'a [(&'a str, &'a str)],
-    _t: PhantomData<T>,
-}
-
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for SerdeRow<'_, T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: DeserializeOwned> Visitor<'de> for SerdeRow<'_, T> {
-    type Value = T;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a row")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        T::deserialize(de::value::MapAccessDeserializer::new(RowMap {
-            columns: self.columns,
-            tags: self.tags,
-            seq,
-            index: 0,
-        }))
-    }
-}
-
-/// A row (a JSON array) seen as a map from column names to cells, then the series' tags.
-struct RowMap<'a, A> {
-    columns: &'a [String],
-    tags: &'a [(&'a str, &'a str)],
-    seq: A,
+/// A row (a JSON array the scanner is inside) seen as a map from column names to cells, then
+/// the series' tags.
+struct RowMap<'r, 'a> {
+    columns: &'r [&'r str],
+    tags: &'r [(&'r str, &'r str)],
+    scanner: &'r mut Scanner<'a>,
     index: usize,
+    first: bool,
+    /// A JSON error met while serde was reading, reported as such rather than as serde's.
+    scan_error: Option<ScanError>,
 }
 
-impl<'de, A: SeqAccess<'de>> MapAccess<'de> for RowMap<'_, A> {
-    type Error = A::Error;
+impl RowMap<'_, '_> {
+    fn drain(&mut self) -> Result<(), ScanError> {
+        while self.index < self.columns.len() {
+            if !self.scanner.next_item(&mut self.first)? {
+                return Err(self.scanner.error("row shorter than its columns"));
+            }
+            self.scanner.skip()?;
+            self.index += 1;
+        }
+        if self.index == self.columns.len() {
+            self.index += 1;
+            if self.scanner.next_item(&mut self.first)? {
+                return Err(self.scanner.error("row longer than its columns"));
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, e: ScanError) -> de::value::Error {
+        let message = e.message.clone();
+        self.scan_error = Some(e);
+        de::Error::custom(message)
+    }
+}
+
+impl<'de> MapAccess<'de> for &mut RowMap<'_, '_> {
+    type Error = de::value::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
-    ) -> Result<Option<K::Value>, A::Error> {
+    ) -> Result<Option<K::Value>, Self::Error> {
         let key = if let Some(c) = self.columns.get(self.index) {
-            c.as_str()
-        } else if let Some((k, _)) = self.tags.get(self.index - self.columns.len()) {
+            *c
+        } else if let Some((k, _)) = self
+            .index
+            .checked_sub(self.columns.len())
+            .and_then(|i| self.tags.get(i))
+        {
             k
         } else {
-            // Drain anything the row holds beyond its columns.
-            while self.seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(None);
         };
         seed.deserialize(de::value::StrDeserializer::new(key))
             .map(Some)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
         let index = self.index;
         self.index += 1;
         if index < self.columns.len() {
-            self.seq
-                .next_element_seed(seed)?
-                .ok_or_else(|| de::Error::custom("row shorter than its columns"))
+            match self.scanner.next_item(&mut self.first) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let e = self.scanner.error("row shorter than its columns");
+                    return Err(self.fail(e));
+                }
+                Err(e) => return Err(self.fail(e)),
+            }
+            let cell = match self.scanner.cell() {
+                Ok(cell) => cell,
+                Err(e) => return Err(self.fail(e)),
+            };
+            seed.deserialize(CellDeserializer(cell))
         } else {
+            // Past the columns: the row must end here, before the tags are handed out.
+            if index == self.columns.len() {
+                match self.scanner.next_item(&mut self.first) {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        let e = self.scanner.error("row longer than its columns");
+                        return Err(self.fail(e));
+                    }
+                    Err(e) => return Err(self.fail(e)),
+                }
+            }
             let (_, v) = self.tags[index - self.columns.len()];
-            seed.deserialize(de::value::StrDeserializer::new(v))
+            seed.deserialize(CellDeserializer(Cell::Str(Cow::Borrowed(v))))
         }
     }
 }
 
-/// The top level: `{"results": [...], "error": "..."}`. Decodes statement `target` into the
-/// sink and skips the others; returns whether the statement was found.
-struct Response<'a, K> {
-    target: usize,
-    sink: &'a mut K,
-    error: &'a mut Option<String>,
-}
+/// One cell as a serde deserializer: `null` is `None` to an `Option` and unit to anything
+/// else; a string fills an `Option<String>` as `Some`.
+struct CellDeserializer<'a>(Cell<'a>);
 
-impl<'de, K: Sink> DeserializeSeed<'de> for Response<'_, K> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_map(self)
-    }
-}
+impl<'de> Deserializer<'de> for CellDeserializer<'_> {
+    type Error = de::value::Error;
 
-impl<'de, K: Sink> Visitor<'de> for Response<'_, K> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a query answer")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<bool, M::Error> {
-        let mut found = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "results" => {
-                    found = map.next_value_seed(Results {
-                        target: self.target,
-                        sink: &mut *self.sink,
-                        error: &mut *self.error,
-                    })?;
-                }
-                "error" => {
-                    let message: String = map.next_value()?;
-                    return Err(de::Error::custom(format!("the server answered: {message}")));
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Cell::Null => visitor.visit_unit(),
+            Cell::Bool(v) => visitor.visit_bool(v),
+            Cell::Int(v) => visitor.visit_i64(v),
+            Cell::UInt(v) => visitor.visit_u64(v),
+            Cell::Float(v) => visitor.visit_f64(v),
+            Cell::Str(Cow::Borrowed(v)) => visitor.visit_str(v),
+            Cell::Str(Cow::Owned(v)) => visitor.visit_string(v),
         }
-        Ok(found)
     }
-}
 
-struct Results<'a, K> {
-    target: usize,
-    sink: &'a mut K,
-    error: &'a mut Option<String>,
-}
-
-impl<'de, K: Sink> DeserializeSeed<'de> for Results<'_, K> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, K: Sink> Visitor<'de> for Results<'_, K> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of statement results")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        let mut index = 0;
-        let mut found = false;
-        loop {
-            if index == self.target {
-                let seed = Statement {
-                    sink: &mut *self.sink,
-                    error: &mut *self.error,
-                };
-                match seq.next_element_seed(seed)? {
-                    Some(()) => found = true,
-                    None => break,
-                }
-            } else if seq.next_element::<IgnoredAny>()?.is_none() {
-                break;
-            }
-            index += 1;
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Cell::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
         }
-        Ok(found)
     }
-}
 
-struct Statement<'a, K> {
-    sink: &'a mut K,
-    error: &'a mut Option<String>,
-}
-
-impl<'de, K: Sink> DeserializeSeed<'de> for Statement<'_, K> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, K: Sink> Visitor<'de> for Statement<'_, K> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a statement result")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "series" => map.next_value_seed(SeriesList {
-                    sink: &mut *self.sink,
-                })?,
-                "error" => *self.error = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct SeriesList<'a, K> {
-    sink: &'a mut K,
-}
-
-impl<'de, K: Sink> DeserializeSeed<'de> for SeriesList<'_, K> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, K: Sink> Visitor<'de> for SeriesList<'_, K> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of series")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq
-            .next_element_seed(OneSeries {
-                sink: &mut *self.sink,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-}
-
-struct OneSeries<'a, K> {
-    sink: &'a mut K,
-}
-
-impl<'de, K: Sink> DeserializeSeed<'de> for OneSeries<'_, K> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, K: Sink> Visitor<'de> for OneSeries<'_, K> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a series")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        let mut columns: Option<Vec<String>> = None;
-        let mut tags = BTreeMap::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "columns" => columns = Some(map.next_value()?),
-                "tags" => tags = map.next_value()?,
-                "values" => {
-                    // InfluxDB writes `columns` (and `tags`) before `values`.
-                    let columns = columns.as_deref().ok_or_else(|| {
-                        de::Error::custom("a series lists its values before its columns")
-                    })?;
-                    map.next_value_seed(Values {
-                        sink: &mut *self.sink,
-                        columns,
-                        tags: &tags,
-                    })?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Values<'a, K> {
-    sink: &'a mut K,
-    columns: &'a [String],
-    tags: &'a BTreeMap<String, String>,
-}
-
-impl<'de, K: Sink> DeserializeSeed<'de> for Values<'_, K> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, K: Sink> Visitor<'de> for Values<'_, K> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the rows of a series")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.sink.rows(self.columns, self.tags, seq)
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
     }
 }
