@@ -28,6 +28,7 @@ use crate::precision::Precision;
 /// ```
 pub fn parse_line(line: &str, precision: Precision) -> Result<Point, ParseError> {
     let mut cursor = Cursor::new(line);
+    cursor.skip_indentation();
     let point = cursor.point(precision)?;
     if cursor.pos < cursor.bytes.len() {
         return Err(cursor.error(ParseErrorKind::Expected("end of line")));
@@ -35,7 +36,9 @@ pub fn parse_line(line: &str, precision: Precision) -> Result<Point, ParseError>
     Ok(point)
 }
 
-/// Parses every line of `text`; blank lines and `#` comment lines are skipped.
+/// Parses every line of `text`; blank and whitespace-only lines and `#` comment lines are
+/// skipped. As influxd does, spaces, tabs and NUL bytes before a line are skipped, spaces
+/// after it are allowed, and the timestamp may follow the fields after several blanks.
 ///
 /// ```
 /// use influx_core::{parse_lines, Precision};
@@ -49,10 +52,24 @@ pub fn parse_lines(text: &str, precision: Precision) -> Result<Vec<Point>, Parse
 }
 
 /// Checks every line of `text`, timestamps read in `precision`, and returns how many points
-/// it holds.
+/// it holds: the check raw writes get before they are sent.
+///
+/// It accepts every line influxd stores exactly, as [`parse_lines`] does, and in addition
+/// timestamps down to [`crate::MIN_NANOS`] in `precision` (a [`Point`] refuses the hour after
+/// it, where flooring to a coarser precision would leave the server's range; raw text is sent
+/// in its own precision, so that cannot happen).
+///
+/// ```
+/// use influx_core::{check_lines, Precision};
+/// let exported = "# DML\n# CONTEXT-DATABASE: db\n\n  cpu v=1 1  \n\t\ncpu v=2 -9223372036854775806\n";
+/// assert_eq!(check_lines(exported, Precision::Nanoseconds)?, 2);
+/// # Ok::<(), influx_core::ParseError>(())
+/// ```
 pub fn check_lines(text: &str, precision: Precision) -> Result<usize, ParseError> {
     let mut count = 0;
-    for point in Lines::new(text, precision) {
+    let mut lines = Lines::new(text, precision);
+    lines.cursor.raw = true;
+    for point in lines {
         point?;
         count += 1;
     }
@@ -87,6 +104,7 @@ impl Iterator for Lines<'_> {
         }
         let c = &mut self.cursor;
         loop {
+            c.skip_indentation();
             match c.peek() {
                 None => return None,
                 Some(b'\n') => {
@@ -121,6 +139,8 @@ struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
     line: usize,
+    /// Checking raw text rather than making points: timestamps may reach the server's limit.
+    raw: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -129,6 +149,14 @@ impl<'a> Cursor<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             line: 1,
+            raw: false,
+        }
+    }
+
+    /// Skips what influxd skips before a line: spaces, tabs and NUL bytes.
+    fn skip_indentation(&mut self) {
+        while let Some(b' ' | b'\t' | 0) = self.peek() {
+            self.pos += 1;
         }
     }
 
@@ -269,15 +297,29 @@ impl<'a> Cursor<'a> {
 
         let mut timestamp = None;
         if self.peek() == Some(b' ') {
+            // influxd takes blanks after the first space, and trailing spaces.
             self.pos += 1;
-            let at = self.pos;
-            let token = self.token();
-            let value = parse_integer(token)
-                .ok_or_else(|| self.error_at(at, ParseErrorKind::InvalidTimestamp))?;
-            let nanos = precision.to_encodable_nanos(value).ok_or_else(|| {
-                self.invalid(at, EncodeErrorKind::TimestampOutOfRange, Part::Timestamp)
-            })?;
-            timestamp = Some(nanos);
+            while let Some(b' ' | b'\t') = self.peek() {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), None | Some(b'\n')) {
+                let at = self.pos;
+                let token = self.token();
+                let value = parse_integer(token)
+                    .ok_or_else(|| self.error_at(at, ParseErrorKind::InvalidTimestamp))?;
+                let nanos = if self.raw {
+                    precision.to_nanos(value)
+                } else {
+                    precision.to_encodable_nanos(value)
+                };
+                let nanos = nanos.ok_or_else(|| {
+                    self.invalid(at, EncodeErrorKind::TimestampOutOfRange, Part::Timestamp)
+                })?;
+                timestamp = Some(nanos);
+                while self.peek() == Some(b' ') {
+                    self.pos += 1;
+                }
+            }
         }
         Ok(Point::from_parts(
             measurement.into(),
@@ -428,7 +470,17 @@ mod tests {
                 Part::TagValue("a".into())
             ))
         );
-        assert!(matches!(kind("cpu v=1 "), ParseErrorKind::InvalidTimestamp));
+        // influxd refuses a tab after the value or after the timestamp, not after a space.
+        assert!(matches!(
+            kind("cpu v=1\t"),
+            ParseErrorKind::InvalidFieldValue
+        ));
+        assert!(matches!(
+            kind("cpu v=1 5\t"),
+            ParseErrorKind::InvalidTimestamp
+        ));
+        assert!(matches!(kind("cpu v=1 5 \t"), ParseErrorKind::Expected(_)));
+        assert!(parse_line("cpu v=1 \t", Precision::Nanoseconds).is_ok());
         assert!(matches!(kind("cpu  v=1"), ParseErrorKind::Invalid(_)));
     }
 
