@@ -340,6 +340,11 @@ pub fn query_request(
         chunk = rows.to_string();
         params.push(("chunked", "true"));
         params.push(("chunk_size", &chunk));
+    } else if crate::influxql::statement_count(query) > 1 {
+        // Without chunks, influxd 1.6 merges results by statement id and loses the error of
+        // a failed statement under the "not executed" of the next one; with chunks (of its
+        // default size) every result arrives apart, and the decoders join them again.
+        params.push(("chunked", "true"));
     }
     let encoded = encode_params(params);
     if crate::influxql::is_read_only(query) && encoded.len() <= MAX_GET_QUERY {

@@ -247,3 +247,25 @@ fn decoding_many_statements_takes_linear_time() {
         );
     }
 }
+
+/// influxd 1.6 executes a statement that changes state even over GET, with a warning: a query
+/// whose regex holds `--` (or a quote) must still go as POST.
+#[test]
+fn a_write_hidden_behind_a_regex_goes_as_post() {
+    let client = seeded("hidden_write");
+    let victim = influx_testserver::shared().unique_db("victim");
+    client.create_database(&victim).unwrap();
+    for regex in ["/a--/", "/a'/", "/a\"/"] {
+        client.create_database(&victim).unwrap();
+        let sets = client
+            .query(&format!("SELECT * FROM {regex}; DROP DATABASE {victim}"))
+            .unwrap();
+        assert_eq!(sets.len(), 2, "{regex}");
+        assert!(
+            sets[1].messages().is_empty(),
+            "{regex}: sent as GET, the server warned: {:?}",
+            sets[1].messages()
+        );
+        assert!(!client.list_databases().unwrap().contains(&victim));
+    }
+}
