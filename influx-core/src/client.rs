@@ -2,6 +2,8 @@
 //! the sans-IO functions of [`crate::http`]; this file only moves bytes.
 
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use reqwest::header::{self, HeaderValue};
@@ -9,13 +11,14 @@ use reqwest::header::{self, HeaderValue};
 use crate::config::{ClientConfig, Credentials};
 use crate::error::Error;
 use crate::http::{
-    self, Answer, AnswerBody, Encoding, Method, QueryOptions, Request, WriteOptions,
+    self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
 };
 use crate::influxql::quote_ident;
 use crate::line::LineBuf;
 use crate::point::Point;
 use crate::resultset::{self, ResultSet};
 use crate::typed::{self, CellContext, FromRow};
+use crate::write::{Commit, OnRefusal, Rejection, WritePlan};
 use serde::de::DeserializeOwned;
 
 /// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
@@ -40,6 +43,22 @@ pub struct Client {
     config: ClientConfig,
     base: String,
     auth: Option<HeaderValue>,
+    /// The byte cap of write requests, shared by clones: `max_request_size`, lowered for good
+    /// by a 413 (the server's `max-body-size` does not change while it runs).
+    request_cap: Arc<AtomicUsize>,
+}
+
+/// What [`Client::write_isolating`] did: the commit, the refused points, and, if it stopped,
+/// the first line it did not settle and why.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct WriteOutcome {
+    /// Points written and refused, requests made.
+    pub commit: Commit,
+    /// Points the server refused for good.
+    pub rejections: Vec<Rejection>,
+    /// Where the write stopped (the first unsettled line) and why.
+    pub stopped: Option<(usize, Error)>,
 }
 
 impl std::fmt::Debug for Client {
@@ -87,6 +106,7 @@ impl Client {
         Ok(Client {
             http,
             base: config.base_url(),
+            request_cap: Arc::new(AtomicUsize::new(config.max_request_size)),
             config,
             auth,
         })
@@ -218,58 +238,183 @@ impl Client {
         http::classify_ping(&self.send(http::ping_request())?)
     }
 
-    /// Writes points, in requests of at most `options.batch_size` points, with the shared tags
-    /// of `options` merged in (a point's own tag wins).
+    /// Writes points, with the shared tags of `options` merged in (a point's own tag wins), in
+    /// requests of at most `options.batch_size` points and at most the client's
+    /// `max_request_size` bytes; a request the server answers with 413 is split in two and the
+    /// byte cap lowered for later writes.
+    ///
+    /// A point without a timestamp is stamped here, with nanoseconds unique within the process:
+    /// influxd stamps a whole request with one time, so points of one series would otherwise
+    /// collapse into one. [`WriteOptions::server_time`] leaves them to the server's clock. (At
+    /// a precision coarser than nanoseconds, stamps taken in the same unit still collide.)
     ///
     /// If a request fails, the error tells how many points earlier requests stored
-    /// ([`Error::written_before`]); nothing after the failed request is sent.
-    pub fn write_points(&self, points: &[Point], options: &WriteOptions) -> Result<(), Error> {
+    /// ([`Error::written_before`]); nothing after the failed request is sent. Memory: one
+    /// request's body at a time.
+    pub fn write_points(&self, points: &[Point], options: &WriteOptions) -> Result<Commit, Error> {
         if points.is_empty() {
-            return Ok(());
+            return Ok(Commit::default());
         }
         // Checked before anything is sent, so a bad point fails the call as a whole.
         for p in points {
             options.shared_tags().check_against(p)?;
         }
-        let batch = options.get_batch_size().unwrap_or(points.len());
-        let mut buf = LineBuf::with_capacity(batch.min(points.len()) * 96);
-        let mut written = 0;
-        for chunk in points.chunks(batch) {
-            buf.clear();
-            for p in chunk {
-                buf.push_point_with_tags(p, options.get_precision(), options.shared_tags());
+        let cap_points = options.get_batch_size().unwrap_or(usize::MAX);
+        let stamp = !options.uses_server_time();
+        let mut done = Commit::default();
+        let mut bytes = Vec::new();
+        let mut ends = Vec::new();
+        let mut rest = points.iter().peekable();
+        while rest.peek().is_some() {
+            bytes.clear();
+            ends.clear();
+            let cap_bytes = self.request_cap();
+            // One request's worth: the point that crosses the byte cap goes first next time
+            // (the plan below sends a single line over the cap alone).
+            while let Some(p) = rest.peek() {
+                let start = bytes.len();
+                let time =
+                    (stamp && p.timestamp_nanos().is_none()).then(crate::clock::unique_now_nanos);
+                p.write_line_with_tags(
+                    &mut bytes,
+                    options.get_precision(),
+                    options.shared_tags().as_slice(),
+                    time,
+                );
+                bytes.push(b'\n');
+                if !ends.is_empty() && bytes.len() > cap_bytes {
+                    bytes.truncate(start);
+                    break;
+                }
+                ends.push(bytes.len());
+                rest.next();
+                if ends.len() == cap_points {
+                    break;
+                }
             }
-            self.write_body(buf.as_bytes().to_vec(), options)
-                .map_err(|e| e.after_writing(written))?;
-            written += chunk.len();
+            let outcome = self.write_batch(&bytes, &ends, options, cap_points, OnRefusal::Stop);
+            let written = done.written;
+            done.add(outcome.commit);
+            if let Some((_, e)) = outcome.stopped {
+                return Err(e.after_writing(written + outcome.commit.written));
+            }
         }
-        Ok(())
+        Ok(done)
     }
 
-    /// Writes a buffer of lines in one request.
-    pub fn write_lines(&self, lines: &LineBuf, options: &WriteOptions) -> Result<(), Error> {
+    /// Writes a buffer of lines, in requests under the client's `max_request_size` (one, for
+    /// any buffer under it).
+    ///
+    /// Lines without a timestamp are stamped by the server, one time per request: encode
+    /// points with timestamps, or use [`Client::write_points`], which stamps them.
+    pub fn write_lines(&self, lines: &LineBuf, options: &WriteOptions) -> Result<Commit, Error> {
         if lines.is_empty() {
-            return Ok(());
+            return Ok(Commit::default());
         }
-        self.write_body(lines.as_bytes().to_vec(), options)
+        if lines.len_bytes() <= self.request_cap() {
+            self.write_body(lines.as_bytes().to_vec(), options)?;
+            return Ok(Commit {
+                written: lines.lines(),
+                ..Commit::default()
+            }
+            .with_requests(1));
+        }
+        let ends = crate::parse::line_ends(lines.as_str(), options.get_precision())?;
+        self.write_split(lines.as_bytes(), &ends, options)
     }
 
     /// Writes raw line protocol (Python's `write(..., protocol='line')`). Every line is checked
     /// by the parser first, and a text it rejects is never sent, unless `options` turns the
-    /// check off.
-    pub fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<(), Error> {
-        if options.checks_lines() && crate::parse::check_lines(text, options.get_precision())? == 0
-        {
-            return Ok(());
+    /// check off. A checked text over the client's `max_request_size` goes in several
+    /// requests, split between lines; an unchecked one must fit in one.
+    pub fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<Commit, Error> {
+        if !options.checks_lines() {
+            self.write_body(text.as_bytes().to_vec(), options)?;
+            return Ok(Commit::default().with_requests(1));
         }
-        self.write_body(text.as_bytes().to_vec(), options)
+        let ends = crate::parse::line_ends(text, options.get_precision())?;
+        if ends.is_empty() {
+            return Ok(Commit::default());
+        }
+        self.write_split(text.as_bytes(), &ends, options)
     }
 
-    /// Sends a body of lines that this crate's own encoders produced, without checking it.
-    /// For the per-type buffers of influx-series; not for raw text from elsewhere.
+    fn write_split(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        let cap_points = options.get_batch_size().unwrap_or(usize::MAX);
+        let outcome = self.write_batch(bytes, ends, options, cap_points, OnRefusal::Stop);
+        match outcome.stopped {
+            Some((_, e)) => Err(e.after_writing(outcome.commit.written)),
+            None => Ok(outcome.commit),
+        }
+    }
+
+    /// Writes lines of this crate's own encoding (`bytes`, line `i` ending at `ends[i]`) for the
+    /// per-type buffers of influx-series: partial writes acknowledged, a bare 400 resent once
+    /// and then bisected until the refused lines are isolated, and the rest written.
     #[doc(hidden)]
-    pub fn write_encoded(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
-        self.write_body(body, options)
+    pub fn write_isolating(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+        cap_points: usize,
+    ) -> WriteOutcome {
+        self.write_batch(bytes, ends, options, cap_points, OnRefusal::Isolate)
+    }
+
+    fn write_batch(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+        cap_points: usize,
+        on_refusal: OnRefusal,
+    ) -> WriteOutcome {
+        let mut plan = WritePlan::new(
+            bytes,
+            ends,
+            cap_points,
+            self.request_cap(),
+            self.config.max_request_size,
+            on_refusal,
+        );
+        let mut stopped = None;
+        loop {
+            let piece = match plan.next() {
+                Ok(Some(piece)) => piece,
+                Ok(None) => break,
+                Err(e) => {
+                    stopped = Some((plan.unsent_from(), e));
+                    break;
+                }
+            };
+            let result = self.write_body(plan.body(piece).to_vec(), options);
+            if let Err(e) = plan.settle(piece, result) {
+                stopped = Some((plan.unsent_from(), e));
+                break;
+            }
+        }
+        self.learn_request_cap(plan.cap_bytes());
+        let (commit, rejections) = plan.finish();
+        WriteOutcome {
+            commit,
+            rejections,
+            stopped,
+        }
+    }
+
+    /// The byte cap of a request: the client's `max_request_size`, lowered by any 413.
+    fn request_cap(&self) -> usize {
+        self.request_cap.load(Ordering::Relaxed)
+    }
+
+    fn learn_request_cap(&self, cap: usize) {
+        self.request_cap.fetch_min(cap, Ordering::Relaxed);
     }
 
     fn write_body(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
@@ -286,7 +431,7 @@ impl Client {
 
     /// Runs a query with options: database, epoch, bind parameters, `raise_errors`.
     pub fn query_with(&self, query: &str, options: &QueryOptions) -> Result<Vec<ResultSet>, Error> {
-        let body = self.query_raw(query, options)?;
+        let body = self.fetch(query, options, Chunking::ForStatements)?;
         resultset::decode_response(&body, options.raises_errors())
     }
 
@@ -320,7 +465,7 @@ impl Client {
         options: &QueryOptions,
     ) -> Result<Statements, Error> {
         Ok(Statements {
-            body: self.query_raw(query, options)?,
+            body: self.fetch(query, options, Chunking::ForStatements)?,
             ctx: CellContext {
                 epoch: options.get_epoch(),
             },
@@ -334,13 +479,25 @@ impl Client {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Vec<T>, Error> {
-        let body = self.query_raw(query, options)?;
+        let body = self.fetch(query, options, Chunking::ForStatements)?;
         typed::deserialize_rows(&body, 0)
     }
 
     /// Runs a query and returns the answer's JSON bytes undecoded.
+    ///
+    /// The answer is chunked (several JSON documents in a row) only if `options` asks for
+    /// chunks: the decoding methods also ask for them when a query has several statements.
     pub fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
-        let request = http::query_request(query, options, self.database())?;
+        self.fetch(query, options, Chunking::AsAsked)
+    }
+
+    fn fetch(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+        chunking: Chunking,
+    ) -> Result<Vec<u8>, Error> {
+        let request = http::query_request(query, options, self.database(), chunking)?;
         let answer = self.send(request)?;
         http::classify_query(&answer)?;
         Ok(answer.body)

@@ -334,6 +334,25 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A write went on past points the server refused for good (bisected out of a bare 400,
+    /// or dropped by a partial write): they are listed here, and everything else was stored,
+    /// unless the write then `stopped`, which leaves the rest pending.
+    Rejected {
+        /// What the write did.
+        commit: crate::Commit,
+        /// The refused points, with the server's reasons.
+        rejections: Vec<crate::Rejection>,
+        /// The error the write stopped at afterwards, if any.
+        stopped: Option<Box<Error>>,
+    },
+    /// A per-type buffer is full, counting points in flight: the point was not taken, and
+    /// nothing already buffered was dropped.
+    BufferFull {
+        /// The buffer's bound in points.
+        max_points: usize,
+        /// The buffer's bound in bytes.
+        max_bytes: usize,
+    },
     /// The server answered with a redirect; `/write` and `/query` never follow one (a 301 or
     /// 302 would turn a POST into a GET).
     Redirect {
@@ -376,6 +395,32 @@ impl fmt::Display for Error {
                 "request body of {size} bytes over the client's max_request_size ({limit} bytes); \
                  nothing was sent"
             ),
+            Error::Rejected {
+                commit,
+                rejections,
+                stopped,
+            } => {
+                write!(
+                    f,
+                    "{} point(s) refused by the server, {} written",
+                    commit.refused, commit.written
+                )?;
+                if let Some(first) = rejections.first() {
+                    write!(f, "; first: {}", first.message)?;
+                }
+                if stopped.is_some() {
+                    f.write_str("; then the write stopped, the rest is pending")?;
+                }
+                Ok(())
+            }
+            Error::BufferFull {
+                max_points,
+                max_bytes,
+            } => write!(
+                f,
+                "buffer full ({max_points} points or {max_bytes} bytes, in flight included): \
+                 the point was not taken; commit, or raise max_pending / max_pending_bytes"
+            ),
             Error::Redirect { status, location } => match location {
                 Some(l) => write!(f, "redirect {status} to `{l}`, not followed"),
                 None => write!(f, "redirect {status} without a Location, not followed"),
@@ -390,6 +435,10 @@ impl std::error::Error for Error {
             Error::InvalidInput(e) => Some(e),
             Error::Parse(e) => Some(e),
             Error::Interrupted { source, .. } => Some(source.as_ref()),
+            Error::Rejected {
+                stopped: Some(source),
+                ..
+            } => Some(source.as_ref()),
             _ => None,
         }
     }

@@ -47,6 +47,7 @@ pub struct WriteOptions {
     tags: SharedTags,
     batch_size: Option<usize>,
     check_lines: bool,
+    server_time: bool,
 }
 
 /// The write consistency of an InfluxDB Enterprise cluster (ignored by open-source 1.x).
@@ -83,6 +84,7 @@ impl Default for WriteOptions {
             tags: SharedTags::default(),
             batch_size: None,
             check_lines: true,
+            server_time: false,
         }
     }
 }
@@ -133,6 +135,19 @@ impl WriteOptions {
     /// Whether raw lines are checked.
     pub fn checks_lines(&self) -> bool {
         self.check_lines
+    }
+
+    /// Leaves points without a timestamp to the server's clock instead of stamping them at the
+    /// call (see [`crate::Client::write_points`]): influxd stamps a whole request with one
+    /// time, so such points of one series collapse into one.
+    pub fn server_time(mut self, on: bool) -> Self {
+        self.server_time = on;
+        self
+    }
+
+    /// Whether points without a timestamp are left to the server's clock.
+    pub fn uses_server_time(&self) -> bool {
+        self.server_time
     }
 
     /// Writes into this retention policy instead of the database's default one.
@@ -310,6 +325,17 @@ impl QueryOptions {
     }
 }
 
+/// Whether a query without a chunk size of its own is sent chunked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunking {
+    /// Exactly as the options say (for callers who read the raw answer).
+    AsAsked,
+    /// Also when the query has several statements: without chunks, influxd 1.6 merges
+    /// results by statement id and loses a failed statement's error under the "not executed"
+    /// of the next one. The decoders join the chunks again.
+    ForStatements,
+}
+
 /// Queries longer than this go as a POST form body even when they only read, so that no URL
 /// grows past what proxies accept.
 const MAX_GET_QUERY: usize = 4096;
@@ -320,6 +346,7 @@ pub fn query_request(
     query: &str,
     options: &QueryOptions,
     default_database: Option<&str>,
+    chunking: Chunking,
 ) -> Result<Request, Error> {
     let mut params: Vec<(&str, &str)> = vec![("q", query)];
     if let Some(db) = options.database.as_deref().or(default_database) {
@@ -340,10 +367,8 @@ pub fn query_request(
         chunk = rows.to_string();
         params.push(("chunked", "true"));
         params.push(("chunk_size", &chunk));
-    } else if crate::influxql::statement_count(query) > 1 {
-        // Without chunks, influxd 1.6 merges results by statement id and loses the error of
-        // a failed statement under the "not executed" of the next one; with chunks (of its
-        // default size) every result arrives apart, and the decoders join them again.
+    } else if chunking == Chunking::ForStatements && crate::influxql::statement_count(query) > 1 {
+        // Chunks of the server's default size (see `Chunking::ForStatements`).
         params.push(("chunked", "true"));
     }
     let encoded = encode_params(params);

@@ -21,6 +21,8 @@
 
 mod answer;
 mod client;
+#[doc(hidden)]
+pub mod clock;
 mod config;
 mod error;
 pub mod http;
@@ -32,6 +34,7 @@ mod precision;
 mod resultset;
 mod scan;
 mod typed;
+mod write;
 
 pub use client::{Client, Statements};
 pub use config::{
@@ -50,6 +53,7 @@ pub use typed::{
     Cell, CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec,
     TimeFromCell, decode_rows, deserialize_rows,
 };
+pub use write::{Commit, Rejection};
 
 /// Re-exported so users name the same `chrono` the crate uses.
 pub use chrono;

@@ -312,6 +312,21 @@ pub fn write_timestamp_raw(
     Ok(())
 }
 
+/// Cuts a buffer back to `len` when dropped, unless `len` was set to `usize::MAX`: a line left
+/// half-written by an error or a panic in user code would be glued to the next one.
+struct Rollback<'a> {
+    bytes: &'a mut Vec<u8>,
+    len: usize,
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if self.len != usize::MAX {
+            self.bytes.truncate(self.len);
+        }
+    }
+}
+
 /// A growable buffer of complete lines of line protocol, each ending in `\n`.
 ///
 /// Reuse one across batches: [`LineBuf::clear`] keeps the allocation.
@@ -360,7 +375,7 @@ impl LineBuf {
         precision: Precision,
         shared: &crate::SharedTags,
     ) {
-        point.write_line_with_tags(&mut self.bytes, precision, shared.as_slice());
+        point.write_line_with_tags(&mut self.bytes, precision, shared.as_slice(), None);
         self.bytes.push(b'\n');
         self.lines += 1;
     }
@@ -376,25 +391,23 @@ impl LineBuf {
         Ok(())
     }
 
-    /// Appends one line written by `write` (without its `\n`); if `write` fails, the buffer is
-    /// left as it was. This is how generated code encodes straight into the buffer.
+    /// Appends one line written by `write` (without its `\n`); if `write` fails, or panics,
+    /// the buffer is left as it was. This is how generated code encodes straight into the
+    /// buffer.
     #[inline]
     pub fn push_with<E>(
         &mut self,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let len = self.bytes.len();
-        match write(&mut self.bytes) {
-            Ok(()) => {
-                self.bytes.push(b'\n');
-                self.lines += 1;
-                Ok(())
-            }
-            Err(e) => {
-                self.bytes.truncate(len);
-                Err(e)
-            }
-        }
+        let mut guard = Rollback {
+            len: self.bytes.len(),
+            bytes: &mut self.bytes,
+        };
+        write(guard.bytes)?;
+        guard.bytes.push(b'\n');
+        guard.len = usize::MAX;
+        self.lines += 1;
+        Ok(())
     }
 
     /// Appends every line of another buffer.

@@ -76,6 +76,24 @@ pub fn check_lines(text: &str, precision: Precision) -> Result<usize, ParseError
     Ok(count)
 }
 
+/// Checks `text` as [`check_lines`] does and returns the end offset of each line that holds a
+/// point (blank and comment lines are left with the line before them), so that the text can
+/// be cut into requests between lines.
+pub(crate) fn line_ends(text: &str, precision: Precision) -> Result<Vec<usize>, ParseError> {
+    let mut ends = Vec::new();
+    let mut lines = Lines::new(text, precision);
+    lines.cursor.raw = true;
+    while let Some(point) = lines.next() {
+        point?;
+        ends.push(lines.cursor.pos);
+    }
+    // Whatever follows the last point (blank lines, comments) goes with it.
+    if let Some(last) = ends.last_mut() {
+        *last = text.len();
+    }
+    Ok(ends)
+}
+
 /// An iterator over the points of a text of line protocol.
 #[derive(Debug, Clone)]
 pub struct Lines<'a> {

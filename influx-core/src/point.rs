@@ -234,16 +234,18 @@ impl Point {
 
     /// Appends the line (without its newline) to `out`.
     pub fn write_line(&self, out: &mut Vec<u8>, precision: Precision) {
-        self.write_line_with_tags(out, precision, &[]);
+        self.write_line_with_tags(out, precision, &[], None);
     }
 
     /// Appends the line with `shared` tags merged in; `shared` must be sorted by key and
-    /// checked (see [`SharedTags`]). On equal keys the point's own tag wins.
+    /// checked (see [`SharedTags`]). On equal keys the point's own tag wins. `stamp` (in
+    /// nanoseconds) is the time of a point that has none.
     pub(crate) fn write_line_with_tags(
         &self,
         out: &mut Vec<u8>,
         precision: Precision,
         shared: &[(String, String)],
+        stamp: Option<i64>,
     ) {
         line::write_checked_name(out, NameKind::Measurement, &self.measurement);
         let mut own = self.tags.iter().peekable();
@@ -279,7 +281,7 @@ impl Point {
             // Values were checked by `build`, so this cannot fail.
             let _ = v.write(out);
         }
-        if let Some(nanos) = self.timestamp {
+        if let Some(nanos) = self.timestamp.or(stamp) {
             line::write_timestamp_nanos(out, nanos, precision);
         }
     }

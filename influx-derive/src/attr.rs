@@ -7,8 +7,7 @@ use syn::{Attribute, Expr, ExprLit, Lit, LitStr};
 
 use crate::ctxt::Ctxt;
 
-const CONTAINER_KEYS: &str =
-    "name, bulk_size, autocommit, precision, retention_policy, database, client, crate";
+const CONTAINER_KEYS: &str = "name, bulk_size, autocommit, max_pending, max_pending_bytes, precision, retention_policy, database, client, crate";
 const MEMBER_KEYS: &str = "tag, field, time, rename, skip";
 
 /// One attribute value, remembering where it was set (for the rules that point at it).
@@ -71,6 +70,8 @@ pub(crate) struct Container {
     pub(crate) name: Attr<LitStr>,
     pub(crate) bulk_size: Attr<usize>,
     pub(crate) autocommit: Attr<bool>,
+    pub(crate) max_pending: Attr<usize>,
+    pub(crate) max_pending_bytes: Attr<usize>,
     pub(crate) precision: Attr<Precision>,
     pub(crate) retention_policy: Attr<String>,
     pub(crate) database: Attr<String>,
@@ -81,7 +82,7 @@ pub(crate) struct Container {
 /// What a key's value must be, for the messages.
 fn expected(key: &str) -> &'static str {
     match key {
-        "bulk_size" => "a positive integer",
+        "bulk_size" | "max_pending" | "max_pending_bytes" => "a positive integer",
         "autocommit" => "`true` or `false`",
         "client" => "a string holding the path of a client static",
         "crate" => "a string holding the path of the influx_series crate",
@@ -93,6 +94,8 @@ fn format_hint(key: &str) -> String {
     let example = match key {
         "name" => "name = \"cpu.{host}\"",
         "bulk_size" => "bulk_size = 5",
+        "max_pending" => "max_pending = 100_000",
+        "max_pending_bytes" => "max_pending_bytes = 16_777_216",
         "autocommit" => "autocommit",
         "precision" => "precision = \"ms\"",
         "retention_policy" => "retention_policy = \"one_week\"",
@@ -103,6 +106,32 @@ fn format_hint(key: &str) -> String {
         other => other,
     };
     format!("the correct format looks like #[series({example})]")
+}
+
+/// `key = N` with a positive integer `N`; `None` (with an error reported) for zero.
+fn positive(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    zero_means: &str,
+) -> syn::Result<Option<usize>> {
+    let expr: Expr = ungroup(meta.value().map_err(|_| malformed(meta, key))?.parse()?);
+    let Expr::Lit(ExprLit {
+        lit: Lit::Int(n), ..
+    }) = &expr
+    else {
+        return Err(malformed_value(&expr, key));
+    };
+    match n.base10_parse::<usize>()? {
+        0 => {
+            cx.error_spanned_by(
+                n,
+                format!("`{key} = 0` {zero_means}: use 1 or more, or leave {key} out"),
+            );
+            Ok(None)
+        }
+        v => Ok(Some(v)),
+    }
 }
 
 /// `key` without its `= value`.
@@ -282,6 +311,8 @@ impl Container {
             name: Attr::none("name"),
             bulk_size: Attr::none("bulk_size"),
             autocommit: Attr::none("autocommit"),
+            max_pending: Attr::none("max_pending"),
+            max_pending_bytes: Attr::none("max_pending_bytes"),
             precision: Attr::none("precision"),
             retention_policy: Attr::none("retention_policy"),
             database: Attr::none("database"),
@@ -301,24 +332,20 @@ impl Container {
             "name" => self.name.set(cx, span, string_value(meta, "name")?),
             // #[series(bulk_size = 5)]
             "bulk_size" => {
-                let expr: Expr = ungroup(
-                    meta.value()
-                        .map_err(|_| malformed(meta, "bulk_size"))?
-                        .parse()?,
-                );
-                let Expr::Lit(ExprLit {
-                    lit: Lit::Int(n), ..
-                }) = &expr
-                else {
-                    return Err(malformed_value(&expr, "bulk_size"));
-                };
-                match n.base10_parse::<usize>() {
-                    Ok(0) => cx.error_spanned_by(
-                        n,
-                        "`bulk_size = 0` would never commit: use 1 or more, or leave bulk_size out",
-                    ),
-                    Ok(v) => self.bulk_size.set(cx, span, v),
-                    Err(e) => return Err(e),
+                if let Some(v) = positive(cx, meta, "bulk_size", "would never commit")? {
+                    self.bulk_size.set(cx, span, v);
+                }
+            }
+            // #[series(max_pending = 100_000)]
+            "max_pending" => {
+                if let Some(v) = positive(cx, meta, "max_pending", "would take no point")? {
+                    self.max_pending.set(cx, span, v);
+                }
+            }
+            // #[series(max_pending_bytes = 16_777_216)]
+            "max_pending_bytes" => {
+                if let Some(v) = positive(cx, meta, "max_pending_bytes", "would take no point")? {
+                    self.max_pending_bytes.set(cx, span, v);
                 }
             }
             // #[series(autocommit)] or #[series(autocommit = true)]

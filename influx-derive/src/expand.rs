@@ -188,6 +188,12 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let autocommit = cont.attrs.autocommit.get().copied().unwrap_or(false);
+    let opt_usize = |v: Option<&usize>| match v {
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    };
+    let max_pending = opt_usize(cont.attrs.max_pending.get());
+    let max_pending_bytes = opt_usize(cont.attrs.max_pending_bytes.get());
     let (client_fn, client) = match cont.attrs.client.get() {
         Some(path) => {
             // The call spanned by the `client` string alone, so that a static of the wrong type
@@ -243,6 +249,8 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
                             type_name: #type_name,
                             bulk_size: #bulk_size,
                             autocommit: #autocommit,
+                            max_pending: #max_pending,
+                            max_pending_bytes: #max_pending_bytes,
                             precision: #precision,
                             database: #database,
                             retention_policy: #retention_policy,

@@ -1,10 +1,12 @@
-//! The per-type buffer behind every `#[derive(Series)]` type: encoded lines, not structs.
+//! The per-type buffer behind every `#[derive(Series)]` type: encoded lines, not structs,
+//! bounded in points and bytes.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use influx_core::{Client, EncodeError, Precision};
-use parking_lot::Mutex;
+use influx_core::{Client, EncodeError, Error, Precision};
+use parking_lot::{Mutex, MutexGuard};
 
 /// What the derive knows about a type, fixed at compile time.
 #[doc(hidden)]
@@ -16,6 +18,10 @@ pub struct SeriesMeta {
     pub bulk_size: Option<usize>,
     /// Commit from `record()` once `bulk_size` points are pending.
     pub autocommit: bool,
+    /// The buffer's bound in points (`max_pending`).
+    pub max_pending: Option<usize>,
+    /// The buffer's bound in bytes of lines (`max_pending_bytes`).
+    pub max_pending_bytes: Option<usize>,
     /// The precision timestamps are encoded in.
     pub precision: Precision,
     /// The database, overriding the client's.
@@ -41,11 +47,37 @@ impl SeriesMeta {
     }
 }
 
-/// Points per request when a type has no `bulk_size`: keeps a backlog's bodies well under the
-/// server's default `max-body-size` (25 MB).
+/// Points per request when a type has no `bulk_size` (requests are also capped in bytes, by
+/// the client's `max_request_size`).
 pub(crate) const DEFAULT_REQUEST_CAP: usize = 5_000;
+
+/// The default bound of a type's buffer in points (pending and in flight).
+pub const DEFAULT_MAX_PENDING: usize = 1_000_000;
+
+/// The default bound of a type's buffer in bytes of encoded lines (pending and in flight):
+/// enough for minutes of an outage at thousands of points a second, not enough to take a
+/// process down.
+pub const DEFAULT_MAX_PENDING_BYTES: usize = 64 << 20;
+
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// A line longer than this does not keep its scratch space afterwards.
+const MAX_KEPT_SCRATCH: usize = 64 * 1024;
+
+thread_local! {
+    /// Where `record()` encodes a line before it takes the buffer's lock: a panic or an error
+    /// while encoding leaves nothing half-written in the buffer, and the formatting happens
+    /// outside the lock.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The bounds of one buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub(crate) points: usize,
+    pub(crate) bytes: usize,
+}
 
 /// Lines taken out of a buffer to be sent.
 #[derive(Debug, Default)]
@@ -64,11 +96,6 @@ impl Batch {
         if line == 0 { 0 } else { self.ends[line - 1] }
     }
 
-    /// The bytes of lines `from..to`.
-    pub(crate) fn slice(&self, from: usize, to: usize) -> &[u8] {
-        &self.bytes[self.start_of(from)..self.start_of(to)]
-    }
-
     /// Lines `from..`, as a batch of their own.
     fn tail(mut self, from: usize) -> Batch {
         let offset = self.start_of(from);
@@ -79,13 +106,39 @@ impl Batch {
         }
         self
     }
+
+    /// Appends a line (newline included), growing the storage no further than `room` bytes
+    /// and `room_points` lines in all: doubling past the bound would hold twice the memory
+    /// the bound promises.
+    fn push_within(&mut self, line: &[u8], room: usize, room_points: usize) {
+        reserve_within(&mut self.bytes, line.len(), room);
+        reserve_within(&mut self.ends, 1, room_points);
+        self.bytes.extend_from_slice(line);
+        self.ends.push(self.bytes.len());
+    }
+}
+
+/// Reserves room for `additional` more items, doubling as `Vec` does but never past `bound`
+/// items of capacity (unless the items themselves need more).
+fn reserve_within<T>(v: &mut Vec<T>, additional: usize, bound: usize) {
+    if v.capacity() - v.len() >= additional {
+        return;
+    }
+    let needed = v.len() + additional;
+    let target = needed.max(v.capacity().saturating_mul(2).min(bound)).max(8);
+    v.reserve_exact(target - v.len());
 }
 
 #[derive(Debug, Default)]
 struct State {
     pending: Batch,
+    /// Lines taken by a commit that has not settled yet: they count in the bounds.
+    in_flight_points: usize,
+    in_flight_bytes: usize,
     failures: u32,
     retry_at: Option<Instant>,
+    /// Bounds set at run time (`Series::set_max_pending`), over the attributes.
+    limits: Option<Limits>,
 }
 
 /// The buffer of one `#[derive(Series)]` type. Generated code holds one in a `static`.
@@ -94,6 +147,9 @@ struct State {
 pub struct SeriesBuffer {
     meta: SeriesMeta,
     state: Mutex<State>,
+    /// Held while a commit sends: one commit at a time per type, so lines put back after a
+    /// failure never overtake lines of another commit.
+    committing: Mutex<()>,
     bound: Mutex<Option<Arc<Client>>>,
 }
 
@@ -107,9 +163,13 @@ impl SeriesBuffer {
                     bytes: Vec::new(),
                     ends: Vec::new(),
                 },
+                in_flight_points: 0,
+                in_flight_bytes: 0,
                 failures: 0,
                 retry_at: None,
+                limits: None,
             }),
+            committing: Mutex::new(()),
             bound: Mutex::new(None),
         }
     }
@@ -118,75 +178,130 @@ impl SeriesBuffer {
         &self.meta
     }
 
-    /// Encodes one line into the buffer. With autocommit, returns the lines to send when the
-    /// threshold is reached and no backoff is running.
-    pub(crate) fn push(
+    fn limits_of(&self, state: &State) -> Limits {
+        state.limits.unwrap_or(Limits {
+            points: self.meta.max_pending.unwrap_or(DEFAULT_MAX_PENDING),
+            bytes: self
+                .meta
+                .max_pending_bytes
+                .unwrap_or(DEFAULT_MAX_PENDING_BYTES),
+        })
+    }
+
+    /// The buffer's bounds.
+    pub(crate) fn limits(&self) -> Limits {
+        let state = self.state.lock();
+        self.limits_of(&state)
+    }
+
+    /// Sets the buffer's bounds; what is already buffered stays, even above them.
+    pub(crate) fn set_limits(&self, limits: Limits) {
+        self.state.lock().limits = Some(Limits {
+            points: limits.points.max(1),
+            bytes: limits.bytes.max(1),
+        });
+    }
+
+    /// Encodes one line with `write` and appends it. Returns whether an autocommit is due
+    /// (the threshold is reached and no backoff runs).
+    pub(crate) fn record(
         &self,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
-    ) -> Result<Option<Batch>, EncodeError> {
-        let mut state = self.state.lock();
-        let pending = &mut state.pending;
-        let mark = pending.bytes.len();
-        if let Err(e) = write(&mut pending.bytes) {
-            pending.bytes.truncate(mark);
-            return Err(e);
-        }
-        pending.bytes.push(b'\n');
-        pending.ends.push(pending.bytes.len());
-        if !self.meta.autocommit || pending.ends.len() < self.meta.threshold() {
-            return Ok(None);
-        }
-        if state.retry_at.is_some_and(|at| Instant::now() < at) {
-            return Ok(None);
-        }
-        Ok(Some(std::mem::take(&mut state.pending)))
+    ) -> Result<bool, Error> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let result = self.record_in(&mut scratch, write);
+                if scratch.capacity() > MAX_KEPT_SCRATCH {
+                    *scratch = Vec::new();
+                }
+                result
+            }
+            // A `record()` from inside the encoding of another point (a member's `TagValue`
+            // that records): it gets space of its own.
+            Err(_) => self.record_in(&mut Vec::new(), write),
+        })
     }
 
-    /// Takes every pending line.
+    fn record_in(
+        &self,
+        scratch: &mut Vec<u8>,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<bool, Error> {
+        scratch.clear();
+        write(scratch)?;
+        scratch.push(b'\n');
+        let mut state = self.state.lock();
+        let limits = self.limits_of(&state);
+        let points = state.pending.len() + state.in_flight_points;
+        let bytes = state.pending.bytes.len() + state.in_flight_bytes;
+        if points >= limits.points || bytes + scratch.len() > limits.bytes {
+            return Err(Error::BufferFull {
+                max_points: limits.points,
+                max_bytes: limits.bytes,
+            });
+        }
+        let room = limits.bytes - state.in_flight_bytes;
+        let room_points = limits.points - state.in_flight_points;
+        state.pending.push_within(scratch, room, room_points);
+        Ok(self.meta.autocommit
+            && state.pending.len() >= self.meta.threshold()
+            && state.retry_at.is_none_or(|at| Instant::now() >= at))
+    }
+
+    /// The commit lock, if no other commit holds it (for autocommits, which never wait).
+    pub(crate) fn try_committing(&self) -> Option<MutexGuard<'_, ()>> {
+        self.committing.try_lock()
+    }
+
+    /// The commit lock, waiting for a commit in progress.
+    pub(crate) fn committing(&self) -> MutexGuard<'_, ()> {
+        self.committing.lock()
+    }
+
+    /// Takes every pending line to send (call with the commit lock held); they count as in
+    /// flight until [`SeriesBuffer::settle`].
     pub(crate) fn take(&self) -> Batch {
-        std::mem::take(&mut self.state.lock().pending)
-    }
-
-    /// Puts lines `from..` of a batch back in front of whatever was recorded meanwhile (when
-    /// no client could be found: no backoff, nothing was tried).
-    pub(crate) fn restore(&self, batch: Batch, from: usize) {
         let mut state = self.state.lock();
-        Self::put_back(&mut state, batch, from);
+        let batch = std::mem::take(&mut state.pending);
+        state.in_flight_points = batch.len();
+        state.in_flight_bytes = batch.bytes.len();
+        batch
     }
 
-    /// After a failed commit: puts lines `from..` back and starts or lengthens the backoff, in
-    /// one step, so no other thread sees the lines back without the backoff.
-    pub(crate) fn restore_after_failure(&self, batch: Batch, from: usize) {
+    /// After a commit: the lines from `unsent` on go back in front of whatever was recorded
+    /// meanwhile; the rest were written or refused. A commit that stopped (`failed`) starts or
+    /// lengthens the backoff, in the same step, so no other thread sees the lines back
+    /// without it; one that reached the server ends it.
+    pub(crate) fn settle(&self, batch: Batch, unsent: usize, failed: bool) {
         let mut state = self.state.lock();
-        Self::put_back(&mut state, batch, from);
-        state.failures = state.failures.saturating_add(1);
-        let exp = FIRST_BACKOFF.saturating_mul(1 << state.failures.min(16).saturating_sub(1));
-        let delay = exp.min(MAX_BACKOFF);
-        // Jitter of up to a quarter, so many processes do not retry in step.
-        let jitter = delay.mul_f64(jitter_fraction() * 0.25);
-        state.retry_at = Some(Instant::now() + delay + jitter);
-    }
-
-    fn put_back(state: &mut State, batch: Batch, from: usize) {
-        if from >= batch.len() {
-            return;
+        state.in_flight_points = 0;
+        state.in_flight_bytes = 0;
+        if unsent < batch.len() {
+            let mut back = batch.tail(unsent);
+            let recorded = std::mem::take(&mut state.pending);
+            // Exactly: the lines were within the bounds before they were taken.
+            back.bytes.reserve_exact(recorded.bytes.len());
+            back.ends.reserve_exact(recorded.ends.len());
+            let offset = back.bytes.len();
+            back.bytes.extend_from_slice(&recorded.bytes);
+            back.ends
+                .extend(recorded.ends.iter().map(|end| end + offset));
+            state.pending = back;
         }
-        let mut back = batch.tail(from);
-        let offset = back.bytes.len();
-        back.bytes.extend_from_slice(&state.pending.bytes);
-        back.ends
-            .extend(state.pending.ends.iter().map(|end| end + offset));
-        state.pending = back;
+        if failed {
+            state.failures = state.failures.saturating_add(1);
+            let exp = FIRST_BACKOFF.saturating_mul(1 << state.failures.min(16).saturating_sub(1));
+            let delay = exp.min(MAX_BACKOFF);
+            // Jitter of up to a quarter, so many processes do not retry in step.
+            let jitter = delay.mul_f64(jitter_fraction() * 0.25);
+            state.retry_at = Some(Instant::now() + delay + jitter);
+        } else {
+            state.failures = 0;
+            state.retry_at = None;
+        }
     }
 
-    /// After a successful commit: the backoff ends.
-    pub(crate) fn note_success(&self) {
-        let mut state = self.state.lock();
-        state.failures = 0;
-        state.retry_at = None;
-    }
-
-    /// The number of pending points.
+    /// The number of pending points (not counting a commit in flight).
     pub(crate) fn pending(&self) -> usize {
         self.state.lock().pending.len()
     }
@@ -231,6 +346,8 @@ mod tests {
             type_name: "T",
             bulk_size: bulk,
             autocommit,
+            max_pending: None,
+            max_pending_bytes: None,
             precision: Precision::Nanoseconds,
             database: None,
             retention_policy: None,
@@ -247,35 +364,35 @@ mod tests {
     }
 
     #[test]
-    fn autocommit_hands_out_a_batch_at_bulk_size() {
+    fn autocommit_is_due_at_bulk_size() {
         let buf = SeriesBuffer::new(meta(Some(3), true));
-        assert!(buf.push(line("a v=1")).unwrap().is_none());
-        assert!(buf.push(line("a v=2")).unwrap().is_none());
-        let batch = buf.push(line("a v=3")).unwrap().expect("a batch at 3");
-        assert_eq!(batch.len(), 3);
+        assert!(!buf.record(line("a v=1")).unwrap());
+        assert!(!buf.record(line("a v=2")).unwrap());
+        assert!(buf.record(line("a v=3")).unwrap());
+        assert_eq!(buf.take().len(), 3);
         assert_eq!(buf.pending(), 0);
     }
 
     #[test]
-    fn restore_keeps_order_and_backoff_holds_batches() {
+    fn settle_keeps_order_and_backoff_holds_autocommits() {
         let buf = SeriesBuffer::new(meta(Some(2), true));
-        buf.push(line("a v=1")).unwrap();
-        let batch = buf.push(line("a v=2\"x\ny\"")).unwrap().unwrap();
-        buf.restore_after_failure(batch, 1);
-        buf.push(line("a v=3")).unwrap();
-        // Backing off: the threshold is reached but nothing is handed out.
-        assert!(buf.push(line("a v=4")).unwrap().is_none());
+        buf.record(line("a v=1")).unwrap();
+        buf.record(line("a v=2\"x\ny\"")).unwrap();
+        let batch = buf.take();
+        buf.record(line("a v=3")).unwrap();
+        buf.settle(batch, 1, true);
+        // Backing off: the threshold is reached but no autocommit is due.
+        assert!(!buf.record(line("a v=4")).unwrap());
         assert_eq!(buf.pending_lines(), "a v=2\"x\ny\"\na v=3\na v=4\n");
         let all = buf.take();
-        assert_eq!(all.slice(0, 1), b"a v=2\"x\ny\"\n");
-        assert_eq!(all.slice(1, 3), b"a v=3\na v=4\n");
+        assert_eq!(all.ends, [11, 17, 23]);
     }
 
     #[test]
     fn a_failed_encoding_leaves_nothing_behind() {
         let buf = SeriesBuffer::new(meta(None, false));
-        buf.push(line("a v=1")).unwrap();
-        let err = buf.push(|out| {
+        buf.record(line("a v=1")).unwrap();
+        let err = buf.record(|out| {
             out.extend_from_slice(b"half a line");
             Err(EncodeError::new(
                 influx_core::EncodeErrorKind::NoFields,
@@ -284,5 +401,49 @@ mod tests {
         });
         assert!(err.is_err());
         assert_eq!(buf.pending_lines(), "a v=1\n");
+    }
+
+    #[test]
+    fn a_full_buffer_takes_nothing_and_counts_lines_in_flight() {
+        let buf = SeriesBuffer::new(meta(None, false));
+        buf.set_limits(Limits {
+            points: 3,
+            bytes: 1000,
+        });
+        for _ in 0..3 {
+            buf.record(line("a v=1")).unwrap();
+        }
+        let full = buf.record(line("a v=2")).unwrap_err();
+        assert!(
+            matches!(full, Error::BufferFull { max_points: 3, .. }),
+            "{full:?}"
+        );
+        let batch = buf.take();
+        // In flight, the three still count.
+        assert!(buf.record(line("a v=2")).is_err());
+        buf.settle(batch, 3, false);
+        buf.record(line("a v=2")).unwrap();
+        assert_eq!(buf.pending_lines(), "a v=2\n");
+
+        buf.set_limits(Limits {
+            points: 100,
+            bytes: 12,
+        });
+        buf.record(line("a v=3")).unwrap();
+        assert!(matches!(
+            buf.record(line("a v=4")),
+            Err(Error::BufferFull { max_bytes: 12, .. })
+        ));
+        assert_eq!(buf.pending_lines(), "a v=2\na v=3\n");
+    }
+
+    #[test]
+    fn growth_stops_at_the_bound() {
+        let mut v: Vec<u8> = Vec::new();
+        for _ in 0..1000 {
+            reserve_within(&mut v, 10, 5000);
+            v.extend_from_slice(&[0; 10]);
+            assert!(v.capacity() <= 5000.max(v.len()), "{}", v.capacity());
+        }
     }
 }

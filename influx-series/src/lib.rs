@@ -11,7 +11,6 @@
 //! ```
 
 mod buffer;
-mod clock;
 mod series;
 mod values;
 
@@ -19,8 +18,9 @@ mod values;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use buffer::{DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES};
 pub use influx_core::*;
-pub use series::{Commit, Series, clear_default_client, set_default_client};
+pub use series::{Series, clear_default_client, set_default_client};
 pub use values::{FieldRef, FieldValue, TagValue, TimeRef, TimeValue};
 
 #[doc = include_str!("derive.md")]

@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use influx_core::line::{self, NameKind};
 use influx_core::{EncodeErrorKind, Part};
 
-use crate::clock;
 use crate::values::{FieldRef, FieldValue, TagValue, TimeRef, TimeValue};
+use influx_core::clock;
 
 /// Checks, at compile time, that a member type can be a tag (the error lands on the member).
 pub fn assert_tag<T: TagValue + ?Sized>() {}

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use influx_core::{Client, EncodeError, Error, FromRow, QueryOptions, WriteOptions};
+use influx_core::{Client, Commit, EncodeError, Error, FromRow, QueryOptions, WriteOptions};
 use parking_lot::RwLock;
 
-use crate::buffer::{Batch, SeriesBuffer};
+use crate::buffer::{Batch, Limits, SeriesBuffer};
 
 /// A struct that is a series schema: it encodes itself as a line and has a buffer of pending
 /// points of its own. Implement it with `#[derive(Series)]`.
@@ -38,31 +38,52 @@ pub trait Series {
     fn __buffer() -> &'static SeriesBuffer;
 
     /// Encodes the point into the type's buffer. With `autocommit`, once `bulk_size` points are
-    /// pending they are written at once, in the calling thread.
+    /// pending they are written at once, in the calling thread (unless another thread's commit
+    /// of this type is under way: then they wait for the next one).
     ///
-    /// Errors: the point cannot be encoded (nothing was buffered), or the autocommit failed
-    /// (this point and every other stays buffered, and autocommits pause for a backoff interval
-    /// so that `record()` does not wait on a dead server at every call).
+    /// Errors:
+    /// - the point cannot be encoded ([`Error::InvalidInput`]): nothing was buffered;
+    /// - the buffer is full ([`Error::BufferFull`]: `max_pending` points or
+    ///   `max_pending_bytes` bytes, a commit in flight included): the point was not taken,
+    ///   and nothing already buffered was dropped;
+    /// - the autocommit failed: this point and every other unsent one stay buffered, and
+    ///   autocommits pause for a backoff interval so that `record()` does not wait on a dead
+    ///   server at every call;
+    /// - the autocommit wrote everything but points the server refused for good
+    ///   ([`Error::Rejected`], which lists them): they left the buffer, so they cannot block
+    ///   later points.
     fn record(self) -> Result<(), Error>
     where
         Self: Sized,
     {
         let buffer = Self::__buffer();
-        match buffer.push(|out| self.write_line(out))? {
+        if !buffer.record(|out| self.write_line(out))? {
+            return Ok(());
+        }
+        match buffer.try_committing() {
+            Some(_committing) => send::<Self>(buffer.take(), None).map(drop),
             None => Ok(()),
-            Some(batch) => send::<Self>(batch, None).map(drop),
         }
     }
 
     /// Writes every pending point, in requests of at most `bulk_size` points (5 000 without
-    /// one). The client is, in order: the one bound with [`Series::bind`], the `client`
-    /// attribute, the global default ([`set_default_client`]); with none, an error and every
-    /// point kept.
+    /// one) and at most the client's `max_request_size` bytes. The client is, in order: the
+    /// one bound with [`Series::bind`], the `client` attribute, the global default
+    /// ([`set_default_client`]); with none, an error and every point kept.
+    ///
+    /// A request the server answers with 413 is split in two. A partial write stores every
+    /// point but those it names. A request refused with a bare 400 is sent once more (influxd
+    /// stores the good points of a first write to a new shard on the second try), then split
+    /// until the lines the server refuses are isolated: those leave the buffer and come back
+    /// in [`Error::Rejected`], and everything else is written. A transport error, a timeout,
+    /// a 429 or a 5xx stops the commit and keeps every unsent point.
     fn commit() -> Result<Commit, Error>
     where
         Self: Sized,
     {
-        send::<Self>(Self::__buffer().take(), None)
+        let buffer = Self::__buffer();
+        let _committing = buffer.committing();
+        send::<Self>(buffer.take(), None)
     }
 
     /// Like [`Series::commit`], through `client`.
@@ -70,7 +91,29 @@ pub trait Series {
     where
         Self: Sized,
     {
-        send::<Self>(Self::__buffer().take(), Some(client))
+        let buffer = Self::__buffer();
+        let _committing = buffer.committing();
+        send::<Self>(buffer.take(), Some(client))
+    }
+
+    /// Bounds this type's buffer to `points` points and `bytes` bytes of encoded lines,
+    /// counting a commit in flight (over the `max_pending` and `max_pending_bytes`
+    /// attributes; 1 000 000 points and 64 MiB without them). Points already buffered stay,
+    /// even above the new bounds.
+    fn set_max_pending(points: usize, bytes: usize)
+    where
+        Self: Sized,
+    {
+        Self::__buffer().set_limits(Limits { points, bytes });
+    }
+
+    /// This type's bounds: `(points, bytes)`.
+    fn max_pending() -> (usize, usize)
+    where
+        Self: Sized,
+    {
+        let limits = Self::__buffer().limits();
+        (limits.points, limits.bytes)
     }
 
     /// The number of pending points.
@@ -130,15 +173,6 @@ pub trait Series {
     }
 }
 
-/// What a successful commit did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Commit {
-    /// Points written.
-    pub points: usize,
-    /// Requests made.
-    pub requests: usize,
-}
-
 static DEFAULT_CLIENT: RwLock<Option<Arc<Client>>> = RwLock::new(None);
 
 /// Sets the client every `Series` type uses when it has no other (Python's per-class client,
@@ -179,24 +213,24 @@ fn resolve<'a>(buffer: &SeriesBuffer, given: Option<&'a Client>) -> Option<Resol
     DEFAULT_CLIENT.read().clone().map(Resolved::Shared)
 }
 
-/// Sends a batch in requests of at most the type's cap. What is not written goes back to the
-/// front of the buffer; a `partial write` is the server's final word on its request, so that
-/// request's lines are not sent again.
+/// Sends a batch (the commit lock held): what the server stored or refused for good leaves
+/// the buffer, everything from the first unsettled line on goes back to its front.
 fn send<T: Series>(batch: Batch, given: Option<&Client>) -> Result<Commit, Error> {
     let buffer = T::__buffer();
     let meta = buffer.meta();
     if batch.len() == 0 {
+        buffer.settle(batch, 0, false);
         return Ok(Commit::default());
     }
     let Some(client) = resolve(buffer, given) else {
-        buffer.restore(batch, 0);
+        // Nothing was tried: no backoff.
+        buffer.settle(batch, 0, false);
         return Err(Error::Config(format!(
             "no client for `{}`: pass one to commit_with, call {0}::bind(client), set \
              #[series(client = ...)] or influx_series::set_default_client",
             meta.type_name
         )));
     };
-    let client = client.get();
     let mut options = WriteOptions::default().precision(meta.precision);
     if let Some(db) = meta.database {
         options = WriteOptions::new(db).precision(meta.precision);
@@ -204,27 +238,36 @@ fn send<T: Series>(batch: Batch, given: Option<&Client>) -> Result<Commit, Error
     if let Some(rp) = meta.retention_policy {
         options = options.retention_policy(rp);
     }
-    let cap = meta.request_cap();
-    let mut done = Commit::default();
-    let mut from = 0;
-    while from < batch.len() {
-        let to = (from + cap).min(batch.len());
-        let result = client.write_encoded(batch.slice(from, to).to_vec(), &options);
-        match result {
-            Ok(()) => {
-                done.points += to - from;
-                done.requests += 1;
-                from = to;
+    let outcome =
+        client
+            .get()
+            .write_isolating(&batch.bytes, &batch.ends, &options, meta.request_cap());
+    let commit = outcome.commit;
+    match outcome.stopped {
+        Some((unsent, error)) => {
+            buffer.settle(batch, unsent, true);
+            if outcome.rejections.is_empty() {
+                Err(error.after_writing(commit.written))
+            } else {
+                Err(Error::Rejected {
+                    commit,
+                    rejections: outcome.rejections,
+                    stopped: Some(Box::new(error)),
+                })
             }
-            Err(e) => {
-                let acknowledged = matches!(e, Error::PartialWrite { .. });
-                let keep_from = if acknowledged { to } else { from };
-                let error = e.after_writing(done.points);
-                buffer.restore_after_failure(batch, keep_from);
-                return Err(error);
+        }
+        None => {
+            let sent = batch.len();
+            buffer.settle(batch, sent, false);
+            if outcome.rejections.is_empty() {
+                Ok(commit)
+            } else {
+                Err(Error::Rejected {
+                    commit,
+                    rejections: outcome.rejections,
+                    stopped: None,
+                })
             }
         }
     }
-    buffer.note_success();
-    Ok(done)
 }

@@ -555,3 +555,28 @@ fn chunked_answers_merge_into_one_result() {
         (0..50).step_by(2).sum::<i64>()
     );
 }
+
+#[test]
+fn points_without_a_timestamp_are_stamped_apart() {
+    let (client, _db) = fresh("untimed");
+    let points: Vec<Point> = (0..3)
+        .map(|i| {
+            Point::builder("untimed")
+                .tag("host", "a")
+                .field("v", i)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let done = client
+        .write_points(&points, &WriteOptions::default())
+        .unwrap();
+    assert_eq!((done.written, done.requests), (3, 1));
+    assert_eq!(count(&client, "SELECT count(v) FROM untimed"), 3);
+    // Left to the server's clock, influxd stamps the request once: the three collapse.
+    let done = client
+        .write_points(&points, &WriteOptions::default().server_time(true))
+        .unwrap();
+    assert_eq!(done.written, 3);
+    assert_eq!(count(&client, "SELECT count(v) FROM untimed"), 4);
+}

@@ -71,7 +71,7 @@ fn the_fifth_record_writes_all_five_and_commit_writes_the_rest() {
     );
     let parsed = parse_lines(&pending, Precision::Nanoseconds).unwrap();
     let done = Tutorial::commit().unwrap();
-    assert_eq!((done.points, done.requests), (2, 1));
+    assert_eq!((done.written, done.requests), (2, 1));
     assert_eq!(Tutorial::pending(), 0);
     assert_eq!(stored(), 7);
     let rows = client
@@ -261,7 +261,7 @@ fn a_commit_to_a_stopped_server_keeps_every_point_until_it_is_back() {
 
     server.restart();
     let done = Outage::commit().unwrap();
-    assert_eq!(done.points, 12);
+    assert_eq!(done.written, 12);
     assert_eq!(done.requests, 3, "at most bulk_size (5) points per request");
     assert_eq!(Outage::pending(), 0);
     assert_eq!(count(&client, "SELECT count(n) FROM outage"), 12);

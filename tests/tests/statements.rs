@@ -204,6 +204,9 @@ fn many_statements(n: usize) -> Vec<u8> {
     body.into_bytes()
 }
 
+/// Decodes an answer of `n` statements and checks the last one.
+type Decoder = fn(&[u8], usize);
+
 /// The fastest of three runs.
 fn fastest(run: impl Fn()) -> Duration {
     (0..3)
@@ -224,7 +227,7 @@ fn decoding_many_statements_takes_linear_time() {
     let small = many_statements(10_000);
     let large = many_statements(80_000);
     assert!(large.len() > 5_000_000 / 3, "{}", large.len());
-    let decoders: [(&str, fn(&[u8], usize)); 3] = [
+    let decoders: [(&str, Decoder); 3] = [
         ("ResultSet", |body, n| {
             assert_eq!(decode_response(body, true).unwrap().len(), n)
         }),

@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let done = CpuLoad::commit_with(&client)?;
     println!(
         "Committed {} point(s) in {} request(s)",
-        done.points, done.requests
+        done.written, done.requests
     );
 
     let read: Vec<CpuLoad> = client.query_as("SELECT * FROM cpu_load ORDER BY time")?;

@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let done = MySeriesHelper::commit()?;
     println!(
         "commit: {} point(s) in {} request(s); {} stored",
-        done.points,
+        done.written,
         done.requests,
         count(&client)?
     );

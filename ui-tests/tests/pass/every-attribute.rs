@@ -12,6 +12,8 @@ static CLIENT: LazyLock<Client> =
     name = "cpu.{host}",
     bulk_size = 10,
     autocommit = false,
+    max_pending = 1000,
+    max_pending_bytes = 65_536,
     precision = "ms",
     retention_policy = "one_week",
     database = "metrics",
@@ -40,4 +42,5 @@ fn main() {
     point.write_line(&mut out).unwrap();
     assert_eq!(out, b"cpu.a,host=a usage_percent=0.5 1500");
     assert_eq!(point.note, "not written");
+    assert_eq!(Cpu::max_pending(), (1000, 65_536));
 }

@@ -1,4 +1,7 @@
-//! Stamps for points recorded without a time: nanoseconds, unique within the process.
+//! Stamps for points written without a time: nanoseconds, unique within the process.
+//!
+//! influxd stamps a whole request with one time, so points of one series written without a
+//! time would collapse into one; every point gets its own stamp instead.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,7 +11,7 @@ static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
 /// Now, in nanoseconds since the epoch, strictly greater than every earlier stamp of this
 /// process: two points of one series recorded in the same nanosecond would otherwise overwrite
 /// each other in the server.
-pub(crate) fn unique_now_nanos() -> i64 {
+pub fn unique_now_nanos() -> i64 {
     let now = match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),

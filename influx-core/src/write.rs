@@ -1,0 +1,481 @@
+//! Writing a batch of encoded lines in requests: capped in points and bytes, split when the
+//! server answers 413, and, for buffers that must never be wedged by one bad point, resent and
+//! then bisected on a bare 400 until the lines the server refuses are isolated.
+//!
+//! Sans-IO: a [`WritePlan`] says which lines to send next and learns from each answer; the
+//! transports only move bytes.
+//!
+//! What influxd 1.6.7 does, which the plan follows:
+//! - `400 partial write: ... dropped=N`: every other point of the request was stored. For lines
+//!   it could not parse it says `dropped=0` and quotes each line (`unable to parse '...'`):
+//!   those are counted too.
+//! - A bare `400 field type conflict` happens when the write creates a new shard; the failed
+//!   request still registers the field's first type, so an identical resend gets a partial
+//!   write with the good points stored. Other bare 400s (`max key length exceeded`, a body of
+//!   unparsable lines) refuse the whole request for the sake of some of its lines.
+//! - `413`: the body is over `max-body-size` (applied after gunzip).
+
+use std::fmt;
+
+use crate::error::Error;
+
+/// What a write did: points the server stored, points it refused, requests made.
+///
+/// ```
+/// use influx_core::Commit;
+/// let done = Commit { written: 5, refused: 0, requests: 1 };
+/// assert_eq!(done, Commit { written: 5, ..Commit::default() }.with_requests(1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Commit {
+    /// Points the server stored.
+    pub written: usize,
+    /// Points the server refused for good (see [`Error::Rejected`]).
+    pub refused: usize,
+    /// HTTP requests made.
+    pub requests: usize,
+}
+
+impl Commit {
+    /// This commit, with `requests` requests.
+    pub fn with_requests(mut self, requests: usize) -> Commit {
+        self.requests = requests;
+        self
+    }
+
+    /// Adds what another write did.
+    pub fn add(&mut self, other: Commit) {
+        self.written += other.written;
+        self.refused += other.refused;
+        self.requests += other.requests;
+    }
+}
+
+/// Points the server refused for good, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// How many points.
+    pub points: usize,
+    /// The refused lines themselves, when they are known: a bare 400 is bisected down to the
+    /// lines it refuses; a partial write only says how many it dropped, not which.
+    pub lines: Option<String>,
+    /// The server's message.
+    pub message: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} point(s) refused: {}", self.points, self.message)
+    }
+}
+
+/// What to do when the server refuses (part of) a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnRefusal {
+    /// Stop at the first error, as a plain write call does: the caller holds the points.
+    Stop,
+    /// Acknowledge partial writes, resend a bare 400 once and then bisect it, and go on: for
+    /// buffers, whose later points must not wait behind one the server will never take.
+    Isolate,
+}
+
+/// A run of lines, `from..to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Piece {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    /// Whether a bare 400 may be answered by sending the piece once more (only pieces cut
+    /// from the batch: pieces of a bisection are split again at once).
+    may_resend: bool,
+}
+
+impl Piece {
+    fn len(&self) -> usize {
+        self.to - self.from
+    }
+}
+
+/// Which lines to send next, and what became of those sent.
+#[derive(Debug)]
+pub(crate) struct WritePlan<'a> {
+    bytes: &'a [u8],
+    /// The end offset of each line in `bytes`, newline included.
+    ends: &'a [usize],
+    /// Pieces still to send, the next one on top: a depth-first walk from the first line on,
+    /// so everything before the piece in hand is settled.
+    stack: Vec<Piece>,
+    cap_points: usize,
+    cap_bytes: usize,
+    /// The request size the caller allows at most; a line over it can never be sent.
+    max_bytes: usize,
+    on_refusal: OnRefusal,
+    commit: Commit,
+    rejections: Vec<Rejection>,
+}
+
+impl<'a> WritePlan<'a> {
+    /// A plan for the lines of `bytes` ending at `ends`, in requests of at most `cap_points`
+    /// points and `cap_bytes` bytes (`max_bytes` is the hard limit; `cap_bytes` may be lower,
+    /// learned from an earlier 413).
+    pub(crate) fn new(
+        bytes: &'a [u8],
+        ends: &'a [usize],
+        cap_points: usize,
+        cap_bytes: usize,
+        max_bytes: usize,
+        on_refusal: OnRefusal,
+    ) -> Self {
+        let mut stack = Vec::new();
+        if !ends.is_empty() {
+            stack.push(Piece {
+                from: 0,
+                to: ends.len(),
+                may_resend: true,
+            });
+        }
+        WritePlan {
+            bytes,
+            ends,
+            stack,
+            cap_points: cap_points.max(1),
+            cap_bytes: cap_bytes.clamp(1, max_bytes.max(1)),
+            max_bytes: max_bytes.max(1),
+            on_refusal,
+            commit: Commit::default(),
+            rejections: Vec::new(),
+        }
+    }
+
+    fn start_of(&self, line: usize) -> usize {
+        if line == 0 { 0 } else { self.ends[line - 1] }
+    }
+
+    /// The bytes of lines `from..to`.
+    pub(crate) fn body(&self, piece: Piece) -> &'a [u8] {
+        &self.bytes[self.start_of(piece.from)..self.start_of(piece.to)]
+    }
+
+    /// The byte cap, lowered by every 413 (for the caller to remember).
+    pub(crate) fn cap_bytes(&self) -> usize {
+        self.cap_bytes
+    }
+
+    /// The next piece to send, cut to the caps; `Err` when a single line is over the hard
+    /// limit and the plan stops on refusals.
+    pub(crate) fn next(&mut self) -> Result<Option<Piece>, Error> {
+        while let Some(top) = self.stack.pop() {
+            let base = self.start_of(top.from);
+            let by_bytes =
+                self.ends[top.from..top.to].partition_point(|&end| end - base <= self.cap_bytes);
+            let take = by_bytes.min(self.cap_points).min(top.len());
+            if take == 0 {
+                // The first line alone is over the byte cap.
+                let size = self.ends[top.from] - base;
+                if size <= self.max_bytes {
+                    // Only over a cap learned from a 413 (half a body the server refused):
+                    // the line may still fit the server's limit, so it goes alone.
+                    if top.len() > 1 {
+                        self.stack.push(Piece {
+                            from: top.from + 1,
+                            ..top
+                        });
+                    }
+                    return Ok(Some(Piece {
+                        to: top.from + 1,
+                        ..top
+                    }));
+                }
+                if self.on_refusal == OnRefusal::Stop {
+                    self.stack.push(top);
+                    return Err(Error::RequestTooLarge {
+                        size,
+                        limit: self.max_bytes,
+                    });
+                }
+                self.reject(
+                    top.from,
+                    top.from + 1,
+                    format!(
+                        "a line of {size} bytes is over the client's max_request_size ({} bytes)",
+                        self.max_bytes
+                    ),
+                );
+                if top.len() > 1 {
+                    self.stack.push(Piece {
+                        from: top.from + 1,
+                        ..top
+                    });
+                }
+                continue;
+            }
+            if take < top.len() {
+                self.stack.push(Piece {
+                    from: top.from + take,
+                    to: top.to,
+                    may_resend: true,
+                });
+            }
+            return Ok(Some(Piece {
+                from: top.from,
+                to: top.from + take,
+                may_resend: top.may_resend,
+            }));
+        }
+        Ok(None)
+    }
+
+    fn reject(&mut self, from: usize, to: usize, message: String) {
+        let text = String::from_utf8_lossy(&self.bytes[self.start_of(from)..self.start_of(to)]);
+        self.commit.refused += to - from;
+        self.rejections.push(Rejection {
+            points: to - from,
+            lines: Some(text.trim_end_matches('\n').to_owned()),
+            message,
+        });
+    }
+
+    /// Pushes the two halves of `piece` (the left one on top), cut at line `mid`.
+    fn split_at(&mut self, piece: Piece, mid: usize, may_resend: bool) {
+        self.stack.push(Piece {
+            from: mid,
+            to: piece.to,
+            may_resend,
+        });
+        self.stack.push(Piece {
+            from: piece.from,
+            to: mid,
+            may_resend,
+        });
+    }
+
+    /// Learns from the answer to `piece`. `Err` means stop: every line from `piece.from` on is
+    /// still unsent (or not known to be stored).
+    pub(crate) fn settle(&mut self, piece: Piece, result: Result<(), Error>) -> Result<(), Error> {
+        let isolate = self.on_refusal == OnRefusal::Isolate;
+        match result {
+            Ok(()) => {
+                self.commit.requests += 1;
+                self.commit.written += piece.len();
+                Ok(())
+            }
+            Err(Error::PartialWrite {
+                dropped, message, ..
+            }) if isolate => {
+                self.commit.requests += 1;
+                let refused = (refused_by(&message, dropped)).min(piece.len());
+                self.commit.written += piece.len() - refused;
+                self.commit.refused += refused;
+                self.rejections.push(Rejection {
+                    points: refused,
+                    lines: None,
+                    message,
+                });
+                Ok(())
+            }
+            Err(Error::Client {
+                status: 413,
+                message,
+            }) => {
+                self.commit.requests += 1;
+                if piece.len() == 1 {
+                    if isolate {
+                        self.reject(piece.from, piece.to, message);
+                        return Ok(());
+                    }
+                    return Err(Error::Client {
+                        status: 413,
+                        message,
+                    });
+                }
+                // Halves by bytes; the cap comes down to the larger one, so both fit.
+                let size = self.body(piece).len();
+                let base = self.start_of(piece.from);
+                let by_bytes =
+                    self.ends[piece.from..piece.to].partition_point(|&end| end - base <= size / 2);
+                let mid = piece.from + by_bytes.clamp(1, piece.len() - 1);
+                let left = self.start_of(mid) - base;
+                self.cap_bytes = self.cap_bytes.min(left.max(size - left));
+                self.split_at(piece, mid, piece.may_resend);
+                Ok(())
+            }
+            Err(e @ (Error::BatchRejected { .. } | Error::Client { status: 400, .. }))
+                if isolate =>
+            {
+                self.commit.requests += 1;
+                if piece.may_resend {
+                    self.stack.push(Piece {
+                        may_resend: false,
+                        ..piece
+                    });
+                } else if piece.len() == 1 {
+                    let message = match e {
+                        Error::BatchRejected { message, .. } | Error::Client { message, .. } => {
+                            message
+                        }
+                        _ => String::new(),
+                    };
+                    self.reject(piece.from, piece.to, message);
+                } else {
+                    // Halves by lines: one bad line is found in log2(n) halvings.
+                    self.split_at(piece, piece.from + piece.len() / 2, false);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if !matches!(e, Error::RequestTooLarge { .. } | Error::Config(_)) {
+                    self.commit.requests += 1;
+                }
+                // Back on the stack, so `unsent_from` can tell where to resume.
+                self.stack.push(piece);
+                Err(e)
+            }
+        }
+    }
+
+    /// The first line not settled (all lines when none is): where a caller that stops resumes.
+    pub(crate) fn unsent_from(&self) -> usize {
+        self.stack.last().map_or(self.ends.len(), |p| p.from)
+    }
+
+    /// What was written and what was refused.
+    pub(crate) fn finish(self) -> (Commit, Vec<Rejection>) {
+        (self.commit, self.rejections)
+    }
+}
+
+/// How many points a partial write refused: `dropped=N`, plus the lines quoted as unparsable
+/// (influxd says `dropped=0` for those).
+fn refused_by(message: &str, dropped: u64) -> usize {
+    let unparsable = message
+        .split('\n')
+        .filter(|line| {
+            line.trim_start_matches("partial write: ")
+                .starts_with("unable to parse '")
+        })
+        .count();
+    usize::try_from(dropped)
+        .unwrap_or(usize::MAX)
+        .saturating_add(unparsable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(n: usize, len: usize) -> (Vec<u8>, Vec<usize>) {
+        let mut bytes = Vec::new();
+        let mut ends = Vec::new();
+        for i in 0..n {
+            let line = format!("m v={i}i");
+            let line = format!("{line:<width$}\n", width = len - 1);
+            bytes.extend_from_slice(line.as_bytes());
+            ends.push(bytes.len());
+        }
+        (bytes, ends)
+    }
+
+    fn bare_400() -> Error {
+        Error::Client {
+            status: 400,
+            message: "max key length exceeded".into(),
+        }
+    }
+
+    /// Runs a plan against a fake server that refuses (with a bare 400) any body holding line
+    /// `bad`; returns the commit, the rejections and the requests' line ranges.
+    fn run_with_bad_line(n: usize, bad: usize) -> (Commit, Vec<Rejection>, Vec<(usize, usize)>) {
+        let (bytes, ends) = lines(n, 10);
+        let mut plan = WritePlan::new(&bytes, &ends, n, 1 << 20, 1 << 20, OnRefusal::Isolate);
+        let mut sent = Vec::new();
+        while let Some(piece) = plan.next().unwrap() {
+            sent.push((piece.from, piece.to));
+            let result = if (piece.from..piece.to).contains(&bad) {
+                Err(bare_400())
+            } else {
+                Ok(())
+            };
+            plan.settle(piece, result).unwrap();
+        }
+        let (commit, rejections) = plan.finish();
+        (commit, rejections, sent)
+    }
+
+    #[test]
+    fn one_bad_line_is_isolated_within_the_bound() {
+        for n in [1, 2, 3, 7, 8, 100, 1000, 5000] {
+            for bad in [0, n / 3, n - 1] {
+                let (commit, rejections, sent) = run_with_bad_line(n, bad);
+                let bound = 2 * (n as f64).log2().ceil() as usize + 2;
+                assert!(
+                    sent.len() <= bound,
+                    "n={n} bad={bad}: {} > {bound}",
+                    sent.len()
+                );
+                assert_eq!(commit.written, n - 1);
+                assert_eq!(commit.refused, 1);
+                assert_eq!(commit.requests, sent.len());
+                assert_eq!(rejections.len(), 1);
+                assert_eq!(
+                    rejections[0].lines.as_deref().map(str::trim_end),
+                    Some(format!("m v={bad}i").as_str())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_413_splits_and_lowers_the_cap() {
+        let (bytes, ends) = lines(64, 100);
+        let mut plan = WritePlan::new(&bytes, &ends, 1000, 1 << 20, 1 << 20, OnRefusal::Stop);
+        let mut bodies = Vec::new();
+        while let Some(piece) = plan.next().unwrap() {
+            let body = plan.body(piece).len();
+            bodies.push(body);
+            let result = if body > 1000 {
+                Err(Error::Client {
+                    status: 413,
+                    message: "request body too large".into(),
+                })
+            } else {
+                Ok(())
+            };
+            plan.settle(piece, result).unwrap();
+        }
+        assert!(plan.cap_bytes() <= 1000, "{}", plan.cap_bytes());
+        let (commit, _) = plan.finish();
+        assert_eq!(commit.written, 64);
+        assert_eq!(commit.requests, bodies.len());
+        assert!(bodies.len() <= 2 * 64 / 10, "{bodies:?}");
+    }
+
+    #[test]
+    fn caps_cut_requests_and_a_stop_tells_where_to_resume() {
+        let (bytes, ends) = lines(10, 10);
+        let mut plan = WritePlan::new(&bytes, &ends, 4, 35, 1 << 20, OnRefusal::Stop);
+        let first = plan.next().unwrap().unwrap();
+        assert_eq!(
+            (first.from, first.to),
+            (0, 3),
+            "35 bytes hold three 10-byte lines"
+        );
+        plan.settle(first, Ok(())).unwrap();
+        let second = plan.next().unwrap().unwrap();
+        let err = plan
+            .settle(second, Err(Error::Transport("refused".into())))
+            .unwrap_err();
+        assert!(matches!(err, Error::Transport(_)));
+        assert_eq!(plan.unsent_from(), 3);
+        assert_eq!(plan.finish().0.written, 3);
+    }
+
+    #[test]
+    fn partial_writes_count_quoted_lines() {
+        let message = "partial write: unable to parse 'a v=': missing field value\nunable to parse 'b': invalid field format dropped=0";
+        assert_eq!(refused_by(message, 0), 2);
+        assert_eq!(
+            refused_by("partial write: field type conflict dropped=3", 3),
+            3
+        );
+    }
+}
