@@ -1,0 +1,154 @@
+//! One workload of the hot paths, for counting instructions under callgrind. Built by
+//! `scripts/instructions` against two commits of influx-series (so it uses only API both
+//! have) and run twice per workload: setup only, then setup and work; the difference is the
+//! work's cost.
+//!
+//! Usage: `driver <workload> <n> <work: 0|1>`
+
+use std::hint::black_box;
+
+use chrono::{DateTime, TimeZone, Utc};
+use influx_series::{LineBuf, Point, Precision, Series};
+
+#[derive(Series, Clone)]
+#[series(name = "cpu")]
+struct Cpu {
+    #[series(tag)]
+    host: String,
+    #[series(tag)]
+    region: String,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
+
+fn sample(i: usize) -> Cpu {
+    Cpu {
+        host: format!("server{:02}", i % 50),
+        region: if i % 2 == 0 { "us-west" } else { "eu-central" }.to_owned(),
+        usage_user: (i % 1000) as f64 * 0.125 + 0.3,
+        usage_system: (i % 777) as f64 / 7.0,
+        count: i as i64 * 37,
+        ok: i % 3 == 0,
+        time: Utc.timestamp_opt(1_600_000_000, 0).unwrap()
+            + chrono::Duration::nanoseconds(i as i64 * 1_000_003),
+    }
+}
+
+fn point(c: &Cpu) -> Point {
+    Point::builder("cpu")
+        .tag("host", c.host.clone())
+        .tag("region", c.region.clone())
+        .field("usage_user", c.usage_user)
+        .field("usage_system", c.usage_system)
+        .field("count", c.count)
+        .field("ok", c.ok)
+        .timestamp(c.time)
+        .build()
+        .unwrap()
+}
+
+/// A whole `/query` answer of `n` rows in one series, as influxd writes it with `epoch=ns`.
+fn answer(n: usize) -> Vec<u8> {
+    let mut body = String::from(
+        r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","count","host","ok","region","usage_system","usage_user"],"values":["#,
+    );
+    for i in 0..n {
+        let c = sample(i);
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&format!(
+            r#"[{},{},"{}",{},"{}",{},{}]"#,
+            c.time.timestamp_nanos_opt().unwrap(),
+            c.count,
+            c.host,
+            c.ok,
+            c.region,
+            c.usage_system,
+            c.usage_user
+        ));
+    }
+    body.push_str("]}]}]}\n");
+    body.into_bytes()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let workload = args.get(1).map(String::as_str).unwrap_or("");
+    let n: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let work = args.get(3).map(String::as_str) == Some("1");
+    match workload {
+        "point-build" => {
+            let data: Vec<Cpu> = (0..n).map(sample).collect();
+            if work {
+                let points: Vec<Point> = data.iter().map(point).collect();
+                black_box(points);
+            }
+            black_box(data);
+        }
+        "point-encode" => {
+            let points: Vec<Point> = (0..n).map(|i| point(&sample(i))).collect();
+            let mut buf = LineBuf::with_capacity(n * 128);
+            if work {
+                for p in &points {
+                    buf.push_point(p, Precision::Nanoseconds);
+                }
+            }
+            black_box((points, buf));
+        }
+        "derive-encode" => {
+            let data: Vec<Cpu> = (0..n).map(sample).collect();
+            let mut out = Vec::with_capacity(n * 128);
+            if work {
+                for c in &data {
+                    c.write_line(&mut out).unwrap();
+                    out.push(b'\n');
+                }
+            }
+            black_box((data, out));
+        }
+        "record" => {
+            let data: Vec<Cpu> = (0..n).map(sample).collect();
+            // The buffer's first growth is the same in both runs.
+            Cpu::clear();
+            if work {
+                for c in data.iter().cloned() {
+                    c.record().unwrap();
+                }
+            }
+            black_box(Cpu::pending());
+            black_box(data);
+        }
+        "decode-typed" => {
+            let body = answer(n);
+            if work {
+                let rows = influx_series::decode_rows::<Cpu, influx_series::Json>(
+                    &body,
+                    0,
+                    Default::default(),
+                )
+                .unwrap();
+                assert_eq!(rows.len(), n);
+                black_box(rows);
+            }
+            black_box(body);
+        }
+        "decode-resultset" => {
+            let body = answer(n);
+            if work {
+                let sets = influx_series::decode_response(&body, true).unwrap();
+                assert_eq!(sets[0].len(), n);
+                black_box(sets);
+            }
+            black_box(body);
+        }
+        other => {
+            eprintln!("unknown workload {other:?}");
+            std::process::exit(2);
+        }
+    }
+}
