@@ -240,6 +240,7 @@ fn series<'a>(
     let mut head = SeriesHead::default();
     let mut partial = false;
     let mut seen_columns = false;
+    let mut seen_tags = false;
     // Where `values` began, when it came before `columns`.
     let mut deferred = None;
     s.begin_object()?;
@@ -250,6 +251,10 @@ fn series<'a>(
                 head.name = if s.null() { None } else { Some(s.string()?) };
             }
             "tags" => {
+                if seen_tags {
+                    return Err(s.error("a series lists its tags twice").into());
+                }
+                seen_tags = true;
                 if s.null() {
                     continue;
                 }
@@ -261,6 +266,11 @@ fn series<'a>(
                 }
             }
             "columns" => {
+                // Rows are checked against the columns they follow: a second list would
+                // change the width of rows already read.
+                if seen_columns {
+                    return Err(s.error("a series lists its columns twice").into());
+                }
                 seen_columns = true;
                 if s.null() {
                     continue;
@@ -329,6 +339,23 @@ mod tests {
         // 1.6 labels both later "not executed" results 1.
         assert_eq!(n.assign(1, &mut Some(NOT_EXECUTED.into())), 2);
         assert_eq!(n.assign(1, &mut Some(NOT_EXECUTED.into())), 3);
+    }
+
+    /// Found by the fuzz harness: a second `columns` after `values` made rows narrower than
+    /// their series, and reading them panicked.
+    #[test]
+    fn a_series_with_its_columns_twice_is_refused() {
+        for body in [
+            r#"{"results":[{"statement_id":0,"series":[{"columns":["a"],"values":[[1]],"columns":["b"]}]}]}"#,
+            r#"{"results":[{"statement_id":0,"series":[{"columns":["a"],"columns":["b"],"values":[[1,2]]}]}]}"#,
+            r#"{"results":[{"statement_id":0,"series":[{"tags":{"a":"1"},"columns":["a"],"tags":{"b":"2"},"values":[[1]]}]}]}"#,
+        ] {
+            assert!(crate::decode_response(body.as_bytes(), true).is_err(), "{body}");
+            assert!(
+                crate::deserialize_rows::<serde_json::Value>(body.as_bytes(), 0).is_err(),
+                "{body}"
+            );
+        }
     }
 
     #[test]

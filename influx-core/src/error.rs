@@ -451,6 +451,7 @@ impl Error {
             Error::PartialWrite { written_before, .. }
             | Error::BatchRejected { written_before, .. }
             | Error::Interrupted { written_before, .. } => *written_before,
+            Error::Rejected { commit, .. } => commit.written,
             _ => 0,
         }
     }
