@@ -350,7 +350,10 @@ mod tests {
             r#"{"results":[{"statement_id":0,"series":[{"columns":["a"],"columns":["b"],"values":[[1,2]]}]}]}"#,
             r#"{"results":[{"statement_id":0,"series":[{"tags":{"a":"1"},"columns":["a"],"tags":{"b":"2"},"values":[[1]]}]}]}"#,
         ] {
-            assert!(crate::decode_response(body.as_bytes(), true).is_err(), "{body}");
+            assert!(
+                crate::decode_response(body.as_bytes(), true).is_err(),
+                "{body}"
+            );
             assert!(
                 crate::deserialize_rows::<serde_json::Value>(body.as_bytes(), 0).is_err(),
                 "{body}"
