@@ -21,10 +21,14 @@ use crate::error::Error;
 
 /// What a write did: points the server stored, points it refused, requests made.
 ///
-/// ```
-/// use influx_core::Commit;
-/// let done = Commit { written: 5, refused: 0, requests: 1 };
-/// assert_eq!(done, Commit { written: 5, ..Commit::default() }.with_requests(1));
+/// ```no_run
+/// use influx_core::{Client, Point, WriteOptions};
+///
+/// let client = Client::new("http://127.0.0.1:8086")?;
+/// let point = Point::builder("cpu").field("usage", 0.5).build()?;
+/// let done = client.write_points(&[point], &WriteOptions::new("metrics"))?;
+/// println!("{} written in {} request(s)", done.written, done.requests);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
