@@ -52,8 +52,8 @@ pub(crate) trait AnswerVisitor<'a> {
     /// skipped without being decoded.
     fn wants(&self, label: usize) -> bool;
 
-    /// The `values` of a series of a wanted statement. The scanner is at the array (or
-    /// `null`) and must be left right after it.
+    /// The `values` of a series of a wanted statement. The scanner is at the array and must be
+    /// left right after it.
     fn rows(
         &mut self,
         label: usize,
@@ -281,6 +281,7 @@ fn series<'a>(
                     head.columns.push(s.string()?);
                 }
             }
+            "values" if s.null() => {}
             "values" if seen_columns => visitor.rows(label, &head, s)?,
             "values" => {
                 deferred = Some(s.offset());

@@ -476,9 +476,6 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
     ) -> Result<(), Stop> {
         let width = head.columns.len();
         let rows = &mut self.current;
-        if s.null() {
-            return Ok(());
-        }
         s.begin_array()?;
         let mut first_row = true;
         while s.next_item(&mut first_row)? {

@@ -546,9 +546,6 @@ impl<T: FromRow<S>, S> RowSink<T> for TypedSink<T, S> {
         head: &SeriesHead<'a>,
         s: &mut Scanner<'a>,
     ) -> Result<(), Stop> {
-        if s.null() {
-            return Ok(());
-        }
         let columns = &head.columns;
         let plan = plan::<T, S>(statement, columns, &head.tags)
             .map_err(|m| Stop::Error(Error::Decode(m)))?;
@@ -624,9 +621,6 @@ impl<T: DeserializeOwned> RowSink<T> for SerdeSink<T> {
         head: &SeriesHead<'a>,
         s: &mut Scanner<'a>,
     ) -> Result<(), Stop> {
-        if s.null() {
-            return Ok(());
-        }
         let columns: Vec<&str> = head.columns.iter().map(|c| c.as_ref()).collect();
         let column_set: HashSet<&str> = columns.iter().copied().collect();
         let tags: Vec<(&str, &str)> = head
