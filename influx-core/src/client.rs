@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 /// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
 ///
 /// ```no_run
-/// use influx_core::{Client, Point, QueryOptions, WriteOptions};
+/// use influx_series::{Client, Point, QueryOptions, WriteOptions};
 ///
 /// let client = Client::new("http://127.0.0.1:8086")?;
 /// println!("server version {}", client.ping()?);
@@ -71,7 +71,8 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for the server at `url`: `http[s]://[user:password@]host[:port][/prefix]`.
+    /// A client for the server at `url`: `http[s]://[user:password@]host[:port][?db=name]`, or
+    /// a DSN (`influxdb://user:password@host:8086/name`); see [`ClientConfig::from_url`].
     pub fn new(url: &str) -> Result<Client, Error> {
         Client::with_config(ClientConfig::from_url(url)?)
     }
@@ -87,7 +88,12 @@ impl Client {
         Client::with_config(ClientConfig::from_dsn(dsn)?)
     }
 
-    /// A client for `config` (see [`ClientConfig::builder`]).
+    /// A builder, starting from `http://localhost:8086` without credentials.
+    pub fn builder() -> crate::ClientBuilder {
+        crate::ClientBuilder::new()
+    }
+
+    /// A client for `config`.
     pub fn with_config(config: ClientConfig) -> Result<Client, Error> {
         let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
@@ -259,7 +265,7 @@ impl Client {
         for p in points {
             options.shared_tags().check_against(p)?;
         }
-        let cap_points = options.get_batch_size().unwrap_or(usize::MAX);
+        let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let stamp = !options.uses_server_time();
         let mut done = Commit::default();
         let mut bytes = Vec::new();
@@ -277,7 +283,7 @@ impl Client {
                     (stamp && p.timestamp_nanos().is_none()).then(crate::clock::unique_now_nanos);
                 p.write_line_with_tags(
                     &mut bytes,
-                    options.get_precision(),
+                    options.precision_value(),
                     options.shared_tags().as_slice(),
                     time,
                 );
@@ -319,7 +325,7 @@ impl Client {
             }
             .with_requests(1));
         }
-        let ends = crate::parse::line_ends(lines.as_str(), options.get_precision())?;
+        let ends = crate::parse::line_ends(lines.as_str(), options.precision_value())?;
         self.write_split(lines.as_bytes(), &ends, options)
     }
 
@@ -332,7 +338,7 @@ impl Client {
             self.write_body(text.as_bytes().to_vec(), options)?;
             return Ok(Commit::default().with_requests(1));
         }
-        let ends = crate::parse::line_ends(text, options.get_precision())?;
+        let ends = crate::parse::line_ends(text, options.precision_value())?;
         if ends.is_empty() {
             return Ok(Commit::default());
         }
@@ -345,7 +351,7 @@ impl Client {
         ends: &[usize],
         options: &WriteOptions,
     ) -> Result<Commit, Error> {
-        let cap_points = options.get_batch_size().unwrap_or(usize::MAX);
+        let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let outcome = self.write_batch(bytes, ends, options, cap_points, OnRefusal::Stop);
         match outcome.stopped {
             Some((_, e)) => Err(e.after_writing(outcome.commit.written)),
@@ -439,8 +445,8 @@ impl Client {
     /// columns are matched by the keys the write side uses, `GROUP BY` tags fill tag members.
     ///
     /// ```no_run
-    /// # use influx_core::{Client, FromRow};
-    /// # fn demo<Cpu: FromRow>(client: &Client) -> Result<(), influx_core::Error> {
+    /// # use influx_series::{Client, FromRow};
+    /// # fn demo<Cpu: FromRow>(client: &Client) -> Result<(), influx_series::Error> {
     /// let rows: Vec<Cpu> = client.query_as("SELECT * FROM cpu WHERE time > now() - 1h")?;
     /// # Ok(()) }
     /// ```
@@ -467,7 +473,7 @@ impl Client {
         Ok(Statements {
             body: self.fetch(query, options, Chunking::ForStatements)?,
             ctx: CellContext {
-                epoch: options.get_epoch(),
+                epoch: options.epoch_value(),
             },
         })
     }
@@ -604,8 +610,8 @@ fn transport_error(e: reqwest::Error) -> Error {
 /// The undecoded answer to a query of several statements; decode each into its own type.
 ///
 /// ```no_run
-/// # use influx_core::{Client, FromRow, QueryOptions};
-/// # fn demo<Cpu: FromRow, Mem: FromRow>(client: &Client) -> Result<(), influx_core::Error> {
+/// # use influx_series::{Client, FromRow, QueryOptions};
+/// # fn demo<Cpu: FromRow, Mem: FromRow>(client: &Client) -> Result<(), influx_series::Error> {
 /// let answer = client.query_statements("SELECT * FROM cpu; SELECT * FROM mem", &QueryOptions::new())?;
 /// let cpu: Vec<Cpu> = answer.get(0)?;
 /// let mem: Vec<Mem> = answer.get(1)?;

@@ -71,8 +71,9 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-/// Everything a client needs to reach a server. Build it with [`ClientConfig::builder`],
-/// [`ClientConfig::from_url`], [`ClientConfig::from_env`] or [`ClientConfig::from_dsn`].
+/// Everything a client needs to reach a server: from [`crate::Client::builder`] (then
+/// [`ClientBuilder::into_config`]), [`ClientConfig::from_url`], [`ClientConfig::from_env`] or
+/// [`ClientConfig::from_dsn`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     /// `http` or `https`.
@@ -86,7 +87,6 @@ pub struct ClientConfig {
     pub(crate) timeout: Option<Duration>,
     pub(crate) gzip: bool,
     pub(crate) verify_tls: bool,
-    pub(crate) udp_port: Option<u16>,
     pub(crate) max_answer_size: usize,
     pub(crate) max_request_size: usize,
 }
@@ -111,7 +111,6 @@ impl Default for ClientConfig {
             timeout: Some(Duration::from_secs(30)),
             gzip: false,
             verify_tls: true,
-            udp_port: None,
             max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
             max_request_size: DEFAULT_MAX_REQUEST_SIZE,
         }
@@ -119,77 +118,113 @@ impl Default for ClientConfig {
 }
 
 impl ClientConfig {
-    /// A builder starting from the defaults: `http://localhost:8086`, no credentials.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder {
-            config: ClientConfig::default(),
-        }
-    }
-
-    /// Parses `http[s]://[user:password@]host[:port][/prefix]`. Credentials in the URL are moved
-    /// into the `Authorization` header; they never appear in a request URL.
+    /// Parses `http[s]://[user:password@]host[:port][?db=database]`, in any case of the scheme.
+    /// Credentials in the URL are moved into the `Authorization` header; they never appear in a
+    /// request URL. A DSN (`influxdb://...`, see [`ClientConfig::from_dsn`]) is read as one.
+    ///
+    /// A path is refused: `http://host:8086/metrics` could mean a database or a proxy's path
+    /// prefix, and guessing wrong fails only at the first request. Say which with `?db=metrics`
+    /// or with [`ClientBuilder::path_prefix`].
     ///
     /// ```
-    /// use influx_core::ClientConfig;
-    /// let c = ClientConfig::from_url("http://bob:secret@127.0.0.1:8087/influx")?;
-    /// assert_eq!(c.base_url(), "http://127.0.0.1:8087/influx");
+    /// use influx_series::ClientConfig;
+    /// let c = ClientConfig::from_url("HTTP://bob:secret@127.0.0.1:8087?db=metrics")?;
+    /// assert_eq!(c.base_url(), "http://127.0.0.1:8087");
+    /// assert_eq!(c.database(), Some("metrics"));
     /// assert!(!format!("{c:?}").contains("secret"));
-    /// # Ok::<(), influx_core::Error>(())
+    /// let err = ClientConfig::from_url("http://127.0.0.1:8087/metrics").unwrap_err();
+    /// assert!(err.to_string().contains("path_prefix"));
+    /// # Ok::<(), influx_series::Error>(())
     /// ```
-    pub fn from_url(url: &str) -> Result<ClientConfig, Error> {
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            Error::Config(format!(
-                "not a URL: expected http[s]://host[:port]{UNSHOWN}"
-            ))
-        })?;
-        let mut config = ClientConfig::default();
-        config.tls = match scheme {
+    pub fn from_url(text: &str) -> Result<ClientConfig, Error> {
+        let text = text.trim();
+        if dsn_scheme(text).is_some() {
+            return ClientConfig::from_dsn(text);
+        }
+        let url = parse_url(text)?;
+        let tls = match url.scheme() {
             "http" => false,
             "https" => true,
             _ => {
                 return Err(Error::Config(format!(
-                    "unsupported URL scheme: expected http or https{UNSHOWN}"
+                    "unsupported URL scheme: expected http or https, or a DSN such as \
+                     influxdb://host:8086/database{UNSHOWN}"
                 )));
             }
         };
-        config.port = if config.tls { 443 } else { 8086 };
-        config.apply_authority_and_path(rest)?;
+        let mut config = ClientConfig {
+            tls,
+            ..ClientConfig::default()
+        };
+        config.apply_authority(&url, text)?;
+        if !matches!(url.path(), "" | "/") {
+            return Err(Error::Config(format!(
+                "a URL with a path is ambiguous: for a database, write `?db=name`; for a server \
+                 behind a proxy, set the path with `ClientBuilder::path_prefix(..)`{UNSHOWN}"
+            )));
+        }
+        if url.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "a URL with a `#` part is not a server's address{UNSHOWN}"
+            )));
+        }
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "db" if !value.is_empty() => config.database = Some(value.into_owned()),
+                "db" => {}
+                _ => {
+                    return Err(Error::Config(format!(
+                        "unknown URL parameter: only `db` (the database) is read{UNSHOWN}"
+                    )));
+                }
+            }
+        }
         Ok(config)
     }
 
-    /// Parses influxdb-python's DSN: `influxdb://`, `https+influxdb://` or `udp+influxdb://`,
-    /// then `[user:password@]host[:port][/database]`. With `udp+`, the port is still the HTTP
-    /// one; set the UDP port with [`ClientBuilder::udp_port`].
+    /// Parses influxdb-python's DSN: `influxdb://`, `https+influxdb://` (any case), then
+    /// `[user:password@]host[:port][/database]`. (`udp+influxdb://` is refused until UDP
+    /// writes exist.)
     ///
     /// ```
-    /// use influx_core::ClientConfig;
+    /// use influx_series::ClientConfig;
     /// let c = ClientConfig::from_dsn("https+influxdb://u:p@example.com:8087/metrics")?;
     /// assert_eq!(c.base_url(), "https://example.com:8087");
     /// assert_eq!(c.database(), Some("metrics"));
-    /// # Ok::<(), influx_core::Error>(())
+    /// # Ok::<(), influx_series::Error>(())
     /// ```
     pub fn from_dsn(dsn: &str) -> Result<ClientConfig, Error> {
-        let (scheme, rest) = dsn.split_once("://").ok_or_else(|| {
-            Error::Config(format!(
-                "not a DSN: expected influxdb://, https+influxdb:// or udp+influxdb://{UNSHOWN}"
-            ))
-        })?;
-        let mut config = ClientConfig::default();
-        let modifiers: Vec<&str> = scheme.split('+').collect();
-        if modifiers.last() != Some(&"influxdb") || modifiers.len() > 2 {
-            return Err(unknown_dsn_scheme());
-        }
-        match modifiers.first() {
-            Some(&"https") if modifiers.len() == 2 => config.tls = true,
-            Some(&"udp") if modifiers.len() == 2 => config.udp_port = Some(4444),
-            Some(&"influxdb") => {}
-            _ => return Err(unknown_dsn_scheme()),
-        }
-        config.apply_authority_and_path(rest)?;
-        let db = std::mem::take(&mut config.path_prefix);
-        let db = db.trim_start_matches('/');
-        if !db.is_empty() {
+        let dsn = dsn.trim();
+        let (tls, rest) = match dsn_scheme(dsn) {
+            Some((DsnScheme::Http, rest)) => (false, rest),
+            Some((DsnScheme::Https, rest)) => (true, rest),
+            Some((DsnScheme::Udp, _)) => {
+                return Err(Error::Config(format!(
+                    "udp+influxdb:// DSNs are not supported: this client writes over HTTP only, \
+                     for now{UNSHOWN}"
+                )));
+            }
+            None => return Err(unknown_dsn_scheme()),
+        };
+        let scheme = if tls { "https" } else { "http" };
+        let url = parse_url(&format!("{scheme}://{rest}"))?;
+        let mut config = ClientConfig {
+            tls,
+            ..ClientConfig::default()
+        };
+        config.apply_authority(&url, rest)?;
+        let mut segments = url
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty());
+        if let Some(db) = segments.next() {
             config.database = Some(percent_decode(db));
+        }
+        if segments.next().is_some() || url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "a DSN ends with `/database` at the most{UNSHOWN}"
+            )));
         }
         Ok(config)
     }
@@ -205,7 +240,7 @@ impl ClientConfig {
     /// programs that keep their settings elsewhere).
     ///
     /// ```
-    /// use influx_core::ClientConfig;
+    /// use influx_series::ClientConfig;
     /// let env = |name: &str| match name {
     ///     "INFLUXDB_HOST" => Some("127.0.0.1".to_owned()),
     ///     "INFLUXDB_PORT" => Some("8087".to_owned()),
@@ -214,7 +249,7 @@ impl ClientConfig {
     /// };
     /// let c = ClientConfig::from_lookup(env)?;
     /// assert_eq!(c.base_url(), "http://127.0.0.1:8087");
-    /// # Ok::<(), influx_core::Error>(())
+    /// # Ok::<(), influx_series::Error>(())
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ClientConfig, Error> {
         let mut config = match lookup("INFLUXDB_URL").filter(|s| !s.is_empty()) {
@@ -242,53 +277,27 @@ impl ClientConfig {
         Ok(config)
     }
 
-    fn apply_authority_and_path(&mut self, rest: &str) -> Result<(), Error> {
-        let has_userinfo = rest.contains('@');
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
+    /// Host, port and credentials of a parsed URL. `original` is the text it came from: the
+    /// parser drops a port that is the scheme's default (`:80`, `:443`), which here is not
+    /// the default (8086), so the text tells whether one was written.
+    fn apply_authority(&mut self, url: &url::Url, original: &str) -> Result<(), Error> {
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| Error::Config(format!("no host in the URL{UNSHOWN}")))?;
+        self.host = host.to_owned();
+        self.port = match url.port() {
+            Some(port) => port,
+            None if explicit_port(original) => url.port_or_known_default().unwrap_or(8086),
+            None if self.tls => 443,
+            None => 8086,
         };
-        if path.contains('@') || (has_userinfo && !authority.contains('@')) {
-            // A `/` in a password must be percent-encoded; guessing would put part of the
-            // password in every request URL.
-            return Err(Error::Config(
-                "credentials in a URL must percent-encode `/`, `?`, `#` and `@` (as %2F, %3F, %23, %40)".into(),
-            ));
+        if !url.username().is_empty() || url.password().is_some() {
+            self.credentials = Credentials::Basic {
+                username: percent_decode(url.username()),
+                password: percent_decode(url.password().unwrap_or_default()),
+            };
         }
-        let host_port = match authority.rsplit_once('@') {
-            Some((userinfo, host_port)) => {
-                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-                self.credentials = Credentials::Basic {
-                    username: percent_decode(user),
-                    password: percent_decode(password),
-                };
-                host_port
-            }
-            None => authority,
-        };
-        let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
-            let (host, after) = v6
-                .split_once(']')
-                .ok_or_else(|| Error::Config(format!("unclosed `[` in the host{UNSHOWN}")))?;
-            (format!("[{host}]"), after.strip_prefix(':'))
-        } else {
-            match host_port.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), Some(p)),
-                None => (host_port.to_owned(), None),
-            }
-        };
-        if host.is_empty() {
-            return Err(Error::Config(format!("no host in the URL{UNSHOWN}")));
-        }
-        self.host = host;
-        if let Some(port) = port.filter(|p| !p.is_empty()) {
-            self.port = port.parse().map_err(|_| {
-                Error::Config(format!(
-                    "the port of the URL is not a number from 0 to 65535{UNSHOWN}"
-                ))
-            })?;
-        }
-        self.path_prefix = path.trim_end_matches('/').to_owned();
         Ok(())
     }
 
@@ -333,11 +342,6 @@ impl ClientConfig {
         &self.host
     }
 
-    /// The UDP port of the server's UDP listener, if set.
-    pub fn udp_port(&self) -> Option<u16> {
-        self.udp_port
-    }
-
     /// The bound on an answer's decoded size, in bytes.
     pub fn max_answer_size(&self) -> usize {
         self.max_answer_size
@@ -349,20 +353,22 @@ impl ClientConfig {
     }
 }
 
-/// Builds a [`ClientConfig`] (and from it a client).
+/// Builds a [`crate::Client`]: start with [`crate::Client::builder`].
 ///
 /// ```
-/// use influx_core::ClientConfig;
+/// use influx_series::Client;
 /// use std::time::Duration;
-/// let c = ClientConfig::builder()
+///
+/// let client = Client::builder()
 ///     .host("127.0.0.1")
 ///     .port(8087)
 ///     .credentials("root", "root")
 ///     .database("example")
 ///     .timeout(Duration::from_secs(5))
 ///     .gzip(true)
-///     .build();
-/// assert_eq!(c.base_url(), "http://127.0.0.1:8087");
+///     .build()?;
+/// assert_eq!(client.config().base_url(), "http://127.0.0.1:8087");
+/// # Ok::<(), influx_series::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -371,6 +377,13 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// A builder starting from the defaults: `http://localhost:8086`, no credentials.
+    pub(crate) fn new() -> Self {
+        ClientBuilder {
+            config: ClientConfig::default(),
+        }
+    }
+
     /// The host name or address (default `localhost`).
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.config.host = host.into();
@@ -464,14 +477,13 @@ impl ClientBuilder {
         self
     }
 
-    /// The UDP port of the server's UDP listener.
-    pub fn udp_port(mut self, port: u16) -> Self {
-        self.config.udp_port = Some(port);
-        self
+    /// The client.
+    pub fn build(self) -> Result<crate::Client, Error> {
+        crate::Client::with_config(self.config)
     }
 
-    /// The configuration.
-    pub fn build(self) -> ClientConfig {
+    /// The configuration, for [`crate::Client::with_config`] later.
+    pub fn into_config(self) -> ClientConfig {
         self.config
     }
 }
@@ -480,6 +492,63 @@ impl ClientBuilder {
 /// can hold a password anywhere (`bob:hunter2@host` without a scheme, `http://bob:hunter2`
 /// without a host, where the password reads as a port), and there is no telling where.
 const UNSHOWN: &str = " (the text is not shown, as it may hold a password)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DsnScheme {
+    Http,
+    Https,
+    Udp,
+}
+
+/// The scheme of a DSN (any case) and the text after `://`, if `text` is a DSN.
+fn dsn_scheme(text: &str) -> Option<(DsnScheme, &str)> {
+    let (scheme, rest) = text.split_once("://")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "influxdb" => DsnScheme::Http,
+        "https+influxdb" => DsnScheme::Https,
+        "udp+influxdb" => DsnScheme::Udp,
+        _ => return None,
+    };
+    Some((scheme, rest))
+}
+
+/// A URL parsed, or an error that shows none of it. A `/` in a password must be
+/// percent-encoded (`%2F`): unencoded, it would end the host, and guessing would put part of
+/// the password in every request URL.
+fn parse_url(text: &str) -> Result<url::Url, Error> {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    if after_scheme[authority_end..].contains('@') {
+        return Err(Error::Config(
+            "credentials in a URL must percent-encode `/`, `?`, `#` and `@` (as %2F, %3F, %23, %40)"
+                .into(),
+        ));
+    }
+    url::Url::parse(text).map_err(|e| {
+        // The parser's messages name what is wrong, never the text itself.
+        Error::Config(format!(
+            "not a URL ({e}): expected http[s]://host[:port]{UNSHOWN}"
+        ))
+    })
+}
+
+/// Whether the authority of `text` (`scheme://authority/...`) ends with `:port`.
+fn explicit_port(text: &str) -> bool {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = &after_scheme[..after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let after_host = match host_port.rfind(']') {
+        Some(i) => &host_port[i + 1..],
+        None => host_port,
+    };
+    after_host
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+}
 
 fn unknown_dsn_scheme() -> Error {
     Error::Config(format!(
@@ -537,8 +606,7 @@ mod tests {
                 password: "p@ss".into()
             }
         );
-        let c = ClientConfig::from_dsn("udp+influxdb://host/db").unwrap();
-        assert_eq!(c.udp_port, Some(4444));
+        assert!(ClientConfig::from_dsn("udp+influxdb://host/db").is_err());
         assert!(ClientConfig::from_dsn("postgres://host/db").is_err());
         assert!(ClientConfig::from_dsn("http+influxdb://host/db").is_err());
     }
@@ -606,6 +674,62 @@ mod tests {
             }
         }
         assert_eq!(refused, urls.len() * 3 + dsns.len() * 2);
+    }
+
+    #[test]
+    fn every_url_form() {
+        let ok =
+            |text: &str| ClientConfig::from_url(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let c = ok("HTTP://h:8086");
+        assert_eq!(
+            (c.base_url(), c.database()),
+            ("http://h:8086".to_owned(), None)
+        );
+        let c = ok("Https://h?db=my%20db");
+        assert_eq!(c.base_url(), "https://h:443");
+        assert_eq!(c.database(), Some("my db"));
+        assert_eq!(ok("http://h:8086?db=mydb").database(), Some("mydb"));
+        assert_eq!(ok("http://h:8086/").base_url(), "http://h:8086");
+        assert_eq!(ok("http://h").port, 8086);
+        assert_eq!(
+            ok("http://h:80").port,
+            80,
+            "a port equal to the scheme's default is kept"
+        );
+        assert_eq!(ok("https://h:443").port, 443);
+        assert_eq!(ok("http://[::1]:8087").base_url(), "http://[::1]:8087");
+        assert_eq!(ok(" http://h:1 ").port, 1);
+        for path in ["http://h:8086/mydb", "http://h:8086/influx/"] {
+            let err = ClientConfig::from_url(path).unwrap_err().to_string();
+            assert!(err.contains("path_prefix") && err.contains("?db="), "{err}");
+        }
+        for bad in [
+            "http://h:8086?database=x",
+            "http://h#x",
+            "ftp://h",
+            "h:8086",
+            "http://h:70000",
+        ] {
+            assert!(ClientConfig::from_url(bad).is_err(), "{bad}");
+        }
+        // A DSN given where a URL is expected is read as the DSN.
+        for dsn in ["influxdb://u:p@h:8087/db", "INFLUXDB://u:p@h:8087/db"] {
+            let c = ok(dsn);
+            assert_eq!(
+                (c.base_url(), c.database()),
+                ("http://h:8087".to_owned(), Some("db"))
+            );
+            assert_eq!(
+                c.credentials,
+                Credentials::Basic {
+                    username: "u".into(),
+                    password: "p".into()
+                }
+            );
+        }
+        let client = crate::Client::new("https+influxdb://h/metrics").unwrap();
+        assert_eq!(client.config().base_url(), "https://h:443");
+        assert_eq!(client.database(), Some("metrics"));
     }
 
     #[test]

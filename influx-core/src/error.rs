@@ -108,7 +108,7 @@ impl EncodeErrorKind {
 /// A point, or one part of it, that cannot be written exactly; nothing was written.
 ///
 /// ```
-/// use influx_core::{EncodeErrorKind, Part, Point};
+/// use influx_series::{EncodeErrorKind, Part, Point};
 ///
 /// let err = Point::builder("test").tag("t1", "line1\nline2").field("v", 1i64).build().unwrap_err();
 /// assert_eq!(err.kind(), EncodeErrorKind::Newline);
@@ -185,7 +185,7 @@ pub enum ParseErrorKind {
 /// A line-protocol syntax or rule error, with the byte offset where it was found.
 ///
 /// ```
-/// use influx_core::{parse_lines, Precision};
+/// use influx_series::{parse_lines, Precision};
 ///
 /// let err = parse_lines("cpu v=1\ncpu,host v=2\n", Precision::Nanoseconds).unwrap_err();
 /// assert_eq!((err.line(), err.offset()), (2, 16));

@@ -9,7 +9,7 @@ use crate::precision::Precision;
 
 /// The HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// `GET`
     Get,
     /// `POST`
@@ -18,25 +18,28 @@ pub enum Method {
 
 /// A request, ready to be sent by any HTTP client.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
+pub(crate) struct Request {
     /// GET or POST.
-    pub method: Method,
+    pub(crate) method: Method,
     /// The path below the base URL, starting with `/`.
-    pub path: &'static str,
+    pub(crate) path: &'static str,
     /// The query string, already encoded (without `?`), possibly empty.
-    pub query: String,
+    pub(crate) query: String,
     /// The body; empty for GET.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     /// The `Content-Type` of the body, if any.
-    pub content_type: Option<&'static str>,
+    pub(crate) content_type: Option<&'static str>,
 }
 
 /// Where and how a write goes.
 ///
 /// ```
-/// use influx_core::{Precision, WriteOptions};
-/// let opts = WriteOptions::new("metrics").precision(Precision::Seconds).retention_policy("week");
-/// assert_eq!(opts.database(), Some("metrics"));
+/// use influx_series::{Precision, WriteOptions};
+/// let opts = WriteOptions::new("metrics")
+///     .precision(Precision::Seconds)
+///     .retention_policy("week")
+///     .batch_size(5_000);
+/// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOptions {
@@ -98,11 +101,6 @@ impl WriteOptions {
         }
     }
 
-    /// The database, if set here.
-    pub fn database(&self) -> Option<&str> {
-        self.database.as_deref()
-    }
-
     /// Tags added to every point; a point's own tag of the same key wins.
     pub fn tags(mut self, tags: SharedTags) -> Self {
         self.tags = tags;
@@ -110,7 +108,7 @@ impl WriteOptions {
     }
 
     /// The shared tags.
-    pub fn shared_tags(&self) -> &SharedTags {
+    pub(crate) fn shared_tags(&self) -> &SharedTags {
         &self.tags
     }
 
@@ -121,7 +119,7 @@ impl WriteOptions {
     }
 
     /// The batch size, if set.
-    pub fn get_batch_size(&self) -> Option<usize> {
+    pub(crate) fn batch_size_value(&self) -> Option<usize> {
         self.batch_size
     }
 
@@ -133,7 +131,7 @@ impl WriteOptions {
     }
 
     /// Whether raw lines are checked.
-    pub fn checks_lines(&self) -> bool {
+    pub(crate) fn checks_lines(&self) -> bool {
         self.check_lines
     }
 
@@ -146,7 +144,7 @@ impl WriteOptions {
     }
 
     /// Whether points without a timestamp are left to the server's clock.
-    pub fn uses_server_time(&self) -> bool {
+    pub(crate) fn uses_server_time(&self) -> bool {
         self.server_time
     }
 
@@ -163,7 +161,7 @@ impl WriteOptions {
     }
 
     /// The precision the body is written in.
-    pub fn get_precision(&self) -> Precision {
+    pub(crate) fn precision_value(&self) -> Precision {
         self.precision
     }
 
@@ -174,7 +172,7 @@ impl WriteOptions {
     }
 
     /// Uses `database` if none is set yet.
-    pub fn or_database(mut self, database: Option<&str>) -> Self {
+    pub(crate) fn or_database(mut self, database: Option<&str>) -> Self {
         if self.database.is_none() {
             self.database = database.map(str::to_owned);
         }
@@ -183,7 +181,7 @@ impl WriteOptions {
 }
 
 /// Percent-encodes `text` for a query string (`application/x-www-form-urlencoded`).
-pub fn urlencode(out: &mut String, text: &str) {
+pub(crate) fn urlencode(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text.as_bytes() {
         match b {
@@ -200,7 +198,7 @@ pub fn urlencode(out: &mut String, text: &str) {
 }
 
 /// Builds `k1=v1&k2=v2`, encoded.
-pub fn encode_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub(crate) fn encode_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::new();
     for (k, v) in params {
         if !out.is_empty() {
@@ -214,7 +212,7 @@ pub fn encode_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -
 }
 
 /// The `POST /write` request for a body of lines.
-pub fn write_request(options: &WriteOptions, body: Vec<u8>) -> Result<Request, Error> {
+pub(crate) fn write_request(options: &WriteOptions, body: Vec<u8>) -> Result<Request, Error> {
     let database = options
         .database
         .as_deref()
@@ -238,13 +236,13 @@ pub fn write_request(options: &WriteOptions, body: Vec<u8>) -> Result<Request, E
 /// How a query is sent and decoded.
 ///
 /// ```
-/// use influx_core::{Precision, QueryOptions};
+/// use influx_series::{Precision, QueryOptions};
 /// let opts = QueryOptions::new()
 ///     .database("metrics")
 ///     .epoch(Precision::Seconds)
 ///     .bind("host", "server01")
 ///     .raise_errors(false);
-/// assert_eq!(opts.get_database(), Some("metrics"));
+/// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryOptions {
@@ -279,11 +277,6 @@ impl QueryOptions {
         self
     }
 
-    /// The database, if set here.
-    pub fn get_database(&self) -> Option<&str> {
-        self.database.as_deref()
-    }
-
     /// Times come back as integers in this unit instead of RFC 3339 strings.
     pub fn epoch(mut self, epoch: Precision) -> Self {
         self.epoch = Some(epoch);
@@ -291,7 +284,7 @@ impl QueryOptions {
     }
 
     /// The epoch, if set.
-    pub fn get_epoch(&self) -> Option<Precision> {
+    pub(crate) fn epoch_value(&self) -> Option<Precision> {
         self.epoch
     }
 
@@ -309,7 +302,7 @@ impl QueryOptions {
     }
 
     /// Whether statement errors are returned as `Err`.
-    pub fn raises_errors(&self) -> bool {
+    pub(crate) fn raises_errors(&self) -> bool {
         self.raise_errors
     }
 
@@ -318,16 +311,11 @@ impl QueryOptions {
         self.chunk_size = Some(rows);
         self
     }
-
-    /// The chunk size, if chunked.
-    pub fn get_chunk_size(&self) -> Option<usize> {
-        self.chunk_size
-    }
 }
 
 /// Whether a query without a chunk size of its own is sent chunked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chunking {
+pub(crate) enum Chunking {
     /// Exactly as the options say (for callers who read the raw answer).
     AsAsked,
     /// Also when the query has several statements: without chunks, influxd 1.6 merges
@@ -342,7 +330,7 @@ const MAX_GET_QUERY: usize = 4096;
 
 /// The `/query` request: GET for reads, POST (form body) for anything that changes state,
 /// `SELECT ... INTO` included.
-pub fn query_request(
+pub(crate) fn query_request(
     query: &str,
     options: &QueryOptions,
     default_database: Option<&str>,
@@ -394,15 +382,15 @@ pub fn query_request(
 /// An answer as the transports hand it over: status, the headers that matter, and the body
 /// (decoded and bounded by [`AnswerBody`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP status.
-    pub status: u16,
+    pub(crate) status: u16,
     /// `X-Influxdb-Version`, if sent.
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// `Location`, if sent (for the message of a redirect).
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// The body.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// Errors every classification shares: redirects (never followed), then 4xx and 5xx.
@@ -428,7 +416,7 @@ fn status_error(answer: &Answer) -> Error {
 
 /// Checks a `/query` answer: 200 with a body; the body is then decoded by
 /// [`crate::decode_response`] or the typed decoders.
-pub fn classify_query(answer: &Answer) -> Result<(), Error> {
+pub(crate) fn classify_query(answer: &Answer) -> Result<(), Error> {
     match answer.status {
         // Every 1.x answer to a query is a JSON document, `{}` at the least: an empty one is
         // a broken server or proxy, not "no results".
@@ -441,7 +429,7 @@ pub fn classify_query(answer: &Answer) -> Result<(), Error> {
 }
 
 /// Checks a `/ping` answer (204, or 200 from some proxies) and returns the server version.
-pub fn classify_ping(answer: &Answer) -> Result<String, Error> {
+pub(crate) fn classify_ping(answer: &Answer) -> Result<String, Error> {
     match answer.status {
         200 | 204 => answer
             .version
@@ -452,7 +440,7 @@ pub fn classify_ping(answer: &Answer) -> Result<String, Error> {
 }
 
 /// Gzip-compresses a request body.
-pub fn gzip(body: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(body: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4 + 64),
         flate2::Compression::fast(),
@@ -464,7 +452,7 @@ pub fn gzip(body: &[u8]) -> Vec<u8> {
 
 /// How an answer's body is encoded (`Content-Encoding`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// As it is.
     Identity,
     /// gzip, undone while the body is read.
@@ -474,7 +462,7 @@ pub enum Encoding {
 impl Encoding {
     /// The encoding named by a `Content-Encoding` header (absent: identity). Anything this
     /// client never asks for is a protocol error rather than bytes decoded as JSON.
-    pub fn from_header(value: Option<&[u8]>) -> Result<Encoding, Error> {
+    pub(crate) fn from_header(value: Option<&[u8]>) -> Result<Encoding, Error> {
         match value.map(<[u8]>::trim_ascii) {
             None => Ok(Encoding::Identity),
             Some(v) if v.is_empty() || v.eq_ignore_ascii_case(b"identity") => {
@@ -494,16 +482,8 @@ impl Encoding {
 /// so neither a gzip bomb nor an endless body can take more memory than the limit.
 ///
 /// Sans-IO: a transport pushes whatever bytes it reads and calls [`AnswerBody::finish`].
-///
-/// ```
-/// use influx_core::http::{AnswerBody, Encoding};
-/// let mut body = AnswerBody::new(Encoding::Identity, 8, None);
-/// body.push(b"{\"a\":")?;
-/// assert!(body.push(b"12345").is_err());
-/// # Ok::<(), influx_core::Error>(())
-/// ```
 #[derive(Debug)]
-pub struct AnswerBody {
+pub(crate) struct AnswerBody {
     sink: Sink,
 }
 
@@ -540,7 +520,7 @@ impl Write for Bounded {
 impl AnswerBody {
     /// An empty body of `encoding`, bounded to `limit` decoded bytes. `size_hint` (the
     /// `Content-Length`, if any) reserves room up front, never more than the limit.
-    pub fn new(encoding: Encoding, limit: usize, size_hint: Option<u64>) -> AnswerBody {
+    pub(crate) fn new(encoding: Encoding, limit: usize, size_hint: Option<u64>) -> AnswerBody {
         let reserve = size_hint
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(0)
@@ -559,7 +539,7 @@ impl AnswerBody {
     }
 
     /// Takes the next piece of the body as it came over the wire.
-    pub fn push(&mut self, data: &[u8]) -> Result<(), Error> {
+    pub(crate) fn push(&mut self, data: &[u8]) -> Result<(), Error> {
         let result = match &mut self.sink {
             Sink::Identity(b) => b.write_all(data),
             Sink::Gzip(d) => d.write_all(data),
@@ -568,7 +548,7 @@ impl AnswerBody {
     }
 
     /// The decoded body, once the transport has pushed everything.
-    pub fn finish(self) -> Result<Vec<u8>, Error> {
+    pub(crate) fn finish(self) -> Result<Vec<u8>, Error> {
         match self.sink {
             Sink::Identity(b) => Ok(b.bytes),
             Sink::Gzip(mut d) => match d.try_finish() {
@@ -600,7 +580,7 @@ impl AnswerBody {
 }
 
 /// The `GET /ping` request.
-pub fn ping_request() -> Request {
+pub(crate) fn ping_request() -> Request {
     Request {
         method: Method::Get,
         path: "/ping",
@@ -616,7 +596,7 @@ const MAX_PLAIN_MESSAGE: usize = 1024;
 
 /// The server's message from an error body: the `error` member of its JSON, else the start of
 /// the body.
-pub fn error_message(body: &[u8]) -> String {
+pub(crate) fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct ErrorBody {
         error: String,
@@ -638,7 +618,7 @@ pub fn error_message(body: &[u8]) -> String {
 ///
 /// `written_before` is the number of points already stored by earlier requests of the same
 /// call, carried into the error so the caller knows where to resume.
-pub fn classify_write(answer: &Answer, written_before: usize) -> Result<(), Error> {
+pub(crate) fn classify_write(answer: &Answer, written_before: usize) -> Result<(), Error> {
     match answer.status {
         204 => Ok(()),
         status @ (100..=299) => Err(Error::Protocol(format!(
@@ -723,6 +703,26 @@ mod tests {
             classify_write(&answer(body), 0),
             Err(Error::BatchRejected { .. })
         ));
+    }
+
+    #[test]
+    fn an_answer_stops_at_its_bound() {
+        let mut body = AnswerBody::new(Encoding::Identity, 8, None);
+        body.push(b"{\"a\":").unwrap();
+        assert!(matches!(
+            body.push(b"12345"),
+            Err(Error::AnswerTooLarge { limit: 8 })
+        ));
+        let zipped = gzip(&[b'x'; 100]);
+        let mut body = AnswerBody::new(Encoding::Gzip, 50, None);
+        let result = body.push(&zipped).and_then(|()| body.finish().map(drop));
+        assert!(matches!(result, Err(Error::AnswerTooLarge { limit: 50 })));
+        let mut body = AnswerBody::new(Encoding::Gzip, 100, None);
+        body.push(&zipped[..zipped.len() - 4]).unwrap();
+        assert!(
+            matches!(body.finish(), Err(Error::Protocol(_))),
+            "truncated gzip"
+        );
     }
 
     #[test]

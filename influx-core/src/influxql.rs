@@ -7,7 +7,7 @@
 //! where the server's scanner would read it as a `;` token.
 //!
 //! ```
-//! use influx_core::influxql::{is_read_only, split_statements, statement_count};
+//! use influx_series::influxql::{is_read_only, split_statements, statement_count};
 //!
 //! let query = "SELECT * FROM /a;b/ WHERE host = 'x;y'; SHOW DATABASES";
 //! assert_eq!(statement_count(query), 2);
@@ -22,7 +22,7 @@
 /// `"` + the name with `\`, `"` and newlines escaped + `"`.
 ///
 /// ```
-/// use influx_core::influxql::quote_ident;
+/// use influx_series::influxql::quote_ident;
 /// assert_eq!(quote_ident(r#"my "db""#), r#""my \"db\"""#);
 /// ```
 pub fn quote_ident(name: &str) -> String {
@@ -32,7 +32,7 @@ pub fn quote_ident(name: &str) -> String {
 /// Quotes a string literal for InfluxQL: `'` + the text with `\`, `'` and newlines escaped + `'`.
 ///
 /// ```
-/// use influx_core::influxql::quote_literal;
+/// use influx_series::influxql::quote_literal;
 /// assert_eq!(quote_literal("it's"), r"'it\'s'");
 /// ```
 pub fn quote_literal(text: &str) -> String {
@@ -76,7 +76,7 @@ fn quote(text: &str, q: char) -> String {
 /// POST, which is harmless.
 ///
 /// ```
-/// use influx_core::influxql::is_read_only;
+/// use influx_series::influxql::is_read_only;
 /// assert!(is_read_only("SELECT * FROM cpu; SHOW DATABASES"));
 /// assert!(is_read_only("SELECT usage / 2 FROM cpu WHERE host =~ /web;db/"));
 /// assert!(!is_read_only("SELECT * INTO copy FROM cpu"));
@@ -98,7 +98,7 @@ pub fn is_read_only(query: &str) -> bool {
 /// count.
 ///
 /// ```
-/// use influx_core::influxql::statement_count;
+/// use influx_series::influxql::statement_count;
 /// assert_eq!(statement_count("SELECT * FROM /a;b/"), 1);
 /// assert_eq!(statement_count("SHOW DATABASES;; -- done\n;"), 1);
 /// assert_eq!(statement_count("SELECT 'a;b' FROM m; SHOW MEASUREMENTS"), 2);
@@ -113,7 +113,7 @@ pub fn statement_count(query: &str) -> usize {
 /// literals, quoted identifiers and regex literals is kept as it is.
 ///
 /// ```
-/// use influx_core::influxql::strip_comments;
+/// use influx_series::influxql::strip_comments;
 /// assert_eq!(strip_comments("SELECT/* x */v FROM m -- end"), "SELECT v FROM m  ");
 /// assert_eq!(strip_comments("SELECT * FROM /a--b/"), "SELECT * FROM /a--b/");
 /// assert_eq!(strip_comments("SELECT '/* kept */' FROM m"), "SELECT '/* kept */' FROM m");
@@ -136,7 +136,7 @@ pub fn strip_comments(query: &str) -> String {
 /// comments included.
 ///
 /// ```
-/// use influx_core::influxql::split_statements;
+/// use influx_series::influxql::split_statements;
 /// let statements: Vec<&str> =
 ///     split_statements("SELECT * FROM \"a;b\"; -- one;\n; SELECT 1 / 2 FROM /c;d/").collect();
 /// assert_eq!(statements, ["SELECT * FROM \"a;b\"", " SELECT 1 / 2 FROM /c;d/"]);

@@ -5,7 +5,7 @@
 //! typed [`EncodeError`] naming the part at fault.
 //!
 //! ```
-//! use influx_core::{parse_line, LineBuf, Point, Precision};
+//! use influx_series::{parse_line, LineBuf, Point, Precision};
 //!
 //! let point = Point::builder("cpu")
 //!     .tag("host", "server 01")
@@ -25,8 +25,9 @@ mod client;
 pub mod clock;
 mod config;
 mod error;
-pub mod http;
+mod http;
 pub mod influxql;
+#[doc(hidden)]
 pub mod line;
 mod parse;
 mod point;
@@ -47,7 +48,9 @@ pub use http::{Consistency, QueryOptions, WriteOptions};
 pub use line::LineBuf;
 pub use parse::{Lines, check_lines, parse_line, parse_lines};
 pub use point::{Field, Point, PointBuilder, SharedTags};
-pub use precision::{MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, Precision, encodable_nanos};
+pub use precision::{
+    MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, Precision, UnknownPrecision, encodable_nanos,
+};
 pub use resultset::{Message, ResultSeries, ResultSet, Row, Value, decode_response};
 pub use typed::{
     Cell, CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec,

@@ -84,7 +84,7 @@ pub const FIELD_KEY_SEPARATOR_BYTES: usize = 4;
 /// The length of `name` once escaped for `kind`.
 ///
 /// ```
-/// use influx_core::line::{escaped_len, NameKind};
+/// use influx_series::line::{escaped_len, NameKind};
 /// assert_eq!(escaped_len(NameKind::TagValue, "a b,c"), 7);
 /// ```
 #[inline]
@@ -102,7 +102,7 @@ pub fn escaped_len(kind: NameKind, name: &str) -> usize {
 /// The error names the series key when no field key could fit beside it, else the field.
 ///
 /// ```
-/// use influx_core::line::check_key_length;
+/// use influx_series::line::check_key_length;
 /// assert!(check_key_length(1, 65_530, "f").is_ok());
 /// assert!(check_key_length(1, 65_531, "f").is_err());
 /// ```
@@ -136,8 +136,8 @@ fn is_special(b: u8) -> bool {
 /// Checks a name against the rules without writing it.
 ///
 /// ```
-/// use influx_core::line::{check_name, NameKind};
-/// use influx_core::EncodeErrorKind;
+/// use influx_series::line::{check_name, NameKind};
+/// use influx_series::EncodeErrorKind;
 ///
 /// assert!(check_name(NameKind::TagValue, "C:\\temp").is_ok());
 /// assert_eq!(check_name(NameKind::TagValue, "C:\\"), Err(EncodeErrorKind::TrailingBackslash));
@@ -194,7 +194,7 @@ pub fn write_checked_name(out: &mut Vec<u8>, kind: NameKind, name: &str) {
 /// Checks a name and writes it escaped, in one pass; on error nothing is written.
 ///
 /// ```
-/// use influx_core::line::{write_name, NameKind};
+/// use influx_series::line::{write_name, NameKind};
 ///
 /// let mut out = Vec::new();
 /// write_name(&mut out, NameKind::TagValue, "v a,l=ue").unwrap();
@@ -332,7 +332,7 @@ impl Drop for Rollback<'_> {
 /// Reuse one across batches: [`LineBuf::clear`] keeps the allocation.
 ///
 /// ```
-/// use influx_core::{LineBuf, Point, Precision};
+/// use influx_series::{LineBuf, Point, Precision};
 ///
 /// let mut buf = LineBuf::new();
 /// let p = Point::builder("cpu").tag("host", "a").field("usage", 0.5).build().unwrap();

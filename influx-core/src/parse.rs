@@ -17,14 +17,14 @@ use crate::precision::Precision;
 /// Parses one line (no trailing newline) with timestamps in `precision`.
 ///
 /// ```
-/// use influx_core::{parse_line, Field, Precision};
+/// use influx_series::{parse_line, Field, Precision};
 ///
 /// let p = parse_line(r#"m\ e,t=v\,1 s="a \"q\"",n=-3i 1700000000"#, Precision::Seconds)?;
 /// assert_eq!(p.measurement(), "m e");
 /// assert_eq!(p.tag("t"), Some("v,1"));
 /// assert_eq!(p.field("s"), Some(&Field::String("a \"q\"".into())));
 /// assert_eq!(p.timestamp_nanos(), Some(1_700_000_000_000_000_000));
-/// # Ok::<(), influx_core::ParseError>(())
+/// # Ok::<(), influx_series::ParseError>(())
 /// ```
 pub fn parse_line(line: &str, precision: Precision) -> Result<Point, ParseError> {
     let mut cursor = Cursor::new(line);
@@ -41,11 +41,11 @@ pub fn parse_line(line: &str, precision: Precision) -> Result<Point, ParseError>
 /// after it are allowed, and the timestamp may follow the fields after several blanks.
 ///
 /// ```
-/// use influx_core::{parse_lines, Precision};
+/// use influx_series::{parse_lines, Precision};
 ///
 /// let points = parse_lines("# cpu\ncpu,host=a usage=0.5\n\ncpu,host=b usage=1\n", Precision::Nanoseconds)?;
 /// assert_eq!(points.len(), 2);
-/// # Ok::<(), influx_core::ParseError>(())
+/// # Ok::<(), influx_series::ParseError>(())
 /// ```
 pub fn parse_lines(text: &str, precision: Precision) -> Result<Vec<Point>, ParseError> {
     Lines::new(text, precision).collect()
@@ -60,10 +60,10 @@ pub fn parse_lines(text: &str, precision: Precision) -> Result<Vec<Point>, Parse
 /// in its own precision, so that cannot happen).
 ///
 /// ```
-/// use influx_core::{check_lines, Precision};
+/// use influx_series::{check_lines, Precision};
 /// let exported = "# DML\n# CONTEXT-DATABASE: db\n\n  cpu v=1 1  \n\t\ncpu v=2 -9223372036854775806\n";
 /// assert_eq!(check_lines(exported, Precision::Nanoseconds)?, 2);
-/// # Ok::<(), influx_core::ParseError>(())
+/// # Ok::<(), influx_series::ParseError>(())
 /// ```
 pub fn check_lines(text: &str, precision: Precision) -> Result<usize, ParseError> {
     let mut count = 0;

@@ -15,7 +15,7 @@ use crate::precision::{self, Precision};
 /// point with one reports an error (1.x has no unsigned type).
 ///
 /// ```
-/// use influx_core::Field;
+/// use influx_series::Field;
 /// assert_eq!(Field::from(3u8), Field::Integer(3));
 /// assert_eq!(Field::from("up"), Field::String("up".into()));
 /// ```
@@ -146,7 +146,7 @@ impl Field {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use influx_core::{Point, Precision};
+/// use influx_series::{Point, Precision};
 ///
 /// let point = Point::builder("cpu_load_short")
 ///     .tag("region", "us-west")
@@ -158,7 +158,7 @@ impl Field {
 ///     point.to_line(Precision::Seconds),
 ///     "cpu_load_short,host=server01,region=us-west value=0.64 1257894000"
 /// );
-/// # Ok::<(), influx_core::EncodeError>(())
+/// # Ok::<(), influx_series::EncodeError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
@@ -464,7 +464,7 @@ impl PointBuilder {
 /// Tags merged into every point of a write, checked and sorted once.
 ///
 /// ```
-/// use influx_core::SharedTags;
+/// use influx_series::SharedTags;
 /// let tags = SharedTags::new([("region", "us-west"), ("dc", "a")]).unwrap();
 /// assert_eq!(tags.iter().next(), Some(("dc", "a")));
 /// ```

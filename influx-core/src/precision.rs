@@ -18,7 +18,7 @@ pub const MIN_ENCODABLE_NANOS: i64 =
 /// The unit of timestamps on the wire: the `precision` of a write, the `epoch` of a query.
 ///
 /// ```
-/// use influx_core::Precision;
+/// use influx_series::Precision;
 /// use chrono::{TimeZone, Utc};
 ///
 /// let t = Utc.with_ymd_and_hms(2009, 11, 10, 23, 0, 0).unwrap();
@@ -73,25 +73,6 @@ impl Precision {
         }
     }
 
-    /// Parses `n`/`ns`, `u`/`us`/`µ`, `ms`, `s`, `m`, `h`; `None` for anything else.
-    ///
-    /// ```
-    /// use influx_core::Precision;
-    /// assert_eq!(Precision::parse("ms"), Some(Precision::Milliseconds));
-    /// assert_eq!(Precision::parse("d"), None);
-    /// ```
-    pub fn parse(text: &str) -> Option<Precision> {
-        Some(match text {
-            "n" | "ns" => Precision::Nanoseconds,
-            "u" | "us" | "µ" => Precision::Microseconds,
-            "ms" => Precision::Milliseconds,
-            "s" => Precision::Seconds,
-            "m" => Precision::Minutes,
-            "h" => Precision::Hours,
-            _ => return None,
-        })
-    }
-
     /// How many nanoseconds one unit holds.
     #[inline]
     pub const fn nanos_per_unit(self) -> i64 {
@@ -137,6 +118,49 @@ impl Precision {
     }
 }
 
+/// A text that names no precision (see [`Precision`]'s `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownPrecision(String);
+
+impl std::fmt::Display for UnknownPrecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown precision `{}`: expected n, ns, u, us, µ, ms, s, m or h",
+            self.0.chars().take(20).collect::<String>()
+        )
+    }
+}
+
+impl std::error::Error for UnknownPrecision {}
+
+/// Reads `n`/`ns`, `u`/`us`/`µ`, `ms`, `s`, `m` and `h`, the spellings of the server's
+/// `precision` and `epoch` parameters.
+///
+/// ```
+/// use influx_series::Precision;
+/// assert_eq!("ms".parse::<Precision>()?, Precision::Milliseconds);
+/// assert_eq!(Precision::Seconds.to_string(), "s");
+/// assert!("d".parse::<Precision>().is_err());
+/// # Ok::<(), influx_series::UnknownPrecision>(())
+/// ```
+impl std::str::FromStr for Precision {
+    type Err = UnknownPrecision;
+
+    fn from_str(text: &str) -> Result<Precision, UnknownPrecision> {
+        Ok(match text {
+            "n" | "ns" => Precision::Nanoseconds,
+            "u" | "us" | "µ" => Precision::Microseconds,
+            "ms" => Precision::Milliseconds,
+            "s" => Precision::Seconds,
+            "m" => Precision::Minutes,
+            "h" => Precision::Hours,
+            _ => return Err(UnknownPrecision(text.to_owned())),
+        })
+    }
+}
+
+/// The value of the `precision` parameter of a write (see [`Precision::as_str`]).
 impl std::fmt::Display for Precision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

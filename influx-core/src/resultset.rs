@@ -251,7 +251,7 @@ impl<'a> Row<'a> {
 /// The result of one statement, as influxdb-python's `ResultSet`.
 ///
 /// ```
-/// use influx_core::decode_response;
+/// use influx_series::decode_response;
 ///
 /// let body = br#"{"results":[{"statement_id":0,"series":[
 ///   {"name":"cpu","tags":{"host":"a"},"columns":["time","v"],"values":[[1,0.5],[2,1]]},
@@ -264,7 +264,7 @@ impl<'a> Row<'a> {
 /// assert_eq!(b, [2.5]);
 /// assert_eq!(rs.keys().len(), 2);
 /// assert_eq!(rs.rows().count(), 3);
-/// # Ok::<(), influx_core::Error>(())
+/// # Ok::<(), influx_series::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ResultSet {
@@ -326,14 +326,14 @@ impl ResultSet {
     /// on `host` and on a column `region` finds the rows that have both.
     ///
     /// ```
-    /// use influx_core::decode_response;
+    /// use influx_series::decode_response;
     ///
     /// let body = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu",
     ///   "columns":["time","host","v"],"values":[[1,"a",0.5],[2,"b",1.5]]}]}]}"#;
     /// let results = decode_response(body, true)?;
     /// let b: Vec<_> = results[0].get_points(None, &[("host", "b")]).collect();
     /// assert_eq!(b.len(), 1);
-    /// # Ok::<(), influx_core::Error>(())
+    /// # Ok::<(), influx_series::Error>(())
     /// ```
     pub fn get_points<'a>(
         &'a self,

@@ -22,7 +22,7 @@ use crate::error::Error;
 /// What a write did: points the server stored, points it refused, requests made.
 ///
 /// ```no_run
-/// use influx_core::{Client, Point, WriteOptions};
+/// use influx_series::{Client, Point, WriteOptions};
 ///
 /// let client = Client::new("http://127.0.0.1:8086")?;
 /// let point = Point::builder("cpu").field("usage", 0.5).build()?;

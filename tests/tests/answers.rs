@@ -8,22 +8,17 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use influx_series::{
-    Client, ClientConfig, DEFAULT_MAX_ANSWER_SIZE, Error, QueryOptions, Series, WriteOptions,
+    Client, ClientBuilder, DEFAULT_MAX_ANSWER_SIZE, Error, QueryOptions, Series, WriteOptions,
 };
 use influx_testserver::fake::{FakeServer, respond};
 
-fn client_for(
-    fake: &FakeServer,
-    configure: impl FnOnce(ClientConfigBuilder) -> ClientConfigBuilder,
-) -> Client {
-    let builder = ClientConfig::builder()
+fn client_for(fake: &FakeServer, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    let builder = Client::builder()
         .host("127.0.0.1")
         .port(fake.port())
         .database("db");
-    Client::with_config(configure(builder).build()).expect("client")
+    configure(builder).build().expect("client")
 }
-
-type ClientConfigBuilder = influx_series::ClientBuilder;
 
 /// `bytes` zeros, gzip-compressed (about a thousandth of the size).
 fn gzip_of_zeros(bytes: usize) -> Vec<u8> {
@@ -196,5 +191,27 @@ fn an_empty_answer_to_a_query_is_an_error_not_zero_rows() {
             Err(Error::Protocol(message)) => assert!(message.contains("empty"), "{message}"),
             other => panic!("{other:?}"),
         }
+    }
+}
+
+/// https works with the default features: a server that speaks plain HTTP fails the TLS
+/// handshake, a transport error, where a client without TLS would fail to be built at all.
+/// (A fake: it answers whatever comes with a plain-HTTP 400, as an HTTP server does to a TLS
+/// hello.)
+#[test]
+fn https_works_out_of_the_box() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut hello = [0u8; 512];
+            let _ = std::io::Read::read(&mut stream, &mut hello);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let client = Client::new(&format!("https://127.0.0.1:{port}")).expect("an https client");
+    match client.ping() {
+        Err(Error::Transport(_)) => {}
+        other => panic!("{other:?}"),
     }
 }

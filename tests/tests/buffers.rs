@@ -10,9 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use influx_series::{
-    Client, ClientConfig, Error, FieldRef, FieldValue, LineBuf, Series, TagValue, Value,
-};
+use influx_series::{Client, Error, FieldRef, FieldValue, LineBuf, Series, TagValue, Value};
 use influx_testserver::fake::{FakeServer, respond};
 use support::db::fresh;
 
@@ -143,13 +141,13 @@ fn a_backlog_over_the_servers_body_limit_is_written_in_requests_under_it() {
 
     // A client allowed 64 MiB sends 30 MB at once: influxd answers 413, the request is
     // split, and the lowered cap holds for the next commit.
-    let config = ClientConfig::builder()
+    let roomy = Client::builder()
         .host("127.0.0.1")
         .port(influx_testserver::shared().http_port())
         .database(client.database().unwrap())
         .max_request_size(64 << 20)
-        .build();
-    let roomy = Client::with_config(config).unwrap();
+        .build()
+        .unwrap();
     big_backlog("split");
     let done = BigPoint::commit_with(&roomy).unwrap();
     assert_eq!(done.written, 3000);

@@ -5,8 +5,8 @@ use std::net::TcpListener;
 
 use chrono::{DateTime, TimeZone, Utc};
 use influx_series::{
-    Client, ClientConfig, Error, Field, PartialWriteKind, Point, Precision, QueryOptions,
-    SharedTags, Value, WriteOptions,
+    Client, Error, Field, PartialWriteKind, Point, Precision, QueryOptions, SharedTags, Value,
+    WriteOptions,
 };
 
 fn client() -> Client {
@@ -342,13 +342,13 @@ fn databases_are_created_listed_and_dropped() {
 fn gzip_both_ways() {
     let server = influx_testserver::shared();
     let db = server.unique_db("gzip");
-    let config = ClientConfig::from_url(&server.url()).unwrap();
-    let mut config_builder = ClientConfig::builder()
-        .host(config.host())
+    let client = Client::builder()
+        .host("127.0.0.1")
         .port(server.http_port())
-        .gzip(true);
-    config_builder = config_builder.database(db.clone());
-    let client = Client::with_config(config_builder.build()).unwrap();
+        .gzip(true)
+        .database(db.clone())
+        .build()
+        .unwrap();
     client.create_database(&db).unwrap();
     let points: Vec<Point> = (0..2000i64)
         .map(|i| {

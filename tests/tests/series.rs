@@ -15,8 +15,8 @@ use support::db::fresh;
 
 use chrono::{DateTime, TimeZone, Utc};
 use influx_series::{
-    Client, ClientConfig, EncodeErrorKind, Error, LineBuf, Part, Point, Precision, QueryOptions,
-    Series, Value, parse_lines,
+    Client, EncodeErrorKind, Error, LineBuf, Part, Point, Precision, QueryOptions, Series, Value,
+    parse_lines,
 };
 
 fn count(client: &Client, q: &str) -> i64 {
@@ -308,13 +308,14 @@ fn never_answering() -> (u16, Arc<AtomicUsize>) {
 #[test]
 fn records_during_backoff_do_not_wait_on_a_hanging_server() {
     let (port, accepted) = never_answering();
-    let config = ClientConfig::builder()
+    let client = Client::builder()
         .host("127.0.0.1")
         .port(port)
         .database("nowhere")
         .timeout(Duration::from_millis(300))
-        .build();
-    SilentServer::bind(Client::with_config(config).unwrap());
+        .build()
+        .unwrap();
+    SilentServer::bind(client);
     SilentServer { v: 0 }.record().unwrap();
     let err = SilentServer { v: 1 }.record().unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");

@@ -48,22 +48,22 @@ fn set_values(set: &ResultSet) -> Vec<i64> {
         .collect()
 }
 
-/// No chunks, and chunks of 1 and 2 rows (smaller than each result) and of 100 (larger).
-fn chunkings() -> [QueryOptions; 4] {
+/// No chunks, and chunks of 1 and 2 rows (smaller than each result) and of 100 (larger),
+/// each with its name.
+fn chunkings() -> [(&'static str, QueryOptions); 4] {
     let base = QueryOptions::new().epoch(influx_series::Precision::Nanoseconds);
     [
-        base.clone(),
-        base.clone().chunked(1),
-        base.clone().chunked(2),
-        base.chunked(100),
+        ("no chunks", base.clone()),
+        ("chunks of 1", base.clone().chunked(1)),
+        ("chunks of 2", base.clone().chunked(2)),
+        ("chunks of 100", base.chunked(100)),
     ]
 }
 
 #[test]
 fn rows_of_two_statements_stay_apart_in_every_decoding_path() {
     let client = seeded("two_statements");
-    for options in chunkings() {
-        let case = format!("{:?}", options.get_chunk_size());
+    for (case, options) in chunkings() {
         let statements = client.query_statements(TWO, &options).unwrap();
         assert_eq!(
             values(&statements.get::<M>(0).unwrap()),
@@ -99,8 +99,7 @@ fn after_a_failed_statement_each_keeps_its_own_result() {
     let client = seeded("failing_second");
     // Without a chunk size the client asks for chunks itself, since several statements are
     // sent: influxd's whole answers lose the failed statement's message.
-    for options in chunkings() {
-        let case = format!("{:?}", options.get_chunk_size());
+    for (case, options) in chunkings() {
         let options = options.raise_errors(false);
         let sets = client.query_with(FAILING_SECOND, &options).unwrap();
         assert_eq!(sets.len(), 3, "{case}: {sets:?}");
