@@ -9,7 +9,7 @@ use std::time::Instant;
 use reqwest::header::{self, HeaderValue};
 
 use crate::config::{ClientConfig, Credentials};
-use crate::error::Error;
+use crate::error::{Cause, Error};
 use crate::http::{
     self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
 };
@@ -107,7 +107,7 @@ impl Client {
         }
         let http = builder
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))?;
         let auth = auth_header(&config.credentials)?;
         Ok(Client {
             http,
@@ -220,9 +220,9 @@ impl Client {
             if let Some(timeout) = self.config.timeout
                 && started.elapsed() > timeout
             {
-                return Err(Error::Timeout(format!(
-                    "the answer took longer than {timeout:?}"
-                )));
+                return Err(Error::Timeout(
+                    format!("the answer took longer than {timeout:?}").into(),
+                ));
             }
             match response.read(&mut chunk) {
                 Ok(0) => break,
@@ -578,32 +578,24 @@ const READ_CHUNK: usize = 64 * 1024;
 /// An error while reading an answer's body: reqwest reports a timeout or a broken connection
 /// as an `io::Error` wrapping its own error.
 fn read_error(e: std::io::Error) -> Error {
-    let message = e.to_string();
     let timed_out = e.kind() == std::io::ErrorKind::TimedOut
         || e.get_ref()
             .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
             .is_some_and(reqwest::Error::is_timeout);
     if timed_out {
-        Error::Timeout(message)
+        Error::Timeout(Cause::with_source("the answer stopped coming", e))
     } else {
-        Error::Transport(message)
+        Error::Transport(Cause::with_source("reading the answer failed", e))
     }
 }
 
 fn transport_error(e: reqwest::Error) -> Error {
-    // The URL carries no credentials, but it is noise in a one-line message.
+    // The URL carries no credentials, but it is noise in a chain of messages.
     let e = e.without_url();
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
     if e.is_timeout() {
-        Error::Timeout(message)
+        Error::Timeout(Cause::with_source("no answer in time", e))
     } else {
-        Error::Transport(message)
+        Error::Transport(Cause::with_source("the request did not get an answer", e))
     }
 }
 

@@ -146,10 +146,13 @@ impl ClientConfig {
             "http" => false,
             "https" => true,
             _ => {
-                return Err(Error::Config(format!(
-                    "unsupported URL scheme: expected http or https, or a DSN such as \
+                return Err(Error::Config(
+                    format!(
+                        "unsupported URL scheme: expected http or https, or a DSN such as \
                      influxdb://host:8086/database{UNSHOWN}"
-                )));
+                    )
+                    .into(),
+                ));
             }
         };
         let mut config = ClientConfig {
@@ -161,21 +164,22 @@ impl ClientConfig {
             return Err(Error::Config(format!(
                 "a URL with a path is ambiguous: for a database, write `?db=name`; for a server \
                  behind a proxy, set the path with `ClientBuilder::path_prefix(..)`{UNSHOWN}"
-            )));
+            ).into()));
         }
         if url.fragment().is_some() {
-            return Err(Error::Config(format!(
-                "a URL with a `#` part is not a server's address{UNSHOWN}"
-            )));
+            return Err(Error::Config(
+                format!("a URL with a `#` part is not a server's address{UNSHOWN}").into(),
+            ));
         }
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
                 "db" if !value.is_empty() => config.database = Some(value.into_owned()),
                 "db" => {}
                 _ => {
-                    return Err(Error::Config(format!(
-                        "unknown URL parameter: only `db` (the database) is read{UNSHOWN}"
-                    )));
+                    return Err(Error::Config(
+                        format!("unknown URL parameter: only `db` (the database) is read{UNSHOWN}")
+                            .into(),
+                    ));
                 }
             }
         }
@@ -202,7 +206,7 @@ impl ClientConfig {
                 return Err(Error::Config(format!(
                     "udp+influxdb:// DSNs are not supported: this client writes over HTTP only, \
                      for now{UNSHOWN}"
-                )));
+                ).into()));
             }
             None => return Err(unknown_dsn_scheme()),
         };
@@ -222,9 +226,9 @@ impl ClientConfig {
             config.database = Some(percent_decode(db));
         }
         if segments.next().is_some() || url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::Config(format!(
-                "a DSN ends with `/database` at the most{UNSHOWN}"
-            )));
+            return Err(Error::Config(
+                format!("a DSN ends with `/database` at the most{UNSHOWN}").into(),
+            ));
         }
         Ok(config)
     }
@@ -260,7 +264,7 @@ impl ClientConfig {
                 let mut config = ClientConfig::from_url(&format!("{scheme}://{host}"))?;
                 config.port = match lookup("INFLUXDB_PORT") {
                     Some(port) => port.parse().map_err(|_| {
-                        Error::Config(format!("INFLUXDB_PORT `{port}` is not a port number"))
+                        Error::Config(format!("INFLUXDB_PORT `{port}` is not a port number").into())
                     })?,
                     None => 8086,
                 };
@@ -284,7 +288,7 @@ impl ClientConfig {
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| Error::Config(format!("no host in the URL{UNSHOWN}")))?;
+            .ok_or_else(|| Error::Config(format!("no host in the URL{UNSHOWN}").into()))?;
         self.host = host.to_owned();
         self.port = match url.port() {
             Some(port) => port,
@@ -528,9 +532,7 @@ fn parse_url(text: &str) -> Result<url::Url, Error> {
     }
     url::Url::parse(text).map_err(|e| {
         // The parser's messages name what is wrong, never the text itself.
-        Error::Config(format!(
-            "not a URL ({e}): expected http[s]://host[:port]{UNSHOWN}"
-        ))
+        Error::Config(format!("not a URL ({e}): expected http[s]://host[:port]{UNSHOWN}").into())
     })
 }
 
@@ -553,7 +555,7 @@ fn explicit_port(text: &str) -> bool {
 fn unknown_dsn_scheme() -> Error {
     Error::Config(format!(
         "unknown DSN scheme: expected influxdb://, https+influxdb:// or udp+influxdb://{UNSHOWN}"
-    ))
+    ).into())
 }
 
 fn percent_decode(text: &str) -> String {

@@ -309,17 +309,19 @@ pub enum Error {
         /// The server's message.
         message: String,
     },
-    /// The request did not get an answer: connection refused, reset, DNS, ...
-    Transport(String),
+    /// The request did not get an answer: connection refused, reset, DNS, TLS, ... The
+    /// [`source`](std::error::Error::source) is the HTTP client's error, and below it the
+    /// `std::io::Error` where there is one.
+    Transport(Cause),
     /// No answer within the configured timeout.
-    Timeout(String),
+    Timeout(Cause),
     /// A response that is not what the protocol says (bad JSON, missing header).
-    Protocol(String),
+    Protocol(Cause),
     /// Rows that do not fit the type they are decoded into: a missing column, a null in a
     /// required member, a value of the wrong type. The message names the column and the type.
-    Decode(String),
+    Decode(Cause),
     /// The client is misconfigured: a bad URL, an unknown scheme, a missing database.
-    Config(String),
+    Config(Cause),
     /// The answer's body (decompressed) grew past the client's `max_answer_size`; reading
     /// stopped there.
     AnswerTooLarge {
@@ -376,10 +378,9 @@ impl fmt::Display for Error {
             Error::BatchRejected { message, .. } => {
                 write!(f, "write rejected, nothing stored: {message}")
             }
-            Error::Interrupted {
-                written_before,
-                source,
-            } => write!(f, "write stopped after {written_before} point(s): {source}"),
+            Error::Interrupted { written_before, .. } => {
+                write!(f, "write stopped after {written_before} point(s)")
+            }
             Error::Statement { index, message } => write!(f, "statement {index} failed: {message}"),
             Error::Transport(m) => write!(f, "transport error: {m}"),
             Error::Timeout(m) => write!(f, "timed out: {m}"),
@@ -429,18 +430,106 @@ impl fmt::Display for Error {
     }
 }
 
+/// Each variant either prints its cause in its own message or hands it out as
+/// [`source`](std::error::Error::source), never both, so a reporter that walks the chain prints
+/// every message once: [`Error::InvalidInput`] and [`Error::Parse`] print the encoding or
+/// parsing error (reach it by matching); [`Error::Interrupted`] and a [`Error::Rejected`] that
+/// stopped hand out the error they stopped at; the [`Cause`] of a transport, timeout, protocol,
+/// decode or configuration error hands out the lower-level error it wraps, if any.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::InvalidInput(e) => Some(e),
-            Error::Parse(e) => Some(e),
             Error::Interrupted { source, .. } => Some(source.as_ref()),
             Error::Rejected {
                 stopped: Some(source),
                 ..
             } => Some(source.as_ref()),
+            Error::Transport(c)
+            | Error::Timeout(c)
+            | Error::Protocol(c)
+            | Error::Decode(c)
+            | Error::Config(c) => c.source(),
             _ => None,
         }
+    }
+}
+
+/// What went wrong in a transport, timeout, protocol, decode or configuration error: a message
+/// of this crate's, and the lower-level error behind it when there is one (an
+/// `std::io::Error`, or the HTTP client's own error, which can be downcast but is not part of
+/// this crate's API).
+///
+/// ```
+/// use std::error::Error as _;
+/// use influx_series::Client;
+///
+/// // Nothing listens on port 9.
+/// let err = Client::new("http://127.0.0.1:9")?.ping().unwrap_err();
+/// let mut chain = vec![err.to_string()];
+/// let mut source = err.source();
+/// while let Some(e) = source {
+///     chain.push(e.to_string());
+///     source = e.source();
+/// }
+/// assert!(chain.len() > 1, "{chain:?}");
+/// // Every message of the chain is printed once.
+/// assert!(chain.windows(2).all(|w| !w[0].contains(&w[1])), "{chain:?}");
+/// # Ok::<(), influx_series::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Cause {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Cause {
+    /// A cause that is only a message.
+    pub fn new(message: impl Into<String>) -> Cause {
+        Cause {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A message, and the error behind it.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Cause {
+        Cause {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// This crate's message (without the lower-level error's).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The lower-level error, if any.
+    pub fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for Cause {
+    fn from(message: String) -> Cause {
+        Cause::new(message)
+    }
+}
+
+impl From<&str> for Cause {
+    fn from(message: &str) -> Cause {
+        Cause::new(message)
     }
 }
 

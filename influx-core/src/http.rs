@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::error::{Error, PartialWriteKind};
+use crate::error::{Cause, Error, PartialWriteKind};
 use crate::point::SharedTags;
 use crate::precision::Precision;
 
@@ -469,10 +469,13 @@ impl Encoding {
                 Ok(Encoding::Identity)
             }
             Some(v) if v.eq_ignore_ascii_case(b"gzip") => Ok(Encoding::Gzip),
-            Some(v) => Err(Error::Protocol(format!(
-                "answer in an encoding this client did not ask for: {}",
-                String::from_utf8_lossy(&v[..v.len().min(40)])
-            ))),
+            Some(v) => Err(Error::Protocol(
+                format!(
+                    "answer in an encoding this client did not ask for: {}",
+                    String::from_utf8_lossy(&v[..v.len().min(40)])
+                )
+                .into(),
+            )),
         }
     }
 }
@@ -555,11 +558,11 @@ impl AnswerBody {
                 Ok(()) => d
                     .finish()
                     .map(|b| b.bytes)
-                    .map_err(|e| Error::Protocol(format!("bad gzip body: {e}"))),
+                    .map_err(|e| Error::Protocol(Cause::with_source("bad gzip body", e))),
                 Err(_) if d.get_ref().exceeded => Err(Error::AnswerTooLarge {
                     limit: d.get_ref().limit,
                 }),
-                Err(e) => Err(Error::Protocol(format!("bad gzip body: {e}"))),
+                Err(e) => Err(Error::Protocol(Cause::with_source("bad gzip body", e))),
             },
         }
     }
@@ -574,7 +577,7 @@ impl AnswerBody {
                 limit: bounded.limit,
             }
         } else {
-            Error::Protocol(format!("bad gzip body: {e}"))
+            Error::Protocol(Cause::with_source("bad gzip body", e))
         }
     }
 }
@@ -621,9 +624,9 @@ pub(crate) fn error_message(body: &[u8]) -> String {
 pub(crate) fn classify_write(answer: &Answer, written_before: usize) -> Result<(), Error> {
     match answer.status {
         204 => Ok(()),
-        status @ (100..=299) => Err(Error::Protocol(format!(
-            "write answered {status} instead of 204: nothing is known to be stored"
-        ))),
+        status @ (100..=299) => Err(Error::Protocol(
+            format!("write answered {status} instead of 204: nothing is known to be stored").into(),
+        )),
         400 => {
             let message = error_message(&answer.body);
             if let Some(dropped) = partial_write_dropped(&message) {

@@ -42,7 +42,7 @@ pub use config::{
     ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_REQUEST_SIZE,
 };
 pub use error::{
-    EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part, PartialWriteKind,
+    Cause, EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part, PartialWriteKind,
 };
 pub use http::{Consistency, QueryOptions, WriteOptions};
 pub use line::LineBuf;

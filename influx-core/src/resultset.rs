@@ -414,7 +414,7 @@ impl fmt::Display for ResultSet {
 /// without, its error stays in its `ResultSet`. An empty answer is [`Error::Protocol`].
 pub fn decode_response(body: &[u8], raise_errors: bool) -> Result<Vec<ResultSet>, Error> {
     let text = std::str::from_utf8(body)
-        .map_err(|e| Error::Protocol(format!("query answer is not UTF-8: {e}")))?;
+        .map_err(|e| Error::Protocol(format!("query answer is not UTF-8: {e}").into()))?;
     let mut visitor = SetBuilder {
         raise_errors,
         raw: Arc::from(text),
@@ -425,10 +425,13 @@ pub fn decode_response(body: &[u8], raise_errors: bool) -> Result<Vec<ResultSet>
     match answer::walk(text, &mut visitor) {
         Ok(()) => Ok(visitor.sets),
         Err(Stop::Error(e)) => Err(e),
-        Err(Stop::Scan(e)) => Err(Error::Protocol(format!(
-            "query answer is not the expected JSON: {} at byte {}",
-            e.message, e.offset
-        ))),
+        Err(Stop::Scan(e)) => Err(Error::Protocol(
+            format!(
+                "query answer is not the expected JSON: {} at byte {}",
+                e.message, e.offset
+            )
+            .into(),
+        )),
     }
 }
 
@@ -487,9 +490,12 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
                 n += 1;
             }
             if n != width {
-                return Err(Stop::Error(Error::Protocol(format!(
-                    "statement {label}: a row of {n} values in a series of {width} columns"
-                ))));
+                return Err(Stop::Error(Error::Protocol(
+                    format!(
+                        "statement {label}: a row of {n} values in a series of {width} columns"
+                    )
+                    .into(),
+                )));
             }
             rows.rows += 1;
         }

@@ -95,15 +95,37 @@ impl<'de> Deserialize<'de> for Cell<'de> {
     }
 }
 
-/// Why a cell does not fit its member.
+/// Why a cell does not fit its member: what your [`FromCell`], [`FromTag`] or
+/// [`TimeFromCell`] returns for a value it cannot take. The decoder adds the row, the column
+/// and the type to it.
+///
+/// ```
+/// use influx_series::CellError;
+/// let err = CellError::new("expected one of `up`, `down`");
+/// assert_eq!(err.to_string(), "expected one of `up`, `down`");
+/// let _: &dyn std::error::Error = &err;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellError(pub String);
 
 impl CellError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> CellError {
+        CellError(message.into())
+    }
+
     fn mismatch(want: &str, cell: &Cell<'_>) -> CellError {
         CellError(format!("expected {want}, found {}", cell.kind()))
     }
 }
+
+impl fmt::Display for CellError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CellError {}
 
 /// What the decoder knows while it reads: the unit of integer times.
 #[derive(Debug, Clone, Copy, Default)]
@@ -447,7 +469,7 @@ fn read_statement<T, K: RowSink<T>>(
     sink: K,
 ) -> Result<Vec<T>, Error> {
     let text = std::str::from_utf8(body)
-        .map_err(|e| Error::Decode(format!("the answer is not UTF-8: {e}")))?;
+        .map_err(|e| Error::Decode(format!("the answer is not UTF-8: {e}").into()))?;
     let mut reader = StatementReader {
         out: Vec::new(),
         sink,
@@ -459,10 +481,9 @@ fn read_statement<T, K: RowSink<T>>(
         Ok(()) => {}
         Err(Stop::Error(e)) => return Err(e),
         Err(Stop::Scan(e)) => {
-            return Err(Error::Decode(format!(
-                "{} (at byte {})",
-                e.message, e.offset
-            )));
+            return Err(Error::Decode(
+                format!("{} (at byte {})", e.message, e.offset).into(),
+            ));
         }
     }
     if let Some(message) = reader.error {
@@ -472,9 +493,9 @@ fn read_statement<T, K: RowSink<T>>(
         });
     }
     if !reader.found {
-        return Err(Error::Decode(format!(
-            "the answer has no statement {statement}"
-        )));
+        return Err(Error::Decode(
+            format!("the answer has no statement {statement}").into(),
+        ));
     }
     Ok(reader.out)
 }
@@ -548,7 +569,7 @@ impl<T: FromRow<S>, S> RowSink<T> for TypedSink<T, S> {
     ) -> Result<(), Stop> {
         let columns = &head.columns;
         let plan = plan::<T, S>(statement, columns, &head.tags)
-            .map_err(|m| Stop::Error(Error::Decode(m)))?;
+            .map_err(|m| Stop::Error(Error::Decode(m.into())))?;
         s.begin_array()?;
         let mut first_row = true;
         let mut row = 0usize;
@@ -648,9 +669,9 @@ impl<T: DeserializeOwned> RowSink<T> for SerdeSink<T> {
                 return Err(e.into());
             }
             let value = value.map_err(|e: de::value::Error| {
-                Stop::Error(Error::Decode(format!(
-                    "statement {statement}, row {row} (at byte {at}): {e}"
-                )))
+                Stop::Error(Error::Decode(
+                    format!("statement {statement}, row {row} (at byte {at}): {e}").into(),
+                ))
             })?;
             // Whatever the type did not ask for is skipped, up to the end of the row.
             map.drain()?;

@@ -225,11 +225,14 @@ fn send<T: Series>(batch: Batch, given: Option<&Client>) -> Result<Commit, Error
     let Some(client) = resolve(buffer, given) else {
         // Nothing was tried: no backoff.
         buffer.settle(batch, 0, false);
-        return Err(Error::Config(format!(
-            "no client for `{}`: pass one to commit_with, call {0}::bind(client), set \
+        return Err(Error::Config(
+            format!(
+                "no client for `{}`: pass one to commit_with, call {0}::bind(client), set \
              #[series(client = ...)] or influx_series::set_default_client",
-            meta.type_name
-        )));
+                meta.type_name
+            )
+            .into(),
+        ));
     };
     let mut options = WriteOptions::default().precision(meta.precision);
     if let Some(db) = meta.database {

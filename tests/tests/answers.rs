@@ -153,7 +153,7 @@ fn a_write_answered_with_anything_but_204_is_not_counted_as_stored() {
         });
         let client = client_for(&fake, |b| b);
         match client.write_raw("m v=1 1", &WriteOptions::new("db")) {
-            Err(Error::Protocol(message)) => assert!(message.contains("204"), "{message}"),
+            Err(Error::Protocol(cause)) => assert!(cause.message().contains("204"), "{cause}"),
             other => panic!("{status}: {other:?}"),
         }
     }
@@ -188,7 +188,7 @@ fn an_empty_answer_to_a_query_is_an_error_not_zero_rows() {
     ];
     for result in results {
         match result {
-            Err(Error::Protocol(message)) => assert!(message.contains("empty"), "{message}"),
+            Err(Error::Protocol(cause)) => assert!(cause.message().contains("empty"), "{cause}"),
             other => panic!("{other:?}"),
         }
     }

@@ -379,7 +379,7 @@ fn invalid_points_are_typed_errors_and_buffer_nothing() {
     .unwrap();
     let err = Invalid::commit().unwrap_err();
     assert!(
-        matches!(err, Error::Config(ref m) if m.contains("no client for `Invalid`")),
+        matches!(err, Error::Config(ref m) if m.message().contains("no client for `Invalid`")),
         "{err:?}"
     );
     assert_eq!(Invalid::pending(), 1);

@@ -274,7 +274,9 @@ fn group_by_tags_fill_members_and_missing_columns_are_named() {
     match client.query_as::<NeedsMissing>("SELECT load FROM grouped") {
         Err(Error::Decode(message)) => {
             assert!(
-                message.contains("column `missing_column` required by `NeedsMissing` is missing"),
+                message
+                    .message()
+                    .contains("column `missing_column` required by `NeedsMissing` is missing"),
                 "{message}"
             )
         }
