@@ -35,6 +35,7 @@ mod precision;
 mod resultset;
 mod scan;
 mod typed;
+mod value;
 mod write;
 
 pub use client::{Client, Statements};
@@ -51,11 +52,12 @@ pub use point::{Field, Point, PointBuilder, SharedTags};
 pub use precision::{
     MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, Precision, UnknownPrecision, encodable_nanos,
 };
-pub use resultset::{Message, ResultSeries, ResultSet, Row, Value, decode_response};
+pub use resultset::{Message, ResultSeries, ResultSet, Row, decode_response};
 pub use typed::{
-    Cell, CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec,
-    TimeFromCell, decode_rows, deserialize_rows,
+    CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec, TimeFromCell,
+    decode_rows, deserialize_rows,
 };
+pub use value::Value;
 pub use write::{Commit, Rejection};
 
 /// Re-exported so users name the same `chrono` the crate uses.

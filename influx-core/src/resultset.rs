@@ -1,4 +1,4 @@
-//! Query results: [`ResultSet`] (one per statement), [`ResultSeries`], [`Row`] and [`Value`],
+//! Query results: [`ResultSet`] (one per statement), [`ResultSeries`] and [`Row`],
 //! decoded straight from the response bytes.
 //!
 //! Cells are stored flat, row after row, in one vector per series: decoding builds no
@@ -10,127 +10,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::{Deserializer, Visitor};
 
 use crate::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::error::Error;
 use crate::scan::Scanner;
-use crate::typed::Cell;
-
-/// One cell of a query result.
-///
-/// JSON does not tell a float `1.0` from an integer `1` (the server writes both as `1`), so a
-/// number without a fraction or exponent decodes as [`Value::Integer`]; [`Value::as_f64`]
-/// reads either.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// JSON `null`: the column has no value in this row.
-    Null,
-    /// `true` or `false`.
-    Bool(bool),
-    /// A number without fraction or exponent that fits in `i64`.
-    Integer(i64),
-    /// A number without fraction above `i64::MAX`.
-    Unsigned(u64),
-    /// Any other number.
-    Float(f64),
-    /// A string (also RFC 3339 times, when no epoch was asked for).
-    String(String),
-}
-
-impl Value {
-    /// True for `Null`.
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
-
-    /// The number as `f64` (integers converted).
-    pub fn as_f64(&self) -> Option<f64> {
-        match *self {
-            Value::Float(v) => Some(v),
-            Value::Integer(v) => Some(v as f64),
-            Value::Unsigned(v) => Some(v as f64),
-            _ => None,
-        }
-    }
-
-    /// The integer, if this is one that fits in `i64`.
-    pub fn as_i64(&self) -> Option<i64> {
-        match *self {
-            Value::Integer(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// The boolean, if this is one.
-    pub fn as_bool(&self) -> Option<bool> {
-        match *self {
-            Value::Bool(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// The string, if this is one.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::String(v) => Some(v),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Null => f.write_str("null"),
-            Value::Bool(v) => write!(f, "{v}"),
-            Value::Integer(v) => write!(f, "{v}"),
-            Value::Unsigned(v) => write!(f, "{v}"),
-            Value::Float(v) => write!(f, "{v}"),
-            Value::String(v) => write!(f, "{v:?}"),
-        }
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON scalar")
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Integer(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Unsigned(v), Value::Integer))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(ValueVisitor)
-    }
-}
+use crate::value::Value;
 
 /// One series of a statement's result: a measurement name, the `GROUP BY` tags, the columns
 /// and the rows. Every row has one cell per column (checked when it is decoded).
@@ -145,7 +29,7 @@ pub struct ResultSeries {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 struct FlatRows {
-    cells: Vec<Value>,
+    cells: Vec<Value<'static>>,
     rows: usize,
 }
 
@@ -209,22 +93,22 @@ impl ResultSeries {
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     series: &'a ResultSeries,
-    cells: &'a [Value],
+    cells: &'a [Value<'static>],
 }
 
 impl<'a> Row<'a> {
     /// The cell in `column`.
-    pub fn get(&self, column: &str) -> Option<&'a Value> {
+    pub fn get(&self, column: &str) -> Option<&'a Value<'static>> {
         self.series.column_index(column).map(|i| &self.cells[i])
     }
 
     /// The cells in column order.
-    pub fn values(&self) -> &'a [Value] {
+    pub fn values(&self) -> &'a [Value<'static>] {
         self.cells
     }
 
     /// `(column, cell)` pairs, as Python's point dictionaries.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value<'static>)> + 'a {
         self.series
             .columns
             .iter()
@@ -362,14 +246,15 @@ impl ResultSet {
         self.series.iter().map(|s| ((s.name(), s.tags()), s))
     }
 
-    /// True when no series came back.
-    pub fn is_empty(&self) -> bool {
-        self.series.iter().all(ResultSeries::is_empty)
-    }
-
     /// The number of rows over every series.
     pub fn len(&self) -> usize {
         self.series.iter().map(ResultSeries::len).sum()
+    }
+
+    /// True when the statement returned no row: `len() == 0` (a series without rows, as
+    /// `SHOW DATABASES` gives when there is none, counts for nothing).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -486,7 +371,7 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
             let mut first = true;
             let mut n = 0;
             while s.next_item(&mut first)? {
-                rows.cells.push(Value::from(s.cell()?));
+                rows.cells.push(s.cell()?.into_owned());
                 n += 1;
             }
             if n != width {
@@ -567,19 +452,6 @@ impl ResultSet {
                 last.partial = s.partial;
             }
             _ => self.series.push(s),
-        }
-    }
-}
-
-impl From<Cell<'_>> for Value {
-    fn from(cell: Cell<'_>) -> Value {
-        match cell {
-            Cell::Null => Value::Null,
-            Cell::Bool(v) => Value::Bool(v),
-            Cell::Int(v) => Value::Integer(v),
-            Cell::UInt(v) => Value::Unsigned(v),
-            Cell::Float(v) => Value::Float(v),
-            Cell::Str(v) => Value::String(v.into_owned()),
         }
     }
 }

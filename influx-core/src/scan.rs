@@ -1,12 +1,12 @@
 //! A small pull reader for the JSON of `/query` answers, used by the typed decoder: it walks
-//! the answer once, hands each cell over as a [`Cell`] borrowing from the body, and skips
+//! the answer once, hands each cell over as a [`Value`] borrowing from the body, and skips
 //! everything the decoder does not need without building anything.
 //!
 //! Numbers: integers by hand, floats with the standard library's correctly rounded parser.
 
 use std::borrow::Cow;
 
-use crate::typed::Cell;
+use crate::value::Value;
 
 /// Where the reader is in the body.
 pub(crate) struct Scanner<'a> {
@@ -81,7 +81,7 @@ impl<'a> Scanner<'a> {
     pub(crate) fn index(&mut self) -> Result<usize> {
         let at = self.pos;
         match self.cell()? {
-            Cell::Int(v) => usize::try_from(v).map_err(|_| ScanError {
+            Value::Integer(v) => usize::try_from(v).map_err(|_| ScanError {
                 offset: at,
                 message: format!("expected a statement id, found {v}"),
             }),
@@ -96,7 +96,7 @@ impl<'a> Scanner<'a> {
     pub(crate) fn boolean(&mut self) -> Result<bool> {
         let at = self.pos;
         match self.cell()? {
-            Cell::Bool(v) => Ok(v),
+            Value::Bool(v) => Ok(v),
             _ => Err(ScanError {
                 offset: at,
                 message: "expected a boolean".into(),
@@ -266,17 +266,17 @@ impl<'a> Scanner<'a> {
 
     /// A scalar cell (`null`, a boolean, a number or a string).
     #[inline]
-    pub(crate) fn cell(&mut self) -> Result<Cell<'a>> {
+    pub(crate) fn cell(&mut self) -> Result<Value<'a>> {
         match self.peek() {
-            Some(b'"') => self.string().map(Cell::Str),
-            Some(b'n') if self.null() => Ok(Cell::Null),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b'n') if self.null() => Ok(Value::Null),
             Some(b't') if self.bytes[self.pos..].starts_with(b"true") => {
                 self.pos += 4;
-                Ok(Cell::Bool(true))
+                Ok(Value::Bool(true))
             }
             Some(b'f') if self.bytes[self.pos..].starts_with(b"false") => {
                 self.pos += 5;
-                Ok(Cell::Bool(false))
+                Ok(Value::Bool(false))
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
             _ => Err(self.error("expected a value")),
@@ -284,7 +284,7 @@ impl<'a> Scanner<'a> {
     }
 
     #[inline]
-    fn number(&mut self) -> Result<Cell<'a>> {
+    fn number(&mut self) -> Result<Value<'a>> {
         let start = self.pos;
         let negative = self.bytes[start] == b'-';
         let mut i = start + usize::from(negative);
@@ -312,14 +312,14 @@ impl<'a> Scanner<'a> {
             self.pos = i;
             return Ok(if negative && value == 0 {
                 // `-0` is how the server writes a float negative zero.
-                Cell::Float(-0.0)
+                Value::Float(-0.0)
             } else if negative {
                 match 0i64.checked_sub_unsigned(value) {
-                    Some(v) => Cell::Int(v),
-                    None => Cell::Float(-(value as f64)),
+                    Some(v) => Value::Integer(v),
+                    None => Value::Float(-(value as f64)),
                 }
             } else {
-                i64::try_from(value).map_or(Cell::UInt(value), Cell::Int)
+                i64::try_from(value).map_or(Value::Unsigned(value), Value::Integer)
             });
         }
         while let Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') = self.bytes.get(i) {
@@ -328,7 +328,7 @@ impl<'a> Scanner<'a> {
         self.pos = i;
         self.text[start..i]
             .parse::<f64>()
-            .map(Cell::Float)
+            .map(Value::Float)
             .map_err(|_| ScanError {
                 offset: start,
                 message: "bad number".into(),
@@ -371,7 +371,7 @@ impl<'a> Scanner<'a> {
 mod tests {
     use super::*;
 
-    fn cells(text: &str) -> Vec<Cell<'_>> {
+    fn cells(text: &str) -> Vec<Value<'_>> {
         let mut s = Scanner::new(text);
         s.begin_array().unwrap();
         let mut first = true;
@@ -390,19 +390,19 @@ mod tests {
                 r#"[null, true,false, 0, -12, 9223372036854775807, 9223372036854775808, -9223372036854775808, 1.5, 1e+21, -2E-3, "a\"b\\c\u00e9\ud83d\ude00", "plain"]"#
             ),
             vec![
-                Cell::Null,
-                Cell::Bool(true),
-                Cell::Bool(false),
-                Cell::Int(0),
-                Cell::Int(-12),
-                Cell::Int(i64::MAX),
-                Cell::UInt(9_223_372_036_854_775_808),
-                Cell::Int(i64::MIN),
-                Cell::Float(1.5),
-                Cell::Float(1e21),
-                Cell::Float(-0.002),
-                Cell::Str(Cow::Owned("a\"b\\cé😀".into())),
-                Cell::Str(Cow::Borrowed("plain")),
+                Value::Null,
+                Value::Bool(true),
+                Value::Bool(false),
+                Value::Integer(0),
+                Value::Integer(-12),
+                Value::Integer(i64::MAX),
+                Value::Unsigned(9_223_372_036_854_775_808),
+                Value::Integer(i64::MIN),
+                Value::Float(1.5),
+                Value::Float(1e21),
+                Value::Float(-0.002),
+                Value::String(Cow::Owned("a\"b\\cé😀".into())),
+                Value::String(Cow::Borrowed("plain")),
             ]
         );
     }
@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(s.next_key(&mut first).unwrap().as_deref(), Some("a"));
         s.skip().unwrap();
         assert_eq!(s.next_key(&mut first).unwrap().as_deref(), Some("c"));
-        assert_eq!(s.cell().unwrap(), Cell::Str(Cow::Borrowed("d")));
+        assert_eq!(s.cell().unwrap(), Value::String(Cow::Borrowed("d")));
         assert_eq!(s.next_key(&mut first).unwrap(), None);
         let mut bad = Scanner::new("[1, ]");
         bad.begin_array().unwrap();
@@ -427,6 +427,6 @@ mod tests {
         let deep = "[".repeat(100_000);
         assert!(Scanner::new(&deep).skip().is_err());
         assert!(Scanner::new(r#""\u+041""#).string().is_err());
-        assert_eq!(Scanner::new("-0").cell().unwrap(), Cell::Float(-0.0));
+        assert_eq!(Scanner::new("-0").cell().unwrap(), Value::Float(-0.0));
     }
 }

@@ -10,90 +10,19 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use crate::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::error::Error;
 use crate::precision::Precision;
 use crate::scan::{ScanError, Scanner};
+use crate::value::Value;
 
 /// The source rows come from: the JSON of `/query`. A type parameter of the decoding traits so
 /// that a member type which cannot be decoded is reported where rows are read, not where the
 /// struct is declared.
 #[derive(Debug, Clone, Copy)]
 pub struct Json;
-
-/// One cell of a result, borrowed from the response where possible.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell<'a> {
-    /// `null`: the row has no value in this column.
-    Null,
-    /// A boolean.
-    Bool(bool),
-    /// A number without fraction that fits in `i64`.
-    Int(i64),
-    /// A number without fraction above `i64::MAX`.
-    UInt(u64),
-    /// Any other number.
-    Float(f64),
-    /// A string.
-    Str(Cow<'a, str>),
-}
-
-impl Cell<'_> {
-    fn kind(&self) -> &'static str {
-        match self {
-            Cell::Null => "null",
-            Cell::Bool(_) => "a boolean",
-            Cell::Int(_) | Cell::UInt(_) => "an integer",
-            Cell::Float(_) => "a float",
-            Cell::Str(_) => "a string",
-        }
-    }
-}
-
-struct CellVisitor;
-
-impl<'de> Visitor<'de> for CellVisitor {
-    type Value = Cell<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON scalar")
-    }
-    fn visit_unit<E>(self) -> Result<Cell<'de>, E> {
-        Ok(Cell::Null)
-    }
-    fn visit_none<E>(self) -> Result<Cell<'de>, E> {
-        Ok(Cell::Null)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Cell<'de>, E> {
-        Ok(Cell::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Cell<'de>, E> {
-        Ok(Cell::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Cell<'de>, E> {
-        Ok(i64::try_from(v).map_or(Cell::UInt(v), Cell::Int))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Cell<'de>, E> {
-        Ok(Cell::Float(v))
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cell<'de>, E> {
-        Ok(Cell::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Cell<'de>, E> {
-        Ok(Cell::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Cell<'de>, E> {
-        Ok(Cell::Str(Cow::Owned(v)))
-    }
-}
-
-impl<'de> Deserialize<'de> for Cell<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Cell<'de>, D::Error> {
-        d.deserialize_any(CellVisitor)
-    }
-}
 
 /// Why a cell does not fit its member: what your [`FromCell`], [`FromTag`] or
 /// [`TimeFromCell`] returns for a value it cannot take. The decoder adds the row, the column
@@ -114,7 +43,7 @@ impl CellError {
         CellError(message.into())
     }
 
-    fn mismatch(want: &str, cell: &Cell<'_>) -> CellError {
+    fn mismatch(want: &str, cell: &Value<'_>) -> CellError {
         CellError(format!("expected {want}, found {}", cell.kind()))
     }
 }
@@ -141,17 +70,17 @@ pub struct CellContext {
     note = "owned types decode (integers, floats, bool, String, Option of those); borrowed ones such as `&str` cannot: use `String`, or implement `influx_series::FromCell` for your type"
 )]
 pub trait FromCell<S = Json>: Sized {
-    /// Converts a cell; `Cell::Null` only reaches `Option`.
-    fn from_cell(cell: Cell<'_>, ctx: &CellContext) -> Result<Self, CellError>;
+    /// Converts a cell; `Value::Null` only reaches `Option`.
+    fn from_cell(cell: Value<'_>, ctx: &CellContext) -> Result<Self, CellError>;
 }
 
 macro_rules! int_from_cell {
     ($($t:ty),*) => {$(
         impl<S> FromCell<S> for $t {
-            fn from_cell(cell: Cell<'_>, _: &CellContext) -> Result<Self, CellError> {
+            fn from_cell(cell: Value<'_>, _: &CellContext) -> Result<Self, CellError> {
                 match cell {
-                    Cell::Int(v) => <$t>::try_from(v).map_err(|_| CellError(format!("{v} does not fit in {}", stringify!($t)))),
-                    Cell::UInt(v) => <$t>::try_from(v).map_err(|_| CellError(format!("{v} does not fit in {}", stringify!($t)))),
+                    Value::Integer(v) => <$t>::try_from(v).map_err(|_| CellError(format!("{v} does not fit in {}", stringify!($t)))),
+                    Value::Unsigned(v) => <$t>::try_from(v).map_err(|_| CellError(format!("{v} does not fit in {}", stringify!($t)))),
                     other => Err(CellError::mismatch("an integer", &other)),
                 }
             }
@@ -161,63 +90,63 @@ macro_rules! int_from_cell {
 int_from_cell!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl<S> FromCell<S> for f64 {
-    fn from_cell(cell: Cell<'_>, _: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, _: &CellContext) -> Result<Self, CellError> {
         match cell {
-            Cell::Float(v) => Ok(v),
+            Value::Float(v) => Ok(v),
             // JSON writes a whole float as an integer (`1.0` arrives as `1`).
-            Cell::Int(v) => Ok(v as f64),
-            Cell::UInt(v) => Ok(v as f64),
+            Value::Integer(v) => Ok(v as f64),
+            Value::Unsigned(v) => Ok(v as f64),
             other => Err(CellError::mismatch("a number", &other)),
         }
     }
 }
 
 impl<S> FromCell<S> for f32 {
-    fn from_cell(cell: Cell<'_>, ctx: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, ctx: &CellContext) -> Result<Self, CellError> {
         <f64 as FromCell<S>>::from_cell(cell, ctx).map(|v| v as f32)
     }
 }
 
 impl<S> FromCell<S> for bool {
-    fn from_cell(cell: Cell<'_>, _: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, _: &CellContext) -> Result<Self, CellError> {
         match cell {
-            Cell::Bool(v) => Ok(v),
+            Value::Bool(v) => Ok(v),
             other => Err(CellError::mismatch("a boolean", &other)),
         }
     }
 }
 
 impl<S> FromCell<S> for String {
-    fn from_cell(cell: Cell<'_>, _: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, _: &CellContext) -> Result<Self, CellError> {
         match cell {
-            Cell::Str(v) => Ok(v.into_owned()),
+            Value::String(v) => Ok(v.into_owned()),
             other => Err(CellError::mismatch("a string", &other)),
         }
     }
 }
 
 impl<S> FromCell<S> for Box<str> {
-    fn from_cell(cell: Cell<'_>, ctx: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, ctx: &CellContext) -> Result<Self, CellError> {
         <String as FromCell<S>>::from_cell(cell, ctx).map(String::into_boxed_str)
     }
 }
 
 impl<S> FromCell<S> for std::sync::Arc<str> {
-    fn from_cell(cell: Cell<'_>, ctx: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, ctx: &CellContext) -> Result<Self, CellError> {
         <String as FromCell<S>>::from_cell(cell, ctx).map(Into::into)
     }
 }
 
 impl<S> FromCell<S> for Cow<'static, str> {
-    fn from_cell(cell: Cell<'_>, ctx: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, ctx: &CellContext) -> Result<Self, CellError> {
         <String as FromCell<S>>::from_cell(cell, ctx).map(Cow::Owned)
     }
 }
 
 impl<S, T: FromCell<S>> FromCell<S> for Option<T> {
-    fn from_cell(cell: Cell<'_>, ctx: &CellContext) -> Result<Self, CellError> {
+    fn from_cell(cell: Value<'_>, ctx: &CellContext) -> Result<Self, CellError> {
         match cell {
-            Cell::Null => Ok(None),
+            Value::Null => Ok(None),
             other => T::from_cell(other, ctx).map(Some),
         }
     }
@@ -232,20 +161,20 @@ impl<S, T: FromCell<S>> FromCell<S> for Option<T> {
 pub trait TimeFromCell<S = Json>: Sized {
     /// Converts the time cell (RFC 3339 text, or an integer in the query's epoch).
     fn from_time_cell(
-        cell: Cell<'_>,
+        cell: Value<'_>,
         ctx: &CellContext,
         precision: Precision,
     ) -> Result<Self, CellError>;
 }
 
 /// The instant of a time cell, in nanoseconds.
-fn time_cell_nanos(cell: Cell<'_>, ctx: &CellContext) -> Result<i64, CellError> {
+fn time_cell_nanos(cell: Value<'_>, ctx: &CellContext) -> Result<i64, CellError> {
     match cell {
-        Cell::Str(text) => DateTime::parse_from_rfc3339(&text)
+        Value::String(text) => DateTime::parse_from_rfc3339(&text)
             .ok()
             .and_then(|t| t.timestamp_nanos_opt())
             .ok_or_else(|| CellError(format!("`{text}` is not an RFC 3339 time"))),
-        Cell::Int(v) => ctx
+        Value::Integer(v) => ctx
             .epoch
             .unwrap_or(Precision::Nanoseconds)
             .to_nanos(v)
@@ -255,14 +184,14 @@ fn time_cell_nanos(cell: Cell<'_>, ctx: &CellContext) -> Result<i64, CellError> 
 }
 
 impl<S> TimeFromCell<S> for DateTime<Utc> {
-    fn from_time_cell(cell: Cell<'_>, ctx: &CellContext, _: Precision) -> Result<Self, CellError> {
+    fn from_time_cell(cell: Value<'_>, ctx: &CellContext, _: Precision) -> Result<Self, CellError> {
         time_cell_nanos(cell, ctx).map(DateTime::from_timestamp_nanos)
     }
 }
 
 impl<S> TimeFromCell<S> for i64 {
     fn from_time_cell(
-        cell: Cell<'_>,
+        cell: Value<'_>,
         ctx: &CellContext,
         precision: Precision,
     ) -> Result<Self, CellError> {
@@ -272,12 +201,12 @@ impl<S> TimeFromCell<S> for i64 {
 
 impl<S, T: TimeFromCell<S>> TimeFromCell<S> for Option<T> {
     fn from_time_cell(
-        cell: Cell<'_>,
+        cell: Value<'_>,
         ctx: &CellContext,
         precision: Precision,
     ) -> Result<Self, CellError> {
         match cell {
-            Cell::Null => Ok(None),
+            Value::Null => Ok(None),
             other => T::from_time_cell(other, ctx, precision).map(Some),
         }
     }
@@ -374,7 +303,7 @@ pub trait FromRow<S = Json>: Sized {
     fn put(
         slots: &mut Self::Slots,
         index: usize,
-        cell: Cell<'_>,
+        cell: Value<'_>,
         ctx: &CellContext,
     ) -> Result<(), CellError>;
     /// Stores a tag (from the series' tags) of member `index`.
@@ -583,7 +512,7 @@ impl<T: FromRow<S>, S> RowSink<T> for TypedSink<T, S> {
                 let cell = s.cell()?;
                 if let Some(Some(member)) = plan.columns.get(col) {
                     let spec = &T::MEMBERS[*member];
-                    if spec.required && matches!(cell, Cell::Null) {
+                    if spec.required && matches!(cell, Value::Null) {
                         return Err(ScanError {
                             offset: at,
                             message: format!(
@@ -774,33 +703,33 @@ impl<'de> MapAccess<'de> for &mut RowMap<'_, '_> {
                 }
             }
             let (_, v) = self.tags[index - self.columns.len()];
-            seed.deserialize(CellDeserializer(Cell::Str(Cow::Borrowed(v))))
+            seed.deserialize(CellDeserializer(Value::String(Cow::Borrowed(v))))
         }
     }
 }
 
 /// One cell as a serde deserializer: `null` is `None` to an `Option` and unit to anything
 /// else; a string fills an `Option<String>` as `Some`.
-struct CellDeserializer<'a>(Cell<'a>);
+struct CellDeserializer<'a>(Value<'a>);
 
 impl<'de> Deserializer<'de> for CellDeserializer<'_> {
     type Error = de::value::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.0 {
-            Cell::Null => visitor.visit_unit(),
-            Cell::Bool(v) => visitor.visit_bool(v),
-            Cell::Int(v) => visitor.visit_i64(v),
-            Cell::UInt(v) => visitor.visit_u64(v),
-            Cell::Float(v) => visitor.visit_f64(v),
-            Cell::Str(Cow::Borrowed(v)) => visitor.visit_str(v),
-            Cell::Str(Cow::Owned(v)) => visitor.visit_string(v),
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(v) => visitor.visit_bool(v),
+            Value::Integer(v) => visitor.visit_i64(v),
+            Value::Unsigned(v) => visitor.visit_u64(v),
+            Value::Float(v) => visitor.visit_f64(v),
+            Value::String(Cow::Borrowed(v)) => visitor.visit_str(v),
+            Value::String(Cow::Owned(v)) => visitor.visit_string(v),
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.0 {
-            Cell::Null => visitor.visit_none(),
+            Value::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }

@@ -169,7 +169,7 @@ pub(crate) fn from_row(cont: &Container<'_>, krate: &TokenStream) -> TokenStream
                 fn put(
                     slots: &mut Self::Slots,
                     index: ::core::primitive::usize,
-                    cell: #krate::Cell<'_>,
+                    cell: #krate::Value<'_>,
                     ctx: &#krate::CellContext,
                 ) -> ::core::result::Result<(), #krate::CellError> {
                     match index {

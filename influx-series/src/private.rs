@@ -281,11 +281,11 @@ impl<S, T: Default> SkipDefault<S> for T {
 
 /// The text of a tag read from a column: `Some` for a string, `None` for null.
 pub fn cell_text<'c>(
-    cell: &'c influx_core::Cell<'_>,
+    cell: &'c influx_core::Value<'_>,
 ) -> Result<Option<&'c str>, influx_core::CellError> {
     match cell {
-        influx_core::Cell::Str(s) => Ok(Some(s)),
-        influx_core::Cell::Null => Ok(None),
+        influx_core::Value::String(s) => Ok(Some(s)),
+        influx_core::Value::Null => Ok(None),
         _ => Err(influx_core::CellError("expected a string".into())),
     }
 }
