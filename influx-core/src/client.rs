@@ -1,6 +1,7 @@
 //! The blocking client, on `reqwest::blocking`. Requests are built and answers classified by
 //! the sans-IO functions of [`crate::http`]; this file only moves bytes.
 
+use std::borrow::Borrow;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -254,23 +255,39 @@ impl Client {
     /// collapse into one. [`WriteOptions::server_time`] leaves them to the server's clock. (At
     /// a precision coarser than nanoseconds, stamps taken in the same unit still collide.)
     ///
-    /// If a request fails, the error tells how many points earlier requests stored
-    /// ([`Error::written_before`]); nothing after the failed request is sent. Memory: one
-    /// request's body at a time.
-    pub fn write_points(&self, points: &[Point], options: &WriteOptions) -> Result<Commit, Error> {
-        if points.is_empty() {
-            return Ok(Commit::default());
-        }
-        // Checked before anything is sent, so a bad point fails the call as a whole.
-        for p in points {
-            options.shared_tags().check_against(p)?;
-        }
+    /// `points` is any iterator of points, owned or borrowed: a slice, a `Vec`, an array, a
+    /// generator that makes them as they go (only one request's worth is held at a time).
+    /// Each point is checked against the shared tags before its request is sent.
+    ///
+    /// If a request fails, or a point is refused by the checks, the error tells how many points
+    /// earlier requests stored ([`Error::written_before`]); nothing after it is sent.
+    ///
+    /// ```no_run
+    /// use influx_series::{Client, Point, WriteOptions};
+    ///
+    /// let client = Client::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let points = (0..10_000).map(|i| {
+    ///     Point::builder("cpu").tag("host", format!("h{}", i % 10)).field("n", i).build()
+    /// });
+    /// let points: Result<Vec<Point>, _> = points.collect();
+    /// let done = client.write_points(&points?, &WriteOptions::default().batch_size(5_000))?;
+    /// assert_eq!((done.written, done.requests), (10_000, 2));
+    /// // Without collecting: a generator of points that are valid by construction.
+    /// let one = Point::builder("cpu").field("n", 1i64).build()?;
+    /// client.write_points(std::iter::repeat_n(one, 3), &WriteOptions::default())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_points<P: Borrow<Point>>(
+        &self,
+        points: impl IntoIterator<Item = P>,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
         let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let stamp = !options.uses_server_time();
         let mut done = Commit::default();
         let mut bytes = Vec::new();
         let mut ends = Vec::new();
-        let mut rest = points.iter().peekable();
+        let mut rest = points.into_iter().peekable();
         while rest.peek().is_some() {
             bytes.clear();
             ends.clear();
@@ -278,6 +295,10 @@ impl Client {
             // One request's worth: the point that crosses the byte cap goes first next time
             // (the plan below sends a single line over the cap alone).
             while let Some(p) = rest.peek() {
+                let p = p.borrow();
+                if let Err(e) = options.shared_tags().check_against(p) {
+                    return Err(Error::from(e).after_writing(done.written));
+                }
                 let start = bytes.len();
                 let time =
                     (stamp && p.timestamp_nanos().is_none()).then(crate::clock::unique_now_nanos);

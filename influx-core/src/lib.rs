@@ -50,7 +50,8 @@ pub use line::LineBuf;
 pub use parse::{Lines, check_lines, parse_line, parse_lines};
 pub use point::{Field, Point, PointBuilder, SharedTags};
 pub use precision::{
-    MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, Precision, UnknownPrecision, encodable_nanos,
+    MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, PointTime, Precision, UnknownPrecision,
+    encodable_nanos,
 };
 pub use resultset::{Message, ResultSeries, ResultSet, Row, decode_response};
 pub use typed::{

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{EncodeError, EncodeErrorKind, Part};
 use crate::line::{self, NameKind};
-use crate::precision::{self, Precision};
+use crate::precision::{self, PointTime, Precision};
 
 /// The value of a field.
 ///
@@ -227,9 +227,14 @@ impl Point {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// The timestamp, if the point has one (else the server stamps it on arrival).
+    /// The timestamp, if the point has one (else it is stamped when written).
     pub fn timestamp(&self) -> Option<DateTime<Utc>> {
         self.timestamp.map(DateTime::from_timestamp_nanos)
+    }
+
+    /// The timestamp as a `SystemTime`, if the point has one.
+    pub fn system_time(&self) -> Option<std::time::SystemTime> {
+        self.timestamp.map(precision::system_time)
     }
 
     /// The timestamp in nanoseconds since the epoch.
@@ -417,11 +422,11 @@ impl PointBuilder {
         }
     }
 
-    /// Sets the timestamp.
-    pub fn timestamp(mut self, time: DateTime<Utc>) -> Self {
-        match precision::checked_nanos(&time) {
-            Ok(nanos) => self.point.timestamp = Some(nanos),
-            Err(e) => self.fail(e.kind(), || Part::Timestamp),
+    /// Sets the timestamp: a chrono `DateTime` (any time zone) or a `SystemTime`.
+    pub fn timestamp(mut self, time: impl PointTime) -> Self {
+        match precision::encodable_unix_nanos(time.unix_nanos()) {
+            Some(nanos) => self.point.timestamp = Some(nanos),
+            None => self.fail(EncodeErrorKind::TimestampOutOfRange, || Part::Timestamp),
         }
         self
     }

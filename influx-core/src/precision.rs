@@ -167,6 +167,72 @@ impl std::fmt::Display for Precision {
     }
 }
 
+/// An instant a point can carry: chrono's `DateTime` in any time zone, or std's `SystemTime`.
+/// (The `time` and `jiff` crates are not taken directly: convert to one of these, for example
+/// through `SystemTime`, which both crates convert to and from.)
+///
+/// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// use influx_series::{chrono::Utc, Point, Precision};
+///
+/// let at = UNIX_EPOCH + Duration::from_nanos(1_257_894_000_123_456_789);
+/// let point = Point::builder("m").field("v", 1i64).timestamp(at).build()?;
+/// assert_eq!(point.timestamp_nanos(), Some(1_257_894_000_123_456_789));
+/// let now = Point::builder("m").field("v", 1i64).timestamp(Utc::now()).build()?;
+/// assert!(now.timestamp_nanos().is_some());
+/// # Ok::<(), influx_series::EncodeError>(())
+/// ```
+pub trait PointTime {
+    /// Nanoseconds since the Unix epoch, negative before it; `None` when it cannot be told
+    /// (far outside any range a server stores).
+    fn unix_nanos(&self) -> Option<i128>;
+}
+
+impl<Tz: chrono::TimeZone> PointTime for DateTime<Tz> {
+    fn unix_nanos(&self) -> Option<i128> {
+        // `timestamp()` is floored and `timestamp_subsec_nanos()` non-negative, so this is
+        // the exact instant for every representable `DateTime`.
+        Some(
+            i128::from(self.timestamp()) * 1_000_000_000
+                + i128::from(self.timestamp_subsec_nanos()),
+        )
+    }
+}
+
+impl PointTime for std::time::SystemTime {
+    fn unix_nanos(&self) -> Option<i128> {
+        match self.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => i128::try_from(after.as_nanos()).ok(),
+            Err(before) => i128::try_from(before.duration().as_nanos())
+                .ok()
+                .map(|n| -n),
+        }
+    }
+}
+
+impl<T: PointTime + ?Sized> PointTime for &T {
+    fn unix_nanos(&self) -> Option<i128> {
+        (**self).unix_nanos()
+    }
+}
+
+/// Nanoseconds since the epoch of an instant that can be encoded at every precision.
+pub(crate) fn encodable_unix_nanos(nanos: Option<i128>) -> Option<i64> {
+    nanos
+        .filter(|n| (i128::from(MIN_ENCODABLE_NANOS)..=i128::from(MAX_NANOS)).contains(n))
+        .map(|n| n as i64)
+}
+
+/// The `SystemTime` of a count of nanoseconds since the epoch.
+pub(crate) fn system_time(nanos: i64) -> std::time::SystemTime {
+    let magnitude = std::time::Duration::from_nanos(nanos.unsigned_abs());
+    if nanos >= 0 {
+        std::time::UNIX_EPOCH + magnitude
+    } else {
+        std::time::UNIX_EPOCH - magnitude
+    }
+}
+
 /// Nanoseconds since the epoch of an instant that can be encoded at every precision, or
 /// `None`.
 #[inline]

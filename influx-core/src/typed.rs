@@ -156,7 +156,7 @@ impl<S, T: FromCell<S>> FromCell<S> for Option<T> {
 /// member counts in (for `i64` members).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read back as a time",
-    note = "the time member decodes as `chrono::DateTime<Utc>`, `i64` (in the series' precision) or an `Option` of either"
+    note = "the time member decodes as `chrono::DateTime<Utc>`, `std::time::SystemTime`, `i64` (in the series' precision) or an `Option` of those"
 )]
 pub trait TimeFromCell<S = Json>: Sized {
     /// Converts the time cell (RFC 3339 text, or an integer in the query's epoch).
@@ -186,6 +186,12 @@ fn time_cell_nanos(cell: Value<'_>, ctx: &CellContext) -> Result<i64, CellError>
 impl<S> TimeFromCell<S> for DateTime<Utc> {
     fn from_time_cell(cell: Value<'_>, ctx: &CellContext, _: Precision) -> Result<Self, CellError> {
         time_cell_nanos(cell, ctx).map(DateTime::from_timestamp_nanos)
+    }
+}
+
+impl<S> TimeFromCell<S> for std::time::SystemTime {
+    fn from_time_cell(cell: Value<'_>, ctx: &CellContext, _: Precision) -> Result<Self, CellError> {
+        time_cell_nanos(cell, ctx).map(crate::precision::system_time)
     }
 }
 

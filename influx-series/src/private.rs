@@ -143,6 +143,17 @@ pub fn time<V: TimeValue + ?Sized>(
             Ok(())
         }
         TimeRef::Raw(v) => line::write_timestamp_raw(out, v, precision).map_err(to_error),
+        TimeRef::System(t) => {
+            let nanos = influx_core::PointTime::unix_nanos(&t)
+                .filter(|n| {
+                    (i128::from(influx_core::MIN_ENCODABLE_NANOS)
+                        ..=i128::from(influx_core::MAX_NANOS))
+                        .contains(n)
+                })
+                .ok_or_else(|| to_error(EncodeErrorKind::TimestampOutOfRange))?;
+            line::write_timestamp_nanos(out, nanos as i64, precision);
+            Ok(())
+        }
     }
 }
 

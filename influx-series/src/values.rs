@@ -231,14 +231,16 @@ pub enum TimeRef<'a> {
     At(&'a DateTime<Utc>),
     /// A count of the series' declared precision units since the epoch.
     Raw(i64),
+    /// An instant of the system clock.
+    System(std::time::SystemTime),
 }
 
-/// A type that can be the `#[series(time)]` member: `DateTime<Utc>`, `Option<DateTime<Utc>>`,
-/// or `i64`/`Option<i64>` counted in the series' `precision`.
+/// A type that can be the `#[series(time)]` member: `DateTime<Utc>`, `SystemTime`, `i64`
+/// counted in the series' `precision`, or an `Option` of those (`None`: stamped at `record()`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the time of a point",
     label = "not a time type",
-    note = "the `time` member is a `chrono::DateTime<Utc>`, an `i64` in the series' precision, or an `Option` of either"
+    note = "the `time` member is a `chrono::DateTime<Utc>`, a `std::time::SystemTime`, an `i64` in the series' precision, or an `Option` of those"
 )]
 pub trait TimeValue {
     /// The time to write.
@@ -249,6 +251,13 @@ impl TimeValue for DateTime<Utc> {
     #[inline]
     fn time_ref(&self) -> TimeRef<'_> {
         TimeRef::At(self)
+    }
+}
+
+impl TimeValue for std::time::SystemTime {
+    #[inline]
+    fn time_ref(&self) -> TimeRef<'_> {
+        TimeRef::System(*self)
     }
 }
 

@@ -156,7 +156,7 @@ fn type_conflict_is_a_partial_write_when_the_shard_knows_the_field() {
     client
         .write_points(&[first], &WriteOptions::default())
         .unwrap();
-    match client.write_points(&conflict_batch(), &WriteOptions::default()) {
+    match client.write_points(conflict_batch(), &WriteOptions::default()) {
         Err(Error::PartialWrite {
             dropped: 1,
             kind: PartialWriteKind::TypeConflict,
@@ -174,7 +174,7 @@ fn type_conflict_is_a_partial_write_when_the_shard_knows_the_field() {
 #[test]
 fn type_conflict_in_a_fresh_shard_rejects_the_whole_batch() {
     let (client, _) = fresh("rejected");
-    match client.write_points(&conflict_batch(), &WriteOptions::default()) {
+    match client.write_points(conflict_batch(), &WriteOptions::default()) {
         Err(e @ Error::BatchRejected { .. }) => {
             assert_eq!(
                 e.to_string(),
@@ -579,4 +579,35 @@ fn points_without_a_timestamp_are_stamped_apart() {
         .unwrap();
     assert_eq!(done.written, 3);
     assert_eq!(count(&client, "SELECT count(v) FROM untimed"), 4);
+}
+
+#[test]
+fn points_are_written_from_any_iterator() {
+    let (client, _db) = fresh("iterators");
+    let point = |i: i64| {
+        Point::builder("gen")
+            .tag("host", format!("h{}", i % 7))
+            .field("v", i)
+            .timestamp_in(i, Precision::Seconds)
+            .build()
+            .unwrap()
+    };
+    // A generator, never collected: one request's worth at a time.
+    let done = client
+        .write_points(
+            (0..5000).map(point),
+            &WriteOptions::default().batch_size(1000),
+        )
+        .unwrap();
+    assert_eq!((done.written, done.requests), (5000, 5));
+    // Borrowed from a slice, owned from an array.
+    let owned = [point(5000), point(5001)];
+    let done = client
+        .write_points(owned.iter(), &WriteOptions::default())
+        .unwrap();
+    assert_eq!(done.written, 2);
+    client
+        .write_points(owned, &WriteOptions::default())
+        .unwrap();
+    assert_eq!(count(&client, "SELECT count(v) FROM gen"), 5002);
 }

@@ -444,3 +444,75 @@ fn select_reads_every_measurement_of_a_template() {
         ]
     );
 }
+
+#[derive(Series, Debug, Clone, PartialEq)]
+#[series(name = "system_times")]
+struct SystemTimed {
+    #[series(tag)]
+    host: String,
+    v: i64,
+    #[series(time)]
+    at: std::time::SystemTime,
+}
+
+#[test]
+fn system_time_is_written_and_read_back_exactly() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let client = fresh("system_times");
+    SystemTimed::bind(client.clone());
+    let times = [
+        UNIX_EPOCH + Duration::from_nanos(1_257_894_000_123_456_789),
+        UNIX_EPOCH - Duration::from_nanos(86_400_000_000_123),
+        SystemTime::now(),
+    ];
+    let rows: Vec<SystemTimed> = times
+        .iter()
+        .enumerate()
+        .map(|(i, &at)| SystemTimed {
+            host: "a".into(),
+            v: i as i64,
+            at,
+        })
+        .collect();
+    for row in rows.clone() {
+        row.record().unwrap();
+    }
+    SystemTimed::commit().unwrap();
+    let mut back: Vec<SystemTimed> = client.query_as("SELECT * FROM system_times").unwrap();
+    back.sort_by_key(|r| r.v);
+    assert_eq!(back, rows);
+
+    // Through a Point, and `Utc::now()` through the re-exported chrono.
+    let now = influx_series::chrono::Utc::now();
+    let point = influx_series::Point::builder("system_points")
+        .field("v", 1i64)
+        .timestamp(times[0])
+        .build()
+        .unwrap();
+    assert_eq!(point.system_time(), Some(times[0]));
+    let later = influx_series::Point::builder("system_points")
+        .field("v", 2i64)
+        .timestamp(now)
+        .build()
+        .unwrap();
+    client
+        .write_points([point, later], &influx_series::WriteOptions::default())
+        .unwrap();
+    let results = client
+        .query_with(
+            "SELECT v FROM system_points",
+            &QueryOptions::new().epoch(Precision::Nanoseconds),
+        )
+        .unwrap();
+    let stamps: Vec<i64> = results[0]
+        .rows()
+        .map(|r| r.get("time").and_then(|t| t.as_i64()).unwrap())
+        .collect();
+    assert_eq!(
+        stamps,
+        [
+            1_257_894_000_123_456_789,
+            now.timestamp_nanos_opt().unwrap()
+        ]
+    );
+}
