@@ -312,17 +312,45 @@ pub fn write_timestamp_raw(
     Ok(())
 }
 
-/// Cuts a buffer back to `len` when dropped, unless `len` was set to `usize::MAX`: a line left
-/// half-written by an error or a panic in user code would be glued to the next one.
-struct Rollback<'a> {
+/// A line being written at the end of a buffer: unless [`Rollback::keep`] is called, dropping
+/// it cuts the buffer back to where the line started, so a line left half-written by an error
+/// or a panic in user code is never glued to the next one.
+#[doc(hidden)]
+pub struct Rollback<'a> {
     bytes: &'a mut Vec<u8>,
-    len: usize,
+    start: usize,
+    kept: bool,
+}
+
+impl<'a> Rollback<'a> {
+    /// Starts a line at the end of `bytes`.
+    #[inline]
+    pub fn new(bytes: &'a mut Vec<u8>) -> Self {
+        Rollback {
+            start: bytes.len(),
+            bytes,
+            kept: false,
+        }
+    }
+
+    /// The buffer to write the line into.
+    #[inline]
+    pub fn bytes(&mut self) -> &mut Vec<u8> {
+        self.bytes
+    }
+
+    /// Keeps the line; returns the buffer's length.
+    #[inline]
+    pub fn keep(mut self) -> usize {
+        self.kept = true;
+        self.bytes.len()
+    }
 }
 
 impl Drop for Rollback<'_> {
     fn drop(&mut self) {
-        if self.len != usize::MAX {
-            self.bytes.truncate(self.len);
+        if !self.kept {
+            self.bytes.truncate(self.start);
         }
     }
 }
@@ -399,13 +427,10 @@ impl LineBuf {
         &mut self,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut guard = Rollback {
-            len: self.bytes.len(),
-            bytes: &mut self.bytes,
-        };
-        write(guard.bytes)?;
-        guard.bytes.push(b'\n');
-        guard.len = usize::MAX;
+        let mut line = Rollback::new(&mut self.bytes);
+        write(line.bytes())?;
+        line.bytes().push(b'\n');
+        line.keep();
         self.lines += 1;
         Ok(())
     }

@@ -81,13 +81,13 @@ pub(crate) struct Limits {
 
 /// Lines taken out of a buffer to be sent.
 #[derive(Debug, Default)]
-pub(crate) struct Batch {
+pub(crate) struct Lines {
     pub(crate) bytes: Vec<u8>,
     /// The end offset of each line in `bytes`, newline included.
     pub(crate) ends: Vec<usize>,
 }
 
-impl Batch {
+impl Lines {
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
@@ -97,7 +97,7 @@ impl Batch {
     }
 
     /// Lines `from..`, as a batch of their own.
-    fn tail(mut self, from: usize) -> Batch {
+    pub(crate) fn tail(mut self, from: usize) -> Lines {
         let offset = self.start_of(from);
         self.bytes.drain(..offset);
         self.ends.drain(..from);
@@ -136,7 +136,7 @@ fn grow_within<T>(v: &mut Vec<T>, additional: usize, bound: usize) {
 
 #[derive(Debug)]
 struct State {
-    pending: Batch,
+    pending: Lines,
     /// Lines taken by a commit that has not settled yet: they count in the bounds.
     in_flight_points: usize,
     in_flight_bytes: usize,
@@ -186,7 +186,7 @@ impl SeriesBuffer {
         SeriesBuffer {
             meta,
             state: Mutex::new(State {
-                pending: Batch {
+                pending: Lines {
                     bytes: Vec::new(),
                     ends: Vec::new(),
                 },
@@ -282,7 +282,7 @@ impl SeriesBuffer {
 
     /// Takes every pending line to send (call with the commit lock held); they count as in
     /// flight until [`SeriesBuffer::settle`].
-    pub(crate) fn take(&self) -> Batch {
+    pub(crate) fn take(&self) -> Lines {
         let mut state = self.state.lock();
         let batch = std::mem::take(&mut state.pending);
         state.in_flight_points = batch.len();
@@ -295,7 +295,7 @@ impl SeriesBuffer {
     /// meanwhile; the rest were written or refused. A commit that stopped (`failed`) starts or
     /// lengthens the backoff, in the same step, so no other thread sees the lines back
     /// without it; one that reached the server ends it.
-    pub(crate) fn settle(&self, batch: Batch, unsent: usize, failed: bool) {
+    pub(crate) fn settle(&self, batch: Lines, unsent: usize, failed: bool) {
         let mut state = self.state.lock();
         state.in_flight_points = 0;
         state.in_flight_bytes = 0;
@@ -339,7 +339,7 @@ impl SeriesBuffer {
     pub(crate) fn clear(&self) -> usize {
         let mut state = self.state.lock();
         let n = state.pending.len();
-        state.pending = Batch::default();
+        state.pending = Lines::default();
         n
     }
 

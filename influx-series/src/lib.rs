@@ -10,6 +10,7 @@
 //! # Ok::<(), influx_series::EncodeError>(())
 //! ```
 
+mod batch;
 mod buffer;
 mod series;
 mod values;
@@ -18,6 +19,7 @@ mod values;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use batch::Batch;
 pub use buffer::{DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES};
 pub use influx_core::*;
 pub use series::{Series, clear_default_client, set_default_client};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use influx_core::{Client, Commit, EncodeError, Error, FromRow, QueryOptions, WriteOptions};
 use parking_lot::RwLock;
 
-use crate::buffer::{Batch, Limits, SeriesBuffer};
+use crate::buffer::{Limits, Lines, SeriesBuffer, SeriesMeta};
 
 /// A struct that is a series schema: it encodes itself as a line and has a buffer of pending
 /// points of its own. Implement it with `#[derive(Series)]`.
@@ -215,7 +215,7 @@ fn resolve<'a>(buffer: &SeriesBuffer, given: Option<&'a Client>) -> Option<Resol
 
 /// Sends a batch (the commit lock held): what the server stored or refused for good leaves
 /// the buffer, everything from the first unsettled line on goes back to its front.
-fn send<T: Series>(batch: Batch, given: Option<&Client>) -> Result<Commit, Error> {
+fn send<T: Series>(batch: Lines, given: Option<&Client>) -> Result<Commit, Error> {
     let buffer = T::__buffer();
     let meta = buffer.meta();
     if batch.len() == 0 {
@@ -228,12 +228,28 @@ fn send<T: Series>(batch: Batch, given: Option<&Client>) -> Result<Commit, Error
         return Err(Error::Config(
             format!(
                 "no client for `{}`: pass one to commit_with, call {0}::bind(client), set \
-             #[series(client = ...)] or influx_series::set_default_client",
+                 #[series(client = ...)] or influx_series::set_default_client",
                 meta.type_name
             )
             .into(),
         ));
     };
+    let (result, unsent) = write_lines(client.get(), meta, &batch);
+    let failed = result
+        .as_ref()
+        .is_err_and(|e| !matches!(e, Error::Rejected { stopped: None, .. }));
+    buffer.settle(batch, unsent, failed);
+    result
+}
+
+/// Writes encoded lines of a type with its settings (database, retention policy, precision,
+/// points per request): partial writes acknowledged, bare 400s isolated. Returns what to tell
+/// the caller, and the first line not settled (every line, when all were written or refused).
+pub(crate) fn write_lines(
+    client: &Client,
+    meta: &SeriesMeta,
+    lines: &Lines,
+) -> (Result<Commit, Error>, usize) {
     let mut options = WriteOptions::default().precision(meta.precision);
     if let Some(db) = meta.database {
         options = WriteOptions::new(db).precision(meta.precision);
@@ -241,36 +257,20 @@ fn send<T: Series>(batch: Batch, given: Option<&Client>) -> Result<Commit, Error
     if let Some(rp) = meta.retention_policy {
         options = options.retention_policy(rp);
     }
-    let outcome =
-        client
-            .get()
-            .write_isolating(&batch.bytes, &batch.ends, &options, meta.request_cap());
+    let outcome = client.write_isolating(&lines.bytes, &lines.ends, &options, meta.request_cap());
     let commit = outcome.commit;
-    match outcome.stopped {
-        Some((unsent, error)) => {
-            buffer.settle(batch, unsent, true);
-            if outcome.rejections.is_empty() {
-                Err(error.after_writing(commit.written))
-            } else {
-                Err(Error::Rejected {
-                    commit,
-                    rejections: outcome.rejections,
-                    stopped: Some(Box::new(error)),
-                })
-            }
-        }
-        None => {
-            let sent = batch.len();
-            buffer.settle(batch, sent, false);
-            if outcome.rejections.is_empty() {
-                Ok(commit)
-            } else {
-                Err(Error::Rejected {
-                    commit,
-                    rejections: outcome.rejections,
-                    stopped: None,
-                })
-            }
-        }
-    }
+    let (stopped, unsent) = match outcome.stopped {
+        Some((unsent, error)) => (Some(error), unsent),
+        None => (None, lines.len()),
+    };
+    let result = match (stopped, outcome.rejections.is_empty()) {
+        (None, true) => Ok(commit),
+        (Some(error), true) => Err(error.after_writing(commit.written)),
+        (stopped, false) => Err(Error::Rejected {
+            commit,
+            rejections: outcome.rejections,
+            stopped: stopped.map(Box::new),
+        }),
+    };
+    (result, unsent)
 }

@@ -440,3 +440,85 @@ fn derive_matches_point() {
         assert_eq!(ours.as_str(), theirs.as_str());
     }
 }
+
+#[derive(Series, Debug, PartialEq)]
+#[series(name = "owned_batches", bulk_size = 2, max_pending = 5)]
+struct Owned {
+    #[series(tag)]
+    task: String,
+    n: i64,
+    #[series(time)]
+    t: i64,
+}
+
+#[test]
+fn owned_batches_share_nothing_and_commit_like_the_type() {
+    let client = fresh("owned_batches");
+    let mut a = influx_series::Batch::<Owned>::new();
+    let mut b = influx_series::Batch::<Owned>::new();
+    for n in 0..3 {
+        a.push(Owned {
+            task: "a".into(),
+            n,
+            t: n,
+        })
+        .unwrap();
+    }
+    b.push(Owned {
+        task: "b".into(),
+        n: 9,
+        t: 9,
+    })
+    .unwrap();
+    assert_eq!((a.len(), b.len(), Owned::pending()), (3, 1, 0));
+    assert_eq!(b.lines(), "owned_batches,task=b n=9i 9\n");
+    // The type's bounds hold for a batch too.
+    for n in 3..5 {
+        a.push(Owned {
+            task: "a".into(),
+            n,
+            t: n,
+        })
+        .unwrap();
+    }
+    assert!(matches!(
+        a.push(Owned {
+            task: "a".into(),
+            n: 5,
+            t: 5
+        }),
+        Err(Error::BufferFull { max_points: 5, .. })
+    ));
+    let invalid = a.push(Owned {
+        task: "bad\n".into(),
+        n: 6,
+        t: 6,
+    });
+    assert!(matches!(invalid, Err(Error::InvalidInput(_))));
+    assert_eq!(a.len(), 5);
+    // A stopped commit keeps the points; a good one empties the batch, in bulk_size requests.
+    let nowhere = Client::new("http://127.0.0.1:9")
+        .unwrap()
+        .with_database("x");
+    assert!(a.commit(&nowhere).is_err());
+    assert_eq!(a.len(), 5);
+    let done = a.commit(&client).unwrap();
+    assert_eq!((done.written, done.requests), (5, 3));
+    assert!(a.is_empty());
+    b.commit(&client).unwrap();
+    let rows: Vec<Owned> = client
+        .query_as_with(
+            "SELECT * FROM owned_batches",
+            &QueryOptions::new().epoch(Precision::Nanoseconds),
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(
+        rows.last(),
+        Some(&Owned {
+            task: "b".into(),
+            n: 9,
+            t: 9
+        })
+    );
+}
