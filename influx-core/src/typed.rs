@@ -218,16 +218,50 @@ impl<S, T: TimeFromCell<S>> TimeFromCell<S> for Option<T> {
     }
 }
 
-/// A tag type that can be read back from a tag's text.
+/// A tag type that can be read back from a tag's text: owned strings, integers, `bool`,
+/// `char`, an `Option` of those, and your own types. (A member marked
+/// `#[series(tag, display)]` reads back through `FromStr` instead.)
+///
+/// ```
+/// use influx_series::{CellError, FromTag};
+///
+/// struct Rack(u16);
+///
+/// impl FromTag for Rack {
+///     fn from_tag(text: Option<&str>) -> Result<Self, CellError> {
+///         let text = text.ok_or_else(|| CellError::new("no rack"))?;
+///         let n = text.strip_prefix("rack-").and_then(|n| n.parse().ok());
+///         n.map(Rack).ok_or_else(|| CellError::new(format!("`{text}` is not a rack")))
+///     }
+/// }
+/// assert_eq!(Rack::from_tag(Some("rack-7")).unwrap().0, 7);
+/// assert_eq!(<u16 as FromTag>::from_tag(Some("7")).unwrap(), 7);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read back from a tag",
     label = "this tag's type cannot be decoded",
-    note = "owned string types decode (`String`, `Box<str>`, `Option<String>`); borrowed ones such as `&str` cannot; for your own type implement `influx_series::FromTag`"
+    note = "owned strings, integers, `bool` and `char` decode, and `Option` of those; borrowed ones such as `&str` cannot (use `String`); a type that implements `FromStr` decodes as #[series(tag, display)]; for your own type implement `influx_series::FromTag`"
 )]
 pub trait FromTag<S = Json>: Sized {
     /// Converts a tag's text; `None` when the series has no such tag.
     fn from_tag(text: Option<&str>) -> Result<Self, CellError>;
 }
+
+macro_rules! parsed_tags {
+    ($($t:ty),*) => {$(
+        impl<S> FromTag<S> for $t {
+            fn from_tag(text: Option<&str>) -> Result<Self, CellError> {
+                let text = text.ok_or_else(|| CellError::new("the tag is missing"))?;
+                text.parse().map_err(|_| {
+                    CellError::new(format!("`{text}` is not a {}", stringify!($t)))
+                })
+            }
+        }
+    )*};
+}
+parsed_tags!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool, char
+);
 
 impl<S> FromTag<S> for String {
     fn from_tag(text: Option<&str>) -> Result<Self, CellError> {

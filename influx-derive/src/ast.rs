@@ -25,6 +25,37 @@ pub(crate) struct Member<'a> {
     pub(crate) key_span: Span,
 }
 
+impl Member<'_> {
+    /// Whether the member is a tag written through its `Display` text.
+    pub(crate) fn display(&self) -> bool {
+        self.role == Role::Tag && self.attrs.display.get().is_some()
+    }
+}
+
+/// `T` of `Option<T>` (by the last path segment), or `None` for any other type.
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            if last.ident != "Option" {
+                return None;
+            }
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => {
+                    args.args.iter().find_map(|a| match a {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    })
+                }
+                _ => None,
+            }
+        }
+        Type::Group(g) => option_inner(&g.elem),
+        Type::Paren(p) => option_inner(&p.elem),
+        _ => None,
+    }
+}
+
 impl<'a> Container<'a> {
     /// The model, or `None` (with errors in `cx`) when the input is not a struct with named
     /// members.

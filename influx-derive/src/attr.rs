@@ -8,7 +8,7 @@ use syn::{Attribute, Expr, ExprLit, Lit, LitStr};
 use crate::ctxt::Ctxt;
 
 const CONTAINER_KEYS: &str = "name, bulk_size, autocommit, max_pending, max_pending_bytes, precision, retention_policy, database, client, crate";
-const MEMBER_KEYS: &str = "tag, field, time, rename, skip";
+const MEMBER_KEYS: &str = "tag, field, time, rename, skip, display";
 
 /// One attribute value, remembering where it was set (for the rules that point at it).
 pub(crate) struct Attr<T> {
@@ -103,6 +103,7 @@ fn format_hint(key: &str) -> String {
         "client" => "client = \"crate::CLIENT\"",
         "crate" => "crate = \"my_reexport::influx_series\"",
         "rename" => "rename = \"other_name\"",
+        "display" => "tag, display",
         other => other,
     };
     format!("the correct format looks like #[series({example})]")
@@ -453,6 +454,7 @@ pub(crate) struct Member {
     pub(crate) time: Attr<()>,
     pub(crate) skip: Attr<()>,
     pub(crate) rename: Attr<LitStr>,
+    pub(crate) display: Attr<()>,
 }
 
 /// Where a key of `#[series(...)]` is, and its name (empty for a path that is no identifier).
@@ -473,6 +475,7 @@ impl Member {
             time: Attr::none("time"),
             skip: Attr::none("skip"),
             rename: Attr::none("rename"),
+            display: Attr::none("display"),
         };
         for attr in attrs.iter().filter(|a| a.path().is_ident("series")) {
             parse_keys(cx, attr, |meta| m.parse_key(cx, meta));
@@ -514,6 +517,11 @@ impl Member {
             }
             // #[series(rename = "other")]
             "rename" => self.rename.set(cx, span, string_value(meta, "rename")?),
+            // #[series(tag, display)]
+            "display" => {
+                flag("display")?;
+                self.display.set(cx, span, ());
+            }
             _ => {
                 let shown = meta.path.clone().into_token_stream_string();
                 return Err(meta.error(unknown_key(

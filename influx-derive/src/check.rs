@@ -19,6 +19,22 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>) {
     check_one_time(cx, cont);
     check_keys(cx, cont);
     check_renames(cx, cont);
+    check_display(cx, cont);
+}
+
+/// `display` writes a tag through its `Display` text (and reads it back through `FromStr`); a
+/// field has a type of its own on the wire, so the option means nothing there.
+fn check_display(cx: &Ctxt, cont: &Container<'_>) {
+    for m in &cont.members {
+        if let Some(span) = m.attrs.display.span()
+            && m.role != Role::Tag
+        {
+            cx.error_at(
+                span,
+                "`display` applies to tags only: it writes a tag through its `Display` text; write #[series(tag, display)], or drop `display` for a field",
+            );
+        }
+    }
 }
 
 /// Type and const generics are refused: the per-type buffer is a `static`, and a static in a

@@ -5,7 +5,7 @@ use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::quote;
 use syn::{DeriveInput, LitByteStr, LitStr};
 
-use crate::ast::{Container, Member};
+use crate::ast::{Container, Member, option_inner};
 use crate::attr::Role;
 use crate::check;
 use crate::ctxt::Ctxt;
@@ -109,12 +109,18 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
     // span, so rustc folds their identical errors into this one.
     let asserts = cont.members.iter().filter_map(|m| {
         let check = match m.role {
+            Role::Tag if m.display() => quote!(assert_display),
             Role::Tag => quote!(assert_tag),
             Role::Field => quote!(assert_field),
             Role::Time => quote!(assert_time),
             Role::Skip => return None,
         };
-        let ty = m.ty;
+        // A `display` tag that is an `Option` prints its inner value.
+        let ty = if m.display() {
+            option_inner(m.ty).unwrap_or(m.ty)
+        } else {
+            m.ty
+        };
         Some(quote!(#private::#check::<#ty>();))
     });
 
@@ -130,8 +136,18 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
         let key = &m.key;
         let member = m.ident;
         let ty = m.ty;
-        quote! {
-            #private::tag::<#ty>(__out, #prefix, #key, &self.#member)?;
+        match (m.display(), option_inner(m.ty)) {
+            (true, Some(inner)) => quote! {
+                if let ::core::option::Option::Some(__value) = &self.#member {
+                    #private::tag_display::<#inner>(__out, #prefix, #key, __value)?;
+                }
+            },
+            (true, None) => quote! {
+                #private::tag_display::<#ty>(__out, #prefix, #key, &self.#member)?;
+            },
+            (false, _) => quote! {
+                #private::tag::<#ty>(__out, #prefix, #key, &self.#member)?;
+            },
         }
     });
 
@@ -290,7 +306,21 @@ fn measurement(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             let member = m.ident;
             let member_name = member.to_string();
             let ty = m.ty;
-            if m.role == Role::Tag {
+            if m.display() {
+                match option_inner(m.ty) {
+                    Some(inner) => quote! {
+                        match &self.#member {
+                            ::core::option::Option::Some(__value) => {
+                                #private::template_display::<#inner>(__name, __value);
+                            }
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(#private::missing(#member_name));
+                            }
+                        }
+                    },
+                    None => quote!(#private::template_display::<#ty>(__name, &self.#member);),
+                }
+            } else if m.role == Role::Tag {
                 quote!(#private::template_tag::<#ty>(__name, #member_name, &self.#member)?;)
             } else {
                 quote!(#private::template_field::<#ty>(__name, #member_name, &self.#member)?;)

@@ -9,7 +9,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{GenericParam, Type};
 
-use crate::ast::{Container, Member};
+use crate::ast::{Container, Member, option_inner};
 use crate::attr::Role;
 
 /// True for `Option<...>` (by its last path segment): such members may be absent.
@@ -19,6 +19,22 @@ fn is_option(ty: &Type) -> bool {
         Type::Group(g) => is_option(&g.elem),
         Type::Paren(p) => is_option(&p.elem),
         _ => false,
+    }
+}
+
+/// The value of a tag member from its text (`text`, an `Option<&str>` expression).
+fn tag_value(m: &Member<'_>, krate: &TokenStream, text: TokenStream) -> TokenStream {
+    let ty = m.ty;
+    match (m.display(), option_inner(m.ty)) {
+        (true, Some(inner)) => quote! {
+            #krate::__private::parsed_opt::<#inner, __S>(#text)?
+        },
+        (true, None) => quote! {
+            <#krate::__private::Parsed<#ty> as #krate::FromTag<__S>>::from_tag(#text)?.0
+        },
+        (false, _) => quote! {
+            <#ty as #krate::FromTag<__S>>::from_tag(#text)?
+        },
     }
 }
 
@@ -60,6 +76,12 @@ pub(crate) fn from_row(cont: &Container<'_>, krate: &TokenStream) -> TokenStream
     let bounds = read.iter().map(|m| {
         let ty = m.ty;
         match m.role {
+            // A `display` tag reads back through `FromStr`, behind a type that mentions the
+            // source parameter, so that a type without it is an error where rows are read.
+            Role::Tag if m.display() => {
+                let inner = option_inner(m.ty).unwrap_or(m.ty);
+                quote!(#krate::__private::Parsed<#inner>: #krate::FromTag<__S>)
+            }
             Role::Tag => quote!(#ty: #krate::FromTag<__S>),
             Role::Time => quote!(#ty: #krate::TimeFromCell<__S>),
             _ => quote!(#ty: #krate::FromCell<__S>),
@@ -74,9 +96,7 @@ pub(crate) fn from_row(cont: &Container<'_>, krate: &TokenStream) -> TokenStream
     let puts = read.iter().zip(&slots).enumerate().map(|(i, (m, slot))| {
         let ty = m.ty;
         let value = match m.role {
-            Role::Tag => quote! {
-                <#ty as #krate::FromTag<__S>>::from_tag(#krate::__private::cell_text(&cell)?)?
-            },
+            Role::Tag => tag_value(m, krate, quote!(#krate::__private::cell_text(&cell)?)),
             Role::Time => quote! {
                 <#ty as #krate::TimeFromCell<__S>>::from_time_cell(cell, ctx, #precision)?
             },
@@ -90,11 +110,9 @@ pub(crate) fn from_row(cont: &Container<'_>, krate: &TokenStream) -> TokenStream
         .enumerate()
         .filter(|(_, (m, _))| m.role == Role::Tag)
         .map(|(i, (m, slot))| {
-            let ty = m.ty;
+            let value = tag_value(m, krate, quote!(text));
             quote! {
-                #i => slots.#slot = ::core::option::Option::Some(
-                    <#ty as #krate::FromTag<__S>>::from_tag(text)?
-                ),
+                #i => slots.#slot = ::core::option::Option::Some(#value),
             }
         });
     let inits = read.iter().zip(&slots).enumerate().map(|(i, (m, slot))| {

@@ -3,7 +3,7 @@
 pub use crate::buffer::{SeriesBuffer, SeriesMeta};
 pub use influx_core::{Client, EncodeError, Precision};
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use influx_core::line::{self, NameKind};
 use influx_core::{EncodeErrorKind, Part};
@@ -13,6 +13,8 @@ use influx_core::clock;
 
 /// Checks, at compile time, that a member type can be a tag (the error lands on the member).
 pub fn assert_tag<T: TagValue + ?Sized>() {}
+/// Checks, at compile time, that a `display` tag's type prints itself.
+pub fn assert_display<T: std::fmt::Display + ?Sized>() {}
 /// Checks, at compile time, that a member type can be a field.
 pub fn assert_field<T: FieldValue + ?Sized>() {}
 /// Checks, at compile time, that a member type can be the time.
@@ -35,13 +37,71 @@ pub fn tag<V: TagValue + ?Sized>(
     key: &'static str,
     value: &V,
 ) -> Result<(), EncodeError> {
-    let text = value.tag_value();
+    value.tag_text(|text| write_tag(out, prefix, key, text))
+}
+
+/// Writes `,key=value` from a tag's text; an empty text leaves the tag out.
+#[inline(always)]
+fn write_tag(
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    key: &'static str,
+    text: &str,
+) -> Result<(), EncodeError> {
     if text.is_empty() {
         return Ok(());
     }
     out.extend_from_slice(prefix);
     line::write_name(out, NameKind::TagValue, text)
         .map_err(|kind| EncodeError::new(kind, Part::TagValue(key.to_owned())))
+}
+
+thread_local! {
+    /// Where a `display` tag prints itself.
+    static DISPLAY: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// Writes `,key=value` from a `display` tag's `Display` text.
+pub fn tag_display<V: std::fmt::Display + ?Sized>(
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    key: &'static str,
+    value: &V,
+) -> Result<(), EncodeError> {
+    use std::fmt::Write;
+    let mut text = DISPLAY.take();
+    text.clear();
+    // Writing to a String cannot fail.
+    let _ = write!(text, "{value}");
+    let result = write_tag(out, prefix, key, &text);
+    DISPLAY.set(text);
+    result
+}
+
+/// A `display` tag's text read back through `FromStr`.
+pub struct Parsed<T>(pub T);
+
+impl<S, T: std::str::FromStr> influx_core::FromTag<S> for Parsed<T>
+where
+    T::Err: std::fmt::Display,
+{
+    fn from_tag(text: Option<&str>) -> Result<Self, influx_core::CellError> {
+        let text = text.ok_or_else(|| influx_core::CellError::new("the tag is missing"))?;
+        text.parse()
+            .map(Parsed)
+            .map_err(|e| influx_core::CellError::new(format!("`{text}` does not parse: {e}")))
+    }
+}
+
+/// An optional `display` tag read back: absent or empty is `None`.
+pub fn parsed_opt<T, S>(text: Option<&str>) -> Result<Option<T>, influx_core::CellError>
+where
+    Parsed<T>: influx_core::FromTag<S>,
+{
+    match text {
+        None | Some("") => Ok(None),
+        some => <Parsed<T> as influx_core::FromTag<S>>::from_tag(some).map(|p| Some(p.0)),
+    }
 }
 
 /// Writes ` key=value` or `,key=value` (`key_eq` is `key=` escaped at expansion time); an
@@ -199,8 +259,16 @@ pub fn template_tag<V: TagValue + ?Sized>(
     if value.is_absent() {
         return Err(missing(member));
     }
-    name.push_str(value.tag_value());
+    value.tag_text(|text| name.push_str(text));
     Ok(())
+}
+
+/// Appends a `display` tag's text.
+#[inline]
+pub fn template_display<V: std::fmt::Display + ?Sized>(name: &mut String, value: &V) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(name, "{value}");
 }
 
 /// Appends a field member's text (numbers as line protocol writes them, without suffix).
@@ -241,7 +309,8 @@ fn shortest_f64(v: f64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn missing(member: &'static str) -> EncodeError {
+/// The error of a template placeholder whose member has no value.
+pub fn missing(member: &'static str) -> EncodeError {
     EncodeError::new(
         EncodeErrorKind::MissingTemplateValue,
         Part::Placeholder(member.to_owned()),

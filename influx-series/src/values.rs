@@ -7,32 +7,58 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-/// A type whose values can be tags: strings, and your own types (enums, ids) that have a string
-/// form.
+/// A type whose values can be tags: strings, integers, `bool`, `char`, `Option` of those, and
+/// your own types. A type that prints itself (`Display`) needs no impl: mark the member
+/// `#[series(tag, display)]`, and it reads back through `FromStr`.
+///
+/// The text is handed to a closure rather than returned, so that a number is formatted on the
+/// stack, not allocated. An enum with fixed names implements it in one line:
 ///
 /// ```
-/// use influx_series::TagValue;
+/// use influx_series::{CellError, FromTag, TagValue};
 ///
+/// #[derive(Debug, PartialEq)]
 /// enum Region { UsWest, EuCentral }
 ///
-/// impl TagValue for Region {
-///     fn tag_value(&self) -> &str {
+/// impl Region {
+///     fn as_str(&self) -> &'static str {
 ///         match self {
 ///             Region::UsWest => "us-west",
 ///             Region::EuCentral => "eu-central",
 ///         }
 ///     }
 /// }
-/// assert_eq!(Region::EuCentral.tag_value(), "eu-central");
+///
+/// impl TagValue for Region {
+///     fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+///         text(self.as_str())
+///     }
+/// }
+///
+/// // To read it back from query rows too:
+/// impl FromTag for Region {
+///     fn from_tag(text: Option<&str>) -> Result<Self, CellError> {
+///         match text {
+///             Some("us-west") => Ok(Region::UsWest),
+///             Some("eu-central") => Ok(Region::EuCentral),
+///             other => Err(CellError::new(format!("no region {other:?}"))),
+///         }
+///     }
+/// }
+/// assert_eq!(Region::EuCentral.tag_text(str::to_owned), "eu-central");
+/// assert_eq!(42u16.tag_text(str::to_owned), "42");
+/// assert_eq!(Region::from_tag(Some("us-west")).unwrap(), Region::UsWest);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a tag: implement `TagValue`",
+    message = "`{Self}` cannot be a tag: tags are text",
     label = "not a tag type",
-    note = "tags are strings: `String`, `&str`, `Cow<str>`, `Option` of those, or a type that implements `influx_series::TagValue`"
+    note = "tags are strings, integers, `bool`, `char` or an `Option` of those; a type that implements `Display` is a tag with #[series(tag, display)]; for another type implement `influx_series::TagValue`",
+    note = "floats are not tags (their text is not one value: 0.1 and 0.10 would be two tags): make the member a field, or wrap it in a type that implements `Display` and mark it #[series(tag, display)]"
 )]
 pub trait TagValue {
-    /// The tag's text. An empty text leaves the tag out of the line (1.x rejects `key=`).
-    fn tag_value(&self) -> &str;
+    /// Hands the tag's text to `text`. An empty text leaves the tag out of the line (1.x
+    /// rejects `key=`).
+    fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R;
 
     /// True when there is no value at all (`None`); a template placeholder then fails.
     fn is_absent(&self) -> bool {
@@ -40,45 +66,50 @@ pub trait TagValue {
     }
 }
 
-impl TagValue for str {
-    fn tag_value(&self) -> &str {
-        self
+macro_rules! str_tags {
+    ($($t:ty),*) => {$(
+        impl TagValue for $t {
+            #[inline]
+            fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+                text(self)
+            }
+        }
+    )*};
+}
+str_tags!(str, String, Cow<'_, str>, Box<str>, Arc<str>, Rc<str>);
+
+macro_rules! int_tags {
+    ($($t:ty),*) => {$(
+        impl TagValue for $t {
+            #[inline]
+            fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+                text(itoa::Buffer::new().format(*self))
+            }
+        }
+    )*};
+}
+int_tags!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize
+);
+
+impl TagValue for bool {
+    #[inline]
+    fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+        text(if *self { "true" } else { "false" })
     }
 }
 
-impl TagValue for String {
-    fn tag_value(&self) -> &str {
-        self
-    }
-}
-
-impl TagValue for Cow<'_, str> {
-    fn tag_value(&self) -> &str {
-        self
-    }
-}
-
-impl TagValue for Box<str> {
-    fn tag_value(&self) -> &str {
-        self
-    }
-}
-
-impl TagValue for Arc<str> {
-    fn tag_value(&self) -> &str {
-        self
-    }
-}
-
-impl TagValue for Rc<str> {
-    fn tag_value(&self) -> &str {
-        self
+impl TagValue for char {
+    #[inline]
+    fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+        text(self.encode_utf8(&mut [0; 4]))
     }
 }
 
 impl<T: TagValue + ?Sized> TagValue for &T {
-    fn tag_value(&self) -> &str {
-        (**self).tag_value()
+    #[inline]
+    fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+        (**self).tag_text(text)
     }
     fn is_absent(&self) -> bool {
         (**self).is_absent()
@@ -86,8 +117,12 @@ impl<T: TagValue + ?Sized> TagValue for &T {
 }
 
 impl<T: TagValue> TagValue for Option<T> {
-    fn tag_value(&self) -> &str {
-        self.as_ref().map_or("", TagValue::tag_value)
+    #[inline]
+    fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+        match self {
+            Some(v) => v.tag_text(text),
+            None => text(""),
+        }
     }
     fn is_absent(&self) -> bool {
         self.as_ref().is_none_or(TagValue::is_absent)

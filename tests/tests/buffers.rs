@@ -309,11 +309,11 @@ fn a_line_refused_by_a_bare_400_is_isolated_within_the_bound() {
 struct Path(&'static str);
 
 impl TagValue for Path {
-    fn tag_value(&self) -> &str {
+    fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
         if self.0 == "/panic" {
             panic!("user code panicked while encoding");
         }
-        self.0
+        text(self.0)
     }
 }
 

@@ -8,11 +8,11 @@ enum Region {
 }
 
 impl TagValue for Region {
-    fn tag_value(&self) -> &str {
-        match self {
+    fn tag_text<R>(&self, text: impl FnOnce(&str) -> R) -> R {
+        text(match self {
             Region::UsWest => "us-west",
             Region::EuCentral => "eu-central",
-        }
+        })
     }
 }
 

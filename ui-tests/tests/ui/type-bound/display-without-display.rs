@@ -1,9 +1,11 @@
 use influx_series::Series;
 
+struct Rack(u16);
+
 #[derive(Series)]
 struct Cpu {
-    #[series(tag)]
-    core: i64,
+    #[series(tag, display)]
+    rack: Rack,
     usage: f64,
 }
 
