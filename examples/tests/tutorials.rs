@@ -58,3 +58,33 @@ fn read_back_returns_what_was_written() {
     assert!(out.contains("Read back 4 points:"), "{out}");
     assert!(out.contains("Read back equals what was written."), "{out}");
 }
+
+/// The README's server examples are the code of `src/bin/readme.rs`, line for line, and run
+/// against a fresh server as written.
+#[test]
+fn the_readme_examples_run_as_written() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/../README.md")).unwrap();
+    let source = std::fs::read_to_string(format!("{root}/src/bin/readme.rs")).unwrap();
+    for part in ["points", "derive"] {
+        let start = format!("// README: {part}\n");
+        let from = source.find(&start).expect("marker") + start.len();
+        let to = from
+            + source[from..]
+                .find("    // README: end")
+                .expect("end marker");
+        // The example is indented by four spaces in the binary.
+        let code: String = source[from..to]
+            .lines()
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(
+            readme.contains(&code),
+            "README.md does not show the `{part}` example of src/bin/readme.rs as it is:\n{code}"
+        );
+    }
+    let out = run(env!("CARGO_BIN_EXE_readme"));
+    assert!(out.contains("1 point(s) written"), "{out}");
+    assert!(out.contains("server_name: \"us.east-1\""), "{out}");
+}

@@ -162,7 +162,7 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Why a line of line protocol was rejected by [`crate::parse`].
+/// Why a line of line protocol was rejected by the parser ([`crate::parse_lines`] and the others).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ParseErrorKind {

@@ -1,9 +1,9 @@
 //! `#[derive(Series)]` for influx-series. Use it through `influx_series::Series`; the
 //! attribute reference lives there.
 //!
-//! Stages: [`attr`] parses `#[series(...)]`, [`ast`] builds the model, [`check`] applies the
-//! rules that span several members, [`template`] parses the series-name template, and
-//! [`expand`] writes the code. Every error of one derive is collected in a [`ctxt::Ctxt`] and
+//! Stages: `attr` parses `#[series(...)]`, `ast` builds the model, `check` applies the
+//! rules that span several members, `template` parses the series-name template, and
+//! `expand` writes the code. Every error of one derive is collected in a `ctxt::Ctxt` and
 //! reported together, each under its own token.
 
 use proc_macro::TokenStream;

@@ -1,4 +1,5 @@
-//! InfluxDB 1.x for Rust: an exact client, `#[derive(Series)]` schemas and a buffered writer.
+//! InfluxDB 1.x for Rust: an exact blocking client, and `#[derive(Series)]` schemas with
+//! bounded buffers and typed read-back.
 //!
 //! This crate re-exports [`influx_core`] (line protocol, client, result sets) and the derive;
 //! it is the one users depend on.
