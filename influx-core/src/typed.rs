@@ -63,7 +63,25 @@ pub struct CellContext {
     pub epoch: Option<Precision>,
 }
 
-/// A field type that can be read back from a query cell.
+/// A field type that can be read back from a query cell: integers, floats, `bool`, owned
+/// strings, an `Option` of those, and your own types.
+///
+/// ```
+/// use influx_series::{CellContext, CellError, FromCell, Value};
+///
+/// struct Celsius(f64);
+///
+/// impl FromCell for Celsius {
+///     fn from_cell(cell: Value<'_>, _: &CellContext) -> Result<Self, CellError> {
+///         cell.as_f64()
+///             .map(Celsius)
+///             .ok_or_else(|| CellError::new(format!("expected a number, found {cell}")))
+///     }
+/// }
+/// let ctx = CellContext::default();
+/// assert_eq!(Celsius::from_cell(Value::Float(21.5), &ctx).unwrap().0, 21.5);
+/// assert!(Celsius::from_cell(Value::String("warm".into()), &ctx).is_err());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read back from a query",
     label = "this member's type cannot be decoded",
@@ -323,7 +341,29 @@ pub struct MemberSpec {
 }
 
 /// A type whose values can be decoded from query rows. `#[derive(Series)]` implements it:
-/// columns are matched by the keys the write side uses.
+/// columns are matched by the keys the write side uses, `GROUP BY` tags fill tag members, a
+/// `null` or a missing column is `None` for an `Option` member and an error naming the column
+/// otherwise. Extra columns are ignored.
+///
+/// ```
+/// use influx_series::{decode_rows, Json, Series};
+///
+/// #[derive(Series, Debug, PartialEq)]
+/// struct Cpu {
+///     #[series(tag)]
+///     host: String,
+///     usage: f64,
+///     #[series(time)]
+///     time: i64,
+/// }
+///
+/// let answer = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu",
+///   "tags":{"host":"a"},"columns":["time","usage","extra"],"values":[[1,0.5,true]]}]}]}"#;
+/// let options = influx_series::CellContext { epoch: Some(influx_series::Precision::Nanoseconds) };
+/// let rows: Vec<Cpu> = decode_rows::<Cpu, Json>(answer, 0, options)?;
+/// assert_eq!(rows, [Cpu { host: "a".into(), usage: 0.5, time: 1 }]);
+/// # Ok::<(), influx_series::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be decoded from query rows",
     note = "derive `influx_series::Series` on it (with owned member types), or use `query_deserialize` with a serde `Deserialize` type"
