@@ -19,47 +19,38 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod answer;
+// The parts, each depending only on those listed after it: client -> query -> protocol,
+// and every part on `error`.
 mod client;
-#[doc(hidden)]
-pub mod clock;
-mod config;
 mod error;
-mod http;
-pub mod influxql;
-#[doc(hidden)]
-pub mod line;
-mod parse;
-mod point;
-mod precision;
-mod resultset;
-mod scan;
-mod typed;
-mod value;
-mod write;
+mod protocol;
+mod query;
 
-pub use client::{Client, Statements};
-pub use config::{
+pub use client::blocking::{Client, Statements};
+pub use client::config::{
     ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_REQUEST_SIZE,
 };
+pub use client::http::{Consistency, QueryOptions, WriteOptions};
+pub use client::influxql;
 pub use error::{
-    Cause, EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part, PartialWriteKind,
+    Cause, Commit, EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part,
+    PartialWriteKind, Rejection,
 };
-pub use http::{Consistency, QueryOptions, WriteOptions};
-pub use line::LineBuf;
-pub use parse::{Lines, check_lines, parse_line, parse_lines};
-pub use point::{Field, Point, PointBuilder, SharedTags};
-pub use precision::{
+pub use protocol::line::LineBuf;
+pub use protocol::parse::{Lines, check_lines, parse_line, parse_lines};
+pub use protocol::point::{Field, Point, PointBuilder, SharedTags};
+pub use protocol::precision::{
     MAX_NANOS, MIN_ENCODABLE_NANOS, MIN_NANOS, PointTime, Precision, UnknownPrecision,
     encodable_nanos,
 };
-pub use resultset::{Message, ResultSeries, ResultSet, Row, decode_response};
-pub use typed::{
+#[doc(hidden)]
+pub use protocol::{clock, line};
+pub use query::resultset::{Message, ResultSeries, ResultSet, Row, decode_response};
+pub use query::typed::{
     CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec, TimeFromCell,
     decode_rows, deserialize_rows,
 };
-pub use value::Value;
-pub use write::{Commit, Rejection};
+pub use query::value::Value;
 
 /// Re-exported so users name the same `chrono` the crate uses.
 pub use chrono;

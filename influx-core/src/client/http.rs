@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use crate::error::{Cause, Error, PartialWriteKind};
-use crate::point::SharedTags;
-use crate::precision::Precision;
+use crate::protocol::point::SharedTags;
+use crate::protocol::precision::Precision;
 
 /// The HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,12 +355,14 @@ pub(crate) fn query_request(
         chunk = rows.to_string();
         params.push(("chunked", "true"));
         params.push(("chunk_size", &chunk));
-    } else if chunking == Chunking::ForStatements && crate::influxql::statement_count(query) > 1 {
+    } else if chunking == Chunking::ForStatements
+        && crate::client::influxql::statement_count(query) > 1
+    {
         // Chunks of the server's default size (see `Chunking::ForStatements`).
         params.push(("chunked", "true"));
     }
     let encoded = encode_params(params);
-    if crate::influxql::is_read_only(query) && encoded.len() <= MAX_GET_QUERY {
+    if crate::client::influxql::is_read_only(query) && encoded.len() <= MAX_GET_QUERY {
         Ok(Request {
             method: Method::Get,
             path: "/query",

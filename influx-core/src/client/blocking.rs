@@ -1,5 +1,5 @@
 //! The blocking client, on `reqwest::blocking`. Requests are built and answers classified by
-//! the sans-IO functions of [`crate::http`]; this file only moves bytes.
+//! the sans-IO functions of [`crate::client::http`]; this file only moves bytes.
 
 use std::borrow::Borrow;
 use std::io::Read;
@@ -9,17 +9,17 @@ use std::time::Instant;
 
 use reqwest::header::{self, HeaderValue};
 
-use crate::config::{ClientConfig, Credentials};
-use crate::error::{Cause, Error};
-use crate::http::{
+use crate::client::config::{ClientConfig, Credentials};
+use crate::client::http::{
     self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
 };
-use crate::influxql::quote_ident;
-use crate::line::LineBuf;
-use crate::point::Point;
-use crate::resultset::{self, ResultSet};
-use crate::typed::{self, CellContext, FromRow};
-use crate::write::{Commit, OnRefusal, Rejection, WritePlan};
+use crate::client::influxql::quote_ident;
+use crate::client::write::{OnRefusal, WritePlan};
+use crate::error::{Cause, Commit, Error, Rejection};
+use crate::protocol::line::LineBuf;
+use crate::protocol::point::Point;
+use crate::query::resultset::{self, ResultSet};
+use crate::query::typed::{self, CellContext, FromRow};
 use serde::de::DeserializeOwned;
 
 /// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
@@ -300,8 +300,8 @@ impl Client {
                     return Err(Error::from(e).after_writing(done.written));
                 }
                 let start = bytes.len();
-                let time =
-                    (stamp && p.timestamp_nanos().is_none()).then(crate::clock::unique_now_nanos);
+                let time = (stamp && p.timestamp_nanos().is_none())
+                    .then(crate::protocol::clock::unique_now_nanos);
                 p.write_line_with_tags(
                     &mut bytes,
                     options.precision_value(),
@@ -346,7 +346,7 @@ impl Client {
             }
             .with_requests(1));
         }
-        let ends = crate::parse::line_ends(lines.as_str(), options.precision_value())?;
+        let ends = crate::protocol::parse::line_ends(lines.as_str(), options.precision_value())?;
         self.write_split(lines.as_bytes(), &ends, options)
     }
 
@@ -359,7 +359,7 @@ impl Client {
             self.write_body(text.as_bytes().to_vec(), options)?;
             return Ok(Commit::default().with_requests(1));
         }
-        let ends = crate::parse::line_ends(text, options.precision_value())?;
+        let ends = crate::protocol::parse::line_ends(text, options.precision_value())?;
         if ends.is_empty() {
             return Ok(Commit::default());
         }

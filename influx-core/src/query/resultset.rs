@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::error::Error;
-use crate::scan::Scanner;
-use crate::value::Value;
+use crate::query::answer::{self, AnswerVisitor, SeriesHead, Stop};
+use crate::query::scan::Scanner;
+use crate::query::value::Value;
 
 /// One series of a statement's result: a measurement name, the `GROUP BY` tags, the columns
 /// and the rows. Every row has one cell per column (checked when it is decoded).

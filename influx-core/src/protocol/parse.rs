@@ -8,11 +8,11 @@
 use std::borrow::Cow;
 
 use crate::error::{EncodeError, EncodeErrorKind, ParseError, ParseErrorKind, Part};
-use crate::line::{
+use crate::protocol::line::{
     FIELD_KEY_SEPARATOR_BYTES, MAX_KEY_BYTES, NameKind, check_key_length, check_name,
 };
-use crate::point::{Field, Point};
-use crate::precision::Precision;
+use crate::protocol::point::{Field, Point};
+use crate::protocol::precision::Precision;
 
 /// Parses one line (no trailing newline) with timestamps in `precision`.
 ///

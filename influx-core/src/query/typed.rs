@@ -12,11 +12,11 @@ use std::marker::PhantomData;
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
-use crate::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::error::Error;
-use crate::precision::Precision;
-use crate::scan::{ScanError, Scanner};
-use crate::value::Value;
+use crate::protocol::precision::Precision;
+use crate::query::answer::{self, AnswerVisitor, SeriesHead, Stop};
+use crate::query::scan::{ScanError, Scanner};
+use crate::query::value::Value;
 
 /// The source rows come from: the JSON of `/query`. A type parameter of the decoding traits so
 /// that a member type which cannot be decoded is reported where rows are read, not where the
@@ -209,7 +209,7 @@ impl<S> TimeFromCell<S> for DateTime<Utc> {
 
 impl<S> TimeFromCell<S> for std::time::SystemTime {
     fn from_time_cell(cell: Value<'_>, ctx: &CellContext, _: Precision) -> Result<Self, CellError> {
-        time_cell_nanos(cell, ctx).map(crate::precision::system_time)
+        time_cell_nanos(cell, ctx).map(crate::protocol::precision::system_time)
     }
 }
 
@@ -549,7 +549,7 @@ impl<'a, T, K: RowSink<T>> AnswerVisitor<'a> for StatementReader<T, K> {
         id: usize,
         label: usize,
         error: Option<String>,
-        _: Vec<crate::resultset::Message>,
+        _: Vec<crate::query::resultset::Message>,
     ) -> Result<(), Stop> {
         if id == self.statement || label == self.statement {
             self.found = true;

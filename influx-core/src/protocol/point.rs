@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 
 use crate::error::{EncodeError, EncodeErrorKind, Part};
-use crate::line::{self, NameKind};
-use crate::precision::{self, PointTime, Precision};
+use crate::protocol::line::{self, NameKind};
+use crate::protocol::precision::{self, PointTime, Precision};
 
 /// The value of a field.
 ///

@@ -15,7 +15,7 @@
 //! `#[derive(Series)]` call; both produce the same bytes for the same values.
 
 use crate::error::{EncodeErrorKind, ParseError};
-use crate::precision::Precision;
+use crate::protocol::precision::Precision;
 
 /// The four kinds of names in a line, each with its own escaping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -412,7 +412,7 @@ impl LineBuf {
     /// nothing is appended.
     pub fn push_line(&mut self, line: &str) -> Result<(), ParseError> {
         let line = line.strip_suffix('\n').unwrap_or(line);
-        crate::parse::parse_line(line, Precision::Nanoseconds)?;
+        crate::protocol::parse::parse_line(line, Precision::Nanoseconds)?;
         self.bytes.extend_from_slice(line.as_bytes());
         self.bytes.push(b'\n');
         self.lines += 1;

@@ -18,8 +18,8 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
-use crate::resultset::Message;
-use crate::scan::{ScanError, Scanner};
+use crate::query::resultset::Message;
+use crate::query::scan::{ScanError, Scanner};
 
 /// influxd's text for a statement skipped because an earlier one failed.
 const NOT_EXECUTED: &str = "not executed";

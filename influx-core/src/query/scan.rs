@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::value::Value;
+use crate::query::value::Value;
 
 /// Where the reader is in the body.
 pub(crate) struct Scanner<'a> {

@@ -15,64 +15,7 @@
 //!   unparsable lines) refuse the whole request for the sake of some of its lines.
 //! - `413`: the body is over `max-body-size` (applied after gunzip).
 
-use std::fmt;
-
-use crate::error::Error;
-
-/// What a write did: points the server stored, points it refused, requests made.
-///
-/// ```no_run
-/// use influx_series::{Client, Point, WriteOptions};
-///
-/// let client = Client::new("http://127.0.0.1:8086")?;
-/// let point = Point::builder("cpu").field("usage", 0.5).build()?;
-/// let done = client.write_points(&[point], &WriteOptions::new("metrics"))?;
-/// println!("{} written in {} request(s)", done.written, done.requests);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct Commit {
-    /// Points the server stored.
-    pub written: usize,
-    /// Points the server refused for good (see [`Error::Rejected`]).
-    pub refused: usize,
-    /// HTTP requests made.
-    pub requests: usize,
-}
-
-impl Commit {
-    /// This commit, with `requests` requests.
-    pub fn with_requests(mut self, requests: usize) -> Commit {
-        self.requests = requests;
-        self
-    }
-
-    /// Adds what another write did.
-    pub fn add(&mut self, other: Commit) {
-        self.written += other.written;
-        self.refused += other.refused;
-        self.requests += other.requests;
-    }
-}
-
-/// Points the server refused for good, with its reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// How many points.
-    pub points: usize,
-    /// The refused lines themselves, when they are known: a bare 400 is bisected down to the
-    /// lines it refuses; a partial write only says how many it dropped, not which.
-    pub lines: Option<String>,
-    /// The server's message.
-    pub message: String,
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} point(s) refused: {}", self.points, self.message)
-    }
-}
+use crate::error::{Commit, Error, Rejection};
 
 /// What to do when the server refuses (part of) a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
