@@ -26,10 +26,16 @@ mod error;
 mod protocol;
 mod query;
 
-pub use client::blocking::{Client, Statements};
+#[cfg(feature = "async")]
+pub use client::asynchronous::AsyncClient;
+#[cfg(feature = "blocking")]
+pub use client::blocking::Client;
 pub use client::config::{
     ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_REQUEST_SIZE,
 };
+pub use client::core::Statements;
+#[doc(hidden)]
+pub use client::core::WriteOutcome;
 pub use client::http::{Consistency, QueryOptions, WriteOptions};
 pub use client::influxql;
 pub use error::{

@@ -4,11 +4,15 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+#[cfg(feature = "async")]
+use influx_core::AsyncClient;
+#[cfg(feature = "blocking")]
+use influx_core::Client;
 use influx_core::line::Rollback;
-use influx_core::{Client, Commit, Error};
+use influx_core::{Commit, Error, WriteOutcome};
 
 use crate::buffer::{Limits, Lines};
-use crate::series::{Series, write_lines};
+use crate::series::{Series, outcome_result, write_options};
 
 /// An owned buffer of points of one `#[derive(Series)]` type: the same encoding, bounds and
 /// commit as the type's own buffer ([`Series::record`], [`Series::commit`]), without the
@@ -77,11 +81,41 @@ impl<T: Series> Batch<T> {
     /// points (`bulk_size`) and bytes, a 413 split, partial writes acknowledged, bare 400s
     /// isolated. What was written or refused for good leaves the batch; on an error that
     /// stopped the commit, the unsent points stay, to commit again.
+    #[cfg(feature = "blocking")]
     pub fn commit(&mut self, client: &Client) -> Result<Commit, Error> {
         if self.lines.len() == 0 {
             return Ok(Commit::default());
         }
-        let (result, unsent) = write_lines(client, T::__buffer().meta(), &self.lines);
+        let meta = T::__buffer().meta();
+        let outcome = client.write_isolating(
+            &self.lines.bytes,
+            &self.lines.ends,
+            &write_options(meta),
+            meta.request_cap(),
+        );
+        self.settle(outcome)
+    }
+
+    /// [`Batch::commit`] through an async client.
+    #[cfg(feature = "async")]
+    pub async fn commit_async(&mut self, client: &AsyncClient) -> Result<Commit, Error> {
+        if self.lines.len() == 0 {
+            return Ok(Commit::default());
+        }
+        let meta = T::__buffer().meta();
+        let outcome = client
+            .write_isolating(
+                &self.lines.bytes,
+                &self.lines.ends,
+                &write_options(meta),
+                meta.request_cap(),
+            )
+            .await;
+        self.settle(outcome)
+    }
+
+    fn settle(&mut self, outcome: WriteOutcome) -> Result<Commit, Error> {
+        let (result, unsent) = outcome_result(outcome, self.lines.len());
         self.lines = std::mem::take(&mut self.lines).tail(unsent);
         result
     }

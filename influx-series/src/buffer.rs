@@ -5,8 +5,12 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use influx_core::{Client, EncodeError, Error, Precision};
-use parking_lot::{Mutex, MutexGuard};
+#[cfg(feature = "async")]
+use influx_core::Rejection;
+use influx_core::{EncodeError, Error, Precision};
+use parking_lot::{Condvar, Mutex};
+
+use crate::__private::Client;
 
 /// What the derive knows about a type, fixed at compile time.
 #[doc(hidden)]
@@ -166,8 +170,61 @@ pub struct SeriesBuffer {
     state: Mutex<State>,
     /// Held while a commit sends: one commit at a time per type, so lines put back after a
     /// failure never overtake lines of another commit.
-    committing: Mutex<()>,
-    bound: Mutex<Option<Arc<Client>>>,
+    committing: CommitLock,
+    bound: Mutex<Bound>,
+    /// Points a commit in a background task sent and the server refused for good, for the
+    /// next [`crate::Series::flush_async`] to report (at most [`MAX_KEPT_REJECTIONS`]; the
+    /// count covers every one).
+    #[cfg(feature = "async")]
+    refused_in_background: Mutex<(usize, Vec<Rejection>)>,
+}
+
+/// How many refused points of background commits are kept for the next flush to report
+/// (all of them are counted).
+#[cfg(feature = "async")]
+pub(crate) const MAX_KEPT_REJECTIONS: usize = 1_000;
+
+/// The client a type is bound to.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Bound {
+    /// None: the `client` attribute or the default client, if any.
+    #[default]
+    Unbound,
+    /// A blocking client: autocommits run in the thread that records.
+    #[cfg(feature = "blocking")]
+    Blocking(Arc<Client>),
+    /// An async client: autocommits run in a task on the recording thread's runtime, or on
+    /// the runtime that was current when the type was bound.
+    #[cfg(feature = "async")]
+    Async(
+        Arc<influx_core::AsyncClient>,
+        Option<tokio::runtime::Handle>,
+    ),
+}
+
+/// One commit at a time per type, among threads and tasks alike: threads wait on a condition
+/// variable, tasks on a `Notify`, and a task can hold the lock across awaits.
+#[derive(Debug)]
+struct CommitLock {
+    held: Mutex<bool>,
+    freed: Condvar,
+    #[cfg(feature = "async")]
+    freed_async: tokio::sync::Notify,
+}
+
+/// The commit lock of a type, held; released when dropped.
+#[derive(Debug)]
+pub(crate) struct Committing {
+    lock: &'static CommitLock,
+}
+
+impl Drop for Committing {
+    fn drop(&mut self) {
+        *self.lock.held.lock() = false;
+        self.lock.freed.notify_one();
+        #[cfg(feature = "async")]
+        self.lock.freed_async.notify_waiters();
+    }
 }
 
 impl SeriesBuffer {
@@ -197,8 +254,15 @@ impl SeriesBuffer {
                 retry_at: None,
                 limits,
             }),
-            committing: Mutex::new(()),
-            bound: Mutex::new(None),
+            committing: CommitLock {
+                held: Mutex::new(false),
+                freed: Condvar::new(),
+                #[cfg(feature = "async")]
+                freed_async: tokio::sync::Notify::const_new(),
+            },
+            bound: Mutex::new(Bound::Unbound),
+            #[cfg(feature = "async")]
+            refused_in_background: Mutex::new((0, Vec::new())),
         }
     }
 
@@ -271,13 +335,68 @@ impl SeriesBuffer {
     }
 
     /// The commit lock, if no other commit holds it (for autocommits, which never wait).
-    pub(crate) fn try_committing(&self) -> Option<MutexGuard<'_, ()>> {
-        self.committing.try_lock()
+    pub(crate) fn try_committing(&'static self) -> Option<Committing> {
+        let mut held = self.committing.held.lock();
+        if *held {
+            return None;
+        }
+        *held = true;
+        Some(Committing {
+            lock: &self.committing,
+        })
     }
 
-    /// The commit lock, waiting for a commit in progress.
-    pub(crate) fn committing(&self) -> MutexGuard<'_, ()> {
-        self.committing.lock()
+    /// The commit lock, waiting in this thread for a commit in progress.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn committing(&'static self) -> Committing {
+        let mut held = self.committing.held.lock();
+        while *held {
+            self.committing.freed.wait(&mut held);
+        }
+        *held = true;
+        Committing {
+            lock: &self.committing,
+        }
+    }
+
+    /// The commit lock, awaiting a commit in progress.
+    #[cfg(feature = "async")]
+    pub(crate) async fn committing_async(&'static self) -> Committing {
+        loop {
+            let freed = self.committing.freed_async.notified();
+            let mut freed = std::pin::pin!(freed);
+            // Registered before the check, so a release between the two is not missed.
+            freed.as_mut().enable();
+            if let Some(committing) = self.try_committing() {
+                return committing;
+            }
+            freed.await;
+        }
+    }
+
+    /// Whether an autocommit is due now (for a background commit deciding to go on).
+    #[cfg(feature = "async")]
+    pub(crate) fn autocommit_due(&self) -> bool {
+        let state = self.state.lock();
+        self.meta.autocommit
+            && state.pending.len() >= self.meta.threshold()
+            && state.retry_at.is_none_or(|at| Instant::now() >= at)
+    }
+
+    /// Keeps points a background commit saw refused, for the next flush to report.
+    #[cfg(feature = "async")]
+    pub(crate) fn keep_refused(&self, rejections: Vec<Rejection>) {
+        let mut kept = self.refused_in_background.lock();
+        kept.0 += rejections.len();
+        let room = MAX_KEPT_REJECTIONS.saturating_sub(kept.1.len());
+        kept.1.extend(rejections.into_iter().take(room));
+    }
+
+    /// The points background commits saw refused since the last call: how many, and the
+    /// first of them.
+    #[cfg(feature = "async")]
+    pub(crate) fn take_refused(&self) -> (usize, Vec<Rejection>) {
+        std::mem::take(&mut *self.refused_in_background.lock())
     }
 
     /// Takes every pending line to send (call with the commit lock held); they count as in
@@ -343,11 +462,11 @@ impl SeriesBuffer {
         n
     }
 
-    pub(crate) fn bind(&self, client: Option<Client>) {
-        *self.bound.lock() = client.map(Arc::new);
+    pub(crate) fn bind(&self, bound: Bound) {
+        *self.bound.lock() = bound;
     }
 
-    pub(crate) fn bound(&self) -> Option<Arc<Client>> {
+    pub(crate) fn bound(&self) -> Bound {
         self.bound.lock().clone()
     }
 }

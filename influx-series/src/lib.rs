@@ -23,7 +23,9 @@ pub mod __private;
 pub use batch::Batch;
 pub use buffer::{DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES};
 pub use influx_core::*;
-pub use series::{Series, clear_default_client, set_default_client};
+pub use series::Series;
+#[cfg(feature = "blocking")]
+pub use series::{clear_default_client, set_default_client};
 pub use values::{FieldRef, FieldValue, TagValue, TimeRef, TimeValue};
 
 #[doc = include_str!("derive.md")]

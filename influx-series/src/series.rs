@@ -1,11 +1,17 @@
 //! The [`Series`] trait: what `#[derive(Series)]` implements.
 
+#[cfg(feature = "blocking")]
 use std::sync::Arc;
 
-use influx_core::{Client, Commit, EncodeError, Error, FromRow, QueryOptions, WriteOptions};
+#[cfg(feature = "async")]
+use influx_core::AsyncClient;
+#[cfg(feature = "blocking")]
+use influx_core::{Client, FromRow, QueryOptions};
+use influx_core::{Commit, EncodeError, Error, WriteOptions, WriteOutcome};
+#[cfg(feature = "blocking")]
 use parking_lot::RwLock;
 
-use crate::buffer::{Limits, Lines, SeriesBuffer, SeriesMeta};
+use crate::buffer::{Bound, Limits, Lines, SeriesBuffer, SeriesMeta};
 
 /// A struct that is a series schema: it encodes itself as a line and has a buffer of pending
 /// points of its own. Implement it with `#[derive(Series)]`.
@@ -39,7 +45,9 @@ pub trait Series {
 
     /// Encodes the point into the type's buffer. With `autocommit`, once `bulk_size` points are
     /// pending they are written at once, in the calling thread (unless another thread's commit
-    /// of this type is under way: then they wait for the next one).
+    /// of this type is under way: then they wait for the next one). A type bound to an
+    /// [`AsyncClient`](crate::AsyncClient) with [`Series::bind_async`] never writes in the
+    /// calling thread: see there.
     ///
     /// Errors:
     /// - the point cannot be encoded ([`Error::InvalidInput`]): nothing was buffered;
@@ -60,10 +68,7 @@ pub trait Series {
         if !buffer.record(|out| self.write_line(out))? {
             return Ok(());
         }
-        match buffer.try_committing() {
-            Some(_committing) => send::<Self>(buffer.take(), None).map(drop),
-            None => Ok(()),
-        }
+        autocommit(buffer)
     }
 
     /// Writes every pending point, in requests of at most `bulk_size` points (5 000 without
@@ -77,23 +82,145 @@ pub trait Series {
     /// until the lines the server refuses are isolated: those leave the buffer and come back
     /// in [`Error::Rejected`], and everything else is written. A transport error, a timeout,
     /// a 429 or a 5xx stops the commit and keeps every unsent point.
+    ///
+    /// A type bound to an [`AsyncClient`](crate::AsyncClient) commits with
+    /// [`Series::flush_async`]; `commit` then is an error, and keeps every point.
+    #[cfg(feature = "blocking")]
     fn commit() -> Result<Commit, Error>
     where
         Self: Sized,
     {
         let buffer = Self::__buffer();
         let _committing = buffer.committing();
-        send::<Self>(buffer.take(), None)
+        send(buffer, None)
     }
 
     /// Like [`Series::commit`], through `client`.
+    #[cfg(feature = "blocking")]
     fn commit_with(client: &Client) -> Result<Commit, Error>
     where
         Self: Sized,
     {
         let buffer = Self::__buffer();
         let _committing = buffer.committing();
-        send::<Self>(buffer.take(), Some(client))
+        send(buffer, Some(client))
+    }
+
+    /// Like [`Series::commit_with`], through an async client: awaits any commit of this type
+    /// under way, then writes every pending point.
+    ///
+    /// ```no_run
+    /// # use influx_series::{AsyncClient, Series};
+    /// # #[derive(Series)] #[series(name = "cpu")] struct Cpu { usage: f64 }
+    /// # async fn demo() -> Result<(), influx_series::Error> {
+    /// let client = AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
+    /// Cpu { usage: 0.5 }.record()?;
+    /// let done = Cpu::commit_async(&client).await?;
+    /// assert_eq!(done.written, 1);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "async")]
+    fn commit_async(client: &AsyncClient) -> impl Future<Output = Result<Commit, Error>> + Send
+    where
+        Self: Sized,
+    {
+        let buffer = Self::__buffer();
+        async move {
+            let _committing = buffer.committing_async().await;
+            send_async(buffer, client).await
+        }
+    }
+
+    /// Binds this type to an async client: from now on its autocommits run in a task on a
+    /// tokio runtime, so `record()` never blocks nor waits on the network, and
+    /// [`Series::flush_async`] writes what is left.
+    ///
+    /// The task goes to the runtime of the thread that calls `record()`, or, outside any
+    /// runtime, to the one that was current when `bind_async` was called (outside both, the
+    /// points wait for the next flush). At most one commit of the type is in flight at a time:
+    /// points recorded meanwhile go in the next one, which the task starts itself while enough
+    /// are pending. Points in flight count in the type's bounds ([`Series::set_max_pending`]),
+    /// so an unreachable server fills the buffer to its bound and then `record()` answers
+    /// [`Error::BufferFull`], at once. A commit that fails keeps its points and backs off, as
+    /// in the blocking case; points the server refuses for good are reported by the next
+    /// flush.
+    ///
+    /// ```no_run
+    /// use influx_series::{AsyncClient, Series};
+    ///
+    /// #[derive(Series)]
+    /// #[series(name = "requests", bulk_size = 1000, autocommit)]
+    /// struct Request {
+    ///     #[series(tag)]
+    ///     route: &'static str,
+    ///     micros: u64,
+    /// }
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> Result<(), influx_series::Error> {
+    ///     Request::bind_async(AsyncClient::new("http://127.0.0.1:8086?db=web")?);
+    ///     for micros in 0..10_000 {
+    ///         Request { route: "/", micros }.record()?; // never blocks
+    ///     }
+    ///     Request::flush_async().await?; // everything recorded above is written, or an error
+    ///     Ok(())
+    /// }
+    /// ```
+    #[cfg(feature = "async")]
+    fn bind_async(client: AsyncClient)
+    where
+        Self: Sized,
+    {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        Self::__buffer().bind(Bound::Async(std::sync::Arc::new(client), runtime));
+    }
+
+    /// Returns once every point recorded before the call is written or has failed: awaits the
+    /// commit in flight, then writes what is pending through the client bound with
+    /// [`Series::bind_async`]. Points that commits in background tasks saw refused for good
+    /// since the last flush come back here, in [`Error::Rejected`], with this commit's own
+    /// result.
+    #[cfg(feature = "async")]
+    fn flush_async() -> impl Future<Output = Result<Commit, Error>> + Send
+    where
+        Self: Sized,
+    {
+        let buffer = Self::__buffer();
+        async move {
+            let _committing = buffer.committing_async().await;
+            let Bound::Async(client, _) = buffer.bound() else {
+                return Err(Error::Config(
+                    format!(
+                        "`{}` is not bound to an AsyncClient: call {0}::bind_async(client), or \
+                         commit_async(&client)",
+                        buffer.meta().type_name
+                    )
+                    .into(),
+                ));
+            };
+            let result = send_async(buffer, &client).await;
+            let (refused, mut rejections) = buffer.take_refused();
+            if refused == 0 {
+                return result;
+            }
+            let (commit, stopped) = match result {
+                Ok(commit) => (commit, None),
+                Err(Error::Rejected {
+                    commit,
+                    rejections: own,
+                    stopped,
+                }) => {
+                    rejections.extend(own);
+                    (commit, stopped)
+                }
+                Err(e) => (Commit::default(), Some(Box::new(e))),
+            };
+            Err(Error::Rejected {
+                commit,
+                rejections,
+                stopped,
+            })
+        }
     }
 
     /// Bounds this type's buffer to `points` points and `bytes` bytes of encoded lines,
@@ -141,17 +268,19 @@ pub trait Series {
     }
 
     /// Uses `client` for this type's commits from now on.
+    #[cfg(feature = "blocking")]
     fn bind(client: Client)
     where
         Self: Sized,
     {
-        Self::__buffer().bind(Some(client));
+        Self::__buffer().bind(Bound::Blocking(Arc::new(client)));
     }
 
     /// Reads back every point of this type's measurement(s) (for a template name, every
     /// measurement it can produce, matched with a regex built from its literal parts) through
     /// `client`, in the type's database if it names one. Plain InfluxQL with
     /// [`Client::query_as`] remains the way to ask anything narrower.
+    #[cfg(feature = "blocking")]
     fn select(client: &Client) -> Result<Vec<Self>, Error>
     where
         Self: Sized + FromRow,
@@ -164,33 +293,92 @@ pub trait Series {
         client.query_as_with(meta.select, &options)
     }
 
-    /// Forgets the client bound with [`Series::bind`].
+    /// Forgets the client bound with [`Series::bind`] or [`Series::bind_async`].
     fn unbind()
     where
         Self: Sized,
     {
-        Self::__buffer().bind(None);
+        Self::__buffer().bind(Bound::Unbound);
     }
 }
 
+#[cfg(feature = "blocking")]
 static DEFAULT_CLIENT: RwLock<Option<Arc<Client>>> = RwLock::new(None);
 
 /// Sets the client every `Series` type uses when it has no other (Python's per-class client,
 /// once for the whole program).
+#[cfg(feature = "blocking")]
 pub fn set_default_client(client: Client) {
     *DEFAULT_CLIENT.write() = Some(Arc::new(client));
 }
 
 /// Removes the default client.
+#[cfg(feature = "blocking")]
 pub fn clear_default_client() {
     *DEFAULT_CLIENT.write() = None;
 }
 
+/// A due autocommit: in this thread, or in a task for a type bound to an async client. Never
+/// waits for another commit of the type: the points go in the next one.
+#[cold]
+fn autocommit(buffer: &'static SeriesBuffer) -> Result<(), Error> {
+    let Some(committing) = buffer.try_committing() else {
+        return Ok(());
+    };
+    match buffer.bound() {
+        #[cfg(feature = "async")]
+        Bound::Async(client, runtime) => {
+            let Ok(runtime) = tokio::runtime::Handle::try_current().or(runtime.ok_or(())) else {
+                // No runtime to run on: the points wait for a flush.
+                return Ok(());
+            };
+            runtime.spawn(async move {
+                let _committing = committing;
+                loop {
+                    if let Err(Error::Rejected { rejections, .. }) =
+                        send_async(buffer, &client).await
+                    {
+                        buffer.keep_refused(rejections);
+                    }
+                    if !buffer.autocommit_due() {
+                        break;
+                    }
+                }
+            });
+            Ok(())
+        }
+        #[cfg(feature = "blocking")]
+        _ => {
+            let _committing = committing;
+            send(buffer, None).map(drop)
+        }
+        #[cfg(not(feature = "blocking"))]
+        _ => {
+            drop(committing);
+            Err(no_client(buffer))
+        }
+    }
+}
+
+fn no_client(buffer: &SeriesBuffer) -> Error {
+    Error::Config(
+        format!(
+            "no client for `{}`: pass one to commit_with or commit_async, call {0}::bind(client) \
+             or {0}::bind_async(client), set #[series(client = ...)] or \
+             influx_series::set_default_client",
+            buffer.meta().type_name
+        )
+        .into(),
+    )
+}
+
+#[cfg(feature = "blocking")]
 enum Resolved<'a> {
     Borrowed(&'a Client),
     Shared(Arc<Client>),
 }
 
+#[cfg(feature = "blocking")]
 impl Resolved<'_> {
     fn get(&self) -> &Client {
         match self {
@@ -200,41 +388,85 @@ impl Resolved<'_> {
     }
 }
 
-fn resolve<'a>(buffer: &SeriesBuffer, given: Option<&'a Client>) -> Option<Resolved<'a>> {
+#[cfg(feature = "blocking")]
+fn resolve<'a>(buffer: &SeriesBuffer, given: Option<&'a Client>) -> Result<Resolved<'a>, Error> {
     if let Some(c) = given {
-        return Some(Resolved::Borrowed(c));
+        return Ok(Resolved::Borrowed(c));
     }
-    if let Some(c) = buffer.bound() {
-        return Some(Resolved::Shared(c));
+    match buffer.bound() {
+        Bound::Blocking(c) => return Ok(Resolved::Shared(c)),
+        #[cfg(feature = "async")]
+        Bound::Async(..) => {
+            return Err(Error::Config(
+                format!(
+                    "`{}` is bound to an AsyncClient: await {0}::flush_async() instead of commit()",
+                    buffer.meta().type_name
+                )
+                .into(),
+            ));
+        }
+        Bound::Unbound => {}
     }
     if let Some(c) = buffer.meta().client.and_then(|f| f()) {
-        return Some(Resolved::Borrowed(c));
+        return Ok(Resolved::Borrowed(c));
     }
-    DEFAULT_CLIENT.read().clone().map(Resolved::Shared)
+    DEFAULT_CLIENT
+        .read()
+        .clone()
+        .map(Resolved::Shared)
+        .ok_or_else(|| no_client(buffer))
 }
 
-/// Sends a batch (the commit lock held): what the server stored or refused for good leaves
-/// the buffer, everything from the first unsettled line on goes back to its front.
-fn send<T: Series>(batch: Lines, given: Option<&Client>) -> Result<Commit, Error> {
-    let buffer = T::__buffer();
-    let meta = buffer.meta();
+/// Sends every pending line (the commit lock held) through a blocking client.
+#[cfg(feature = "blocking")]
+fn send(buffer: &SeriesBuffer, given: Option<&Client>) -> Result<Commit, Error> {
+    let batch = buffer.take();
     if batch.len() == 0 {
         buffer.settle(batch, 0, false);
         return Ok(Commit::default());
     }
-    let Some(client) = resolve(buffer, given) else {
-        // Nothing was tried: no backoff.
-        buffer.settle(batch, 0, false);
-        return Err(Error::Config(
-            format!(
-                "no client for `{}`: pass one to commit_with, call {0}::bind(client), set \
-                 #[series(client = ...)] or influx_series::set_default_client",
-                meta.type_name
-            )
-            .into(),
-        ));
+    let client = match resolve(buffer, given) {
+        Ok(client) => client,
+        Err(e) => {
+            // Nothing was tried: no backoff.
+            buffer.settle(batch, 0, false);
+            return Err(e);
+        }
     };
-    let (result, unsent) = write_lines(client.get(), meta, &batch);
+    let (meta, lines) = (buffer.meta(), &batch);
+    let outcome = client.get().write_isolating(
+        &lines.bytes,
+        &lines.ends,
+        &write_options(meta),
+        meta.request_cap(),
+    );
+    settle(buffer, batch, outcome)
+}
+
+/// Sends every pending line (the commit lock held) through an async client.
+#[cfg(feature = "async")]
+async fn send_async(buffer: &SeriesBuffer, client: &AsyncClient) -> Result<Commit, Error> {
+    let batch = buffer.take();
+    if batch.len() == 0 {
+        buffer.settle(batch, 0, false);
+        return Ok(Commit::default());
+    }
+    let meta = buffer.meta();
+    let outcome = client
+        .write_isolating(
+            &batch.bytes,
+            &batch.ends,
+            &write_options(meta),
+            meta.request_cap(),
+        )
+        .await;
+    settle(buffer, batch, outcome)
+}
+
+/// After a commit: what the server stored or refused for good leaves the buffer, everything
+/// from the first unsettled line on goes back to its front.
+fn settle(buffer: &SeriesBuffer, batch: Lines, outcome: WriteOutcome) -> Result<Commit, Error> {
+    let (result, unsent) = outcome_result(outcome, batch.len());
     let failed = result
         .as_ref()
         .is_err_and(|e| !matches!(e, Error::Rejected { stopped: None, .. }));
@@ -242,14 +474,8 @@ fn send<T: Series>(batch: Lines, given: Option<&Client>) -> Result<Commit, Error
     result
 }
 
-/// Writes encoded lines of a type with its settings (database, retention policy, precision,
-/// points per request): partial writes acknowledged, bare 400s isolated. Returns what to tell
-/// the caller, and the first line not settled (every line, when all were written or refused).
-pub(crate) fn write_lines(
-    client: &Client,
-    meta: &SeriesMeta,
-    lines: &Lines,
-) -> (Result<Commit, Error>, usize) {
+/// How a type's lines are written: its database, retention policy and precision.
+pub(crate) fn write_options(meta: &SeriesMeta) -> WriteOptions {
     let mut options = WriteOptions::default().precision(meta.precision);
     if let Some(db) = meta.database {
         options = WriteOptions::new(db).precision(meta.precision);
@@ -257,11 +483,19 @@ pub(crate) fn write_lines(
     if let Some(rp) = meta.retention_policy {
         options = options.retention_policy(rp);
     }
-    let outcome = client.write_isolating(&lines.bytes, &lines.ends, &options, meta.request_cap());
+    options
+}
+
+/// What to tell the caller of a write of `lines` lines, and the first line not settled
+/// (every line, when all were written or refused).
+pub(crate) fn outcome_result(
+    outcome: WriteOutcome,
+    lines: usize,
+) -> (Result<Commit, Error>, usize) {
     let commit = outcome.commit;
     let (stopped, unsent) = match outcome.stopped {
         Some((unsent, error)) => (Some(error), unsent),
-        None => (None, lines.len()),
+        None => (None, lines),
     };
     let result = match (stopped, outcome.rejections.is_empty()) {
         (None, true) => Ok(commit),

@@ -1,28 +1,34 @@
-//! The blocking client against a real influxd: writes, queries, result sets, typed errors.
+//! Both clients against a real influxd: writes, queries, result sets, typed errors. Each test
+//! body runs once per client (`blocking::` and `asynchronous::`).
+
+mod support {
+    pub mod api;
+}
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
 use chrono::{DateTime, TimeZone, Utc};
+use support::api::Api;
 use influx_series::{
     Client, Error, Field, PartialWriteKind, Point, Precision, QueryOptions, SharedTags, Value,
     WriteOptions,
 };
 
-fn client() -> Client {
-    Client::new(&influx_testserver::shared().url()).expect("client")
+fn client<C: Api>() -> C {
+    C::connect_url(&influx_testserver::shared().url()).expect("client")
 }
 
 /// A fresh database on the shared server, and a client whose default it is.
-fn fresh(prefix: &str) -> (Client, String) {
+fn fresh<C: Api>(prefix: &str) -> (C, String) {
     let db = influx_testserver::shared().unique_db(prefix);
-    let mut client = client();
+    let mut client = client::<C>();
     client.create_database(&db).expect("create database");
     client.switch_database(db.clone());
     (client, db)
 }
 
-fn count(client: &Client, q: &str) -> i64 {
+fn count(client: &impl Api, q: &str) -> i64 {
     let results = client.query(q).unwrap_or_else(|e| panic!("{q}: {e}"));
     results[0]
         .rows()
@@ -31,9 +37,8 @@ fn count(client: &Client, q: &str) -> i64 {
         .unwrap_or(0)
 }
 
-#[test]
-fn every_field_type_at_every_precision_reads_back_equal() {
-    let (client, _db) = fresh("types");
+fn every_field_type_at_every_precision_reads_back_equal<C: Api>() {
+    let (client, _db) = fresh::<C>("types");
     let t = Utc.with_ymd_and_hms(2009, 11, 10, 23, 0, 0).unwrap()
         + chrono::Duration::nanoseconds(123_456_789);
     for (i, precision) in Precision::ALL.into_iter().enumerate() {
@@ -75,9 +80,8 @@ fn every_field_type_at_every_precision_reads_back_equal() {
     }
 }
 
-#[test]
-fn multi_statement_queries_and_statement_errors() {
-    let (client, db) = fresh("multi");
+fn multi_statement_queries_and_statement_errors<C: Api>() {
+    let (client, db) = fresh::<C>("multi");
     client
         .write_raw("a v=1i 1\nb v=2i 2\nb v=3i 3\n", &WriteOptions::default())
         .unwrap();
@@ -145,9 +149,8 @@ fn conflict_batch() -> Vec<Point> {
     ]
 }
 
-#[test]
-fn type_conflict_is_a_partial_write_when_the_shard_knows_the_field() {
-    let (client, _) = fresh("partial");
+fn type_conflict_is_a_partial_write_when_the_shard_knows_the_field<C: Api>() {
+    let (client, _) = fresh::<C>("partial");
     let first = Point::builder("m")
         .field("v", 1.5)
         .timestamp(Utc.timestamp_opt(1, 0).unwrap())
@@ -171,9 +174,8 @@ fn type_conflict_is_a_partial_write_when_the_shard_knows_the_field() {
     assert_eq!(count(&client, "SELECT count(v) FROM m"), 3);
 }
 
-#[test]
-fn type_conflict_in_a_fresh_shard_rejects_the_whole_batch() {
-    let (client, _) = fresh("rejected");
+fn type_conflict_in_a_fresh_shard_rejects_the_whole_batch<C: Api>() {
+    let (client, _) = fresh::<C>("rejected");
     match client.write_points(conflict_batch(), &WriteOptions::default()) {
         Err(e @ Error::BatchRejected { .. }) => {
             assert_eq!(
@@ -186,9 +188,8 @@ fn type_conflict_in_a_fresh_shard_rejects_the_whole_batch() {
     assert_eq!(count(&client, "SELECT count(v) FROM m"), 0);
 }
 
-#[test]
-fn a_failed_batch_reports_how_many_points_were_stored_before_it() {
-    let (client, _) = fresh("resume");
+fn a_failed_batch_reports_how_many_points_were_stored_before_it<C: Api>() {
+    let (client, _) = fresh::<C>("resume");
     let t = |s| Utc.timestamp_opt(s, 0).unwrap();
     let mut points: Vec<Point> = (0..6)
         .map(|i| {
@@ -216,9 +217,8 @@ fn a_failed_batch_reports_how_many_points_were_stored_before_it() {
     );
 }
 
-#[test]
-fn hundred_thousand_points_in_batches_and_one_unchunked_query() {
-    let (client, _) = fresh("bulk");
+fn hundred_thousand_points_in_batches_and_one_unchunked_query<C: Api>() {
+    let (client, _) = fresh::<C>("bulk");
     let start = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
     let points: Vec<Point> = (0..100_000i64)
         .map(|i| {
@@ -245,9 +245,8 @@ fn hundred_thousand_points_in_batches_and_one_unchunked_query() {
     assert_eq!(sum, (0..100_000i64).sum::<i64>());
 }
 
-#[test]
-fn shared_tags_merge_and_group_by_filters() {
-    let (client, _) = fresh("tags");
+fn shared_tags_merge_and_group_by_filters<C: Api>() {
+    let (client, _) = fresh::<C>("tags");
     let t = Utc.timestamp_opt(100, 0).unwrap();
     let points = vec![
         Point::builder("cpu")
@@ -294,9 +293,8 @@ fn shared_tags_merge_and_group_by_filters() {
     );
 }
 
-#[test]
-fn bind_parameters_and_select_into_by_post() {
-    let (client, _) = fresh("bind");
+fn bind_parameters_and_select_into_by_post<C: Api>() {
+    let (client, _) = fresh::<C>("bind");
     client
         .write_raw(
             "m,host=a v=1i 1\nm,host=b v=2i 2\n",
@@ -327,9 +325,8 @@ fn bind_parameters_and_select_into_by_post() {
     assert_eq!(count(&client, "SELECT count(v) FROM copy"), 2);
 }
 
-#[test]
-fn databases_are_created_listed_and_dropped() {
-    let client = client();
+fn databases_are_created_listed_and_dropped<C: Api>() {
+    let client = client::<C>();
     let name = influx_testserver::shared().unique_db("admin \"quoted\"");
     let name = format!("{name} with \"quotes\" and spaces");
     client.create_database(&name).unwrap();
@@ -338,17 +335,18 @@ fn databases_are_created_listed_and_dropped() {
     assert!(!client.list_databases().unwrap().contains(&name));
 }
 
-#[test]
-fn gzip_both_ways() {
+fn gzip_both_ways<C: Api>() {
     let server = influx_testserver::shared();
     let db = server.unique_db("gzip");
-    let client = Client::builder()
-        .host("127.0.0.1")
-        .port(server.http_port())
-        .gzip(true)
-        .database(db.clone())
-        .build()
-        .unwrap();
+    let client = C::connect(
+        Client::builder()
+            .host("127.0.0.1")
+            .port(server.http_port())
+            .gzip(true)
+            .database(db.clone())
+            .into_config(),
+    )
+    .unwrap();
     client.create_database(&db).unwrap();
     let points: Vec<Point> = (0..2000i64)
         .map(|i| {
@@ -366,9 +364,8 @@ fn gzip_both_ways() {
     assert_eq!(client.query("SELECT v FROM z").unwrap()[0].len(), 2000);
 }
 
-#[test]
-fn missing_database_and_wrong_port() {
-    let client = client();
+fn missing_database_and_wrong_port<C: Api>() {
+    let client = client::<C>();
     let p = Point::builder("m").field("v", 1i64).build().unwrap();
     match client.write_points(&[p], &WriteOptions::new("no_such_db")) {
         Err(Error::Client {
@@ -383,15 +380,14 @@ fn missing_database_and_wrong_port() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let nowhere = Client::new(&format!("http://{closed}")).unwrap();
+    let nowhere = C::connect_url(&format!("http://{closed}")).unwrap();
     let err = nowhere.ping().unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(!err.to_string().contains('\n'));
 }
 
-#[test]
-fn time_strings_decode_as_rfc3339() {
-    let (client, _) = fresh("rfc");
+fn time_strings_decode_as_rfc3339<C: Api>() {
+    let (client, _) = fresh::<C>("rfc");
     client
         .write_raw("m v=1i 1257894000123456789\n", &WriteOptions::default())
         .unwrap();
@@ -436,11 +432,10 @@ fn capture_one_request() -> (String, std::thread::JoinHandle<String>) {
     (url, handle)
 }
 
-#[test]
-fn the_password_travels_only_in_the_authorization_header() {
+fn the_password_travels_only_in_the_authorization_header<C: Api>() {
     let (url, handle) = capture_one_request();
     let with_creds = url.replace("http://", "http://alice:s3cr%3At@");
-    let client = Client::new(&with_creds).unwrap();
+    let client = C::connect_url(&with_creds).unwrap();
     assert_eq!(client.ping().unwrap(), "fake");
     let request = handle.join().unwrap();
     let request_line = request.lines().next().unwrap();
@@ -463,7 +458,7 @@ fn the_password_travels_only_in_the_authorization_header() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let err = Client::new(&format!("http://alice:s3cr%3At@{closed}"))
+    let err = C::connect_url(&format!("http://alice:s3cr%3At@{closed}"))
         .unwrap()
         .ping()
         .unwrap_err();
@@ -471,9 +466,8 @@ fn the_password_travels_only_in_the_authorization_header() {
     assert!(!format!("{err:?}").contains("s3cr"), "{err:?}");
 }
 
-#[test]
-fn unsigned_and_float_values_keep_their_types() {
-    let (client, _) = fresh("numeric");
+fn unsigned_and_float_values_keep_their_types<C: Api>() {
+    let (client, _) = fresh::<C>("numeric");
     let p = Point::builder("n")
         .field("whole_float", 1.0)
         .field("big", i64::MAX as u64)
@@ -507,9 +501,8 @@ fn unsigned_and_float_values_keep_their_types() {
     assert_eq!(row.get("small").and_then(Value::as_f64), Some(0.1));
 }
 
-#[test]
-fn chunked_answers_merge_into_one_result() {
-    let (client, _) = fresh("chunked");
+fn chunked_answers_merge_into_one_result<C: Api>() {
+    let (client, _) = fresh::<C>("chunked");
     let points: Vec<Point> = (0..50i64)
         .map(|i| {
             Point::builder("c")
@@ -556,9 +549,8 @@ fn chunked_answers_merge_into_one_result() {
     );
 }
 
-#[test]
-fn points_without_a_timestamp_are_stamped_apart() {
-    let (client, _db) = fresh("untimed");
+fn points_without_a_timestamp_are_stamped_apart<C: Api>() {
+    let (client, _db) = fresh::<C>("untimed");
     let points: Vec<Point> = (0..3)
         .map(|i| {
             Point::builder("untimed")
@@ -581,9 +573,8 @@ fn points_without_a_timestamp_are_stamped_apart() {
     assert_eq!(count(&client, "SELECT count(v) FROM untimed"), 4);
 }
 
-#[test]
-fn points_are_written_from_any_iterator() {
-    let (client, _db) = fresh("iterators");
+fn points_are_written_from_any_iterator<C: Api>() {
+    let (client, _db) = fresh::<C>("iterators");
     let point = |i: i64| {
         Point::builder("gen")
             .tag("host", format!("h{}", i % 7))
@@ -611,3 +602,23 @@ fn points_are_written_from_any_iterator() {
         .unwrap();
     assert_eq!(count(&client, "SELECT count(v) FROM gen"), 5002);
 }
+
+both_clients!(
+    every_field_type_at_every_precision_reads_back_equal,
+    multi_statement_queries_and_statement_errors,
+    type_conflict_is_a_partial_write_when_the_shard_knows_the_field,
+    type_conflict_in_a_fresh_shard_rejects_the_whole_batch,
+    a_failed_batch_reports_how_many_points_were_stored_before_it,
+    hundred_thousand_points_in_batches_and_one_unchunked_query,
+    shared_tags_merge_and_group_by_filters,
+    bind_parameters_and_select_into_by_post,
+    databases_are_created_listed_and_dropped,
+    gzip_both_ways,
+    missing_database_and_wrong_port,
+    time_strings_decode_as_rfc3339,
+    the_password_travels_only_in_the_authorization_header,
+    unsigned_and_float_values_keep_their_types,
+    chunked_answers_merge_into_one_result,
+    points_without_a_timestamp_are_stamped_apart,
+    points_are_written_from_any_iterator,
+);

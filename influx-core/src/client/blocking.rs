@@ -1,26 +1,26 @@
-//! The blocking client, on `reqwest::blocking`. Requests are built and answers classified by
-//! the sans-IO functions of [`crate::client::http`]; this file only moves bytes.
+//! The blocking client: [`Core`]'s calls over `reqwest::blocking`, each completed in one
+//! poll. This file only moves bytes, and keeps `reqwest::blocking` from panicking inside a
+//! tokio runtime.
 
 use std::borrow::Borrow;
+use std::future::Future;
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use reqwest::header::{self, HeaderValue};
+use serde::de::DeserializeOwned;
 
-use crate::client::config::{ClientConfig, Credentials};
-use crate::client::http::{
-    self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
+use crate::client::config::ClientConfig;
+use crate::client::core::{
+    self, Core, Prepared, Reading, Statements, Transport, WriteOutcome, complete, configure_http,
+    transport_error,
 };
-use crate::client::influxql::quote_ident;
-use crate::client::write::{OnRefusal, WritePlan};
-use crate::error::{Cause, Commit, Error, Rejection};
+use crate::client::http::{Answer, QueryOptions, WriteOptions};
+use crate::error::{Cause, Commit, Error};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
-use crate::query::resultset::{self, ResultSet};
-use crate::query::typed::{self, CellContext, FromRow};
-use serde::de::DeserializeOwned;
+use crate::query::resultset::ResultSet;
+use crate::query::typed::FromRow;
 
 /// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
 ///
@@ -38,36 +38,123 @@ use serde::de::DeserializeOwned;
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
+///
+/// # Inside a tokio runtime
+///
+/// In async code, use [`crate::AsyncClient`]: it has the same methods, and waits without
+/// holding a thread. A `Client` still works there: called on a runtime's thread, it builds,
+/// sends and drops its HTTP client on a helper thread, because `reqwest::blocking` panics
+/// when it blocks or shuts down inside a runtime. The call blocks the runtime's worker thread
+/// for as long as the request takes (the whole runtime, on a `current_thread` runtime), so
+/// keep it to `tokio::task::spawn_blocking` or to programs where that does not matter.
+#[derive(Clone, Debug)]
 pub struct Client {
-    http: reqwest::blocking::Client,
-    config: ClientConfig,
-    base: String,
-    auth: Option<HeaderValue>,
-    /// The byte cap of write requests, shared by clones: `max_request_size`, lowered for good
-    /// by a 413 (the server's `max-body-size` does not change while it runs).
-    request_cap: Arc<AtomicUsize>,
+    core: Core<BlockingHttp>,
 }
 
-/// What [`Client::write_isolating`] did: the commit, the refused points, and, if it stopped,
-/// the first line it did not settle and why.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct WriteOutcome {
-    /// Points written and refused, requests made.
-    pub commit: Commit,
-    /// Points the server refused for good.
-    pub rejections: Vec<Rejection>,
-    /// Where the write stopped (the first unsettled line) and why.
-    pub stopped: Option<(usize, Error)>,
+/// `reqwest::blocking` as a [`Transport`].
+#[derive(Clone)]
+pub(crate) struct BlockingHttp {
+    client: Arc<OwnedClient>,
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The config's own Debug redacts the password.
-        f.debug_struct("Client")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+/// The blocking HTTP client, dropped off any tokio runtime: its own runtime cannot be shut
+/// down on a runtime's thread.
+struct OwnedClient(Option<reqwest::blocking::Client>);
+
+impl Drop for OwnedClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take()
+            && in_runtime()
+        {
+            let helper = std::thread::Builder::new().name("influx-client-drop".into());
+            // If no thread can be made, the drop happens here (and may panic, as it would
+            // have without this).
+            if let Err(e) = helper.spawn(move || drop(client)) {
+                drop(e);
+            }
+        }
+    }
+}
+
+/// Whether this thread is inside a tokio runtime, where `reqwest::blocking` may not block.
+fn in_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Runs `f` here, or on a helper thread if this thread is inside a tokio runtime.
+fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if !in_runtime() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// How much of an answer is read at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+impl BlockingHttp {
+    fn new(config: &ClientConfig) -> Result<BlockingHttp, Error> {
+        let client = off_runtime(|| {
+            configure_http!(reqwest::blocking::Client::builder(), config)?
+                .build()
+                .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))
+        })?;
+        Ok(BlockingHttp {
+            client: Arc::new(OwnedClient(Some(client))),
+        })
+    }
+
+    fn send_now(&self, request: Prepared, config: &ClientConfig) -> Result<Answer, Error> {
+        let Some(client) = &self.client.0 else {
+            unreachable!("the HTTP client is taken only when dropped")
+        };
+        let started = Instant::now();
+        let mut http = reqwest::blocking::Request::new(request.method, request.url);
+        *http.headers_mut() = request.headers;
+        if let Some(body) = request.body {
+            *http.body_mut() = Some(body.into());
+        }
+        let mut response = client.execute(http).map_err(transport_error)?;
+        let mut reading = Reading::new(
+            response.status().as_u16(),
+            response.headers(),
+            response.content_length(),
+            config,
+            started,
+        )?;
+        let mut chunk = vec![0; READ_CHUNK];
+        loop {
+            match response.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => reading.push(&chunk[..n])?,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // reqwest reports a timeout or a broken connection as an `io::Error`
+                    // wrapping its own error.
+                    let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                        || e.get_ref()
+                            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                            .is_some_and(reqwest::Error::is_timeout);
+                    return Err(core::read_error(timed_out, e));
+                }
+            }
+        }
+        reading.finish()
+    }
+}
+
+impl Transport for BlockingHttp {
+    fn send(
+        &self,
+        request: Prepared,
+        config: &ClientConfig,
+    ) -> impl Future<Output = Result<Answer, Error>> + Send {
+        // The I/O happens here, so the future is ready: see `core::complete`.
+        std::future::ready(off_runtime(|| self.send_now(request, config)))
     }
 }
 
@@ -96,48 +183,30 @@ impl Client {
 
     /// A client for `config`.
     pub fn with_config(config: ClientConfig) -> Result<Client, Error> {
-        let mut builder = reqwest::blocking::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(config.timeout)
-            // A 301 or 302 turns a POST into a GET, and a followed redirect sends the
-            // Authorization header on: neither is ever what a write or a query wants.
-            .redirect(reqwest::redirect::Policy::none())
-            .referer(false);
-        if config.tls {
-            builder = tls(builder, &config)?;
-        }
-        let http = builder
-            .build()
-            .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))?;
-        let auth = auth_header(&config.credentials)?;
         Ok(Client {
-            http,
-            base: config.base_url(),
-            request_cap: Arc::new(AtomicUsize::new(config.max_request_size)),
-            config,
-            auth,
+            core: Core::new(BlockingHttp::new(&config)?, config)?,
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
-        &self.config
+        &self.core.config
     }
 
     /// The database used when a call names none.
     pub fn database(&self) -> Option<&str> {
-        self.config.database.as_deref()
+        self.core.database()
     }
 
     /// This client, with `database` as the one used when a call names none.
     pub fn with_database(mut self, database: impl Into<String>) -> Self {
-        self.config.database = Some(database.into());
+        self.core.set_database(database.into());
         self
     }
 
     /// Uses `database` from now on when a call names none (Python's `switch_database`).
     pub fn switch_database(&mut self, database: impl Into<String>) {
-        self.config.database = Some(database.into());
+        self.core.set_database(database.into());
     }
 
     /// Authenticates as another user from now on (Python's `switch_user`).
@@ -146,103 +215,12 @@ impl Client {
         username: impl Into<String>,
         password: impl Into<String>,
     ) -> Result<(), Error> {
-        self.config.credentials = Credentials::Basic {
-            username: username.into(),
-            password: password.into(),
-        };
-        self.auth = auth_header(&self.config.credentials)?;
-        Ok(())
-    }
-
-    fn send(&self, request: Request) -> Result<Answer, Error> {
-        let limit = self.config.max_request_size;
-        if request.body.len() > limit {
-            return Err(Error::RequestTooLarge {
-                size: request.body.len(),
-                limit,
-            });
-        }
-        let mut url =
-            String::with_capacity(self.base.len() + request.path.len() + 1 + request.query.len());
-        url.push_str(&self.base);
-        url.push_str(request.path);
-        if !request.query.is_empty() {
-            url.push('?');
-            url.push_str(&request.query);
-        }
-        let mut builder = match request.method {
-            Method::Get => self.http.get(url),
-            Method::Post => self.http.post(url),
-        };
-        if let Some(auth) = &self.auth {
-            builder = builder.header(header::AUTHORIZATION, auth.clone());
-        }
-        if let Some(ct) = request.content_type {
-            builder = builder.header(header::CONTENT_TYPE, ct);
-        }
-        if self.config.gzip {
-            builder = builder.header(header::ACCEPT_ENCODING, "gzip");
-        }
-        if request.method == Method::Post {
-            let body = if self.config.gzip && request.path == "/write" {
-                builder = builder.header(header::CONTENT_ENCODING, "gzip");
-                http::gzip(&request.body)
-            } else {
-                request.body
-            };
-            builder = builder.body(body);
-        }
-        let started = Instant::now();
-        let mut response = builder.send().map_err(transport_error)?;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let version = header("X-Influxdb-Version");
-        let location = header("Location");
-        let encoding = Encoding::from_header(
-            response
-                .headers()
-                .get(header::CONTENT_ENCODING)
-                .map(HeaderValue::as_bytes),
-        )?;
-        let mut body = AnswerBody::new(
-            encoding,
-            self.config.max_answer_size,
-            response.content_length(),
-        );
-        let mut chunk = vec![0; READ_CHUNK];
-        loop {
-            // reqwest's timeout bounds each read, not the whole body: a server that trickles
-            // bytes would otherwise hold the call for ever.
-            if let Some(timeout) = self.config.timeout
-                && started.elapsed() > timeout
-            {
-                return Err(Error::Timeout(
-                    format!("the answer took longer than {timeout:?}").into(),
-                ));
-            }
-            match response.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => body.push(&chunk[..n])?,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(read_error(e)),
-            }
-        }
-        Ok(Answer {
-            status: response.status().as_u16(),
-            version,
-            location,
-            body: body.finish()?,
-        })
+        self.core.switch_user(username.into(), password.into())
     }
 
     /// Checks that the server answers and returns its version (`X-Influxdb-Version`).
     pub fn ping(&self) -> Result<String, Error> {
-        http::classify_ping(&self.send(http::ping_request())?)
+        complete(self.core.ping())
     }
 
     /// Writes points, with the shared tags of `options` merged in (a point's own tag wins), in
@@ -282,51 +260,7 @@ impl Client {
         points: impl IntoIterator<Item = P>,
         options: &WriteOptions,
     ) -> Result<Commit, Error> {
-        let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
-        let stamp = !options.uses_server_time();
-        let mut done = Commit::default();
-        let mut bytes = Vec::new();
-        let mut ends = Vec::new();
-        let mut rest = points.into_iter().peekable();
-        while rest.peek().is_some() {
-            bytes.clear();
-            ends.clear();
-            let cap_bytes = self.request_cap();
-            // One request's worth: the point that crosses the byte cap goes first next time
-            // (the plan below sends a single line over the cap alone).
-            while let Some(p) = rest.peek() {
-                let p = p.borrow();
-                if let Err(e) = options.shared_tags().check_against(p) {
-                    return Err(Error::from(e).after_writing(done.written));
-                }
-                let start = bytes.len();
-                let time = (stamp && p.timestamp_nanos().is_none())
-                    .then(crate::protocol::clock::unique_now_nanos);
-                p.write_line_with_tags(
-                    &mut bytes,
-                    options.precision_value(),
-                    options.shared_tags().as_slice(),
-                    time,
-                );
-                bytes.push(b'\n');
-                if !ends.is_empty() && bytes.len() > cap_bytes {
-                    bytes.truncate(start);
-                    break;
-                }
-                ends.push(bytes.len());
-                rest.next();
-                if ends.len() == cap_points {
-                    break;
-                }
-            }
-            let outcome = self.write_batch(&bytes, &ends, options, cap_points, OnRefusal::Stop);
-            let written = done.written;
-            done.add(outcome.commit);
-            if let Some((_, e)) = outcome.stopped {
-                return Err(e.after_writing(written + outcome.commit.written));
-            }
-        }
-        Ok(done)
+        complete(self.core.write_points(points, options))
     }
 
     /// Writes a buffer of lines, in requests under the client's `max_request_size` (one, for
@@ -335,19 +269,7 @@ impl Client {
     /// Lines without a timestamp are stamped by the server, one time per request: encode
     /// points with timestamps, or use [`Client::write_points`], which stamps them.
     pub fn write_lines(&self, lines: &LineBuf, options: &WriteOptions) -> Result<Commit, Error> {
-        if lines.is_empty() {
-            return Ok(Commit::default());
-        }
-        if lines.len_bytes() <= self.request_cap() {
-            self.write_body(lines.as_bytes().to_vec(), options)?;
-            return Ok(Commit {
-                written: lines.lines(),
-                ..Commit::default()
-            }
-            .with_requests(1));
-        }
-        let ends = crate::protocol::parse::line_ends(lines.as_str(), options.precision_value())?;
-        self.write_split(lines.as_bytes(), &ends, options)
+        complete(self.core.write_lines(lines, options))
     }
 
     /// Writes raw line protocol (Python's `write(..., protocol='line')`). Every line is checked
@@ -355,29 +277,7 @@ impl Client {
     /// check off. A checked text over the client's `max_request_size` goes in several
     /// requests, split between lines; an unchecked one must fit in one.
     pub fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<Commit, Error> {
-        if !options.checks_lines() {
-            self.write_body(text.as_bytes().to_vec(), options)?;
-            return Ok(Commit::default().with_requests(1));
-        }
-        let ends = crate::protocol::parse::line_ends(text, options.precision_value())?;
-        if ends.is_empty() {
-            return Ok(Commit::default());
-        }
-        self.write_split(text.as_bytes(), &ends, options)
-    }
-
-    fn write_split(
-        &self,
-        bytes: &[u8],
-        ends: &[usize],
-        options: &WriteOptions,
-    ) -> Result<Commit, Error> {
-        let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
-        let outcome = self.write_batch(bytes, ends, options, cap_points, OnRefusal::Stop);
-        match outcome.stopped {
-            Some((_, e)) => Err(e.after_writing(outcome.commit.written)),
-            None => Ok(outcome.commit),
-        }
+        complete(self.core.write_raw(text, options))
     }
 
     /// Writes lines of this crate's own encoding (`bytes`, line `i` ending at `ends[i]`) for the
@@ -391,63 +291,7 @@ impl Client {
         options: &WriteOptions,
         cap_points: usize,
     ) -> WriteOutcome {
-        self.write_batch(bytes, ends, options, cap_points, OnRefusal::Isolate)
-    }
-
-    fn write_batch(
-        &self,
-        bytes: &[u8],
-        ends: &[usize],
-        options: &WriteOptions,
-        cap_points: usize,
-        on_refusal: OnRefusal,
-    ) -> WriteOutcome {
-        let mut plan = WritePlan::new(
-            bytes,
-            ends,
-            cap_points,
-            self.request_cap(),
-            self.config.max_request_size,
-            on_refusal,
-        );
-        let mut stopped = None;
-        loop {
-            let piece = match plan.next() {
-                Ok(Some(piece)) => piece,
-                Ok(None) => break,
-                Err(e) => {
-                    stopped = Some((plan.unsent_from(), e));
-                    break;
-                }
-            };
-            let result = self.write_body(plan.body(piece).to_vec(), options);
-            if let Err(e) = plan.settle(piece, result) {
-                stopped = Some((plan.unsent_from(), e));
-                break;
-            }
-        }
-        self.learn_request_cap(plan.cap_bytes());
-        let (commit, rejections) = plan.finish();
-        WriteOutcome {
-            commit,
-            rejections,
-            stopped,
-        }
-    }
-
-    /// The byte cap of a request: the client's `max_request_size`, lowered by any 413.
-    fn request_cap(&self) -> usize {
-        self.request_cap.load(Ordering::Relaxed)
-    }
-
-    fn learn_request_cap(&self, cap: usize) {
-        self.request_cap.fetch_min(cap, Ordering::Relaxed);
-    }
-
-    fn write_body(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
-        let options = options.clone().or_database(self.database());
-        let answer = self.send(http::write_request(&options, body)?)?;
-        http::classify_write(&answer, 0)
+        complete(self.core.write_isolating(bytes, ends, options, cap_points))
     }
 
     /// Runs a query (one or more `;`-separated statements) against the client's database and
@@ -458,8 +302,7 @@ impl Client {
 
     /// Runs a query with options: database, epoch, bind parameters, `raise_errors`.
     pub fn query_with(&self, query: &str, options: &QueryOptions) -> Result<Vec<ResultSet>, Error> {
-        let body = self.fetch(query, options, Chunking::ForStatements)?;
-        resultset::decode_response(&body, options.raises_errors())
+        complete(self.core.query_with(query, options))
     }
 
     /// Runs a one-statement query and decodes its rows into `T` (a `#[derive(Series)]` type):
@@ -481,7 +324,7 @@ impl Client {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Vec<T>, Error> {
-        self.query_statements(query, options)?.get(0)
+        complete(self.core.query_as_with(query, options))
     }
 
     /// Runs a query of several statements; read each with [`Statements::get`] into its own
@@ -491,12 +334,7 @@ impl Client {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Statements, Error> {
-        Ok(Statements {
-            body: self.fetch(query, options, Chunking::ForStatements)?,
-            ctx: CellContext {
-                epoch: options.epoch_value(),
-            },
-        })
+        complete(self.core.query_statements(query, options))
     }
 
     /// Runs a one-statement query and deserializes each row into any serde type: the row is
@@ -506,8 +344,7 @@ impl Client {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Vec<T>, Error> {
-        let body = self.fetch(query, options, Chunking::ForStatements)?;
-        typed::deserialize_rows(&body, 0)
+        complete(self.core.query_deserialize(query, options))
     }
 
     /// Runs a query and returns the answer's JSON bytes undecoded.
@@ -515,141 +352,21 @@ impl Client {
     /// The answer is chunked (several JSON documents in a row) only if `options` asks for
     /// chunks: the decoding methods also ask for them when a query has several statements.
     pub fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
-        self.fetch(query, options, Chunking::AsAsked)
-    }
-
-    fn fetch(
-        &self,
-        query: &str,
-        options: &QueryOptions,
-        chunking: Chunking,
-    ) -> Result<Vec<u8>, Error> {
-        let request = http::query_request(query, options, self.database(), chunking)?;
-        let answer = self.send(request)?;
-        http::classify_query(&answer)?;
-        Ok(answer.body)
-    }
-
-    /// Runs a statement that returns nothing (admin statements), raising its error.
-    fn execute(&self, statement: &str, database: Option<&str>) -> Result<(), Error> {
-        let mut options = QueryOptions::new();
-        if let Some(db) = database {
-            options = options.database(db);
-        }
-        self.query_with(statement, &options).map(drop)
+        complete(self.core.query_raw(query, options))
     }
 
     /// `CREATE DATABASE` (does nothing if it exists).
     pub fn create_database(&self, name: &str) -> Result<(), Error> {
-        self.execute(&format!("CREATE DATABASE {}", quote_ident(name)), None)
+        complete(self.core.create_database(name))
     }
 
     /// `DROP DATABASE` (does nothing if it does not exist).
     pub fn drop_database(&self, name: &str) -> Result<(), Error> {
-        self.execute(&format!("DROP DATABASE {}", quote_ident(name)), None)
+        complete(self.core.drop_database(name))
     }
 
     /// The names of every database (Python's `get_list_database`).
     pub fn list_databases(&self) -> Result<Vec<String>, Error> {
-        let results = self.query("SHOW DATABASES")?;
-        Ok(results
-            .first()
-            .into_iter()
-            .flat_map(|rs| rs.rows())
-            .filter_map(|row| row.get("name").and_then(|v| v.as_str()).map(str::to_owned))
-            .collect())
-    }
-}
-
-fn auth_header(credentials: &Credentials) -> Result<Option<HeaderValue>, Error> {
-    credentials
-        .header_value()
-        .map(|value| {
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                Error::Config("credentials hold characters not allowed in a header".into())
-            })?;
-            // Keeps the value out of reqwest's and hyper's own debug output.
-            value.set_sensitive(true);
-            Ok(value)
-        })
-        .transpose()
-}
-
-#[cfg(any(feature = "native-tls", feature = "rustls"))]
-fn tls(
-    builder: reqwest::blocking::ClientBuilder,
-    config: &ClientConfig,
-) -> Result<reqwest::blocking::ClientBuilder, Error> {
-    Ok(builder.tls_danger_accept_invalid_certs(!config.verify_tls))
-}
-
-#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
-fn tls(
-    _builder: reqwest::blocking::ClientBuilder,
-    _config: &ClientConfig,
-) -> Result<reqwest::blocking::ClientBuilder, Error> {
-    Err(Error::Config(
-        "https needs TLS support: enable the `native-tls` or `rustls` feature".into(),
-    ))
-}
-
-/// How much of an answer is read at a time.
-const READ_CHUNK: usize = 64 * 1024;
-
-/// An error while reading an answer's body: reqwest reports a timeout or a broken connection
-/// as an `io::Error` wrapping its own error.
-fn read_error(e: std::io::Error) -> Error {
-    let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-        || e.get_ref()
-            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-            .is_some_and(reqwest::Error::is_timeout);
-    if timed_out {
-        Error::Timeout(Cause::with_source("the answer stopped coming", e))
-    } else {
-        Error::Transport(Cause::with_source("reading the answer failed", e))
-    }
-}
-
-fn transport_error(e: reqwest::Error) -> Error {
-    // The URL carries no credentials, but it is noise in a chain of messages.
-    let e = e.without_url();
-    if e.is_timeout() {
-        Error::Timeout(Cause::with_source("no answer in time", e))
-    } else {
-        Error::Transport(Cause::with_source("the request did not get an answer", e))
-    }
-}
-
-/// The undecoded answer to a query of several statements; decode each into its own type.
-///
-/// ```no_run
-/// # use influx_series::{Client, FromRow, QueryOptions};
-/// # fn demo<Cpu: FromRow, Mem: FromRow>(client: &Client) -> Result<(), influx_series::Error> {
-/// let answer = client.query_statements("SELECT * FROM cpu; SELECT * FROM mem", &QueryOptions::new())?;
-/// let cpu: Vec<Cpu> = answer.get(0)?;
-/// let mem: Vec<Mem> = answer.get(1)?;
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Statements {
-    body: Vec<u8>,
-    ctx: CellContext,
-}
-
-impl Statements {
-    /// Decodes the rows of statement `index` into `T`; a failed statement is
-    /// [`Error::Statement`].
-    pub fn get<T: FromRow>(&self, index: usize) -> Result<Vec<T>, Error> {
-        typed::decode_rows::<T, typed::Json>(&self.body, index, self.ctx)
-    }
-
-    /// Deserializes statement `index` into any serde type.
-    pub fn deserialize<T: DeserializeOwned>(&self, index: usize) -> Result<Vec<T>, Error> {
-        typed::deserialize_rows(&self.body, index)
-    }
-
-    /// The raw JSON.
-    pub fn raw(&self) -> &[u8] {
-        &self.body
+        complete(self.core.list_databases())
     }
 }

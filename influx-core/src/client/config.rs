@@ -357,7 +357,7 @@ impl ClientConfig {
     }
 }
 
-/// Builds a [`crate::Client`]: start with [`crate::Client::builder`].
+/// Builds a [`crate::Client`] or a [`crate::AsyncClient`]: start with [`crate::Client::builder`].
 ///
 /// ```
 /// use influx_series::Client;
@@ -481,9 +481,22 @@ impl ClientBuilder {
         self
     }
 
-    /// The client.
+    /// The blocking client.
+    #[cfg(feature = "blocking")]
     pub fn build(self) -> Result<crate::Client, Error> {
         crate::Client::with_config(self.config)
+    }
+
+    /// The async client.
+    ///
+    /// ```
+    /// let client = influx_series::AsyncClient::builder().port(8087).build_async()?;
+    /// assert_eq!(client.config().base_url(), "http://localhost:8087");
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    #[cfg(feature = "async")]
+    pub fn build_async(self) -> Result<crate::AsyncClient, Error> {
+        crate::AsyncClient::with_config(self.config)
     }
 
     /// The configuration, for [`crate::Client::with_config`] later.

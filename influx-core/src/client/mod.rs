@@ -1,10 +1,15 @@
 //! The clients: configuration, the sans-IO requests and answer classification (`http`),
-//! writes planned in requests (`write`), InfluxQL helpers, and the transports that move the
-//! bytes ([`crate::Client`] on reqwest's blocking client). Depends on `query`, `protocol` and
-//! `error`.
+//! writes planned in requests (`write`), every call written once over a transport (`core`),
+//! the transports that move the bytes ([`crate::Client`] on reqwest's blocking client,
+//! [`crate::AsyncClient`] on its async one), and InfluxQL helpers. Depends on `query`,
+//! `protocol` and `error`.
 
+#[cfg(feature = "async")]
+pub(crate) mod asynchronous;
+#[cfg(feature = "blocking")]
 pub(crate) mod blocking;
 pub(crate) mod config;
+pub(crate) mod core;
 pub(crate) mod http;
 pub mod influxql;
 pub(crate) mod write;

@@ -1,0 +1,282 @@
+//! The async client: [`Core`]'s calls over reqwest's async client, on the caller's tokio
+//! runtime. This file only moves bytes.
+
+use std::borrow::Borrow;
+use std::time::Instant;
+
+use serde::de::DeserializeOwned;
+
+use crate::client::config::ClientConfig;
+use crate::client::core::{
+    self, Core, Prepared, Reading, Statements, Transport, WriteOutcome, configure_http,
+    transport_error,
+};
+use crate::client::http::{Answer, QueryOptions, WriteOptions};
+use crate::error::{Cause, Commit, Error};
+use crate::protocol::line::LineBuf;
+use crate::protocol::point::Point;
+use crate::query::resultset::ResultSet;
+use crate::query::typed::FromRow;
+
+/// An async InfluxDB 1.x client, on tokio: the methods of [`crate::Client`], each a future.
+/// Cheap to clone: clones share one connection pool. Its futures are `Send`, so they run in
+/// `tokio::spawn`ed tasks, and cancel safely (a dropped write may or may not have reached the
+/// server, as with any HTTP client).
+///
+/// ```no_run
+/// use influx_series::{AsyncClient, Point, QueryOptions, WriteOptions};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = AsyncClient::new("http://127.0.0.1:8086")?;
+/// println!("server version {}", client.ping().await?);
+/// client.create_database("metrics").await?;
+/// let point = Point::builder("cpu").tag("host", "a").field("usage", 0.5).build()?;
+/// client.write_points(&[point], &WriteOptions::new("metrics")).await?;
+/// let options = QueryOptions::new().database("metrics");
+/// let results = client.query_with("SELECT * FROM cpu", &options).await?;
+/// for row in results[0].rows() {
+///     println!("{:?}", row.get("usage"));
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// It needs a tokio runtime with the I/O and time drivers (`#[tokio::main]` has them) when its
+/// futures run; building one needs none.
+#[derive(Clone, Debug)]
+pub struct AsyncClient {
+    core: Core<AsyncHttp>,
+}
+
+/// reqwest's async client as a [`Transport`].
+#[derive(Clone)]
+pub(crate) struct AsyncHttp {
+    client: reqwest::Client,
+}
+
+impl AsyncHttp {
+    fn new(config: &ClientConfig) -> Result<AsyncHttp, Error> {
+        let client = configure_http!(reqwest::Client::builder(), config)?
+            .build()
+            .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))?;
+        Ok(AsyncHttp { client })
+    }
+}
+
+impl Transport for AsyncHttp {
+    async fn send(&self, request: Prepared, config: &ClientConfig) -> Result<Answer, Error> {
+        let started = Instant::now();
+        let mut http = reqwest::Request::new(request.method, request.url);
+        *http.headers_mut() = request.headers;
+        if let Some(body) = request.body {
+            *http.body_mut() = Some(body.into());
+        }
+        let mut response = self.client.execute(http).await.map_err(transport_error)?;
+        let mut reading = Reading::new(
+            response.status().as_u16(),
+            response.headers(),
+            response.content_length(),
+            config,
+            started,
+        )?;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => reading.push(&chunk)?,
+                Ok(None) => break,
+                Err(e) => return Err(core::read_error(e.is_timeout(), e.without_url())),
+            }
+        }
+        reading.finish()
+    }
+}
+
+impl AsyncClient {
+    /// A client for the server at `url`: `http[s]://[user:password@]host[:port][?db=name]`, or
+    /// a DSN (`influxdb://user:password@host:8086/name`); see [`ClientConfig::from_url`].
+    pub fn new(url: &str) -> Result<AsyncClient, Error> {
+        AsyncClient::with_config(ClientConfig::from_url(url)?)
+    }
+
+    /// A client configured by `INFLUXDB_URL` or `INFLUXDB_SCHEME`/`_HOST`/`_PORT`, plus
+    /// `INFLUXDB_USER`, `INFLUXDB_PASSWORD` and `INFLUXDB_DATABASE`.
+    pub fn from_env() -> Result<AsyncClient, Error> {
+        AsyncClient::with_config(ClientConfig::from_env()?)
+    }
+
+    /// A client from influxdb-python's DSN form (`influxdb://user:pass@host:8086/db`).
+    pub fn from_dsn(dsn: &str) -> Result<AsyncClient, Error> {
+        AsyncClient::with_config(ClientConfig::from_dsn(dsn)?)
+    }
+
+    /// A builder, starting from `http://localhost:8086` without credentials.
+    pub fn builder() -> crate::ClientBuilder {
+        crate::ClientBuilder::new()
+    }
+
+    /// A client for `config`.
+    pub fn with_config(config: ClientConfig) -> Result<AsyncClient, Error> {
+        Ok(AsyncClient {
+            core: Core::new(AsyncHttp::new(&config)?, config)?,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.core.config
+    }
+
+    /// The database used when a call names none.
+    pub fn database(&self) -> Option<&str> {
+        self.core.database()
+    }
+
+    /// This client, with `database` as the one used when a call names none.
+    pub fn with_database(mut self, database: impl Into<String>) -> Self {
+        self.core.set_database(database.into());
+        self
+    }
+
+    /// Uses `database` from now on when a call names none (Python's `switch_database`).
+    pub fn switch_database(&mut self, database: impl Into<String>) {
+        self.core.set_database(database.into());
+    }
+
+    /// Authenticates as another user from now on (Python's `switch_user`).
+    pub fn switch_user(
+        &mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Result<(), Error> {
+        self.core.switch_user(username.into(), password.into())
+    }
+
+    /// [`Client::ping`](crate::Client::ping), awaited.
+    pub async fn ping(&self) -> Result<String, Error> {
+        self.core.ping().await
+    }
+
+    /// [`Client::write_points`](crate::Client::write_points), awaited: points in requests
+    /// of at most `options.batch_size` points and `max_request_size` bytes, untimed points
+    /// stamped here. The future is `Send` when the iterator is.
+    ///
+    /// ```no_run
+    /// use influx_series::{AsyncClient, Point, WriteOptions};
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let point = Point::builder("cpu").tag("host", "a").field("n", 1i64).build()?;
+    /// let done = client.write_points([point], &WriteOptions::default()).await?;
+    /// assert_eq!(done.written, 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_points<P: Borrow<Point>>(
+        &self,
+        points: impl IntoIterator<Item = P>,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        self.core.write_points(points, options).await
+    }
+
+    /// [`Client::write_lines`](crate::Client::write_lines), awaited.
+    pub async fn write_lines(
+        &self,
+        lines: &LineBuf,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        self.core.write_lines(lines, options).await
+    }
+
+    /// [`Client::write_raw`](crate::Client::write_raw), awaited.
+    pub async fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<Commit, Error> {
+        self.core.write_raw(text, options).await
+    }
+
+    /// Writes lines of this crate's own encoding (`bytes`, line `i` ending at `ends[i]`) for the
+    /// per-type buffers of influx-series: partial writes acknowledged, a bare 400 resent once
+    /// and then bisected until the refused lines are isolated, and the rest written.
+    #[doc(hidden)]
+    pub async fn write_isolating(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+        cap_points: usize,
+    ) -> WriteOutcome {
+        self.core
+            .write_isolating(bytes, ends, options, cap_points)
+            .await
+    }
+
+    /// [`Client::query`](crate::Client::query), awaited.
+    pub async fn query(&self, query: &str) -> Result<Vec<ResultSet>, Error> {
+        self.query_with(query, &QueryOptions::new()).await
+    }
+
+    /// [`Client::query_with`](crate::Client::query_with), awaited.
+    pub async fn query_with(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<ResultSet>, Error> {
+        self.core.query_with(query, options).await
+    }
+
+    /// [`Client::query_as`](crate::Client::query_as), awaited: rows decoded into a
+    /// `#[derive(Series)]` type.
+    ///
+    /// ```no_run
+    /// # use influx_series::{AsyncClient, FromRow};
+    /// # async fn demo<Cpu: FromRow>(client: &AsyncClient) -> Result<(), influx_series::Error> {
+    /// let rows: Vec<Cpu> = client.query_as("SELECT * FROM cpu WHERE time > now() - 1h").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn query_as<T: FromRow>(&self, query: &str) -> Result<Vec<T>, Error> {
+        self.query_as_with(query, &QueryOptions::new()).await
+    }
+
+    /// [`Client::query_as_with`](crate::Client::query_as_with), awaited.
+    pub async fn query_as_with<T: FromRow>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<T>, Error> {
+        self.core.query_as_with(query, options).await
+    }
+
+    /// [`Client::query_statements`](crate::Client::query_statements), awaited.
+    pub async fn query_statements(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Statements, Error> {
+        self.core.query_statements(query, options).await
+    }
+
+    /// [`Client::query_deserialize`](crate::Client::query_deserialize), awaited.
+    pub async fn query_deserialize<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<T>, Error> {
+        self.core.query_deserialize(query, options).await
+    }
+
+    /// [`Client::query_raw`](crate::Client::query_raw), awaited.
+    pub async fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
+        self.core.query_raw(query, options).await
+    }
+
+    /// [`Client::create_database`](crate::Client::create_database), awaited.
+    pub async fn create_database(&self, name: &str) -> Result<(), Error> {
+        self.core.create_database(name).await
+    }
+
+    /// [`Client::drop_database`](crate::Client::drop_database), awaited.
+    pub async fn drop_database(&self, name: &str) -> Result<(), Error> {
+        self.core.drop_database(name).await
+    }
+
+    /// [`Client::list_databases`](crate::Client::list_databases), awaited.
+    pub async fn list_databases(&self) -> Result<Vec<String>, Error> {
+        self.core.list_databases().await
+    }
+}

@@ -1,0 +1,614 @@
+//! What both clients do, written once: every call of [`crate::Client`] and
+//! [`crate::AsyncClient`] is a method of [`Core`] here, generic over the [`Transport`] that
+//! moves a request's bytes and brings back the answer's.
+//!
+//! The methods are `async`, and the only thing they await is [`Transport::send`]. The async
+//! client awaits them on the caller's runtime. The blocking client's transport has finished
+//! its I/O by the time `send` returns its future, so the blocking client completes each call
+//! in a single poll ([`complete`]) with no runtime of its own. Request building and answer
+//! classification are the sans-IO functions of [`crate::client::http`]; writes are planned
+//! in requests by [`crate::client::write`]; answers are decoded by [`crate::query`].
+
+use std::borrow::Borrow;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+
+use crate::client::config::{ClientConfig, Credentials};
+use crate::client::http::{
+    self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
+};
+use crate::client::influxql::quote_ident;
+use crate::client::write::{OnRefusal, WritePlan};
+use crate::error::{Cause, Commit, Error, Rejection};
+use crate::protocol::line::LineBuf;
+use crate::protocol::point::Point;
+use crate::query::resultset::{self, ResultSet};
+use crate::query::typed::{self, CellContext, FromRow};
+
+/// Moves one request to the server and brings its answer back (status, the headers that
+/// matter, the body decoded and bounded by [`Reading`]).
+pub(crate) trait Transport: Send + Sync {
+    fn send(
+        &self,
+        request: Prepared,
+        config: &ClientConfig,
+    ) -> impl Future<Output = Result<Answer, Error>> + Send;
+}
+
+/// A request in the terms of the HTTP client: method, URL, headers, body (gzipped if asked).
+pub(crate) struct Prepared {
+    pub(crate) method: reqwest::Method,
+    pub(crate) url: reqwest::Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+/// An answer being read: its head, and its body as it arrives, within the size bound and the
+/// deadline.
+pub(crate) struct Reading {
+    status: u16,
+    version: Option<String>,
+    location: Option<String>,
+    body: AnswerBody,
+    deadline: Option<(Instant, Duration)>,
+}
+
+impl Reading {
+    /// Starts reading an answer from its status line and headers.
+    pub(crate) fn new(
+        status: u16,
+        headers: &HeaderMap,
+        content_length: Option<u64>,
+        config: &ClientConfig,
+        started: Instant,
+    ) -> Result<Reading, Error> {
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let encoding = Encoding::from_header(
+            headers
+                .get(header::CONTENT_ENCODING)
+                .map(HeaderValue::as_bytes),
+        )?;
+        Ok(Reading {
+            status,
+            version: text("X-Influxdb-Version"),
+            location: text("Location"),
+            body: AnswerBody::new(encoding, config.max_answer_size, content_length),
+            deadline: config.timeout.map(|t| (started, t)),
+        })
+    }
+
+    /// Takes the next piece of the body. The deadline covers the whole answer: a timeout of
+    /// the HTTP client may bound each read only, and a server that trickles bytes would
+    /// otherwise hold the call for ever.
+    pub(crate) fn push(&mut self, data: &[u8]) -> Result<(), Error> {
+        if let Some((started, timeout)) = self.deadline
+            && started.elapsed() > timeout
+        {
+            return Err(Error::Timeout(
+                format!("the answer took longer than {timeout:?}").into(),
+            ));
+        }
+        self.body.push(data)
+    }
+
+    /// The answer, once the body has ended.
+    pub(crate) fn finish(self) -> Result<Answer, Error> {
+        Ok(Answer {
+            status: self.status,
+            version: self.version,
+            location: self.location,
+            body: self.body.finish()?,
+        })
+    }
+}
+
+/// An error of the HTTP client before an answer came.
+pub(crate) fn transport_error(e: reqwest::Error) -> Error {
+    // The URL carries no credentials, but it is noise in a chain of messages.
+    let e = e.without_url();
+    if e.is_timeout() {
+        Error::Timeout(Cause::with_source("no answer in time", e))
+    } else {
+        Error::Transport(Cause::with_source("the request did not get an answer", e))
+    }
+}
+
+/// An error while reading an answer's body.
+pub(crate) fn read_error(
+    timed_out: bool,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    if timed_out {
+        Error::Timeout(Cause::with_source("the answer stopped coming", e))
+    } else {
+        Error::Transport(Cause::with_source("reading the answer failed", e))
+    }
+}
+
+/// Completes a future that never waits: the blocking client's calls, whose transport does its
+/// I/O before it hands back a ready future.
+#[cfg(feature = "blocking")]
+pub(crate) fn complete<F: Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("the blocking transport never leaves a request pending"),
+    }
+}
+
+/// Applies the settings both HTTP clients share to either client's builder.
+macro_rules! configure_http {
+    ($builder:expr, $config:expr) => {{
+        let config: &$crate::ClientConfig = $config;
+        let builder = $builder
+            .connect_timeout(::std::time::Duration::from_secs(10))
+            // A 301 or 302 turns a POST into a GET, and a followed redirect sends the
+            // Authorization header on: neither is ever what a write or a query wants.
+            .redirect(::reqwest::redirect::Policy::none())
+            .referer(false);
+        let builder = match config.timeout {
+            Some(timeout) => builder.timeout(timeout),
+            None => builder,
+        };
+        if config.tls {
+            $crate::client::core::tls!(builder, config)
+        } else {
+            Ok::<_, $crate::Error>(builder)
+        }
+    }};
+}
+pub(crate) use configure_http;
+
+#[cfg(any(feature = "native-tls", feature = "rustls"))]
+macro_rules! tls {
+    ($builder:expr, $config:expr) => {
+        Ok::<_, $crate::Error>($builder.tls_danger_accept_invalid_certs(!$config.verify_tls))
+    };
+}
+#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
+macro_rules! tls {
+    ($builder:expr, $config:expr) => {{
+        let _ = $builder;
+        Err::<_, $crate::Error>($crate::Error::Config(
+            "https needs TLS support: enable the `native-tls` or `rustls` feature".into(),
+        ))
+    }};
+}
+pub(crate) use tls;
+
+/// What [`crate::Client::write_isolating`] did: the commit, the refused points, and, if it
+/// stopped, the first line it did not settle and why.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct WriteOutcome {
+    /// Points written and refused, requests made.
+    pub commit: Commit,
+    /// Points the server refused for good.
+    pub rejections: Vec<Rejection>,
+    /// Where the write stopped (the first unsettled line) and why.
+    pub stopped: Option<(usize, Error)>,
+}
+
+/// A client's state and every call, over a transport.
+#[derive(Clone)]
+pub(crate) struct Core<T> {
+    pub(crate) http: T,
+    pub(crate) config: ClientConfig,
+    base: String,
+    auth: Option<HeaderValue>,
+    /// The byte cap of write requests, shared by clones: `max_request_size`, lowered for good
+    /// by a 413 (the server's `max-body-size` does not change while it runs).
+    request_cap: Arc<AtomicUsize>,
+}
+
+impl<T> std::fmt::Debug for Core<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The config's own Debug redacts the password.
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport> Core<T> {
+    pub(crate) fn new(http: T, config: ClientConfig) -> Result<Core<T>, Error> {
+        Ok(Core {
+            http,
+            base: config.base_url(),
+            request_cap: Arc::new(AtomicUsize::new(config.max_request_size)),
+            auth: auth_header(&config.credentials)?,
+            config,
+        })
+    }
+
+    pub(crate) fn database(&self) -> Option<&str> {
+        self.config.database.as_deref()
+    }
+
+    pub(crate) fn set_database(&mut self, database: String) {
+        self.config.database = Some(database);
+    }
+
+    pub(crate) fn switch_user(&mut self, username: String, password: String) -> Result<(), Error> {
+        let credentials = Credentials::Basic { username, password };
+        self.auth = auth_header(&credentials)?;
+        self.config.credentials = credentials;
+        Ok(())
+    }
+
+    /// The request in the HTTP client's terms: the size check, URL, headers, gzip.
+    fn prepare(&self, request: Request) -> Result<Prepared, Error> {
+        let limit = self.config.max_request_size;
+        if request.body.len() > limit {
+            return Err(Error::RequestTooLarge {
+                size: request.body.len(),
+                limit,
+            });
+        }
+        let mut url =
+            String::with_capacity(self.base.len() + request.path.len() + 1 + request.query.len());
+        url.push_str(&self.base);
+        url.push_str(request.path);
+        if !request.query.is_empty() {
+            url.push('?');
+            url.push_str(&request.query);
+        }
+        let url = reqwest::Url::parse(&url)
+            .map_err(|e| Error::Config(Cause::with_source("the request URL does not parse", e)))?;
+        let mut headers = HeaderMap::new();
+        if let Some(auth) = &self.auth {
+            headers.insert(header::AUTHORIZATION, auth.clone());
+        }
+        if let Some(ct) = request.content_type {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        if self.config.gzip {
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        let (method, body) = match request.method {
+            Method::Get => (reqwest::Method::GET, None),
+            Method::Post if self.config.gzip && request.path == "/write" => {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                (reqwest::Method::POST, Some(http::gzip(&request.body)))
+            }
+            Method::Post => (reqwest::Method::POST, Some(request.body)),
+        };
+        Ok(Prepared {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    async fn send(&self, request: Request) -> Result<Answer, Error> {
+        let prepared = self.prepare(request)?;
+        self.http.send(prepared, &self.config).await
+    }
+
+    pub(crate) async fn ping(&self) -> Result<String, Error> {
+        http::classify_ping(&self.send(http::ping_request()).await?)
+    }
+
+    pub(crate) async fn write_points<P: Borrow<Point>>(
+        &self,
+        points: impl IntoIterator<Item = P>,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
+        let stamp = !options.uses_server_time();
+        let mut done = Commit::default();
+        let mut bytes = Vec::new();
+        let mut ends = Vec::new();
+        let mut rest = points.into_iter().peekable();
+        while rest.peek().is_some() {
+            bytes.clear();
+            ends.clear();
+            let cap_bytes = self.request_cap();
+            // One request's worth: the point that crosses the byte cap goes first next time
+            // (the plan below sends a single line over the cap alone).
+            while let Some(p) = rest.peek() {
+                let p = p.borrow();
+                if let Err(e) = options.shared_tags().check_against(p) {
+                    return Err(Error::from(e).after_writing(done.written));
+                }
+                let start = bytes.len();
+                let time = (stamp && p.timestamp_nanos().is_none())
+                    .then(crate::protocol::clock::unique_now_nanos);
+                p.write_line_with_tags(
+                    &mut bytes,
+                    options.precision_value(),
+                    options.shared_tags().as_slice(),
+                    time,
+                );
+                bytes.push(b'\n');
+                if !ends.is_empty() && bytes.len() > cap_bytes {
+                    bytes.truncate(start);
+                    break;
+                }
+                ends.push(bytes.len());
+                rest.next();
+                if ends.len() == cap_points {
+                    break;
+                }
+            }
+            let outcome = self
+                .write_batch(&bytes, &ends, options, cap_points, OnRefusal::Stop)
+                .await;
+            let written = done.written;
+            done.add(outcome.commit);
+            if let Some((_, e)) = outcome.stopped {
+                return Err(e.after_writing(written + outcome.commit.written));
+            }
+        }
+        Ok(done)
+    }
+
+    pub(crate) async fn write_lines(
+        &self,
+        lines: &LineBuf,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        if lines.is_empty() {
+            return Ok(Commit::default());
+        }
+        if lines.len_bytes() <= self.request_cap() {
+            self.write_body(lines.as_bytes().to_vec(), options).await?;
+            return Ok(Commit {
+                written: lines.lines(),
+                ..Commit::default()
+            }
+            .with_requests(1));
+        }
+        let ends = crate::protocol::parse::line_ends(lines.as_str(), options.precision_value())?;
+        self.write_split(lines.as_bytes(), &ends, options).await
+    }
+
+    pub(crate) async fn write_raw(
+        &self,
+        text: &str,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        if !options.checks_lines() {
+            self.write_body(text.as_bytes().to_vec(), options).await?;
+            return Ok(Commit::default().with_requests(1));
+        }
+        let ends = crate::protocol::parse::line_ends(text, options.precision_value())?;
+        if ends.is_empty() {
+            return Ok(Commit::default());
+        }
+        self.write_split(text.as_bytes(), &ends, options).await
+    }
+
+    async fn write_split(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
+        let outcome = self
+            .write_batch(bytes, ends, options, cap_points, OnRefusal::Stop)
+            .await;
+        match outcome.stopped {
+            Some((_, e)) => Err(e.after_writing(outcome.commit.written)),
+            None => Ok(outcome.commit),
+        }
+    }
+
+    pub(crate) async fn write_isolating(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+        cap_points: usize,
+    ) -> WriteOutcome {
+        self.write_batch(bytes, ends, options, cap_points, OnRefusal::Isolate)
+            .await
+    }
+
+    async fn write_batch(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+        cap_points: usize,
+        on_refusal: OnRefusal,
+    ) -> WriteOutcome {
+        let mut plan = WritePlan::new(
+            bytes,
+            ends,
+            cap_points,
+            self.request_cap(),
+            self.config.max_request_size,
+            on_refusal,
+        );
+        let mut stopped = None;
+        loop {
+            let piece = match plan.next() {
+                Ok(Some(piece)) => piece,
+                Ok(None) => break,
+                Err(e) => {
+                    stopped = Some((plan.unsent_from(), e));
+                    break;
+                }
+            };
+            let result = self.write_body(plan.body(piece).to_vec(), options).await;
+            if let Err(e) = plan.settle(piece, result) {
+                stopped = Some((plan.unsent_from(), e));
+                break;
+            }
+        }
+        self.request_cap
+            .fetch_min(plan.cap_bytes(), Ordering::Relaxed);
+        let (commit, rejections) = plan.finish();
+        WriteOutcome {
+            commit,
+            rejections,
+            stopped,
+        }
+    }
+
+    /// The byte cap of a request: the client's `max_request_size`, lowered by any 413.
+    fn request_cap(&self) -> usize {
+        self.request_cap.load(Ordering::Relaxed)
+    }
+
+    async fn write_body(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
+        let options = options.clone().or_database(self.database());
+        let answer = self.send(http::write_request(&options, body)?).await?;
+        http::classify_write(&answer, 0)
+    }
+
+    pub(crate) async fn query_with(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<ResultSet>, Error> {
+        let body = self.fetch(query, options, Chunking::ForStatements).await?;
+        resultset::decode_response(&body, options.raises_errors())
+    }
+
+    pub(crate) async fn query_statements(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Statements, Error> {
+        Ok(Statements {
+            body: self.fetch(query, options, Chunking::ForStatements).await?,
+            ctx: CellContext {
+                epoch: options.epoch_value(),
+            },
+        })
+    }
+
+    pub(crate) async fn query_as_with<R: FromRow>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<R>, Error> {
+        self.query_statements(query, options).await?.get(0)
+    }
+
+    pub(crate) async fn query_deserialize<R: DeserializeOwned>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<R>, Error> {
+        let body = self.fetch(query, options, Chunking::ForStatements).await?;
+        typed::deserialize_rows(&body, 0)
+    }
+
+    pub(crate) async fn query_raw(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<u8>, Error> {
+        self.fetch(query, options, Chunking::AsAsked).await
+    }
+
+    async fn fetch(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+        chunking: Chunking,
+    ) -> Result<Vec<u8>, Error> {
+        let request = http::query_request(query, options, self.database(), chunking)?;
+        let answer = self.send(request).await?;
+        http::classify_query(&answer)?;
+        Ok(answer.body)
+    }
+
+    /// Runs a statement that returns nothing (admin statements), raising its error.
+    async fn execute(&self, statement: &str, database: Option<&str>) -> Result<(), Error> {
+        let mut options = QueryOptions::new();
+        if let Some(db) = database {
+            options = options.database(db);
+        }
+        self.query_with(statement, &options).await.map(drop)
+    }
+
+    pub(crate) async fn create_database(&self, name: &str) -> Result<(), Error> {
+        self.execute(&format!("CREATE DATABASE {}", quote_ident(name)), None)
+            .await
+    }
+
+    pub(crate) async fn drop_database(&self, name: &str) -> Result<(), Error> {
+        self.execute(&format!("DROP DATABASE {}", quote_ident(name)), None)
+            .await
+    }
+
+    pub(crate) async fn list_databases(&self) -> Result<Vec<String>, Error> {
+        let results = self
+            .query_with("SHOW DATABASES", &QueryOptions::new())
+            .await?;
+        Ok(results
+            .first()
+            .into_iter()
+            .flat_map(|rs| rs.rows())
+            .filter_map(|row| row.get("name").and_then(|v| v.as_str()).map(str::to_owned))
+            .collect())
+    }
+}
+
+fn auth_header(credentials: &Credentials) -> Result<Option<HeaderValue>, Error> {
+    credentials
+        .header_value()
+        .map(|value| {
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                Error::Config("credentials hold characters not allowed in a header".into())
+            })?;
+            // Keeps the value out of reqwest's and hyper's own debug output.
+            value.set_sensitive(true);
+            Ok(value)
+        })
+        .transpose()
+}
+
+/// The undecoded answer to a query of several statements; decode each into its own type.
+///
+/// ```no_run
+/// # use influx_series::{Client, FromRow, QueryOptions};
+/// # fn demo<Cpu: FromRow, Mem: FromRow>(client: &Client) -> Result<(), influx_series::Error> {
+/// let answer = client.query_statements("SELECT * FROM cpu; SELECT * FROM mem", &QueryOptions::new())?;
+/// let cpu: Vec<Cpu> = answer.get(0)?;
+/// let mem: Vec<Mem> = answer.get(1)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Statements {
+    body: Vec<u8>,
+    ctx: CellContext,
+}
+
+impl Statements {
+    /// Decodes the rows of statement `index` into `T`; a failed statement is
+    /// [`Error::Statement`].
+    pub fn get<T: FromRow>(&self, index: usize) -> Result<Vec<T>, Error> {
+        typed::decode_rows::<T, typed::Json>(&self.body, index, self.ctx)
+    }
+
+    /// Deserializes statement `index` into any serde type.
+    pub fn deserialize<T: DeserializeOwned>(&self, index: usize) -> Result<Vec<T>, Error> {
+        typed::deserialize_rows(&self.body, index)
+    }
+
+    /// The raw JSON.
+    pub fn raw(&self) -> &[u8] {
+        &self.body
+    }
+}

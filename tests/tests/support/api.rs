@@ -1,0 +1,179 @@
+//! One test body, two transports: [`Api`] is the client API both clients share, in blocking
+//! form. The blocking [`Client`] implements it as it is; [`Async`] runs each call of an
+//! [`AsyncClient`] to completion on a runtime of its own. A test written against `Api` runs
+//! against both with [`both_clients!`](crate::both_clients).
+
+// Each test binary uses the calls it needs.
+#![allow(dead_code)]
+
+use std::borrow::Borrow;
+use std::sync::Arc;
+
+use influx_series::{
+    AsyncClient, Client, ClientConfig, Commit, Error, FromRow, LineBuf, Point, QueryOptions,
+    ResultSet, Statements, WriteOptions,
+};
+use serde::de::DeserializeOwned;
+
+/// The calls of [`Client`] and [`AsyncClient`], as blocking calls.
+pub trait Api: Clone + std::fmt::Debug + Sized {
+    fn connect(config: ClientConfig) -> Result<Self, Error>;
+    fn connect_url(url: &str) -> Result<Self, Error> {
+        Self::connect(ClientConfig::from_url(url)?)
+    }
+    fn config(&self) -> &ClientConfig;
+    fn switch_database(&mut self, database: String);
+    fn ping(&self) -> Result<String, Error>;
+    fn write_points<P: Borrow<Point>>(
+        &self,
+        points: impl IntoIterator<Item = P>,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error>;
+    fn write_lines(&self, lines: &LineBuf, options: &WriteOptions) -> Result<Commit, Error>;
+    fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<Commit, Error>;
+    fn query(&self, query: &str) -> Result<Vec<ResultSet>, Error>;
+    fn query_with(&self, query: &str, options: &QueryOptions) -> Result<Vec<ResultSet>, Error>;
+    fn query_as<T: FromRow>(&self, query: &str) -> Result<Vec<T>, Error>;
+    fn query_as_with<T: FromRow>(&self, query: &str, options: &QueryOptions)
+    -> Result<Vec<T>, Error>;
+    fn query_statements(&self, query: &str, options: &QueryOptions) -> Result<Statements, Error>;
+    fn query_deserialize<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<T>, Error>;
+    fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error>;
+    fn create_database(&self, name: &str) -> Result<(), Error>;
+    fn drop_database(&self, name: &str) -> Result<(), Error>;
+    fn list_databases(&self) -> Result<Vec<String>, Error>;
+}
+
+/// Forwards each call of [`Api`] to the client's method of the same name, through `$run`.
+macro_rules! forward {
+    ($inner:ident, $run:path) => {
+        fn config(&self) -> &ClientConfig {
+            self.$inner.config()
+        }
+        fn switch_database(&mut self, database: String) {
+            self.$inner.switch_database(database)
+        }
+        fn ping(&self) -> Result<String, Error> {
+            $run(self, self.$inner.ping())
+        }
+        fn write_points<P: Borrow<Point>>(
+            &self,
+            points: impl IntoIterator<Item = P>,
+            options: &WriteOptions,
+        ) -> Result<Commit, Error> {
+            $run(self, self.$inner.write_points(points, options))
+        }
+        fn write_lines(&self, lines: &LineBuf, options: &WriteOptions) -> Result<Commit, Error> {
+            $run(self, self.$inner.write_lines(lines, options))
+        }
+        fn write_raw(&self, text: &str, options: &WriteOptions) -> Result<Commit, Error> {
+            $run(self, self.$inner.write_raw(text, options))
+        }
+        fn query(&self, query: &str) -> Result<Vec<ResultSet>, Error> {
+            $run(self, self.$inner.query(query))
+        }
+        fn query_with(&self, query: &str, options: &QueryOptions) -> Result<Vec<ResultSet>, Error> {
+            $run(self, self.$inner.query_with(query, options))
+        }
+        fn query_as<T: FromRow>(&self, query: &str) -> Result<Vec<T>, Error> {
+            $run(self, self.$inner.query_as(query))
+        }
+        fn query_as_with<T: FromRow>(
+            &self,
+            query: &str,
+            options: &QueryOptions,
+        ) -> Result<Vec<T>, Error> {
+            $run(self, self.$inner.query_as_with(query, options))
+        }
+        fn query_statements(&self, query: &str, options: &QueryOptions) -> Result<Statements, Error> {
+            $run(self, self.$inner.query_statements(query, options))
+        }
+        fn query_deserialize<T: DeserializeOwned>(
+            &self,
+            query: &str,
+            options: &QueryOptions,
+        ) -> Result<Vec<T>, Error> {
+            $run(self, self.$inner.query_deserialize(query, options))
+        }
+        fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
+            $run(self, self.$inner.query_raw(query, options))
+        }
+        fn create_database(&self, name: &str) -> Result<(), Error> {
+            $run(self, self.$inner.create_database(name))
+        }
+        fn drop_database(&self, name: &str) -> Result<(), Error> {
+            $run(self, self.$inner.drop_database(name))
+        }
+        fn list_databases(&self) -> Result<Vec<String>, Error> {
+            $run(self, self.$inner.list_databases())
+        }
+    };
+}
+
+/// The blocking client, as it is.
+#[derive(Clone, Debug)]
+pub struct Blocking {
+    client: Client,
+}
+
+fn returned<T>(_: &Blocking, value: T) -> T {
+    value
+}
+
+impl Api for Blocking {
+    fn connect(config: ClientConfig) -> Result<Self, Error> {
+        Ok(Blocking {
+            client: Client::with_config(config)?,
+        })
+    }
+    forward!(client, returned);
+}
+
+/// The async client, each call run to completion on a current-thread runtime of its own.
+#[derive(Clone, Debug)]
+pub struct Async {
+    client: AsyncClient,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+fn awaited<T>(this: &Async, future: impl Future<Output = T>) -> T {
+    this.runtime.block_on(future)
+}
+
+impl Api for Async {
+    fn connect(config: ClientConfig) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        Ok(Async {
+            client: AsyncClient::with_config(config)?,
+            runtime: Arc::new(runtime),
+        })
+    }
+    forward!(client, awaited);
+}
+
+/// Runs each named test function (generic over [`Api`]) once per client, as
+/// `blocking::NAME` and `asynchronous::NAME`.
+#[macro_export]
+macro_rules! both_clients {
+    ($($name:ident),* $(,)?) => {
+        mod blocking {
+            $(#[test]
+            fn $name() {
+                super::$name::<$crate::support::api::Blocking>()
+            })*
+        }
+        mod asynchronous {
+            $(#[test]
+            fn $name() {
+                super::$name::<$crate::support::api::Async>()
+            })*
+        }
+    };
+}
