@@ -1,7 +1,11 @@
 //! Hostile and broken answers: bounded bodies (gzip bombs, endless bodies), redirects, a write
 //! answered with anything but 204, an empty answer to a query. A real influxd cannot be made
 //! to do any of this, so these tests use the fake server of `influx_testserver::fake`, named as
-//! such.
+//! such. Each test body runs once per client (`blocking::` and `asynchronous::`).
+
+mod support {
+    pub mod api;
+}
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -11,13 +15,14 @@ use influx_series::{
     Client, ClientBuilder, DEFAULT_MAX_ANSWER_SIZE, Error, QueryOptions, Series, WriteOptions,
 };
 use influx_testserver::fake::{FakeServer, respond};
+use support::api::Api;
 
-fn client_for(fake: &FakeServer, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+fn client_for<C: Api>(fake: &FakeServer, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> C {
     let builder = Client::builder()
         .host("127.0.0.1")
         .port(fake.port())
         .database("db");
-    configure(builder).build().expect("client")
+    C::connect(configure(builder).into_config()).expect("client")
 }
 
 /// `bytes` zeros, gzip-compressed (about a thousandth of the size).
@@ -33,8 +38,7 @@ fn gzip_of_zeros(bytes: usize) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-#[test]
-fn a_gzip_bomb_stops_at_the_default_answer_bound() {
+fn a_gzip_bomb_stops_at_the_default_answer_bound<C: Api>() {
     // 300 MiB of zeros in about 300 kB: over the 256 MiB default, which still lets an 83 MiB
     // answer (1 000 000 rows) through.
     let bomb = gzip_of_zeros(300 << 20);
@@ -50,7 +54,7 @@ fn a_gzip_bomb_stops_at_the_default_answer_bound() {
             &bomb,
         );
     });
-    let client = client_for(&fake, |b| b.gzip(true));
+    let client = client_for::<C>(&fake, |b| b.gzip(true));
     let err = client.query("SELECT * FROM m").unwrap_err();
     match &err {
         Error::AnswerTooLarge { limit } => assert_eq!(*limit, DEFAULT_MAX_ANSWER_SIZE),
@@ -76,10 +80,9 @@ fn endless(stream: &mut TcpStream, pause: Duration) {
     }
 }
 
-#[test]
-fn an_endless_body_stops_at_the_answer_bound_even_without_a_timeout() {
+fn an_endless_body_stops_at_the_answer_bound_even_without_a_timeout<C: Api>() {
     let fake = FakeServer::start(|_, stream| endless(stream, Duration::ZERO));
-    let client = client_for(&fake, |b| b.no_timeout().max_answer_size(4 << 20));
+    let client = client_for::<C>(&fake, |b| b.no_timeout().max_answer_size(4 << 20));
     for result in [
         client.query("SELECT * FROM m").map(drop),
         client
@@ -93,20 +96,18 @@ fn an_endless_body_stops_at_the_answer_bound_even_without_a_timeout() {
     }
 }
 
-#[test]
-fn an_endless_trickle_stops_at_the_timeout() {
+fn an_endless_trickle_stops_at_the_timeout<C: Api>() {
     let fake = FakeServer::start(|_, stream| endless(stream, Duration::from_millis(50)));
-    let client = client_for(&fake, |b| b.timeout(Duration::from_millis(500)));
+    let client = client_for::<C>(&fake, |b| b.timeout(Duration::from_millis(500)));
     match client.query("SELECT * FROM m") {
         Err(Error::Timeout(_)) => {}
         other => panic!("{other:?}"),
     }
 }
 
-#[test]
-fn request_bodies_over_the_bound_are_refused_before_sending() {
+fn request_bodies_over_the_bound_are_refused_before_sending<C: Api>() {
     let fake = FakeServer::start(|_, stream| respond(stream, "204 No Content", &[], b""));
-    let client = client_for(&fake, |b| b.max_request_size(1024));
+    let client = client_for::<C>(&fake, |b| b.max_request_size(1024));
     // Over 4 KiB, so it goes as a POST body rather than in the URL.
     let long_query = format!("SELECT * FROM m WHERE host = '{}'", "x".repeat(5000));
     match client.query(&long_query) {
@@ -116,13 +117,12 @@ fn request_bodies_over_the_bound_are_refused_before_sending() {
     assert!(fake.requests().is_empty());
 }
 
-#[test]
-fn redirects_are_errors_that_name_the_target_and_are_never_followed() {
+fn redirects_are_errors_that_name_the_target_and_are_never_followed<C: Api>() {
     let fake = FakeServer::start(|request, stream| {
         let to = format!("http://127.0.0.1:9{}", request.target());
         respond(stream, "302 Found", &[("Location", &to)], b"");
     });
-    let client = client_for(&fake, |b| b);
+    let client = client_for::<C>(&fake, |b| b);
     let write = client.write_raw("m v=1", &WriteOptions::new("db"));
     let query = client.query("SELECT * FROM m");
     let ping = client.ping();
@@ -140,8 +140,7 @@ fn redirects_are_errors_that_name_the_target_and_are_never_followed() {
     assert!(requests.iter().all(|r| r.header("Referer").is_none()));
 }
 
-#[test]
-fn a_write_answered_with_anything_but_204_is_not_counted_as_stored() {
+fn a_write_answered_with_anything_but_204_is_not_counted_as_stored<C: Api>() {
     for status in ["200 OK", "202 Accepted"] {
         let fake = FakeServer::start(move |_, stream| {
             respond(
@@ -151,7 +150,7 @@ fn a_write_answered_with_anything_but_204_is_not_counted_as_stored() {
                 b"{}",
             )
         });
-        let client = client_for(&fake, |b| b);
+        let client = client_for::<C>(&fake, |b| b);
         match client.write_raw("m v=1 1", &WriteOptions::new("db")) {
             Err(Error::Protocol(cause)) => assert!(cause.message().contains("204"), "{cause}"),
             other => panic!("{status}: {other:?}"),
@@ -164,8 +163,7 @@ struct Row {
     v: i64,
 }
 
-#[test]
-fn an_empty_answer_to_a_query_is_an_error_not_zero_rows() {
+fn an_empty_answer_to_a_query_is_an_error_not_zero_rows<C: Api>() {
     let fake = FakeServer::start(|_, stream| {
         respond(
             stream,
@@ -174,7 +172,7 @@ fn an_empty_answer_to_a_query_is_an_error_not_zero_rows() {
             b"",
         )
     });
-    let client = client_for(&fake, |b| b);
+    let client = client_for::<C>(&fake, |b| b);
     let options = QueryOptions::new();
     let results = [
         client.query("SELECT * FROM m").map(drop),
@@ -198,8 +196,7 @@ fn an_empty_answer_to_a_query_is_an_error_not_zero_rows() {
 /// handshake, a transport error, where a client without TLS would fail to be built at all.
 /// (A fake: it answers whatever comes with a plain-HTTP 400, as an HTTP server does to a TLS
 /// hello.)
-#[test]
-fn https_works_out_of_the_box() {
+fn https_works_out_of_the_box<C: Api>() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -209,9 +206,20 @@ fn https_works_out_of_the_box() {
             let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
         }
     });
-    let client = Client::new(&format!("https://127.0.0.1:{port}")).expect("an https client");
+    let client = C::connect_url(&format!("https://127.0.0.1:{port}")).expect("an https client");
     match client.ping() {
         Err(Error::Transport(_)) => {}
         other => panic!("{other:?}"),
     }
 }
+
+both_clients!(
+    a_gzip_bomb_stops_at_the_default_answer_bound,
+    an_endless_body_stops_at_the_answer_bound_even_without_a_timeout,
+    an_endless_trickle_stops_at_the_timeout,
+    request_bodies_over_the_bound_are_refused_before_sending,
+    redirects_are_errors_that_name_the_target_and_are_never_followed,
+    a_write_answered_with_anything_but_204_is_not_counted_as_stored,
+    an_empty_answer_to_a_query_is_an_error_not_zero_rows,
+    https_works_out_of_the_box,
+);

@@ -1,11 +1,17 @@
 //! Error chains: `source()` reaches the lower-level error (an `std::io::Error` can be downcast),
-//! and a reporter that walks the chain prints every message once.
+//! and a reporter that walks the chain prints every message once. Each test body runs once
+//! per client (`blocking::` and `asynchronous::`).
+
+mod support {
+    pub mod api;
+}
 
 use std::error::Error as StdError;
 use std::time::Duration;
 
 use influx_series::{Client, Error, Point, WriteOptions};
 use influx_testserver::fake::{FakeServer, respond};
+use support::api::Api;
 
 /// The messages of `err` and its sources, outermost first.
 fn chain(err: &(dyn StdError + 'static)) -> Vec<String> {
@@ -38,14 +44,13 @@ fn io_error_in(err: &(dyn StdError + 'static)) -> Option<std::io::ErrorKind> {
     None
 }
 
-#[test]
-fn a_refused_connection_leads_to_the_io_error() {
+fn a_refused_connection_leads_to_the_io_error<C: Api>() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let err = Client::new(&format!("http://127.0.0.1:{port}"))
+    let err = C::connect_url(&format!("http://127.0.0.1:{port}"))
         .unwrap()
         .ping()
         .unwrap_err();
@@ -60,8 +65,7 @@ fn a_refused_connection_leads_to_the_io_error() {
     printed_once(&err);
 }
 
-#[test]
-fn a_timeout_has_its_cause_below_it() {
+fn a_timeout_has_its_cause_below_it<C: Api>() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let _held = std::thread::spawn(move || {
@@ -69,12 +73,14 @@ fn a_timeout_has_its_cause_below_it() {
         std::thread::sleep(Duration::from_secs(5));
         drop(streams);
     });
-    let err = Client::builder()
-        .host("127.0.0.1")
-        .port(port)
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap()
+    let err = C::connect(
+        Client::builder()
+            .host("127.0.0.1")
+            .port(port)
+            .timeout(Duration::from_millis(200))
+            .into_config(),
+    )
+    .unwrap()
         .ping()
         .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
@@ -82,8 +88,7 @@ fn a_timeout_has_its_cause_below_it() {
     printed_once(&err);
 }
 
-#[test]
-fn wrapped_errors_are_printed_once() {
+fn wrapped_errors_are_printed_once<C: Api>() {
     // An encoding error is printed by the error that wraps it.
     let bad = Point::builder("m").tag("t", "a").field("t", 1i64).build();
     let err: Error = bad.unwrap_err().into();
@@ -110,7 +115,7 @@ fn wrapped_errors_are_printed_once() {
     let points: Vec<Point> = (0..4)
         .map(|i| Point::builder("m").field("v", i).build().unwrap())
         .collect();
-    let err = Client::new(fake.url())
+    let err = C::connect_url(fake.url())
         .unwrap()
         .write_points(&points, &WriteOptions::new("db").batch_size(2))
         .unwrap_err();
@@ -130,3 +135,9 @@ fn wrapped_errors_are_printed_once() {
     ));
     printed_once(&err);
 }
+
+both_clients!(
+    a_refused_connection_leads_to_the_io_error,
+    a_timeout_has_its_cause_below_it,
+    wrapped_errors_are_printed_once,
+);

@@ -3,16 +3,16 @@
 //! answer's `statement_id` names, and undoes influxd 1.6's numbering of "not executed" results.
 
 mod support {
-    pub mod db;
+    pub mod api;
 }
 
 use std::time::{Duration, Instant};
 
 use influx_series::{
-    Client, Error, QueryOptions, ResultSet, Series, decode_response, decode_rows, deserialize_rows,
+    Error, QueryOptions, ResultSet, Series, decode_response, decode_rows, deserialize_rows,
 };
 use serde::Deserialize;
-use support::db::fresh;
+use support::api::{Api, fresh};
 
 #[derive(Series, Debug, Clone, PartialEq, Deserialize)]
 #[series(name = "m")]
@@ -25,8 +25,8 @@ struct M {
 }
 
 /// Three points on host `a`, two on host `b`.
-fn seeded(prefix: &str) -> Client {
-    let client = fresh(prefix);
+fn seeded<C: Api>(prefix: &str) -> C {
+    let client = fresh::<C>(prefix);
     client
         .write_raw(
             "m,host=a v=1i 1\nm,host=a v=2i 2\nm,host=a v=3i 3\nm,host=b v=10i 1\nm,host=b v=20i 2\n",
@@ -60,9 +60,8 @@ fn chunkings() -> [(&'static str, QueryOptions); 4] {
     ]
 }
 
-#[test]
-fn rows_of_two_statements_stay_apart_in_every_decoding_path() {
-    let client = seeded("two_statements");
+fn rows_of_two_statements_stay_apart_in_every_decoding_path<C: Api>() {
+    let client = seeded::<C>("two_statements");
     for (case, options) in chunkings() {
         let statements = client.query_statements(TWO, &options).unwrap();
         assert_eq!(
@@ -94,9 +93,8 @@ fn rows_of_two_statements_stay_apart_in_every_decoding_path() {
 const FAILING_SECOND: &str =
     "SELECT * FROM m WHERE host = 'a'; SELECT * FROM nodb..m; SELECT * FROM m WHERE host = 'b'";
 
-#[test]
-fn after_a_failed_statement_each_keeps_its_own_result() {
-    let client = seeded("failing_second");
+fn after_a_failed_statement_each_keeps_its_own_result<C: Api>() {
+    let client = seeded::<C>("failing_second");
     // Without a chunk size the client asks for chunks itself, since several statements are
     // sent: influxd's whole answers lose the failed statement's message.
     for (case, options) in chunkings() {
@@ -148,9 +146,8 @@ fn after_a_failed_statement_each_keeps_its_own_result() {
     }
 }
 
-#[test]
-fn a_query_without_group_by_finds_rows_by_their_tag_columns() {
-    let client = seeded("tag_columns");
+fn a_query_without_group_by_finds_rows_by_their_tag_columns<C: Api>() {
+    let client = seeded::<C>("tag_columns");
     let sets = client.query("SELECT * FROM m").unwrap();
     let b: Vec<i64> = sets[0]
         .get_points(None, &[("host", "b")])
@@ -170,9 +167,8 @@ struct Grouped {
     v: i64,
 }
 
-#[test]
-fn a_group_by_tag_fills_an_optional_serde_member() {
-    let client = seeded("serde_group_by");
+fn a_group_by_tag_fills_an_optional_serde_member<C: Api>() {
+    let client = seeded::<C>("serde_group_by");
     let rows: Vec<Grouped> = client
         .query_deserialize(
             "SELECT v FROM m WHERE host = 'b' GROUP BY host",
@@ -252,9 +248,8 @@ fn decoding_many_statements_takes_linear_time() {
 
 /// influxd 1.6 executes a statement that changes state even over GET, with a warning: a query
 /// whose regex holds `--` (or a quote) must still go as POST.
-#[test]
-fn a_write_hidden_behind_a_regex_goes_as_post() {
-    let client = seeded("hidden_write");
+fn a_write_hidden_behind_a_regex_goes_as_post<C: Api>() {
+    let client = seeded::<C>("hidden_write");
     let victim = influx_testserver::shared().unique_db("victim");
     client.create_database(&victim).unwrap();
     for regex in ["/a--/", "/a'/", "/a\"/"] {
@@ -271,3 +266,11 @@ fn a_write_hidden_behind_a_regex_goes_as_post() {
         assert!(!client.list_databases().unwrap().contains(&victim));
     }
 }
+
+both_clients!(
+    rows_of_two_statements_stay_apart_in_every_decoding_path,
+    after_a_failed_statement_each_keeps_its_own_result,
+    a_query_without_group_by_finds_rows_by_their_tag_columns,
+    a_group_by_tag_fills_an_optional_serde_member,
+    a_write_hidden_behind_a_regex_goes_as_post,
+);

@@ -2,13 +2,13 @@
 //! stores exactly, `write_raw` sends; the rest it refuses before sending. Against a real server.
 
 mod support {
-    pub mod db;
+    pub mod api;
 }
 
 use influx_series::{Error, MIN_ENCODABLE_NANOS, MIN_NANOS, Precision, QueryOptions, WriteOptions};
-use support::db::fresh;
+use support::api::{Api, fresh};
 
-fn times(client: &influx_series::Client, measurement: &str) -> Vec<i64> {
+fn times(client: &impl Api, measurement: &str) -> Vec<i64> {
     let results = client
         .query_with(
             &format!("SELECT v FROM {measurement}"),
@@ -21,9 +21,8 @@ fn times(client: &influx_series::Client, measurement: &str) -> Vec<i64> {
         .collect()
 }
 
-#[test]
-fn blank_lines_indentation_and_trailing_spaces_are_written_as_influxd_reads_them() {
-    let client = fresh("raw_whitespace");
+fn blank_lines_indentation_and_trailing_spaces_are_written_as_influxd_reads_them<C: Api>() {
+    let client = fresh::<C>("raw_whitespace");
     let text = "# DML\n\
                 # CONTEXT-DATABASE: db\n\
                 \n\
@@ -37,9 +36,8 @@ fn blank_lines_indentation_and_trailing_spaces_are_written_as_influxd_reads_them
     assert_eq!(times(&client, "cpu"), [1, 2, 3, 4]);
 }
 
-#[test]
-fn timestamps_down_to_the_servers_minimum_are_written_in_their_own_precision() {
-    let client = fresh("raw_min_time");
+fn timestamps_down_to_the_servers_minimum_are_written_in_their_own_precision<C: Api>() {
+    let client = fresh::<C>("raw_min_time");
     // Refused by `Point` (they cannot be floored to every precision inside the server's
     // range), but exact in the precision they are written in.
     let first_second = MIN_NANOS.div_euclid(1_000_000_000) + 1;
@@ -68,9 +66,8 @@ fn timestamps_down_to_the_servers_minimum_are_written_in_their_own_precision() {
     assert!(matches!(err, Error::Parse(_)), "{err:?}");
 }
 
-#[test]
-fn what_influxd_refuses_is_refused_before_sending() {
-    let client = fresh("raw_refused");
+fn what_influxd_refuses_is_refused_before_sending<C: Api>() {
+    let client = fresh::<C>("raw_refused");
     for bad in ["cpu v=1\t", "cpu v=1 5\t", "cpu v=1 5 \t"] {
         let err = client.write_raw(bad, &WriteOptions::default()).unwrap_err();
         assert!(matches!(err, Error::Parse(_)), "{bad:?}: {err:?}");
@@ -84,3 +81,9 @@ fn what_influxd_refuses_is_refused_before_sending() {
         );
     }
 }
+
+both_clients!(
+    blank_lines_indentation_and_trailing_spaces_are_written_as_influxd_reads_them,
+    timestamps_down_to_the_servers_minimum_are_written_in_their_own_precision,
+    what_influxd_refuses_is_refused_before_sending,
+);

@@ -177,3 +177,13 @@ macro_rules! both_clients {
         }
     };
 }
+
+/// A client whose default database is new, named after `prefix`, on the shared test server.
+pub fn fresh<C: Api>(prefix: &str) -> C {
+    let server = influx_testserver::shared();
+    let db = server.unique_db(prefix);
+    let mut client = C::connect_url(&server.url()).expect("client");
+    client.create_database(&db).expect("create database");
+    client.switch_database(db);
+    client
+}
