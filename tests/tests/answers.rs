@@ -17,7 +17,10 @@ use influx_series::{
 use influx_testserver::fake::{FakeServer, respond};
 use support::api::Api;
 
-fn client_for<C: Api>(fake: &FakeServer, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> C {
+fn client_for<C: Api>(
+    fake: &FakeServer,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> C {
     let builder = Client::builder()
         .host("127.0.0.1")
         .port(fake.port())

@@ -9,11 +9,11 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 
 use chrono::{DateTime, TimeZone, Utc};
-use support::api::Api;
 use influx_series::{
     Client, Error, Field, PartialWriteKind, Point, Precision, QueryOptions, SharedTags, Value,
     WriteOptions,
 };
+use support::api::Api;
 
 fn client<C: Api>() -> C {
     C::connect_url(&influx_testserver::shared().url()).expect("client")

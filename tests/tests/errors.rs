@@ -81,8 +81,8 @@ fn a_timeout_has_its_cause_below_it<C: Api>() {
             .into_config(),
     )
     .unwrap()
-        .ping()
-        .unwrap_err();
+    .ping()
+    .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
     assert!(chain(&err).len() > 1, "{:?}", chain(&err));
     printed_once(&err);

@@ -34,8 +34,11 @@ pub trait Api: Clone + std::fmt::Debug + Sized {
     fn query(&self, query: &str) -> Result<Vec<ResultSet>, Error>;
     fn query_with(&self, query: &str, options: &QueryOptions) -> Result<Vec<ResultSet>, Error>;
     fn query_as<T: FromRow>(&self, query: &str) -> Result<Vec<T>, Error>;
-    fn query_as_with<T: FromRow>(&self, query: &str, options: &QueryOptions)
-    -> Result<Vec<T>, Error>;
+    fn query_as_with<T: FromRow>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Vec<T>, Error>;
     fn query_statements(&self, query: &str, options: &QueryOptions) -> Result<Statements, Error>;
     fn query_deserialize<T: DeserializeOwned>(
         &self,
@@ -89,7 +92,11 @@ macro_rules! forward {
         ) -> Result<Vec<T>, Error> {
             $run(self, self.$inner.query_as_with(query, options))
         }
-        fn query_statements(&self, query: &str, options: &QueryOptions) -> Result<Statements, Error> {
+        fn query_statements(
+            &self,
+            query: &str,
+            options: &QueryOptions,
+        ) -> Result<Statements, Error> {
             $run(self, self.$inner.query_statements(query, options))
         }
         fn query_deserialize<T: DeserializeOwned>(
