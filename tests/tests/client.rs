@@ -620,5 +620,14 @@ both_clients!(
     unsigned_and_float_values_keep_their_types,
     chunked_answers_merge_into_one_result,
     points_without_a_timestamp_are_stamped_apart,
+    points_are_written_from_any_iterator;
+    gzip:
+    every_field_type_at_every_precision_reads_back_equal,
+    multi_statement_queries_and_statement_errors,
+    type_conflict_is_a_partial_write_when_the_shard_knows_the_field,
+    a_failed_batch_reports_how_many_points_were_stored_before_it,
+    shared_tags_merge_and_group_by_filters,
+    unsigned_and_float_values_keep_their_types,
+    chunked_answers_merge_into_one_result,
     points_are_written_from_any_iterator,
 );

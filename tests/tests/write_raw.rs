@@ -85,5 +85,8 @@ fn what_influxd_refuses_is_refused_before_sending<C: Api>() {
 both_clients!(
     blank_lines_indentation_and_trailing_spaces_are_written_as_influxd_reads_them,
     timestamps_down_to_the_servers_minimum_are_written_in_their_own_precision,
-    what_influxd_refuses_is_refused_before_sending,
+    what_influxd_refuses_is_refused_before_sending;
+    gzip:
+    blank_lines_indentation_and_trailing_spaces_are_written_as_influxd_reads_them,
+    timestamps_down_to_the_servers_minimum_are_written_in_their_own_precision,
 );

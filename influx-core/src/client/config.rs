@@ -505,6 +505,23 @@ impl ClientBuilder {
     }
 }
 
+/// Starts a builder from a configuration read elsewhere, to change some of it.
+///
+/// ```
+/// use influx_series::{ClientBuilder, ClientConfig};
+///
+/// let config = ClientConfig::from_url("http://127.0.0.1:8087/example")?;
+/// let config = ClientBuilder::from(config).gzip(true).into_config();
+/// assert!(config.gzip());
+/// assert_eq!(config.database(), Some("example"));
+/// # Ok::<(), influx_series::Error>(())
+/// ```
+impl From<ClientConfig> for ClientBuilder {
+    fn from(config: ClientConfig) -> Self {
+        ClientBuilder { config }
+    }
+}
+
 /// Said wherever a URL or DSN is refused. No part of the input is ever shown: a malformed URL
 /// can hold a password anywhere (`bob:hunter2@host` without a scheme, `http://bob:hunter2`
 /// without a host, where the password reads as a port), and there is no telling where.

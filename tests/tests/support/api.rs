@@ -10,8 +10,8 @@ use std::borrow::Borrow;
 use std::sync::Arc;
 
 use influx_series::{
-    AsyncClient, Client, ClientConfig, Commit, Error, FromRow, LineBuf, Point, QueryOptions,
-    ResultSet, Statements, WriteOptions,
+    AsyncClient, Client, ClientBuilder, ClientConfig, Commit, Error, FromRow, LineBuf, Point,
+    QueryOptions, ResultSet, Statements, WriteOptions,
 };
 use serde::de::DeserializeOwned;
 
@@ -127,7 +127,7 @@ pub struct Blocking {
     client: Client,
 }
 
-fn returned<T>(_: &Blocking, value: T) -> T {
+fn returned<S, T>(_: &S, value: T) -> T {
     value
 }
 
@@ -165,11 +165,28 @@ impl Api for Async {
     forward!(client, awaited);
 }
 
+/// Either client with gzip on both ways, whatever configuration the test asks for.
+#[derive(Clone, Debug)]
+pub struct Gzip<C> {
+    inner: C,
+}
+
+impl<C: Api> Api for Gzip<C> {
+    fn connect(config: ClientConfig) -> Result<Self, Error> {
+        let config = ClientBuilder::from(config).gzip(true).into_config();
+        let inner = C::connect(config)?;
+        assert!(inner.config().gzip(), "the client keeps gzip on");
+        Ok(Gzip { inner })
+    }
+    forward!(inner, returned);
+}
+
 /// Runs each named test function (generic over [`Api`]) once per client, as
-/// `blocking::NAME` and `asynchronous::NAME`.
+/// `blocking::NAME` and `asynchronous::NAME`; those listed after `gzip:` run again with gzip
+/// on, as `gzip::blocking::NAME` and `gzip::asynchronous::NAME`.
 #[macro_export]
 macro_rules! both_clients {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident),* $(,)? $(; gzip: $($gzipped:ident),* $(,)?)?) => {
         mod blocking {
             $(#[test]
             fn $name() {
@@ -182,6 +199,24 @@ macro_rules! both_clients {
                 super::$name::<$crate::support::api::Async>()
             })*
         }
+        $(mod gzip {
+            mod blocking {
+                $(#[test]
+                fn $gzipped() {
+                    super::super::$gzipped::<
+                        $crate::support::api::Gzip<$crate::support::api::Blocking>,
+                    >()
+                })*
+            }
+            mod asynchronous {
+                $(#[test]
+                fn $gzipped() {
+                    super::super::$gzipped::<
+                        $crate::support::api::Gzip<$crate::support::api::Async>,
+                    >()
+                })*
+            }
+        })?
     };
 }
 
