@@ -510,7 +510,7 @@ impl ClientBuilder {
 /// ```
 /// use influx_series::{ClientBuilder, ClientConfig};
 ///
-/// let config = ClientConfig::from_url("http://127.0.0.1:8087/example")?;
+/// let config = ClientConfig::from_url("http://127.0.0.1:8087?db=example")?;
 /// let config = ClientBuilder::from(config).gzip(true).into_config();
 /// assert!(config.gzip());
 /// assert_eq!(config.database(), Some("example"));
