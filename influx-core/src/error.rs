@@ -323,6 +323,10 @@ pub enum Error {
     Decode(Cause),
     /// The client is misconfigured: a bad URL, an unknown scheme, a missing database.
     Config(Cause),
+    /// An argument of an administration call that cannot make a sound statement (a malformed
+    /// duration, a change of nothing, a series filter that selects every series); nothing
+    /// was sent.
+    InvalidArgument(Cause),
     /// The answer's body (decompressed) grew past the client's `max_answer_size`; reading
     /// stopped there.
     AnswerTooLarge {
@@ -388,6 +392,7 @@ impl fmt::Display for Error {
             Error::Protocol(m) => write!(f, "unexpected response: {m}"),
             Error::Decode(m) => write!(f, "cannot decode rows: {m}"),
             Error::Config(m) => write!(f, "configuration error: {m}"),
+            Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Error::AnswerTooLarge { limit } => write!(
                 f,
                 "answer larger than {limit} bytes: raise the client's max_answer_size to read it"

@@ -44,6 +44,10 @@ const PORT_ATTEMPTS: usize = 5;
 const UDP_DATABASE: &str = "udp";
 /// How long influxd may take to shut down after SIGTERM before it gets SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(10);
+/// The admin user of a server started by [`Server::start_with_auth`].
+pub const ADMIN_USER: &str = "admin";
+/// The password of [`ADMIN_USER`].
+pub const ADMIN_PASSWORD: &str = "admin-secret";
 const CONFIG_FILE: &str = "influxdb.conf";
 const LOG_FILE: &str = "influxd.log";
 const INSTALL_HINT: &str = "install it with `apt-get update && apt-get install -y influxdb` \
@@ -58,6 +62,8 @@ pub struct Server {
     dir: PathBuf,
     http_port: u16,
     udp_port: u16,
+    /// Whether influxd checks credentials; the harness then acts as [`ADMIN_USER`].
+    auth: bool,
     /// `None` while stopped. A mutex only so that `is_running(&self)` can poll the child.
     watchdog: Mutex<Option<Watchdog>>,
 }
@@ -70,6 +76,17 @@ impl Server {
 
     /// Like [`Server::start`], but returns an error string instead of panicking.
     pub fn try_start() -> Result<Server, String> {
+        Server::try_start_with(false)
+    }
+
+    /// Starts a new private server with `auth-enabled = true` and one admin user,
+    /// [`ADMIN_USER`] with password [`ADMIN_PASSWORD`] (created by the harness as the first
+    /// user, which influxd allows without credentials). Panics on failure.
+    pub fn start_with_auth() -> Server {
+        Server::try_start_with(true).unwrap_or_else(|e| panic!("influx-testserver: {e}"))
+    }
+
+    fn try_start_with(auth: bool) -> Result<Server, String> {
         let influxd = find_influxd()?;
         let dir = create_temp_dir()?;
         // From here on `server` owns `dir`: an early return drops it and removes the dir.
@@ -78,6 +95,7 @@ impl Server {
             dir,
             http_port: 0,
             udp_port: 0,
+            auth,
             watchdog: Mutex::new(None),
         };
         let mut last_error = String::new();
@@ -188,13 +206,13 @@ impl Server {
 
     /// Runs the POST `/query` `q` against this server and returns the JSON body.
     fn query(&self, q: &str) -> Result<String, String> {
-        query(self.http_port, q)
+        query(self.http_port, q, self.auth)
     }
 
     fn write_config(&self, rpc_port: u16) -> Result<(), String> {
         let dir = |name: &str| toml_string(&self.dir.join(name).to_string_lossy());
         let (meta, data, wal) = (dir("meta"), dir("data"), dir("wal"));
-        let (http, udp) = (self.http_port, self.udp_port);
+        let (http, udp, auth) = (self.http_port, self.udp_port, self.auth);
         // Setting names as printed by `influxd config` of InfluxDB 1.6. influxd ignores
         // unknown keys, so both spellings of the reporting switch are safe: upstream uses
         // `reporting-disabled`, Debian's package patches it to `reporting-enabled`.
@@ -222,7 +240,7 @@ bind-address = "127.0.0.1:{rpc_port}"
   enabled = true
   bind-address = "127.0.0.1:{http}"
   log-enabled = false
-  auth-enabled = false
+  auth-enabled = {auth}
 
 [logging]
   level = "warn"
@@ -251,7 +269,7 @@ bind-address = "127.0.0.1:{rpc_port}"
             Watchdog::spawn(&self.influxd, &self.dir, TERM_GRACE).map_err(LaunchError::Failed)?;
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if is_influxd_with_pid(self.http_port, watchdog.pid) {
+            if is_influxd_with_pid(self.http_port, watchdog.pid, self.auth) {
                 break;
             }
             if !watchdog.is_alive() {
@@ -375,14 +393,25 @@ fn ping_once(port: u16) -> Result<(), String> {
 
 /// Whether the influxd with process id `pid` answers on `port`. Another server may have
 /// taken the port (then ours exits with "address already in use" and `try_start` retries).
-fn is_influxd_with_pid(port: u16, pid: u32) -> bool {
+///
+/// With `auth`, influxd answers nothing but the creation of the first admin user until one
+/// exists, so that comes first ([`ADMIN_USER`]; idempotent, as influxd accepts a
+/// `CREATE USER` matching the existing user).
+fn is_influxd_with_pid(port: u16, pid: u32, auth: bool) -> bool {
+    if auth && ping_once(port).is_ok() {
+        let create = format!(
+            "CREATE USER {ADMIN_USER} WITH PASSWORD '{ADMIN_PASSWORD}' WITH ALL PRIVILEGES"
+        );
+        let _ = query(port, &create, false);
+    }
     ping_once(port).is_ok()
-        && query(port, "SHOW DIAGNOSTICS FOR 'system'")
+        && query(port, "SHOW DIAGNOSTICS FOR 'system'", auth)
             .is_ok_and(|body| body.contains(&format!("\"values\":[[{pid},")))
 }
 
 /// Runs `q` with POST `/query` and returns the JSON body; an error if influxd reports one.
-fn query(port: u16, q: &str) -> Result<String, String> {
+/// With `auth`, as [`ADMIN_USER`].
+fn query(port: u16, q: &str, auth: bool) -> Result<String, String> {
     let encoded: String = q
         .bytes()
         .map(|b| match b {
@@ -395,7 +424,10 @@ fn query(port: u16, q: &str) -> Result<String, String> {
     match http(
         port,
         "POST",
-        &format!("/query?q={encoded}"),
+        &match auth {
+            true => format!("/query?q={encoded}&u={ADMIN_USER}&p={ADMIN_PASSWORD}"),
+            false => format!("/query?q={encoded}"),
+        },
         Duration::from_secs(60),
     )? {
         (200, body) if !body.contains("\"error\":") => Ok(body),
@@ -734,6 +766,29 @@ mod tests {
     }
 
     #[test]
+    fn an_auth_server_checks_credentials_and_restarts() {
+        let mut server = Server::start_with_auth();
+        let show = |port| {
+            http(
+                port,
+                "GET",
+                "/query?q=SHOW+DATABASES",
+                Duration::from_secs(5),
+            )
+        };
+        assert_eq!(show(server.http_port()).unwrap().0, 401);
+        assert!(
+            server
+                .query("SHOW USERS")
+                .unwrap()
+                .contains("[\"admin\",true]")
+        );
+        server.restart();
+        assert_eq!(show(server.http_port()).unwrap().0, 401);
+        assert!(server.query("SHOW DATABASES").unwrap().contains("udp"));
+    }
+
+    #[test]
     fn taken_port_is_detected_for_a_retry() {
         let squatter = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut server = Server {
@@ -745,6 +800,7 @@ mod tests {
                 .local_addr()
                 .unwrap()
                 .port(),
+            auth: false,
             watchdog: Mutex::new(None),
         };
         let rpc_port = TcpListener::bind("127.0.0.1:0")

@@ -6,6 +6,10 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
+use crate::client::admin::{
+    self, ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege,
+    RetentionPolicy, RetentionPolicyChange, SeriesFilter, User,
+};
 use crate::client::config::ClientConfig;
 use crate::client::core::{
     self, Core, Prepared, Reading, Statements, Transport, WriteOutcome, configure_http,
@@ -279,4 +283,23 @@ impl AsyncClient {
     pub async fn list_databases(&self) -> Result<Vec<String>, Error> {
         self.core.list_databases().await
     }
+}
+
+/// The administration calls of [`admin::admin_calls`], as async methods.
+macro_rules! async_calls {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty
+        => $core:ident($($value:expr),*);)*) => {
+        $(#[doc = concat!(
+            "[`Client::", stringify!($name), "`](crate::Client::", stringify!($name), "), awaited."
+        )]
+        pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret, Error> {
+            self.core.$core($($value),*).await
+        })*
+    };
+}
+
+/// Administration and metadata: users, privileges, retention policies, continuous queries,
+/// measurements, series. See [`crate::admin`].
+impl AsyncClient {
+    admin::admin_calls!(async_calls);
 }

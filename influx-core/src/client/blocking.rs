@@ -10,6 +10,10 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
+use crate::client::admin::{
+    self, ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege,
+    RetentionPolicy, RetentionPolicyChange, SeriesFilter, User,
+};
 use crate::client::config::ClientConfig;
 use crate::client::core::{
     self, Core, Prepared, Reading, Statements, Transport, WriteOutcome, complete, configure_http,
@@ -369,4 +373,21 @@ impl Client {
     pub fn list_databases(&self) -> Result<Vec<String>, Error> {
         complete(self.core.list_databases())
     }
+}
+
+/// The administration calls of [`admin::admin_calls`], as blocking methods.
+macro_rules! blocking_calls {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty
+        => $core:ident($($value:expr),*);)*) => {
+        $($(#[$doc])*
+        pub fn $name(&self, $($arg: $ty),*) -> Result<$ret, Error> {
+            complete(self.core.$core($($value),*))
+        })*
+    };
+}
+
+/// Administration and metadata: users, privileges, retention policies, continuous queries,
+/// measurements, series. See [`crate::admin`].
+impl Client {
+    admin::admin_calls!(blocking_calls);
 }

@@ -534,7 +534,11 @@ impl<T: Transport> Core<T> {
     }
 
     /// Runs a statement that returns nothing (admin statements), raising its error.
-    async fn execute(&self, statement: &str, database: Option<&str>) -> Result<(), Error> {
+    pub(crate) async fn execute(
+        &self,
+        statement: &str,
+        database: Option<&str>,
+    ) -> Result<(), Error> {
         let mut options = QueryOptions::new();
         if let Some(db) = database {
             options = options.database(db);

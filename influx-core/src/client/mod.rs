@@ -4,6 +4,7 @@
 //! [`crate::AsyncClient`] on its async one), and InfluxQL helpers. Depends on `query`,
 //! `protocol` and `error`.
 
+pub mod admin;
 #[cfg(feature = "async")]
 pub(crate) mod asynchronous;
 #[cfg(feature = "blocking")]

@@ -9,6 +9,10 @@
 use std::borrow::Borrow;
 use std::sync::Arc;
 
+use influx_series::admin::{
+    ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege, RetentionPolicy,
+    RetentionPolicyChange, SeriesFilter, User,
+};
 use influx_series::{
     AsyncClient, Client, ClientBuilder, ClientConfig, Commit, Error, FromRow, LineBuf, Point,
     QueryOptions, ResultSet, Statements, WriteOptions,
@@ -23,6 +27,7 @@ pub trait Api: Clone + std::fmt::Debug + Sized {
     }
     fn config(&self) -> &ClientConfig;
     fn switch_database(&mut self, database: String);
+    fn switch_user(&mut self, username: String, password: String) -> Result<(), Error>;
     fn ping(&self) -> Result<String, Error>;
     fn write_points<P: Borrow<Point>>(
         &self,
@@ -49,6 +54,54 @@ pub trait Api: Clone + std::fmt::Debug + Sized {
     fn create_database(&self, name: &str) -> Result<(), Error>;
     fn drop_database(&self, name: &str) -> Result<(), Error>;
     fn list_databases(&self) -> Result<Vec<String>, Error>;
+    fn create_user(&self, name: &str, password: &str) -> Result<(), Error>;
+    fn create_admin_user(&self, name: &str, password: &str) -> Result<(), Error>;
+    fn drop_user(&self, name: &str) -> Result<(), Error>;
+    fn set_user_password(&self, name: &str, password: &str) -> Result<(), Error>;
+    fn list_users(&self) -> Result<Vec<User>, Error>;
+    fn grant_privilege(
+        &self,
+        privilege: Privilege,
+        database: &str,
+        user: &str,
+    ) -> Result<(), Error>;
+    fn revoke_privilege(
+        &self,
+        privilege: Privilege,
+        database: &str,
+        user: &str,
+    ) -> Result<(), Error>;
+    fn grant_admin_privileges(&self, user: &str) -> Result<(), Error>;
+    fn revoke_admin_privileges(&self, user: &str) -> Result<(), Error>;
+    fn list_privileges(&self, user: &str) -> Result<Vec<Grant>, Error>;
+    fn create_retention_policy(
+        &self,
+        database: &str,
+        policy: &NewRetentionPolicy,
+    ) -> Result<(), Error>;
+    fn alter_retention_policy(
+        &self,
+        database: &str,
+        name: &str,
+        change: &RetentionPolicyChange,
+    ) -> Result<(), Error>;
+    fn drop_retention_policy(&self, database: &str, name: &str) -> Result<(), Error>;
+    fn list_retention_policies(&self, database: &str) -> Result<Vec<RetentionPolicy>, Error>;
+    fn create_continuous_query(
+        &self,
+        database: &str,
+        query: &NewContinuousQuery,
+    ) -> Result<(), Error>;
+    fn drop_continuous_query(&self, database: &str, name: &str) -> Result<(), Error>;
+    fn list_continuous_queries(&self, database: &str) -> Result<Vec<ContinuousQuery>, Error>;
+    fn list_measurements(
+        &self,
+        database: &str,
+        matching: Option<&str>,
+    ) -> Result<Vec<String>, Error>;
+    fn drop_measurement(&self, database: &str, name: &str) -> Result<(), Error>;
+    fn list_series(&self, database: &str, filter: &SeriesFilter) -> Result<Vec<String>, Error>;
+    fn delete_series(&self, database: &str, filter: &SeriesFilter) -> Result<(), Error>;
 }
 
 /// Forwards each call of [`Api`] to the client's method of the same name, through `$run`.
@@ -59,6 +112,9 @@ macro_rules! forward {
         }
         fn switch_database(&mut self, database: String) {
             self.$inner.switch_database(database)
+        }
+        fn switch_user(&mut self, username: String, password: String) -> Result<(), Error> {
+            self.$inner.switch_user(username, password)
         }
         fn ping(&self) -> Result<String, Error> {
             $run(self, self.$inner.ping())
@@ -117,6 +173,102 @@ macro_rules! forward {
         }
         fn list_databases(&self) -> Result<Vec<String>, Error> {
             $run(self, self.$inner.list_databases())
+        }
+        fn create_user(&self, name: &str, password: &str) -> Result<(), Error> {
+            $run(self, self.$inner.create_user(name, password))
+        }
+        fn create_admin_user(&self, name: &str, password: &str) -> Result<(), Error> {
+            $run(self, self.$inner.create_admin_user(name, password))
+        }
+        fn drop_user(&self, name: &str) -> Result<(), Error> {
+            $run(self, self.$inner.drop_user(name))
+        }
+        fn set_user_password(&self, name: &str, password: &str) -> Result<(), Error> {
+            $run(self, self.$inner.set_user_password(name, password))
+        }
+        fn list_users(&self) -> Result<Vec<User>, Error> {
+            $run(self, self.$inner.list_users())
+        }
+        fn grant_privilege(
+            &self,
+            privilege: Privilege,
+            database: &str,
+            user: &str,
+        ) -> Result<(), Error> {
+            $run(self, self.$inner.grant_privilege(privilege, database, user))
+        }
+        fn revoke_privilege(
+            &self,
+            privilege: Privilege,
+            database: &str,
+            user: &str,
+        ) -> Result<(), Error> {
+            $run(
+                self,
+                self.$inner.revoke_privilege(privilege, database, user),
+            )
+        }
+        fn grant_admin_privileges(&self, user: &str) -> Result<(), Error> {
+            $run(self, self.$inner.grant_admin_privileges(user))
+        }
+        fn revoke_admin_privileges(&self, user: &str) -> Result<(), Error> {
+            $run(self, self.$inner.revoke_admin_privileges(user))
+        }
+        fn list_privileges(&self, user: &str) -> Result<Vec<Grant>, Error> {
+            $run(self, self.$inner.list_privileges(user))
+        }
+        fn create_retention_policy(
+            &self,
+            database: &str,
+            policy: &NewRetentionPolicy,
+        ) -> Result<(), Error> {
+            $run(self, self.$inner.create_retention_policy(database, policy))
+        }
+        fn alter_retention_policy(
+            &self,
+            database: &str,
+            name: &str,
+            change: &RetentionPolicyChange,
+        ) -> Result<(), Error> {
+            $run(
+                self,
+                self.$inner.alter_retention_policy(database, name, change),
+            )
+        }
+        fn drop_retention_policy(&self, database: &str, name: &str) -> Result<(), Error> {
+            $run(self, self.$inner.drop_retention_policy(database, name))
+        }
+        fn list_retention_policies(&self, database: &str) -> Result<Vec<RetentionPolicy>, Error> {
+            $run(self, self.$inner.list_retention_policies(database))
+        }
+        fn create_continuous_query(
+            &self,
+            database: &str,
+            query: &NewContinuousQuery,
+        ) -> Result<(), Error> {
+            $run(self, self.$inner.create_continuous_query(database, query))
+        }
+        fn drop_continuous_query(&self, database: &str, name: &str) -> Result<(), Error> {
+            $run(self, self.$inner.drop_continuous_query(database, name))
+        }
+        fn list_continuous_queries(&self, database: &str) -> Result<Vec<ContinuousQuery>, Error> {
+            $run(self, self.$inner.list_continuous_queries(database))
+        }
+        fn list_measurements(
+            &self,
+            database: &str,
+            matching: Option<&str>,
+        ) -> Result<Vec<String>, Error> {
+            $run(self, self.$inner.list_measurements(database, matching))
+        }
+        fn drop_measurement(&self, database: &str, name: &str) -> Result<(), Error> {
+            $run(self, self.$inner.drop_measurement(database, name))
+        }
+        fn list_series(&self, database: &str, filter: &SeriesFilter) -> Result<Vec<String>, Error> {
+            $run(self, self.$inner.list_series(database, filter))
+        }
+        fn delete_series(&self, database: &str, filter: &SeriesFilter) -> Result<(), Error> {
+            $run(self, self.$inner.delete_series(database, filter))
         }
     };
 }
