@@ -409,6 +409,8 @@ fn retention_policies_with_the_servers_figures<C: Api>() {
 
     client.drop_retention_policy(&db, "week").unwrap();
     client.drop_retention_policy(&db, "day").unwrap();
+    // As on the server: dropping what is not there succeeds.
+    client.drop_retention_policy(&db, "never_was").unwrap();
     assert_eq!(
         client.list_retention_policies(&db).unwrap(),
         vec![autogen, policy("two_days", "0s", "168h0m0s", 2, true)]
