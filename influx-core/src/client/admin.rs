@@ -30,7 +30,6 @@
 use std::fmt;
 
 use crate::client::core::{Core, Transport};
-use crate::client::http::QueryOptions;
 use crate::client::influxql::{quote_ident, quote_literal, split_statements, strip_comments};
 use crate::error::{Cause, Error};
 use crate::query::resultset::{ResultSet, Row};
@@ -963,15 +962,6 @@ pub(crate) use admin_calls;
 
 /// The calls, written once for both clients.
 impl<T: Transport> Core<T> {
-    /// Runs a statement on `database` and returns its one result.
-    async fn show(&self, statement: &str, database: Option<&str>) -> Result<Vec<ResultSet>, Error> {
-        let mut options = QueryOptions::new();
-        if let Some(db) = database {
-            options = options.database(db);
-        }
-        self.query_with(statement, &options).await
-    }
-
     pub(crate) async fn create_user(
         &self,
         name: &str,
@@ -992,7 +982,7 @@ impl<T: Transport> Core<T> {
     }
 
     pub(crate) async fn list_users(&self) -> Result<Vec<User>, Error> {
-        decode_users(&self.show("SHOW USERS", None).await?)
+        decode_users(&self.query_on("SHOW USERS", None).await?)
     }
 
     pub(crate) async fn grant_privilege(
@@ -1024,7 +1014,7 @@ impl<T: Transport> Core<T> {
     }
 
     pub(crate) async fn list_privileges(&self, user: &str) -> Result<Vec<Grant>, Error> {
-        decode_grants(&self.show(&statements::show_grants(user), None).await?)
+        decode_grants(&self.query_on(&statements::show_grants(user), None).await?)
     }
 
     pub(crate) async fn create_retention_policy(
@@ -1058,7 +1048,7 @@ impl<T: Transport> Core<T> {
         database: &str,
     ) -> Result<Vec<RetentionPolicy>, Error> {
         let statement = statements::show_retention_policies(database);
-        decode_retention_policies(&self.show(&statement, None).await?)
+        decode_retention_policies(&self.query_on(&statement, None).await?)
     }
 
     pub(crate) async fn create_continuous_query(
@@ -1082,7 +1072,7 @@ impl<T: Transport> Core<T> {
         &self,
         database: &str,
     ) -> Result<Vec<ContinuousQuery>, Error> {
-        let results = self.show("SHOW CONTINUOUS QUERIES", None).await?;
+        let results = self.query_on("SHOW CONTINUOUS QUERIES", None).await?;
         decode_continuous_queries(&results, database)
     }
 
@@ -1092,7 +1082,7 @@ impl<T: Transport> Core<T> {
         matching: Option<&str>,
     ) -> Result<Vec<String>, Error> {
         let statement = statements::show_measurements(matching)?;
-        let results = self.show(&statement, Some(database)).await?;
+        let results = self.query_on(&statement, Some(database)).await?;
         decode_column(&results, "name", "SHOW MEASUREMENTS")
     }
 
@@ -1107,7 +1097,7 @@ impl<T: Transport> Core<T> {
         filter: &SeriesFilter,
     ) -> Result<Vec<String>, Error> {
         let results = self
-            .show(&statements::show_series(filter), Some(database))
+            .query_on(&statements::show_series(filter), Some(database))
             .await?;
         decode_column(&results, "key", "SHOW SERIES")
     }

@@ -534,16 +534,26 @@ impl<T: Transport> Core<T> {
     }
 
     /// Runs a statement that returns nothing (admin statements), raising its error.
+    /// Runs one statement, on `database` if given, and returns its result.
+    pub(crate) async fn query_on(
+        &self,
+        statement: &str,
+        database: Option<&str>,
+    ) -> Result<Vec<ResultSet>, Error> {
+        let mut options = QueryOptions::new();
+        if let Some(db) = database {
+            options = options.database(db);
+        }
+        self.query_with(statement, &options).await
+    }
+
+    /// Runs one statement that answers nothing worth keeping.
     pub(crate) async fn execute(
         &self,
         statement: &str,
         database: Option<&str>,
     ) -> Result<(), Error> {
-        let mut options = QueryOptions::new();
-        if let Some(db) = database {
-            options = options.database(db);
-        }
-        self.query_with(statement, &options).await.map(drop)
+        self.query_on(statement, database).await.map(drop)
     }
 
     pub(crate) async fn create_database(&self, name: &str) -> Result<(), Error> {
