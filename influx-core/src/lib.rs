@@ -37,6 +37,7 @@ pub use client::core::Statements;
 #[doc(hidden)]
 pub use client::core::WriteOutcome;
 pub use client::http::{Consistency, QueryOptions, WriteOptions};
+pub use client::retry::RetryPolicy;
 pub use client::{admin, influxql};
 pub use error::{
     Cause, Commit, EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part,

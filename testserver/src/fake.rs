@@ -17,11 +17,13 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One request as the fake received it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Request {
+    /// When its head had arrived.
+    pub received: Instant,
     /// `GET /query?... HTTP/1.1`
     pub request_line: String,
     /// Header lines, as sent (`Name: value`).
@@ -136,6 +138,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let request_line = lines.next().unwrap_or_default().to_owned();
     let headers: Vec<String> = lines.map(str::to_owned).collect();
     let mut request = Request {
+        received: Instant::now(),
         request_line,
         headers,
         body: data[head_end + 4..].to_vec(),

@@ -2,7 +2,7 @@
 //! runtime. This file only moves bytes.
 
 use std::borrow::Borrow;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 
@@ -90,6 +90,10 @@ impl Transport for AsyncHttp {
             }
         }
         reading.finish()
+    }
+
+    async fn pause(&self, delay: Duration) {
+        tokio::time::sleep(delay).await;
     }
 }
 

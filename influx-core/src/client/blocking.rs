@@ -6,7 +6,7 @@ use std::borrow::Borrow;
 use std::future::Future;
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 
@@ -159,6 +159,11 @@ impl Transport for BlockingHttp {
     ) -> impl Future<Output = Result<Answer, Error>> + Send {
         // The I/O happens here, so the future is ready: see `core::complete`.
         std::future::ready(off_runtime(|| self.send_now(request, config)))
+    }
+
+    fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send {
+        std::thread::sleep(delay);
+        std::future::ready(())
     }
 }
 

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::client::retry::RetryPolicy;
 use crate::error::Error;
 
 /// How a client authenticates.
@@ -87,8 +88,37 @@ pub struct ClientConfig {
     pub(crate) timeout: Option<Duration>,
     pub(crate) gzip: bool,
     pub(crate) verify_tls: bool,
+    /// Certificates (PEM) trusted besides the system's roots.
+    pub(crate) ca_certificates: Vec<Pem>,
     pub(crate) max_answer_size: usize,
     pub(crate) max_request_size: usize,
+    pub(crate) retry: RetryPolicy,
+    /// Hosts tried in order after `host:port` when it cannot be reached.
+    pub(crate) fallback_hosts: Vec<(String, u16)>,
+    pub(crate) proxy: Option<Redacted>,
+    /// Headers sent with every request; values never shown by `Debug`.
+    pub(crate) headers: Vec<(String, Redacted)>,
+    pub(crate) pool_max_idle_per_host: Option<usize>,
+}
+
+/// Text that `Debug` does not show (a proxy URL may hold a password, a header a key).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Redacted(pub(crate) String);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// A PEM document, shown by `Debug` as its size only.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Pem(pub(crate) Vec<u8>);
+
+impl fmt::Debug for Pem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes of PEM>", self.0.len())
+    }
 }
 
 /// The default bound on an answer's decoded size: room for a 1 000 000-row query (an 83 MiB
@@ -111,8 +141,14 @@ impl Default for ClientConfig {
             timeout: Some(Duration::from_secs(30)),
             gzip: false,
             verify_tls: true,
+            ca_certificates: Vec::new(),
             max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
             max_request_size: DEFAULT_MAX_REQUEST_SIZE,
+            retry: RetryPolicy::default(),
+            fallback_hosts: Vec::new(),
+            proxy: None,
+            headers: Vec::new(),
+            pool_max_idle_per_host: None,
         }
     }
 }
@@ -187,7 +223,9 @@ impl ClientConfig {
     }
 
     /// Parses influxdb-python's DSN: `influxdb://`, `https+influxdb://` (any case), then
-    /// `[user:password@]host[:port][/database]`. (`udp+influxdb://` is refused until UDP
+    /// `[user:password@]host[:port][/database]`. Several hosts, comma-separated
+    /// (`influxdb://u:p@a:8086,b:8086/db`), are tried in order when one cannot be reached
+    /// (see [`ClientBuilder::fallback_host`]). (`udp+influxdb://` is refused until UDP
     /// writes exist.)
     ///
     /// ```
@@ -211,12 +249,34 @@ impl ClientConfig {
             None => return Err(unknown_dsn_scheme()),
         };
         let scheme = if tls { "https" } else { "http" };
+        // Several hosts, comma-separated, are tried in order: the first is the client's
+        // host, the rest its fallbacks.
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, after) = rest.split_at(authority_end);
+        let (userinfo, hostlist) = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, authority),
+        };
+        let mut hosts = hostlist.split(',');
+        let first = hosts.next().unwrap_or_default();
+        let rest = match userinfo {
+            Some(userinfo) => format!("{userinfo}@{first}{after}"),
+            None => format!("{first}{after}"),
+        };
         let url = parse_url(&format!("{scheme}://{rest}"))?;
         let mut config = ClientConfig {
             tls,
             ..ClientConfig::default()
         };
-        config.apply_authority(&url, rest)?;
+        config.apply_authority(&url, &rest)?;
+        for host in hosts {
+            let mut fallback = ClientConfig {
+                tls,
+                ..ClientConfig::default()
+            };
+            fallback.apply_authority(&parse_url(&format!("{scheme}://{host}"))?, host)?;
+            config.fallback_hosts.push((fallback.host, fallback.port));
+        }
         let mut segments = url
             .path_segments()
             .into_iter()
@@ -355,6 +415,44 @@ impl ClientConfig {
     pub fn max_request_size(&self) -> usize {
         self.max_request_size
     }
+
+    /// How failed requests are retried.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Every host the client tries, in order: `host:port` first, then the fallbacks.
+    ///
+    /// ```
+    /// use influx_series::ClientConfig;
+    /// let c = ClientConfig::from_dsn("influxdb://u:p@10.0.0.1:8086,10.0.0.2:8087/metrics")?;
+    /// assert_eq!(c.hosts(), vec![("10.0.0.1", 8086), ("10.0.0.2", 8087)]);
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn hosts(&self) -> Vec<(&str, u16)> {
+        std::iter::once((self.host.as_str(), self.port))
+            .chain(self.fallback_hosts.iter().map(|(h, p)| (h.as_str(), *p)))
+            .collect()
+    }
+
+    /// The base URL of every host, in the order they are tried.
+    pub(crate) fn base_urls(&self) -> Vec<String> {
+        self.hosts()
+            .into_iter()
+            .map(|(host, port)| {
+                let host = if host.contains(':') && !host.starts_with('[') {
+                    format!("[{host}]")
+                } else {
+                    host.to_owned()
+                };
+                format!(
+                    "{}://{host}:{port}{}",
+                    if self.tls { "https" } else { "http" },
+                    self.path_prefix
+                )
+            })
+            .collect()
+    }
 }
 
 /// Builds a [`crate::Client`] or a [`crate::AsyncClient`]: start with [`crate::Client::builder`].
@@ -406,9 +504,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to verify TLS certificates (default: yes). Turning it off is for test set-ups.
-    pub fn verify_tls(mut self, on: bool) -> Self {
-        self.config.verify_tls = on;
+    /// Trusts the certificate authority (or self-signed certificate) in `pem`, besides the
+    /// system's roots: for a server whose certificate your own CA signed. Call it once per
+    /// certificate; a bundle of several works too. A `pem` holding no certificate fails when
+    /// the client is built ([`Error::Config`]).
+    ///
+    /// ```no_run
+    /// let ca = std::fs::read("/etc/influxdb/ca.pem")?;
+    /// let client = influx_series::Client::builder()
+    ///     .host("influx.internal")
+    ///     .tls(true)
+    ///     .ca_certificate_pem(ca)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.ca_certificates.push(Pem(pem.into()));
+        self
+    }
+
+    /// **Accepts any certificate**: expired, for another name, signed by anyone. Anybody
+    /// between the client and the server can then read and change every request, credentials
+    /// included. For a throw-away test set-up only; trust your own CA with
+    /// [`ClientBuilder::ca_certificate_pem`] instead.
+    pub fn danger_accept_invalid_certificates(mut self) -> Self {
+        self.config.verify_tls = false;
         self
     }
 
@@ -478,6 +598,55 @@ impl ClientBuilder {
     /// over it is [`Error::RequestTooLarge`] and is not sent.
     pub fn max_request_size(mut self, bytes: usize) -> Self {
         self.config.max_request_size = bytes.max(1);
+        self
+    }
+
+    /// How failed requests are retried (default: [`RetryPolicy::new`], 3 retries);
+    /// [`RetryPolicy::none`] sends every request once.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// Another server to try, after the ones before it, when they cannot be reached (their
+    /// connection is refused or fails): writes and queries go to the first host that
+    /// answers. A host that could not be reached is skipped for 30 s, unless every host is.
+    ///
+    /// ```
+    /// let client = influx_series::Client::builder()
+    ///     .host("10.0.0.1")
+    ///     .fallback_host("10.0.0.2", 8086)
+    ///     .build()?;
+    /// assert_eq!(client.config().hosts().len(), 2);
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn fallback_host(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.config.fallback_hosts.push((host.into(), port));
+        self
+    }
+
+    /// Sends every request through this HTTP(S) proxy (`http://[user:password@]proxy:3128`).
+    /// Without one, the client uses none, whatever the environment says.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.config.proxy = Some(Redacted(url.into()));
+        self
+    }
+
+    /// A header sent with every request (a gateway's API key, a tenant). Its value is never
+    /// shown by `Debug`. A name or value that is not valid in HTTP fails when the client is
+    /// built ([`Error::Config`]); `Authorization` is set by [`ClientBuilder::credentials`]
+    /// and [`ClientBuilder::token`].
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config
+            .headers
+            .push((name.into(), Redacted(value.into())));
+        self
+    }
+
+    /// How many idle connections per host the client keeps open for later requests
+    /// (influxdb-python's `pool_size`; default: no limit).
+    pub fn pool_size(mut self, connections: usize) -> Self {
+        self.config.pool_max_idle_per_host = Some(connections);
         self
     }
 
@@ -625,6 +794,25 @@ mod tests {
         ] {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
+    }
+
+    #[test]
+    fn dsn_with_several_hosts_lists_them_in_order() {
+        let c = ClientConfig::from_dsn("https+influxdb://u:p%2Cq@a:1,b,[::1]:3/db").unwrap();
+        assert_eq!(c.hosts(), vec![("a", 1), ("b", 443), ("[::1]", 3)]);
+        assert_eq!(
+            c.base_urls(),
+            vec!["https://a:1", "https://b:443", "https://[::1]:3"]
+        );
+        assert_eq!(c.database(), Some("db"));
+        assert_eq!(
+            c.credentials,
+            Credentials::Basic {
+                username: "u".into(),
+                password: "p,q".into()
+            }
+        );
+        assert!(ClientConfig::from_dsn("influxdb://a:1,:2/db").is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 
@@ -23,6 +24,7 @@ use crate::client::http::{
     self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
 };
 use crate::client::influxql::quote_ident;
+use crate::client::retry::{self, Next, Replay};
 use crate::client::write::{OnRefusal, WritePlan};
 use crate::error::{Cause, Commit, Error, Rejection};
 use crate::protocol::line::LineBuf;
@@ -38,6 +40,9 @@ pub(crate) trait Transport: Send + Sync {
         request: Prepared,
         config: &ClientConfig,
     ) -> impl Future<Output = Result<Answer, Error>> + Send;
+
+    /// Waits `delay` before a retry (the blocking transport sleeps right away).
+    fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send;
 }
 
 /// A request in the terms of the HTTP client: method, URL, headers, body (gzipped if asked).
@@ -45,7 +50,67 @@ pub(crate) struct Prepared {
     pub(crate) method: reqwest::Method,
     pub(crate) url: reqwest::Url,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) body: Option<Bytes>,
+}
+
+/// A request ready for any host: [`Outgoing::to`] gives it a base URL. Its body is shared,
+/// not copied, between retries.
+struct Outgoing {
+    method: reqwest::Method,
+    /// The path below the base URL and the query string.
+    target: String,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    replay: Replay,
+}
+
+impl Outgoing {
+    fn to(&self, base: &str) -> Result<Prepared, Error> {
+        let url = reqwest::Url::parse(&format!("{base}{}", self.target))
+            .map_err(|e| Error::Config(Cause::with_source("the request URL does not parse", e)))?;
+        Ok(Prepared {
+            method: self.method.clone(),
+            url,
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        })
+    }
+}
+
+/// How long a host that could not be reached is passed over.
+const HOST_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// The hosts of a client, in order, with the time until which each is passed over after a
+/// connection to it failed. Shared by clones.
+#[derive(Debug)]
+struct Hosts {
+    bases: Vec<String>,
+    down_until: std::sync::Mutex<Vec<Option<Instant>>>,
+}
+
+impl Hosts {
+    fn new(bases: Vec<String>) -> Hosts {
+        let down_until = std::sync::Mutex::new(vec![None; bases.len()]);
+        Hosts { bases, down_until }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<Instant>>> {
+        self.down_until.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The order to try the hosts in: those not passed over, in their order, then the others
+    /// (a host is never left out: when all are down, each is still tried).
+    fn order(&self) -> Vec<usize> {
+        let now = Instant::now();
+        let down = self.lock();
+        let (up, passed): (Vec<usize>, Vec<usize>) =
+            (0..self.bases.len()).partition(|&i| down[i].is_none_or(|until| until <= now));
+        up.into_iter().chain(passed).collect()
+    }
+
+    fn mark(&self, host: usize, reached: bool) {
+        self.lock()[host] = (!reached).then(|| Instant::now() + HOST_COOLDOWN);
+    }
 }
 
 /// An answer being read: its head, and its body as it arrives, within the size bound and the
@@ -54,6 +119,7 @@ pub(crate) struct Reading {
     status: u16,
     version: Option<String>,
     location: Option<String>,
+    retry_after: Option<String>,
     body: AnswerBody,
     deadline: Option<(Instant, Duration)>,
 }
@@ -82,6 +148,7 @@ impl Reading {
             status,
             version: text("X-Influxdb-Version"),
             location: text("Location"),
+            retry_after: text("Retry-After"),
             body: AnswerBody::new(encoding, config.max_answer_size, content_length),
             deadline: config.timeout.map(|t| (started, t)),
         })
@@ -107,6 +174,7 @@ impl Reading {
             status: self.status,
             version: self.version,
             location: self.location,
+            retry_after: self.retry_after,
             body: self.body.finish()?,
         })
     }
@@ -164,6 +232,20 @@ macro_rules! configure_http {
             Some(timeout) => builder.timeout(timeout),
             None => builder,
         };
+        let builder = match config.pool_max_idle_per_host {
+            Some(n) => builder.pool_max_idle_per_host(n),
+            None => builder,
+        };
+        let builder = match &config.proxy {
+            Some(url) => builder.proxy(::reqwest::Proxy::all(url.0.as_str()).map_err(|e| {
+                $crate::Error::Config($crate::Cause::with_source(
+                    "the proxy URL does not parse (the URL is not shown: it may hold a password)",
+                    e.without_url(),
+                ))
+            })?),
+            None => builder.no_proxy(),
+        };
+        let builder = builder.default_headers($crate::client::core::extra_headers(config)?);
         if config.tls {
             $crate::client::core::tls!(builder, config)
         } else {
@@ -175,9 +257,21 @@ pub(crate) use configure_http;
 
 #[cfg(any(feature = "native-tls", feature = "rustls"))]
 macro_rules! tls {
-    ($builder:expr, $config:expr) => {
-        Ok::<_, $crate::Error>($builder.tls_danger_accept_invalid_certs(!$config.verify_tls))
-    };
+    ($builder:expr, $config:expr) => {{
+        let mut builder = $builder.tls_danger_accept_invalid_certs(!$config.verify_tls);
+        for pem in &$config.ca_certificates {
+            let certificates = ::reqwest::Certificate::from_pem_bundle(&pem.0)
+                .ok()
+                .filter(|certificates| !certificates.is_empty())
+                .ok_or_else(|| {
+                    $crate::Error::Config("a CA certificate is not a PEM certificate".into())
+                })?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        Ok::<_, $crate::Error>(builder)
+    }};
 }
 #[cfg(not(any(feature = "native-tls", feature = "rustls")))]
 macro_rules! tls {
@@ -189,6 +283,21 @@ macro_rules! tls {
     }};
 }
 pub(crate) use tls;
+
+/// The headers of [`crate::ClientBuilder::header`], checked.
+pub(crate) fn extra_headers(config: &ClientConfig) -> Result<HeaderMap, Error> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &config.headers {
+        let name = header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::Config(format!("`{name}` is not an HTTP header name").into()))?;
+        let mut value = HeaderValue::from_str(&value.0).map_err(|_| {
+            Error::Config(format!("the value of header `{name}` is not valid in HTTP").into())
+        })?;
+        value.set_sensitive(true);
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
 
 /// What [`crate::Client::write_isolating`] did: the commit, the refused points, and, if it
 /// stopped, the first line it did not settle and why.
@@ -208,7 +317,7 @@ pub struct WriteOutcome {
 pub(crate) struct Core<T> {
     pub(crate) http: T,
     pub(crate) config: ClientConfig,
-    base: String,
+    hosts: Arc<Hosts>,
     auth: Option<HeaderValue>,
     /// The byte cap of write requests, shared by clones: `max_request_size`, lowered for good
     /// by a 413 (the server's `max-body-size` does not change while it runs).
@@ -228,7 +337,7 @@ impl<T: Transport> Core<T> {
     pub(crate) fn new(http: T, config: ClientConfig) -> Result<Core<T>, Error> {
         Ok(Core {
             http,
-            base: config.base_url(),
+            hosts: Arc::new(Hosts::new(config.base_urls())),
             request_cap: Arc::new(AtomicUsize::new(config.max_request_size)),
             auth: auth_header(&config.credentials)?,
             config,
@@ -250,8 +359,8 @@ impl<T: Transport> Core<T> {
         Ok(())
     }
 
-    /// The request in the HTTP client's terms: the size check, URL, headers, gzip.
-    fn prepare(&self, request: Request) -> Result<Prepared, Error> {
+    /// The request in the HTTP client's terms: the size check, target, headers, gzip.
+    fn prepare(&self, request: Request) -> Result<Outgoing, Error> {
         let limit = self.config.max_request_size;
         if request.body.len() > limit {
             return Err(Error::RequestTooLarge {
@@ -259,16 +368,12 @@ impl<T: Transport> Core<T> {
                 limit,
             });
         }
-        let mut url =
-            String::with_capacity(self.base.len() + request.path.len() + 1 + request.query.len());
-        url.push_str(&self.base);
-        url.push_str(request.path);
+        let mut target = String::with_capacity(request.path.len() + 1 + request.query.len());
+        target.push_str(request.path);
         if !request.query.is_empty() {
-            url.push('?');
-            url.push_str(&request.query);
+            target.push('?');
+            target.push_str(&request.query);
         }
-        let url = reqwest::Url::parse(&url)
-            .map_err(|e| Error::Config(Cause::with_source("the request URL does not parse", e)))?;
         let mut headers = HeaderMap::new();
         if let Some(auth) = &self.auth {
             headers.insert(header::AUTHORIZATION, auth.clone());
@@ -283,21 +388,60 @@ impl<T: Transport> Core<T> {
             Method::Get => (reqwest::Method::GET, None),
             Method::Post if self.config.gzip && request.path == "/write" => {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                (reqwest::Method::POST, Some(http::gzip(&request.body)))
+                (
+                    reqwest::Method::POST,
+                    Some(http::gzip(&request.body).into()),
+                )
             }
-            Method::Post => (reqwest::Method::POST, Some(request.body)),
+            Method::Post => (reqwest::Method::POST, Some(request.body.into())),
         };
-        Ok(Prepared {
+        Ok(Outgoing {
             method,
-            url,
+            target,
             headers,
             body,
+            replay: request.replay,
         })
     }
 
+    /// Sends a request, again after a failure that may pass as the retry policy allows, to
+    /// the first host that can be reached.
     async fn send(&self, request: Request) -> Result<Answer, Error> {
-        let prepared = self.prepare(request)?;
-        self.http.send(prepared, &self.config).await
+        let outgoing = self.prepare(request)?;
+        let policy = &self.config.retry;
+        let mut retries = 0;
+        loop {
+            let (outcome, next) = self.attempt(&outgoing).await;
+            let asked = match next {
+                Next::Done => return outcome,
+                Next::Retry(asked) => asked,
+                Next::Failover => None,
+            };
+            if retries >= policy.max_retries() {
+                return outcome;
+            }
+            let delay = policy.delay(retries, asked, retry::jitter());
+            retries += 1;
+            self.http.pause(delay).await;
+        }
+    }
+
+    /// One attempt: the hosts in turn until one is reached (every host, if none is).
+    async fn attempt(&self, outgoing: &Outgoing) -> (Result<Answer, Error>, Next) {
+        let mut last = None;
+        for host in self.hosts.order() {
+            let outcome = match outgoing.to(&self.hosts.bases[host]) {
+                Ok(prepared) => self.http.send(prepared, &self.config).await,
+                Err(e) => return (Err(e), Next::Done),
+            };
+            let next = retry::next(&outcome, outgoing.replay);
+            self.hosts.mark(host, next != Next::Failover);
+            if next != Next::Failover {
+                return (outcome, next);
+            }
+            last = Some((outcome, next));
+        }
+        last.unwrap_or_else(|| (Err(Error::Config("no host to send to".into())), Next::Done))
     }
 
     pub(crate) async fn ping(&self) -> Result<String, Error> {
@@ -311,6 +455,7 @@ impl<T: Transport> Core<T> {
     ) -> Result<Commit, Error> {
         let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let stamp = !options.uses_server_time();
+        let options = &*options.with_untimestamped(!stamp);
         let mut done = Commit::default();
         let mut bytes = Vec::new();
         let mut ends = Vec::new();
@@ -366,6 +511,7 @@ impl<T: Transport> Core<T> {
         if lines.is_empty() {
             return Ok(Commit::default());
         }
+        let options = &*options.with_untimestamped(!lines.all_timestamped());
         if lines.len_bytes() <= self.request_cap() {
             self.write_body(lines.as_bytes().to_vec(), options).await?;
             return Ok(Commit {
@@ -375,7 +521,8 @@ impl<T: Transport> Core<T> {
             .with_requests(1));
         }
         let ends = crate::protocol::parse::line_ends(lines.as_str(), options.precision_value())?;
-        self.write_split(lines.as_bytes(), &ends, options).await
+        self.write_split(lines.as_bytes(), &ends.ends, options)
+            .await
     }
 
     pub(crate) async fn write_raw(
@@ -384,14 +531,18 @@ impl<T: Transport> Core<T> {
         options: &WriteOptions,
     ) -> Result<Commit, Error> {
         if !options.checks_lines() {
-            self.write_body(text.as_bytes().to_vec(), options).await?;
+            // Unread lines may lack timestamps.
+            let options = options.with_untimestamped(true);
+            self.write_body(text.as_bytes().to_vec(), &options).await?;
             return Ok(Commit::default().with_requests(1));
         }
         let ends = crate::protocol::parse::line_ends(text, options.precision_value())?;
-        if ends.is_empty() {
+        if ends.ends.is_empty() {
             return Ok(Commit::default());
         }
-        self.write_split(text.as_bytes(), &ends, options).await
+        let options = options.with_untimestamped(!ends.all_timestamped);
+        self.write_split(text.as_bytes(), &ends.ends, &options)
+            .await
     }
 
     async fn write_split(

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use crate::client::retry::Replay;
 use crate::error::{Cause, Error, PartialWriteKind};
 use crate::protocol::point::SharedTags;
 use crate::protocol::precision::Precision;
@@ -29,6 +30,8 @@ pub(crate) struct Request {
     pub(crate) body: Vec<u8>,
     /// The `Content-Type` of the body, if any.
     pub(crate) content_type: Option<&'static str>,
+    /// Whether it may be sent twice.
+    pub(crate) replay: Replay,
 }
 
 /// Where and how a write goes.
@@ -51,6 +54,9 @@ pub struct WriteOptions {
     batch_size: Option<usize>,
     check_lines: bool,
     server_time: bool,
+    /// Set by the client for a body with lines the server stamps: not resent once it may
+    /// have arrived.
+    untimestamped: bool,
 }
 
 /// The write consistency of an InfluxDB Enterprise cluster (ignored by open-source 1.x).
@@ -88,6 +94,7 @@ impl Default for WriteOptions {
             batch_size: None,
             check_lines: true,
             server_time: false,
+            untimestamped: false,
         }
     }
 }
@@ -172,6 +179,18 @@ impl WriteOptions {
     }
 
     /// Uses `database` if none is set yet.
+    /// These options for a body with lines that carry no timestamp when `untimestamped`.
+    pub(crate) fn with_untimestamped(&self, untimestamped: bool) -> std::borrow::Cow<'_, Self> {
+        if untimestamped && !self.untimestamped {
+            std::borrow::Cow::Owned(WriteOptions {
+                untimestamped: true,
+                ..self.clone()
+            })
+        } else {
+            std::borrow::Cow::Borrowed(self)
+        }
+    }
+
     pub(crate) fn or_database(mut self, database: Option<&str>) -> Self {
         if self.database.is_none() {
             self.database = database.map(str::to_owned);
@@ -230,6 +249,12 @@ pub(crate) fn write_request(options: &WriteOptions, body: Vec<u8>) -> Result<Req
         query: encode_params(params),
         body,
         content_type: Some("text/plain; charset=utf-8"),
+        // Points that carry timestamps are stored once however often they are sent.
+        replay: if options.untimestamped {
+            Replay::UnlessDelivered
+        } else {
+            Replay::Safe
+        },
     })
 }
 
@@ -369,6 +394,7 @@ pub(crate) fn query_request(
             query: encoded,
             body: Vec::new(),
             content_type: None,
+            replay: Replay::Safe,
         })
     } else {
         Ok(Request {
@@ -377,6 +403,11 @@ pub(crate) fn query_request(
             query: String::new(),
             body: encoded.into_bytes(),
             content_type: Some("application/x-www-form-urlencoded"),
+            replay: if crate::client::influxql::is_read_only(query) {
+                Replay::Safe
+            } else {
+                Replay::UnlessDelivered
+            },
         })
     }
 }
@@ -391,6 +422,8 @@ pub(crate) struct Answer {
     pub(crate) version: Option<String>,
     /// `Location`, if sent (for the message of a redirect).
     pub(crate) location: Option<String>,
+    /// `Retry-After`, if sent.
+    pub(crate) retry_after: Option<String>,
     /// The body.
     pub(crate) body: Vec<u8>,
 }
@@ -592,6 +625,7 @@ pub(crate) fn ping_request() -> Request {
         query: String::new(),
         body: Vec::new(),
         content_type: None,
+        replay: Replay::Safe,
     }
 }
 

@@ -13,4 +13,5 @@ pub(crate) mod config;
 pub(crate) mod core;
 pub(crate) mod http;
 pub mod influxql;
+pub(crate) mod retry;
 pub(crate) mod write;

@@ -373,6 +373,9 @@ impl Drop for Rollback<'_> {
 pub struct LineBuf {
     bytes: Vec<u8>,
     lines: usize,
+    /// Lines without a timestamp: a write of them is not resent once it may have arrived
+    /// (the server would stamp the copy anew).
+    untimestamped: usize,
 }
 
 impl LineBuf {
@@ -386,6 +389,7 @@ impl LineBuf {
         LineBuf {
             bytes: Vec::with_capacity(bytes),
             lines: 0,
+            untimestamped: 0,
         }
     }
 
@@ -394,6 +398,7 @@ impl LineBuf {
         point.write_line(&mut self.bytes, precision);
         self.bytes.push(b'\n');
         self.lines += 1;
+        self.untimestamped += usize::from(point.timestamp_nanos().is_none());
     }
 
     /// Appends one point with `shared` tags merged in (the point's own tags win).
@@ -406,22 +411,25 @@ impl LineBuf {
         point.write_line_with_tags(&mut self.bytes, precision, shared.as_slice(), None);
         self.bytes.push(b'\n');
         self.lines += 1;
+        self.untimestamped += usize::from(point.timestamp_nanos().is_none());
     }
 
     /// Appends one line of raw line protocol after checking it with the parser; on error
     /// nothing is appended.
     pub fn push_line(&mut self, line: &str) -> Result<(), ParseError> {
         let line = line.strip_suffix('\n').unwrap_or(line);
-        crate::protocol::parse::parse_line(line, Precision::Nanoseconds)?;
+        let point = crate::protocol::parse::parse_line(line, Precision::Nanoseconds)?;
         self.bytes.extend_from_slice(line.as_bytes());
         self.bytes.push(b'\n');
         self.lines += 1;
+        self.untimestamped += usize::from(point.timestamp_nanos().is_none());
         Ok(())
     }
 
     /// Appends one line written by `write` (without its `\n`); if `write` fails, or panics,
     /// the buffer is left as it was. This is how generated code encodes straight into the
-    /// buffer.
+    /// buffer. The line is taken to end with its timestamp, as generated lines do: a write
+    /// of it may be resent after a timeout (see [`crate::RetryPolicy`]).
     #[inline]
     pub fn push_with<E>(
         &mut self,
@@ -439,6 +447,7 @@ impl LineBuf {
     pub fn append(&mut self, other: &LineBuf) {
         self.bytes.extend_from_slice(&other.bytes);
         self.lines += other.lines;
+        self.untimestamped += other.untimestamped;
     }
 
     /// The number of lines.
@@ -472,6 +481,12 @@ impl LineBuf {
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.lines = 0;
+        self.untimestamped = 0;
+    }
+
+    /// Whether every line carries its timestamp.
+    pub(crate) fn all_timestamped(&self) -> bool {
+        self.untimestamped == 0
     }
 
     /// The bytes, giving up the buffer.

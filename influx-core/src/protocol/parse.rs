@@ -79,19 +79,29 @@ pub fn check_lines(text: &str, precision: Precision) -> Result<usize, ParseError
 /// Checks `text` as [`check_lines`] does and returns the end offset of each line that holds a
 /// point (blank and comment lines are left with the line before them), so that the text can
 /// be cut into requests between lines.
-pub(crate) fn line_ends(text: &str, precision: Precision) -> Result<Vec<usize>, ParseError> {
+pub(crate) fn line_ends(text: &str, precision: Precision) -> Result<LineEnds, ParseError> {
     let mut ends = Vec::new();
+    let mut all_timestamped = true;
     let mut lines = Lines::new(text, precision);
     lines.cursor.raw = true;
     while let Some(point) = lines.next() {
-        point?;
+        all_timestamped &= point?.timestamp_nanos().is_some();
         ends.push(lines.cursor.pos);
     }
     // Whatever follows the last point (blank lines, comments) goes with it.
     if let Some(last) = ends.last_mut() {
         *last = text.len();
     }
-    Ok(ends)
+    Ok(LineEnds {
+        ends,
+        all_timestamped,
+    })
+}
+
+/// Where each line of a text ends, and whether every line carries its timestamp.
+pub(crate) struct LineEnds {
+    pub(crate) ends: Vec<usize>,
+    pub(crate) all_timestamped: bool,
 }
 
 /// An iterator over the points of a text of line protocol.

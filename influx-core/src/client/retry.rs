@@ -1,0 +1,276 @@
+//! When a failed request is sent again, and after how long: sans-IO decisions over an
+//! outcome, for [`crate::client::core`] to act on.
+//!
+//! A request is retried after a transport error, a timeout, a `429` or a `5xx` other than
+//! influxd's permanent ones, with exponential backoff and jitter, or after the server's
+//! `Retry-After` (capped). A `4xx`, a partial write and a permanent `500` (`database not
+//! found`, `retention policy not found`) are final. A request that changes state and may not
+//! be sent twice (a `CREATE USER` retried after it ran would report `user already exists`) is
+//! resent only when it cannot have reached the server: its connection was refused.
+
+use std::time::Duration;
+
+use crate::client::http::Answer;
+use crate::error::Error;
+
+/// How a client retries requests that failed for a reason that may pass: how many times, and
+/// how long it waits in between.
+///
+/// The wait before retry `n` (from 0) is drawn between half and all of
+/// `initial_backoff * 2^n`, capped at `max_backoff`; a `Retry-After` from the server replaces
+/// it, capped at `max_retry_after`. With the defaults (3 retries, 100 ms to 5 s, `Retry-After`
+/// up to 30 s) a call gives up after at most four attempts and about a second and a half of
+/// waiting on a server that is down, longer only as long as the server asks.
+///
+/// ```
+/// use influx_series::{Client, RetryPolicy};
+/// use std::time::Duration;
+///
+/// let client = Client::builder()
+///     .retry(
+///         RetryPolicy::new()
+///             .retries(5)
+///             .backoff(Duration::from_millis(50), Duration::from_secs(2))
+///             .max_retry_after(Duration::from_secs(10)),
+///     )
+///     .build()?;
+/// assert_eq!(client.config().retry_policy().max_retries(), 5);
+/// let once = Client::builder().retry(RetryPolicy::none()).build()?;
+/// assert_eq!(once.config().retry_policy().max_retries(), 0);
+/// # Ok::<(), influx_series::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct RetryPolicy {
+    retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy: 3 retries, backoff from 100 ms up to 5 s, `Retry-After` honoured up
+    /// to 30 s.
+    pub fn new() -> Self {
+        RetryPolicy::default()
+    }
+
+    /// No retries: every request is sent once. (influxdb-python's `retries=0` means the
+    /// opposite, retrying for ever; there is no such setting here.)
+    pub fn none() -> Self {
+        RetryPolicy::default().retries(0)
+    }
+
+    /// How many times a request is sent again after its first attempt.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// The wait before the first retry, and the most any wait grows to.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// The longest wait a server's `Retry-After` can ask for; a longer one is cut to this.
+    pub fn max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = cap;
+        self
+    }
+
+    /// The number of retries.
+    pub fn max_retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// The wait before retry `retry` (0 for the first): `Retry-After` if the server sent one,
+    /// capped; else the backoff, with `jitter` in `0..1` choosing between half and all of it.
+    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+        if let Some(asked) = retry_after {
+            return asked.min(self.max_retry_after);
+        }
+        let doubled = self
+            .initial_backoff
+            .checked_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX))
+            .unwrap_or(self.max_backoff);
+        let ceiling = doubled.min(self.max_backoff);
+        ceiling.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// Whether a request may be sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Sending it again does what sending it once does: reads, and writes of timestamped
+    /// points.
+    Safe,
+    /// It changes state in a way a second run would not repeat: sent again only when it
+    /// cannot have reached the server.
+    UnlessDelivered,
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Keep the outcome.
+    Done,
+    /// Send it again after the wait (`Some` is the server's `Retry-After`).
+    Retry(Option<Duration>),
+    /// The host could not be reached: try the next one now, or retry as above once every
+    /// host has been tried.
+    Failover,
+}
+
+/// What to do with `outcome`, for a request that replays as `replay`.
+pub(crate) fn next(outcome: &Result<Answer, Error>, replay: Replay) -> Next {
+    match outcome {
+        Err(e) if is_connect_failure(e) => Next::Failover,
+        Err(Error::Transport(_) | Error::Timeout(_)) if replay == Replay::Safe => Next::Retry(None),
+        Err(_) => Next::Done,
+        Ok(_) if replay == Replay::UnlessDelivered => Next::Done,
+        Ok(answer) if answer.status == 429 || answer.status == 503 => {
+            Next::Retry(answer.retry_after.as_deref().and_then(parse_retry_after))
+        }
+        Ok(answer) if answer.status >= 500 && !is_permanent(answer) => Next::Retry(None),
+        Ok(_) => Next::Done,
+    }
+}
+
+/// Whether the request failed before it reached any server: no connection was made.
+pub(crate) fn is_connect_failure(e: &Error) -> bool {
+    let Error::Transport(cause) = e else {
+        return false;
+    };
+    let mut source = cause.source();
+    while let Some(e) = source {
+        if let Some(e) = e.downcast_ref::<reqwest::Error>() {
+            return e.is_connect();
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// influxd's `500`s that no retry can fix: a write or query naming a database, retention
+/// policy or user that does not exist, or refused for good.
+fn is_permanent(answer: &Answer) -> bool {
+    if answer.status != 500 {
+        return false;
+    }
+    let body = String::from_utf8_lossy(&answer.body);
+    [
+        "not found",
+        "partial write",
+        "field type conflict",
+        "unauthorized",
+        "not authorized",
+    ]
+    .iter()
+    .any(|needle| body.contains(needle))
+}
+
+/// `Retry-After` in seconds. (The HTTP-date form is not used by influxd or the proxies in
+/// front of it that rate-limit; it is ignored, which falls back to the backoff.)
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A number in `0..1` that differs between calls and between threads; good enough to spread
+/// retries of many clients apart.
+pub(crate) fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded per process and its keys change per instance.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, retry_after: Option<&str>, body: &str) -> Result<Answer, Error> {
+        Ok(Answer {
+            status,
+            version: None,
+            location: None,
+            retry_after: retry_after.map(str::to_owned),
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    #[test]
+    fn backoff_doubles_within_its_jitter_and_stops_at_the_cap() {
+        let policy =
+            RetryPolicy::new().backoff(Duration::from_millis(100), Duration::from_millis(350));
+        let ms = |retry, jitter| policy.delay(retry, None, jitter).as_millis();
+        assert_eq!((ms(0, 0.0), ms(0, 1.0)), (50, 100));
+        assert_eq!((ms(1, 0.0), ms(1, 1.0)), (100, 200));
+        assert_eq!((ms(2, 0.0), ms(2, 1.0)), (175, 350));
+        assert_eq!((ms(40, 0.0), ms(40, 1.0)), (175, 350));
+        let asked = Some(Duration::from_secs(100));
+        assert_eq!(policy.delay(0, asked, 0.3), Duration::from_secs(30));
+        assert_eq!(
+            policy.delay(0, Some(Duration::from_secs(2)), 0.3),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
+    fn jitter_stays_in_its_range_and_varies() {
+        let draws: Vec<f64> = (0..100).map(|_| jitter()).collect();
+        assert!(draws.iter().all(|j| (0.0..1.0).contains(j)));
+        assert!(draws.windows(2).any(|w| w[0] != w[1]));
+    }
+
+    #[test]
+    fn only_passing_failures_are_retried() {
+        use Replay::*;
+        assert_eq!(next(&answer(204, None, ""), Safe), Next::Done);
+        assert_eq!(next(&answer(400, None, "{}"), Safe), Next::Done);
+        assert_eq!(next(&answer(404, None, "{}"), Safe), Next::Done);
+        assert_eq!(next(&answer(503, None, ""), Safe), Next::Retry(None));
+        assert_eq!(next(&answer(502, None, ""), Safe), Next::Retry(None));
+        assert_eq!(
+            next(&answer(429, Some(" 2 "), ""), Safe),
+            Next::Retry(Some(Duration::from_secs(2)))
+        );
+        assert_eq!(
+            next(
+                &answer(503, Some("Wed, 21 Oct 2015 07:28:00 GMT"), ""),
+                Safe
+            ),
+            Next::Retry(None)
+        );
+        let missing_rp = r#"{"error":"retention policy not found: nope"}"#;
+        assert_eq!(next(&answer(500, None, missing_rp), Safe), Next::Done);
+        assert_eq!(
+            next(&answer(500, None, r#"{"error":"timeout"}"#), Safe),
+            Next::Retry(None)
+        );
+        assert_eq!(next(&answer(503, None, ""), UnlessDelivered), Next::Done);
+        let timeout = Err(Error::Timeout("no answer in time".into()));
+        assert_eq!(next(&timeout, Safe), Next::Retry(None));
+        let timeout = Err(Error::Timeout("no answer in time".into()));
+        assert_eq!(next(&timeout, UnlessDelivered), Next::Done);
+        let bad_input = Err(Error::Config("no database".into()));
+        assert_eq!(next(&bad_input, Safe), Next::Done);
+    }
+}
