@@ -341,6 +341,15 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A line longer than the largest UDP datagram the client sends (see
+    /// [`crate::ClientBuilder::udp_max_datagram`]): a line is never cut, so nothing of the
+    /// write was sent.
+    DatagramTooLarge {
+        /// The line's size, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A write went on past points the server refused for good (bisected out of a bare 400,
     /// or dropped by a partial write): they are listed here, and everything else was stored,
     /// unless the write then `stopped`, which leaves the rest pending.
@@ -396,6 +405,11 @@ impl fmt::Display for Error {
             Error::AnswerTooLarge { limit } => write!(
                 f,
                 "answer larger than {limit} bytes: raise the client's max_answer_size to read it"
+            ),
+            Error::DatagramTooLarge { size, limit } => write!(
+                f,
+                "a line of {size} bytes does not fit in a UDP datagram of at most {limit} bytes; \
+                 nothing was sent"
             ),
             Error::RequestTooLarge { size, limit } => write!(
                 f,

@@ -31,7 +31,8 @@ pub use client::asynchronous::AsyncClient;
 #[cfg(feature = "blocking")]
 pub use client::blocking::Client;
 pub use client::config::{
-    ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_REQUEST_SIZE,
+    ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_DATAGRAM,
+    DEFAULT_MAX_REQUEST_SIZE, MTU_1500_DATAGRAM,
 };
 pub use client::core::Statements;
 #[doc(hidden)]

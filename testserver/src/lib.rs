@@ -48,6 +48,9 @@ const TERM_GRACE: Duration = Duration::from_secs(10);
 pub const ADMIN_USER: &str = "admin";
 /// The password of [`ADMIN_USER`].
 pub const ADMIN_PASSWORD: &str = "admin-secret";
+const CA_FILE: &str = "ca.pem";
+const CERT_FILE: &str = "server.pem";
+const KEY_FILE: &str = "server.key";
 const CONFIG_FILE: &str = "influxdb.conf";
 const LOG_FILE: &str = "influxd.log";
 const INSTALL_HINT: &str = "install it with `apt-get update && apt-get install -y influxdb` \
@@ -64,6 +67,9 @@ pub struct Server {
     udp_port: u16,
     /// Whether influxd checks credentials; the harness then acts as [`ADMIN_USER`].
     auth: bool,
+    /// Whether influxd serves HTTPS, with a certificate for 127.0.0.1 signed by a CA the
+    /// harness made (`ca.pem` in the directory).
+    tls: bool,
     /// `None` while stopped. A mutex only so that `is_running(&self)` can poll the child.
     watchdog: Mutex<Option<Watchdog>>,
 }
@@ -76,17 +82,25 @@ impl Server {
 
     /// Like [`Server::start`], but returns an error string instead of panicking.
     pub fn try_start() -> Result<Server, String> {
-        Server::try_start_with(false)
+        Server::try_start_with(false, false)
     }
 
     /// Starts a new private server with `auth-enabled = true` and one admin user,
     /// [`ADMIN_USER`] with password [`ADMIN_PASSWORD`] (created by the harness as the first
     /// user, which influxd allows without credentials). Panics on failure.
     pub fn start_with_auth() -> Server {
-        Server::try_start_with(true).unwrap_or_else(|e| panic!("influx-testserver: {e}"))
+        Server::try_start_with(true, false).unwrap_or_else(|e| panic!("influx-testserver: {e}"))
     }
 
-    fn try_start_with(auth: bool) -> Result<Server, String> {
+    /// Starts a new private server that serves HTTPS only (`https-enabled = true`), with a
+    /// certificate for `127.0.0.1` (an IP subject alternative name) signed by a certificate
+    /// authority made for it: [`Server::ca_pem`] is what a client must trust. Needs the
+    /// `openssl` command. Panics on failure.
+    pub fn start_with_tls() -> Server {
+        Server::try_start_with(false, true).unwrap_or_else(|e| panic!("influx-testserver: {e}"))
+    }
+
+    fn try_start_with(auth: bool, tls: bool) -> Result<Server, String> {
         let influxd = find_influxd()?;
         let dir = create_temp_dir()?;
         // From here on `server` owns `dir`: an early return drops it and removes the dir.
@@ -96,8 +110,12 @@ impl Server {
             http_port: 0,
             udp_port: 0,
             auth,
+            tls,
             watchdog: Mutex::new(None),
         };
+        if tls {
+            make_certificates(&server.dir)?;
+        }
         let mut last_error = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let (http_port, rpc_port, udp_port) = free_ports()?;
@@ -116,9 +134,29 @@ impl Server {
         ))
     }
 
-    /// The base URL of the HTTP API: `http://127.0.0.1:PORT`.
+    /// The base URL of the HTTP API: `http://127.0.0.1:PORT` (`https://` for a server
+    /// from [`Server::start_with_tls`]).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http_port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.http_port)
+    }
+
+    /// The certificate (PEM) of the authority that signed a TLS server's certificate; `None`
+    /// for a plain HTTP server.
+    pub fn ca_pem(&self) -> Option<Vec<u8>> {
+        self.tls
+            .then(|| fs::read(self.dir.join(CA_FILE)).ok())
+            .flatten()
+    }
+
+    /// How the harness reaches this server.
+    fn access(&self) -> Access<'_> {
+        Access {
+            port: self.http_port,
+            auth: self.auth,
+            ca: self.tls.then(|| self.dir.join(CA_FILE)),
+            _server: std::marker::PhantomData,
+        }
     }
 
     /// The HTTP API port on 127.0.0.1.
@@ -206,13 +244,14 @@ impl Server {
 
     /// Runs the POST `/query` `q` against this server and returns the JSON body.
     fn query(&self, q: &str) -> Result<String, String> {
-        query(self.http_port, q, self.auth)
+        query(&self.access(), q)
     }
 
     fn write_config(&self, rpc_port: u16) -> Result<(), String> {
         let dir = |name: &str| toml_string(&self.dir.join(name).to_string_lossy());
         let (meta, data, wal) = (dir("meta"), dir("data"), dir("wal"));
-        let (http, udp, auth) = (self.http_port, self.udp_port, self.auth);
+        let (http, udp, auth, tls) = (self.http_port, self.udp_port, self.auth, self.tls);
+        let (certificate, key) = (dir(CERT_FILE), dir(KEY_FILE));
         // Setting names as printed by `influxd config` of InfluxDB 1.6. influxd ignores
         // unknown keys, so both spellings of the reporting switch are safe: upstream uses
         // `reporting-disabled`, Debian's package patches it to `reporting-enabled`.
@@ -241,6 +280,9 @@ bind-address = "127.0.0.1:{rpc_port}"
   bind-address = "127.0.0.1:{http}"
   log-enabled = false
   auth-enabled = {auth}
+  https-enabled = {tls}
+  https-certificate = {certificate}
+  https-private-key = {key}
 
 [logging]
   level = "warn"
@@ -269,7 +311,7 @@ bind-address = "127.0.0.1:{rpc_port}"
             Watchdog::spawn(&self.influxd, &self.dir, TERM_GRACE).map_err(LaunchError::Failed)?;
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if is_influxd_with_pid(self.http_port, watchdog.pid, self.auth) {
+            if is_influxd_with_pid(&self.access(), watchdog.pid) {
                 break;
             }
             if !watchdog.is_alive() {
@@ -385,33 +427,62 @@ pub fn wait_for_ping(port: u16, timeout: Duration) -> Result<(), String> {
 }
 
 fn ping_once(port: u16) -> Result<(), String> {
-    match http(port, "GET", "/ping", Duration::from_secs(1))? {
+    ping(&Access::plain(port))
+}
+
+/// How the harness reaches a server: its port, whether as [`ADMIN_USER`], and over TLS
+/// trusting which CA.
+struct Access<'a> {
+    port: u16,
+    auth: bool,
+    ca: Option<PathBuf>,
+    _server: std::marker::PhantomData<&'a Server>,
+}
+
+impl Access<'_> {
+    fn plain(port: u16) -> Access<'static> {
+        Access {
+            port,
+            auth: false,
+            ca: None,
+            _server: std::marker::PhantomData,
+        }
+    }
+}
+
+fn ping(access: &Access<'_>) -> Result<(), String> {
+    match http(access, "GET", "/ping", Duration::from_secs(1))? {
         (204, _) => Ok(()),
         (status, _) => Err(format!("/ping answered {status}")),
     }
 }
 
-/// Whether the influxd with process id `pid` answers on `port`. Another server may have
+/// Whether the influxd with process id `pid` answers on the port. Another server may have
 /// taken the port (then ours exits with "address already in use" and `try_start` retries).
 ///
 /// With `auth`, influxd answers nothing but the creation of the first admin user until one
 /// exists, so that comes first ([`ADMIN_USER`]; idempotent, as influxd accepts a
 /// `CREATE USER` matching the existing user).
-fn is_influxd_with_pid(port: u16, pid: u32, auth: bool) -> bool {
-    if auth && ping_once(port).is_ok() {
+fn is_influxd_with_pid(access: &Access<'_>, pid: u32) -> bool {
+    if access.auth && ping(access).is_ok() {
         let create = format!(
             "CREATE USER {ADMIN_USER} WITH PASSWORD '{ADMIN_PASSWORD}' WITH ALL PRIVILEGES"
         );
-        let _ = query(port, &create, false);
+        let anonymous = Access {
+            auth: false,
+            ca: access.ca.clone(),
+            ..Access::plain(access.port)
+        };
+        let _ = query(&anonymous, &create);
     }
-    ping_once(port).is_ok()
-        && query(port, "SHOW DIAGNOSTICS FOR 'system'", auth)
+    ping(access).is_ok()
+        && query(access, "SHOW DIAGNOSTICS FOR 'system'")
             .is_ok_and(|body| body.contains(&format!("\"values\":[[{pid},")))
 }
 
 /// Runs `q` with POST `/query` and returns the JSON body; an error if influxd reports one.
 /// With `auth`, as [`ADMIN_USER`].
-fn query(port: u16, q: &str, auth: bool) -> Result<String, String> {
+fn query(access: &Access<'_>, q: &str) -> Result<String, String> {
     let encoded: String = q
         .bytes()
         .map(|b| match b {
@@ -422,9 +493,9 @@ fn query(port: u16, q: &str, auth: bool) -> Result<String, String> {
         })
         .collect();
     match http(
-        port,
+        access,
         "POST",
-        &match auth {
+        &match access.auth {
             true => format!("/query?q={encoded}&u={ADMIN_USER}&p={ADMIN_PASSWORD}"),
             false => format!("/query?q={encoded}"),
         },
@@ -436,24 +507,24 @@ fn query(port: u16, q: &str, auth: bool) -> Result<String, String> {
 }
 
 /// A minimal HTTP/1.1 client for bodiless requests: returns status code and body.
-/// `timeout` bounds each read from the socket.
-fn http(port: u16, method: &str, target: &str, timeout: Duration) -> Result<(u16, String), String> {
-    let what = format!("{method} http://127.0.0.1:{port}{target}");
-    let fail = |e: std::io::Error| format!("{what}: {e}");
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(fail)?;
-    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
-    stream
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .map_err(fail)?;
-    write!(
-        stream,
+/// `timeout` bounds each read from the socket (over TLS, the whole exchange).
+fn http(
+    access: &Access<'_>,
+    method: &str,
+    target: &str,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
+    let port = access.port;
+    let what = format!("{method} 127.0.0.1:{port}{target}");
+    let request = format!(
         "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
          Content-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(fail)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(fail)?;
+    );
+    let response = match &access.ca {
+        None => exchange_plain(port, &request, timeout),
+        Some(ca) => exchange_tls(port, ca, &request, timeout),
+    }
+    .map_err(|e| format!("{what}: {e}"))?;
 
     let split = response
         .windows(4)
@@ -472,6 +543,58 @@ fn http(port: u16, method: &str, target: &str, timeout: Duration) -> Result<(u16
         body.to_vec()
     };
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn exchange_plain(port: u16, request: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    let fail = |e: std::io::Error| e.to_string();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(fail)?;
+    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .map_err(fail)?;
+    stream.write_all(request.as_bytes()).map_err(fail)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).map_err(fail)?;
+    Ok(response)
+}
+
+/// The exchange over TLS, through `openssl s_client` (verifying the server against `ca`),
+/// killed if it takes longer than `timeout`.
+fn exchange_tls(port: u16, ca: &Path, request: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut child = Command::new("openssl")
+        .arg("s_client")
+        .args(["-connect", &format!("127.0.0.1:{port}")])
+        .arg("-CAfile")
+        .arg(ca)
+        .args(["-verify_return_error", "-quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run openssl: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let _ = stdin.write_all(request.as_bytes());
+    let reader = std::thread::spawn(move || {
+        let mut response = Vec::new();
+        let _ = stdout.read_to_end(&mut response);
+        response
+    });
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+        }
+    }
+    drop(stdin);
+    reader.join().map_err(|_| "the reader panicked".to_string())
 }
 
 /// Decodes a `Transfer-Encoding: chunked` body (chunk extensions and trailers ignored).
@@ -624,6 +747,88 @@ fn free_ports() -> Result<(u16, u16, u16), String> {
 
 /// Creates `$TMPDIR/influx-testserver-<pid>-<n>` with a process-wide counter `n`, skipping
 /// names left over by an earlier process that had the same pid.
+/// Writes a certificate authority (`ca.pem`) and a certificate for 127.0.0.1 it signed, with
+/// its key (`server.pem`, `server.key`), into `dir`, with the `openssl` command.
+fn make_certificates(dir: &Path) -> Result<(), String> {
+    let run = |args: &[&str]| -> Result<(), String> {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                format!("cannot run openssl ({e}); install it with `apt-get install -y openssl`")
+            })?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "openssl {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            CA_FILE,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=influx-testserver CA",
+        ],
+    ]
+    .concat())?;
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            KEY_FILE,
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat())?;
+    fs::write(
+        dir.join("server.ext"),
+        "subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n\
+         keyUsage = digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n",
+    )
+    .map_err(|e| format!("cannot write server.ext: {e}"))?;
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        CA_FILE,
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        CERT_FILE,
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ])
+}
+
 fn create_temp_dir() -> Result<PathBuf, String> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let pid = std::process::id();
@@ -770,7 +975,7 @@ mod tests {
         let mut server = Server::start_with_auth();
         let show = |port| {
             http(
-                port,
+                &Access::plain(port),
                 "GET",
                 "/query?q=SHOW+DATABASES",
                 Duration::from_secs(5),
@@ -789,6 +994,19 @@ mod tests {
     }
 
     #[test]
+    fn a_tls_server_serves_https_with_a_certificate_its_ca_signed() {
+        let mut server = Server::start_with_tls();
+        assert!(server.url().starts_with("https://127.0.0.1:"));
+        let ca = String::from_utf8(server.ca_pem().unwrap()).unwrap();
+        assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+        // Plain HTTP gets no answer a client could read as influxd's.
+        assert!(ping_once(server.http_port()).is_err());
+        assert!(server.query("SHOW DATABASES").unwrap().contains("udp"));
+        server.restart();
+        assert!(server.query("SHOW DATABASES").unwrap().contains("udp"));
+    }
+
+    #[test]
     fn taken_port_is_detected_for_a_retry() {
         let squatter = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut server = Server {
@@ -801,6 +1019,7 @@ mod tests {
                 .unwrap()
                 .port(),
             auth: false,
+            tls: false,
             watchdog: Mutex::new(None),
         };
         let rpc_port = TcpListener::bind("127.0.0.1:0")

@@ -95,6 +95,31 @@ impl Transport for AsyncHttp {
     async fn pause(&self, delay: Duration) {
         tokio::time::sleep(delay).await;
     }
+
+    async fn send_datagrams(
+        &self,
+        host: &str,
+        port: u16,
+        datagrams: Vec<&[u8]>,
+    ) -> Result<(), (usize, Error)> {
+        let fail = |e| (0, core::udp_error(e));
+        let target = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(fail)?
+            .next()
+            .ok_or_else(|| fail(std::io::ErrorKind::NotFound.into()))?;
+        let socket = tokio::net::UdpSocket::bind(core::udp_bind_address(&target))
+            .await
+            .map_err(fail)?;
+        socket.connect(target).await.map_err(fail)?;
+        for (sent, datagram) in datagrams.iter().enumerate() {
+            socket
+                .send(datagram)
+                .await
+                .map_err(|e| (sent, core::udp_error(e)))?;
+        }
+        Ok(())
+    }
 }
 
 impl AsyncClient {

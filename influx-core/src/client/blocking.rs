@@ -165,6 +165,33 @@ impl Transport for BlockingHttp {
         std::thread::sleep(delay);
         std::future::ready(())
     }
+
+    fn send_datagrams(
+        &self,
+        host: &str,
+        port: u16,
+        datagrams: Vec<&[u8]>,
+    ) -> impl Future<Output = Result<(), (usize, Error)>> + Send {
+        std::future::ready(send_datagrams_now(host, port, &datagrams))
+    }
+}
+
+fn send_datagrams_now(host: &str, port: u16, datagrams: &[&[u8]]) -> Result<(), (usize, Error)> {
+    use std::net::{ToSocketAddrs, UdpSocket};
+    let fail = |e| (0, core::udp_error(e));
+    let target = (host, port)
+        .to_socket_addrs()
+        .map_err(fail)?
+        .next()
+        .ok_or_else(|| fail(std::io::ErrorKind::NotFound.into()))?;
+    let socket = UdpSocket::bind(core::udp_bind_address(&target)).map_err(fail)?;
+    socket.connect(target).map_err(fail)?;
+    for (sent, datagram) in datagrams.iter().enumerate() {
+        socket
+            .send(datagram)
+            .map_err(|e| (sent, core::udp_error(e)))?;
+    }
+    Ok(())
 }
 
 impl Client {

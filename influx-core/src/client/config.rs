@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::client::retry::RetryPolicy;
 use crate::error::Error;
+use crate::protocol::precision::Precision;
 
 /// How a client authenticates.
 #[derive(Clone, PartialEq, Eq)]
@@ -99,7 +100,29 @@ pub struct ClientConfig {
     /// Headers sent with every request; values never shown by `Debug`.
     pub(crate) headers: Vec<(String, Redacted)>,
     pub(crate) pool_max_idle_per_host: Option<usize>,
+    pub(crate) udp: Udp,
 }
+
+/// Where and how writes go over UDP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Udp {
+    /// Writes go to influxd's UDP listener on this port instead of `/write` when set.
+    pub(crate) port: Option<u16>,
+    /// The listener's `precision` setting: timestamps are encoded in it.
+    pub(crate) precision: Precision,
+    pub(crate) max_datagram: usize,
+}
+
+/// The largest UDP payload over IPv4 (65 535 bytes less the IP and UDP headers): the default
+/// bound on a datagram's size.
+pub const DEFAULT_MAX_DATAGRAM: usize = 65_507;
+
+/// The datagram size that fits a 1 500-byte Ethernet MTU without fragments (less 20 bytes of
+/// IPv4 header and 8 of UDP), for [`ClientBuilder::udp_max_datagram`].
+pub const MTU_1500_DATAGRAM: usize = 1_472;
+
+/// influxdb-python's default UDP port, used for a `udp+influxdb://` DSN.
+const PYTHON_UDP_PORT: u16 = 4444;
 
 /// Text that `Debug` does not show (a proxy URL may hold a password, a header a key).
 #[derive(Clone, PartialEq, Eq)]
@@ -149,6 +172,11 @@ impl Default for ClientConfig {
             proxy: None,
             headers: Vec::new(),
             pool_max_idle_per_host: None,
+            udp: Udp {
+                port: None,
+                precision: Precision::Nanoseconds,
+                max_datagram: DEFAULT_MAX_DATAGRAM,
+            },
         }
     }
 }
@@ -225,8 +253,18 @@ impl ClientConfig {
     /// Parses influxdb-python's DSN: `influxdb://`, `https+influxdb://` (any case), then
     /// `[user:password@]host[:port][/database]`. Several hosts, comma-separated
     /// (`influxdb://u:p@a:8086,b:8086/db`), are tried in order when one cannot be reached
-    /// (see [`ClientBuilder::fallback_host`]). (`udp+influxdb://` is refused until UDP
-    /// writes exist.)
+    /// (see [`ClientBuilder::fallback_host`]). `udp+influxdb://` makes a client that writes
+    /// over UDP to port 4444 of the (first) host, influxdb-python's default; queries still go
+    /// over HTTP to the port in the DSN. Set the UDP port with [`ClientBuilder::udp`].
+    ///
+    /// ```
+    /// use influx_series::{ClientBuilder, ClientConfig};
+    /// let c = ClientConfig::from_dsn("udp+influxdb://127.0.0.1:8086/udp")?;
+    /// assert_eq!(c.udp_port(), Some(4444));
+    /// let c = ClientBuilder::from(c).udp(8089).into_config();
+    /// assert_eq!(c.udp_port(), Some(8089));
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
     ///
     /// ```
     /// use influx_series::ClientConfig;
@@ -240,14 +278,10 @@ impl ClientConfig {
         let (tls, rest) = match dsn_scheme(dsn) {
             Some((DsnScheme::Http, rest)) => (false, rest),
             Some((DsnScheme::Https, rest)) => (true, rest),
-            Some((DsnScheme::Udp, _)) => {
-                return Err(Error::Config(format!(
-                    "udp+influxdb:// DSNs are not supported: this client writes over HTTP only, \
-                     for now{UNSHOWN}"
-                ).into()));
-            }
+            Some((DsnScheme::Udp, rest)) => (false, rest),
             None => return Err(unknown_dsn_scheme()),
         };
+        let udp = matches!(dsn_scheme(dsn), Some((DsnScheme::Udp, _)));
         let scheme = if tls { "https" } else { "http" };
         // Several hosts, comma-separated, are tried in order: the first is the client's
         // host, the rest its fallbacks.
@@ -276,6 +310,9 @@ impl ClientConfig {
             };
             fallback.apply_authority(&parse_url(&format!("{scheme}://{host}"))?, host)?;
             config.fallback_hosts.push((fallback.host, fallback.port));
+        }
+        if udp {
+            config.udp.port = Some(PYTHON_UDP_PORT);
         }
         let mut segments = url
             .path_segments()
@@ -414,6 +451,11 @@ impl ClientConfig {
     /// The bound on a request body's uncompressed size, in bytes.
     pub fn max_request_size(&self) -> usize {
         self.max_request_size
+    }
+
+    /// The UDP port writes go to, if they go over UDP.
+    pub fn udp_port(&self) -> Option<u16> {
+        self.udp.port
     }
 
     /// How failed requests are retried.
@@ -647,6 +689,43 @@ impl ClientBuilder {
     /// (influxdb-python's `pool_size`; default: no limit).
     pub fn pool_size(mut self, connections: usize) -> Self {
         self.config.pool_max_idle_per_host = Some(connections);
+        self
+    }
+
+    /// Writes go to influxd's UDP listener on `port` of the host (`[[udp]]` in its config),
+    /// in datagrams of at most [`ClientBuilder::udp_max_datagram`] bytes; queries still go
+    /// over HTTP. influxdb-python's `use_udp=True, udp_port=port`.
+    ///
+    /// UDP has no answer: a write returns once its datagrams are sent, and a point the
+    /// listener cannot parse or store is lost without a word (influxd logs it). The listener
+    /// writes into its own database and retention policy, so a write's database and retention
+    /// policy are not used.
+    ///
+    /// ```no_run
+    /// use influx_series::{Client, Point, WriteOptions};
+    /// let client = Client::builder().host("127.0.0.1").udp(8089).build()?;
+    /// let point = Point::builder("cpu").field("load", 0.5).build()?;
+    /// client.write_points([point], &WriteOptions::default())?;
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn udp(mut self, port: u16) -> Self {
+        self.config.udp.port = Some(port);
+        self
+    }
+
+    /// The listener's `precision` setting (default nanoseconds): points are encoded in it, and
+    /// raw lines written over UDP must be in it.
+    pub fn udp_precision(mut self, precision: Precision) -> Self {
+        self.config.udp.precision = precision;
+        self
+    }
+
+    /// The largest datagram sent, in bytes (default [`DEFAULT_MAX_DATAGRAM`], the most UDP
+    /// carries; [`MTU_1500_DATAGRAM`] avoids IP fragments on a 1 500-byte MTU). Lines are
+    /// packed into datagrams up to it, and a line longer than it is
+    /// [`Error::DatagramTooLarge`].
+    pub fn udp_max_datagram(mut self, bytes: usize) -> Self {
+        self.config.udp.max_datagram = bytes.clamp(1, DEFAULT_MAX_DATAGRAM);
         self
     }
 

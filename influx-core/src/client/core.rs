@@ -43,6 +43,29 @@ pub(crate) trait Transport: Send + Sync {
 
     /// Waits `delay` before a retry (the blocking transport sleeps right away).
     fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send;
+
+    /// Sends each datagram to `host:port` over UDP, in order; on failure, how many were sent
+    /// before it.
+    fn send_datagrams(
+        &self,
+        host: &str,
+        port: u16,
+        datagrams: Vec<&[u8]>,
+    ) -> impl Future<Output = Result<(), (usize, Error)>> + Send;
+}
+
+/// A failure to send a datagram.
+pub(crate) fn udp_error(e: std::io::Error) -> Error {
+    Error::Transport(Cause::with_source("sending a UDP datagram failed", e))
+}
+
+/// The unspecified address of `target`'s family, port 0: where a UDP socket for it binds.
+pub(crate) fn udp_bind_address(target: &std::net::SocketAddr) -> std::net::SocketAddr {
+    if target.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    }
 }
 
 /// A request in the terms of the HTTP client: method, URL, headers, body (gzipped if asked).
@@ -65,6 +88,11 @@ struct Outgoing {
 }
 
 impl Outgoing {
+    /// The path, without the query string.
+    fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+
     fn to(&self, base: &str) -> Result<Prepared, Error> {
         let url = reqwest::Url::parse(&format!("{base}{}", self.target))
             .map_err(|e| Error::Config(Cause::with_source("the request URL does not parse", e)))?;
@@ -74,6 +102,15 @@ impl Outgoing {
             headers: self.headers.clone(),
             body: self.body.clone(),
         })
+    }
+}
+
+/// An outcome in a few words, for tracing: the status, or the error (whose text never holds
+/// credentials).
+fn describe(outcome: &Result<Answer, Error>) -> String {
+    match outcome {
+        Ok(answer) => format!("status {}", answer.status),
+        Err(e) => e.to_string(),
     }
 }
 
@@ -406,22 +443,42 @@ impl<T: Transport> Core<T> {
 
     /// Sends a request, again after a failure that may pass as the retry policy allows, to
     /// the first host that can be reached.
+    ///
+    /// Each call is a `tracing` span (`influxdb.request`, with the method and the path, never
+    /// the query string, which may hold a statement's password); each attempt, retry and
+    /// failover an event in it. Base URLs carry no credentials.
     async fn send(&self, request: Request) -> Result<Answer, Error> {
         let outgoing = self.prepare(request)?;
+        let span = tracing::debug_span!(
+            "influxdb.request",
+            method = %outgoing.method,
+            path = outgoing.path(),
+        );
+        tracing::Instrument::instrument(self.send_in_span(&outgoing), span).await
+    }
+
+    async fn send_in_span(&self, outgoing: &Outgoing) -> Result<Answer, Error> {
         let policy = &self.config.retry;
         let mut retries = 0;
         loop {
-            let (outcome, next) = self.attempt(&outgoing).await;
+            let (outcome, next) = self.attempt(outgoing).await;
             let asked = match next {
                 Next::Done => return outcome,
                 Next::Retry(asked) => asked,
                 Next::Failover => None,
             };
             if retries >= policy.max_retries() {
+                tracing::warn!(retries, "giving up: {}", describe(&outcome));
                 return outcome;
             }
             let delay = policy.delay(retries, asked, retry::jitter());
             retries += 1;
+            tracing::info!(
+                retry = retries,
+                delay_ms = delay.as_millis() as u64,
+                "retrying after {}",
+                describe(&outcome)
+            );
             self.http.pause(delay).await;
         }
     }
@@ -430,14 +487,25 @@ impl<T: Transport> Core<T> {
     async fn attempt(&self, outgoing: &Outgoing) -> (Result<Answer, Error>, Next) {
         let mut last = None;
         for host in self.hosts.order() {
-            let outcome = match outgoing.to(&self.hosts.bases[host]) {
+            let base = &self.hosts.bases[host];
+            let started = Instant::now();
+            let outcome = match outgoing.to(base) {
                 Ok(prepared) => self.http.send(prepared, &self.config).await,
                 Err(e) => return (Err(e), Next::Done),
             };
+            tracing::debug!(
+                host = %base,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "{}",
+                describe(&outcome)
+            );
             let next = retry::next(&outcome, outgoing.replay);
             self.hosts.mark(host, next != Next::Failover);
             if next != Next::Failover {
                 return (outcome, next);
+            }
+            if self.hosts.bases.len() > 1 {
+                tracing::warn!(host = %base, "host unreachable: passed over for {HOST_COOLDOWN:?}");
             }
             last = Some((outcome, next));
         }
@@ -453,6 +521,9 @@ impl<T: Transport> Core<T> {
         points: impl IntoIterator<Item = P>,
         options: &WriteOptions,
     ) -> Result<Commit, Error> {
+        if self.config.udp.port.is_some() {
+            return self.write_points_udp(points, options).await;
+        }
         let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let stamp = !options.uses_server_time();
         let options = &*options.with_untimestamped(!stamp);
@@ -511,6 +582,9 @@ impl<T: Transport> Core<T> {
         if lines.is_empty() {
             return Ok(Commit::default());
         }
+        if self.config.udp.port.is_some() {
+            return self.write_text_udp(lines.as_str(), options).await;
+        }
         let options = &*options.with_untimestamped(!lines.all_timestamped());
         if lines.len_bytes() <= self.request_cap() {
             self.write_body(lines.as_bytes().to_vec(), options).await?;
@@ -530,6 +604,9 @@ impl<T: Transport> Core<T> {
         text: &str,
         options: &WriteOptions,
     ) -> Result<Commit, Error> {
+        if self.config.udp.port.is_some() {
+            return self.write_text_udp(text, options).await;
+        }
         if !options.checks_lines() {
             // Unread lines may lack timestamps.
             let options = options.with_untimestamped(true);
@@ -568,8 +645,110 @@ impl<T: Transport> Core<T> {
         options: &WriteOptions,
         cap_points: usize,
     ) -> WriteOutcome {
+        if self.config.udp.port.is_some() {
+            let result = match self.check_udp_precision(options) {
+                Ok(()) => self.write_udp(bytes, ends).await,
+                Err(e) => Err(e),
+            };
+            return match result {
+                Ok(commit) => WriteOutcome {
+                    commit,
+                    rejections: Vec::new(),
+                    stopped: None,
+                },
+                Err(e) => WriteOutcome {
+                    commit: Commit::default(),
+                    rejections: Vec::new(),
+                    stopped: Some((0, e)),
+                },
+            };
+        }
         self.write_batch(bytes, ends, options, cap_points, OnRefusal::Isolate)
             .await
+    }
+
+    /// Points over UDP: encoded in the listener's precision, shared tags merged, stamped at
+    /// the call unless left to the server.
+    async fn write_points_udp<P: Borrow<Point>>(
+        &self,
+        points: impl IntoIterator<Item = P>,
+        options: &WriteOptions,
+    ) -> Result<Commit, Error> {
+        let stamp = !options.uses_server_time();
+        let mut bytes = Vec::new();
+        let mut ends = Vec::new();
+        for p in points {
+            let p = p.borrow();
+            options.shared_tags().check_against(p)?;
+            let time = (stamp && p.timestamp_nanos().is_none())
+                .then(crate::protocol::clock::unique_now_nanos);
+            p.write_line_with_tags(
+                &mut bytes,
+                self.config.udp.precision,
+                options.shared_tags().as_slice(),
+                time,
+            );
+            bytes.push(b'\n');
+            ends.push(bytes.len());
+        }
+        self.write_udp(&bytes, &ends).await
+    }
+
+    /// Text over UDP: read by the parser (to split it between lines), in the listener's
+    /// precision.
+    async fn write_text_udp(&self, text: &str, options: &WriteOptions) -> Result<Commit, Error> {
+        self.check_udp_precision(options)?;
+        let ends = crate::protocol::parse::line_ends(text, options.precision_value())?;
+        self.write_udp(text.as_bytes(), &ends.ends).await
+    }
+
+    /// Raw lines over UDP must be in the listener's precision: it reads every timestamp in it.
+    fn check_udp_precision(&self, options: &WriteOptions) -> Result<(), Error> {
+        let listener = self.config.udp.precision;
+        if options.precision_value() == listener {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(
+                format!(
+                    "the lines are in precision {}, but the UDP listener reads {}: write them in \
+                     its precision, or set ClientBuilder::udp_precision to the listener's",
+                    options.precision_value().as_str(),
+                    listener.as_str()
+                )
+                .into(),
+            ))
+        }
+    }
+
+    /// The lines of `bytes` ending at `ends`, in datagrams, to the UDP listener.
+    async fn write_udp(&self, bytes: &[u8], ends: &[usize]) -> Result<Commit, Error> {
+        let port = self
+            .config
+            .udp
+            .port
+            .ok_or_else(|| Error::Config("no UDP port".into()))?;
+        let datagrams = crate::client::udp::pack(bytes, ends, self.config.udp.max_datagram)?;
+        let payloads = datagrams.iter().map(|r| &bytes[r.clone()]).collect();
+        tracing::debug!(
+            port,
+            datagrams = datagrams.len(),
+            lines = ends.len(),
+            "writing over UDP"
+        );
+        match self
+            .http
+            .send_datagrams(&self.config.host, port, payloads)
+            .await
+        {
+            Ok(()) => Ok(Commit {
+                written: ends.len(),
+                ..Commit::default()
+            }
+            .with_requests(datagrams.len())),
+            Err((sent, e)) => {
+                Err(e.after_writing(crate::client::udp::lines_in(&datagrams[..sent], ends)))
+            }
+        }
     }
 
     async fn write_batch(

@@ -14,4 +14,5 @@ pub(crate) mod core;
 pub(crate) mod http;
 pub mod influxql;
 pub(crate) mod retry;
+pub(crate) mod udp;
 pub(crate) mod write;

@@ -1,0 +1,206 @@
+//! How requests reach a server: through a proxy, with extra headers or a token, and with the
+//! password kept out of every URL, log line, span, error and `Debug` rendering.
+//!
+//! The proxy is a **fake HTTP server** (`influx_testserver::fake`) that records what reaches
+//! it; the rest runs against real influxd servers, one of them checking credentials.
+
+mod support {
+    pub mod api;
+}
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use influx_series::{Client, Error, RetryPolicy, WriteOptions};
+use influx_testserver::fake::{FakeServer, respond};
+use influx_testserver::{ADMIN_PASSWORD, ADMIN_USER, Server};
+use support::api::Api;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+const SECRET: &str = "hunter2-Pa55";
+
+fn proxy_answering_204() -> FakeServer {
+    FakeServer::start(|_request, stream| respond(stream, "204 No Content", &[], b""))
+}
+
+fn requests_go_through_the_proxy_with_its_credentials<C: Api>() {
+    let proxy = proxy_answering_204();
+    let proxy_url = format!("http://proxy-user:{SECRET}@127.0.0.1:{}", proxy.port());
+    let config = Client::builder()
+        .host("127.0.0.1")
+        .port(9)
+        .proxy(proxy_url)
+        .database("db")
+        .into_config();
+    assert!(!format!("{config:?}").contains(SECRET), "{config:?}");
+    let client = C::connect(config).unwrap();
+    client
+        .write_raw("m v=1 1", &WriteOptions::default())
+        .unwrap();
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0]
+            .request_line
+            .starts_with("POST http://127.0.0.1:9/write?db=db"),
+        "{}",
+        requests[0].request_line
+    );
+    let auth = requests[0].header("Proxy-Authorization").unwrap();
+    assert!(auth.starts_with("Basic "), "{auth}");
+    assert!(!requests[0].request_line.contains(SECRET));
+}
+
+fn a_bad_proxy_url_is_a_configuration_error_that_hides_it<C: Api>() {
+    let result = C::connect(
+        Client::builder()
+            .proxy(format!("not a url {SECRET}"))
+            .into_config(),
+    );
+    match result {
+        Err(e @ Error::Config(_)) => assert!(!format!("{e} {e:?}").contains(SECRET)),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn extra_headers_and_a_token_are_sent<C: Api>() {
+    let fake = proxy_answering_204();
+    let config = Client::builder()
+        .host("127.0.0.1")
+        .port(fake.port())
+        .token(SECRET)
+        .header("X-Tenant", "acme")
+        .header("X-Api-Key", SECRET)
+        .database("db")
+        .into_config();
+    assert!(!format!("{config:?}").contains(SECRET), "{config:?}");
+    let client = C::connect(config).unwrap();
+    client
+        .write_raw("m v=1 1", &WriteOptions::default())
+        .unwrap();
+    let request = &fake.requests()[0];
+    assert_eq!(request.header("X-Tenant"), Some("acme"));
+    assert_eq!(request.header("X-Api-Key"), Some(SECRET));
+    assert_eq!(
+        request.header("Authorization"),
+        Some(format!("Token {SECRET}").as_str())
+    );
+
+    let bad = C::connect(Client::builder().header("Bad Name", "v").into_config());
+    assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
+}
+
+/// Everything a `tracing` subscriber sees: span and event names and fields, as text.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<String>>);
+
+impl Capture {
+    fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+struct Fields<'a>(&'a mut String);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let mut text = self.0.lock().unwrap();
+        text.push_str(&format!("\nspan {}", span.metadata().name()));
+        span.record(&mut Fields(&mut text));
+        Id::from_u64(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+    fn record(&self, _: &Id, values: &Record<'_>) {
+        values.record(&mut Fields(&mut self.0.lock().unwrap()));
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut text = self.0.lock().unwrap();
+        text.push_str(&format!("\nevent {}", event.metadata().level()));
+        event.record(&mut Fields(&mut text));
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// With credentials checked by a real server: a wrong password, a right one, a retried
+/// failure and a failover, all traced; the password shows nowhere.
+fn the_password_appears_nowhere<C: Api>() {
+    let server = Server::start_with_auth();
+    let capture = Capture::default();
+    let mut seen = String::new();
+    tracing::subscriber::with_default(capture.clone(), || {
+        // A wrong password: 401.
+        let wrong = C::connect(
+            Client::builder()
+                .port(server.http_port())
+                .credentials(ADMIN_USER, SECRET)
+                .into_config(),
+        )
+        .unwrap();
+        let err = wrong.list_databases().unwrap_err();
+        assert!(matches!(err, Error::Client { status: 401, .. }), "{err:?}");
+        seen.push_str(&format!("{err} {err:?} {wrong:?}"));
+
+        // The right one, after a dead first host, with retries.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead_port = dead.local_addr().unwrap().port();
+        drop(dead);
+        let dsn = format!(
+            "influxdb://{ADMIN_USER}:{ADMIN_PASSWORD}@127.0.0.1:{dead_port},127.0.0.1:{}/db",
+            server.http_port()
+        );
+        let admin = C::connect(influx_series::ClientConfig::from_dsn(&dsn).unwrap()).unwrap();
+        admin.create_user("someone", SECRET).unwrap();
+        admin.create_database("db").unwrap();
+        admin
+            .write_raw("m v=1 1", &WriteOptions::default())
+            .unwrap();
+        seen.push_str(&format!("{admin:?}"));
+
+        // Retries against a dead server, then the error.
+        let retried = C::connect(
+            Client::builder()
+                .port(dead_port)
+                .credentials(ADMIN_USER, SECRET)
+                .retry(
+                    RetryPolicy::new().backoff(Duration::from_millis(1), Duration::from_millis(2)),
+                )
+                .into_config(),
+        )
+        .unwrap();
+        let err = retried.ping().unwrap_err();
+        seen.push_str(&format!(
+            "{err} {err:?} {:?}",
+            std::error::Error::source(&err)
+        ));
+    });
+    let traced = capture.text();
+    assert!(traced.contains("span influxdb.request"), "{traced}");
+    assert!(traced.contains("retrying"), "{traced}");
+    assert!(traced.contains("host unreachable"), "{traced}");
+    assert!(!traced.contains(SECRET), "{traced}");
+    assert!(!traced.contains(ADMIN_PASSWORD), "{traced}");
+    assert!(!seen.contains(SECRET), "{seen}");
+    assert!(!seen.contains(ADMIN_PASSWORD), "{seen}");
+}
+
+both_clients!(
+    requests_go_through_the_proxy_with_its_credentials,
+    a_bad_proxy_url_is_a_configuration_error_that_hides_it,
+    extra_headers_and_a_token_are_sent,
+    the_password_appears_nowhere,
+);
