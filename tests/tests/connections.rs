@@ -95,10 +95,19 @@ fn extra_headers_and_a_token_are_sent<C: Api>() {
     let client = C::connect_url(&url).unwrap();
     client.query("SHOW DATABASES").ok();
     let request = fake.requests().pop().unwrap();
-    assert!(request.request_line.starts_with("GET /query?"), "{}", request.request_line);
+    assert!(
+        request.request_line.starts_with("GET /query?"),
+        "{}",
+        request.request_line
+    );
     assert!(!request.request_line.contains(SECRET));
     assert!(!request.request_line.contains("alice"));
-    assert!(request.header("Authorization").unwrap().starts_with("Basic "));
+    assert!(
+        request
+            .header("Authorization")
+            .unwrap()
+            .starts_with("Basic ")
+    );
 
     let bad = C::connect(Client::builder().header("Bad Name", "v").into_config());
     assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
