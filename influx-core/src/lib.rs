@@ -29,7 +29,7 @@ mod query;
 #[cfg(feature = "async")]
 pub use client::asynchronous::AsyncClient;
 #[cfg(feature = "blocking")]
-pub use client::blocking::Client;
+pub use client::blocking::{Client, ResultStream, RowStream};
 pub use client::config::{
     ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_DATAGRAM,
     DEFAULT_MAX_REQUEST_SIZE, MTU_1500_DATAGRAM,

@@ -217,7 +217,7 @@ fn a_failed_batch_reports_how_many_points_were_stored_before_it<C: Api>() {
     );
 }
 
-fn hundred_thousand_points_in_batches_and_one_unchunked_query<C: Api>() {
+fn hundred_thousand_points_in_batches_and_one_query<C: Api>() {
     let (client, _) = fresh::<C>("bulk");
     let start = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
     let points: Vec<Point> = (0..100_000i64)
@@ -236,8 +236,16 @@ fn hundred_thousand_points_in_batches_and_one_unchunked_query<C: Api>() {
     let results = client.query("SELECT v FROM bulk").unwrap();
     let series = &results[0].series()[0];
     assert_eq!(series.len(), 100_000);
-    // 1.6 marks a complete non-chunked series of more than 10 000 rows as partial.
-    assert!(series.partial());
+    // Read in chunks of 10 000 rows and joined again: whole, so not partial.
+    assert!(!series.partial());
+    // 1.6 marks a complete series of more than 10 000 rows as partial in an answer without
+    // chunks.
+    let whole = client
+        .query_raw("SELECT v FROM bulk", &influx_series::QueryOptions::new())
+        .unwrap();
+    let unchunked = influx_series::decode_response(&whole, true).unwrap();
+    assert_eq!(unchunked[0].series()[0].len(), 100_000);
+    assert!(unchunked[0].series()[0].partial());
     let sum: i64 = series
         .rows()
         .map(|r| r.get("v").and_then(Value::as_i64).unwrap())
@@ -609,7 +617,7 @@ both_clients!(
     type_conflict_is_a_partial_write_when_the_shard_knows_the_field,
     type_conflict_in_a_fresh_shard_rejects_the_whole_batch,
     a_failed_batch_reports_how_many_points_were_stored_before_it,
-    hundred_thousand_points_in_batches_and_one_unchunked_query,
+    hundred_thousand_points_in_batches_and_one_query,
     shared_tags_merge_and_group_by_filters,
     bind_parameters_and_select_into_by_post,
     databases_are_created_listed_and_dropped,

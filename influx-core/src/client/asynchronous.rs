@@ -2,7 +2,9 @@
 //! runtime. This file only moves bytes.
 
 use std::borrow::Borrow;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use bytes::Bytes;
 
 use serde::de::DeserializeOwned;
 
@@ -12,10 +14,11 @@ use crate::client::admin::{
 };
 use crate::client::config::ClientConfig;
 use crate::client::core::{
-    self, Core, Prepared, Reading, Statements, Transport, WriteOutcome, configure_http,
+    self, Core, Head, Prepared, Statements, Transport, WriteOutcome, configure_http,
     transport_error,
 };
-use crate::client::http::{Answer, QueryOptions, WriteOptions};
+use crate::client::http::{QueryOptions, WriteOptions};
+use crate::client::stream::{self, SetStream};
 use crate::error::{Cause, Commit, Error};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
@@ -59,7 +62,14 @@ pub(crate) struct AsyncHttp {
 
 impl AsyncHttp {
     fn new(config: &ClientConfig) -> Result<AsyncHttp, Error> {
-        let client = configure_http!(reqwest::Client::builder(), config)?
+        let builder = configure_http!(reqwest::Client::builder(), config)?;
+        // Each wait for more of an answer is bounded here; the whole exchange, per request
+        // (see `Prepared::timeout`), except for streams.
+        let builder = match config.timeout {
+            Some(timeout) => builder.read_timeout(timeout),
+            None => builder,
+        };
+        let client = builder
             .build()
             .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))?;
         Ok(AsyncHttp { client })
@@ -67,29 +77,28 @@ impl AsyncHttp {
 }
 
 impl Transport for AsyncHttp {
-    async fn send(&self, request: Prepared, config: &ClientConfig) -> Result<Answer, Error> {
-        let started = Instant::now();
+    type Body = reqwest::Response;
+
+    async fn open(&self, request: Prepared) -> Result<(Head, reqwest::Response), Error> {
         let mut http = reqwest::Request::new(request.method, request.url);
         *http.headers_mut() = request.headers;
+        *http.timeout_mut() = request.timeout;
         if let Some(body) = request.body {
             *http.body_mut() = Some(body.into());
         }
-        let mut response = self.client.execute(http).await.map_err(transport_error)?;
-        let mut reading = Reading::new(
-            response.status().as_u16(),
-            response.headers(),
-            response.content_length(),
-            config,
-            started,
-        )?;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => reading.push(&chunk)?,
-                Ok(None) => break,
-                Err(e) => return Err(core::read_error(e.is_timeout(), e.without_url())),
-            }
-        }
-        reading.finish()
+        let response = self.client.execute(http).await.map_err(transport_error)?;
+        let head = Head {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            content_length: response.content_length(),
+        };
+        Ok((head, response))
+    }
+
+    async fn next_piece(&self, body: &mut reqwest::Response) -> Result<Option<Bytes>, Error> {
+        body.chunk()
+            .await
+            .map_err(|e| core::read_error(e.is_timeout(), e.without_url()))
     }
 
     async fn pause(&self, delay: Duration) {
@@ -296,6 +305,72 @@ impl AsyncClient {
     /// [`Client::query_raw`](crate::Client::query_raw), awaited.
     pub async fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
         self.core.query_raw(query, options).await
+    }
+
+    /// [`Client::query_stream`](crate::Client::query_stream), as a [`Stream`] of the
+    /// answer's chunks as they arrive (read it with `futures::StreamExt::next`). Dropping it
+    /// closes the connection, and influxd stops the query.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// use influx_series::{AsyncClient, QueryOptions};
+    ///
+    /// # async fn demo() -> Result<(), influx_series::Error> {
+    /// let client = AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let stream = client.query_stream("SELECT * FROM cpu", &QueryOptions::new()).await?;
+    /// let mut stream = std::pin::pin!(stream);
+    /// while let Some(set) = stream.next().await {
+    ///     println!("{} rows", set?.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`Stream`]: futures_util::Stream
+    pub async fn query_stream(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<impl futures_util::Stream<Item = Result<ResultSet, Error>> + Send + 'static, Error>
+    {
+        let stream = self.core.open_stream(query, options, false).await?;
+        let state = (
+            SetStream::new(stream, options.raises_errors()),
+            self.core.clone(),
+        );
+        Ok(futures_util::stream::unfold(
+            state,
+            |(mut inner, core)| async move {
+                let item = inner.next(&core).await?;
+                Some((item, (inner, core)))
+            },
+        ))
+    }
+
+    /// [`Client::query_as_stream`](crate::Client::query_as_stream), as a [`Stream`] of rows
+    /// decoded as the chunks arrive.
+    ///
+    /// [`Stream`]: futures_util::Stream
+    pub async fn query_as_stream<T: FromRow + Send + 'static>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<impl futures_util::Stream<Item = Result<T, Error>> + Send + 'static, Error> {
+        let reader = crate::query::typed::typed_reader::<T, crate::query::typed::Json>(
+            0,
+            crate::query::typed::CellContext {
+                epoch: options.epoch_value(),
+            },
+        );
+        let stream = self.core.open_stream(query, options, false).await?;
+        let state = (stream::RowStream::new(stream, reader), self.core.clone());
+        Ok(futures_util::stream::unfold(
+            state,
+            |(mut inner, core)| async move {
+                let item = inner.next(&core).await?;
+                Some((item, (inner, core)))
+            },
+        ))
     }
 
     /// [`Client::create_database`](crate::Client::create_database), awaited.

@@ -6,7 +6,9 @@ use std::borrow::Borrow;
 use std::future::Future;
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use bytes::Bytes;
 
 use serde::de::DeserializeOwned;
 
@@ -16,10 +18,11 @@ use crate::client::admin::{
 };
 use crate::client::config::ClientConfig;
 use crate::client::core::{
-    self, Core, Prepared, Reading, Statements, Transport, WriteOutcome, complete, configure_http,
+    self, Core, Head, Prepared, Statements, Transport, WriteOutcome, complete, configure_http,
     transport_error,
 };
-use crate::client::http::{Answer, QueryOptions, WriteOptions};
+use crate::client::http::{QueryOptions, WriteOptions};
+use crate::client::stream::{self, SetStream};
 use crate::error::{Cause, Commit, Error};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
@@ -104,6 +107,8 @@ impl BlockingHttp {
     fn new(config: &ClientConfig) -> Result<BlockingHttp, Error> {
         let client = off_runtime(|| {
             configure_http!(reqwest::blocking::Client::builder(), config)?
+                // Bounds each operation: sending the request, then each read of the answer.
+                .timeout(config.timeout)
                 .build()
                 .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))
         })?;
@@ -112,53 +117,77 @@ impl BlockingHttp {
         })
     }
 
-    fn send_now(&self, request: Prepared, config: &ClientConfig) -> Result<Answer, Error> {
+    fn open_now(&self, request: Prepared) -> Result<(Head, BlockingBody), Error> {
         let Some(client) = &self.client.0 else {
             unreachable!("the HTTP client is taken only when dropped")
         };
-        let started = Instant::now();
         let mut http = reqwest::blocking::Request::new(request.method, request.url);
         *http.headers_mut() = request.headers;
         if let Some(body) = request.body {
             *http.body_mut() = Some(body.into());
         }
-        let mut response = client.execute(http).map_err(transport_error)?;
-        let mut reading = Reading::new(
-            response.status().as_u16(),
-            response.headers(),
-            response.content_length(),
-            config,
-            started,
-        )?;
-        let mut chunk = vec![0; READ_CHUNK];
-        loop {
-            match response.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => reading.push(&chunk[..n])?,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // reqwest reports a timeout or a broken connection as an `io::Error`
-                    // wrapping its own error.
-                    let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-                        || e.get_ref()
-                            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                            .is_some_and(reqwest::Error::is_timeout);
-                    return Err(core::read_error(timed_out, e));
-                }
+        let response = client.execute(http).map_err(transport_error)?;
+        let head = Head {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            content_length: response.content_length(),
+        };
+        Ok((
+            head,
+            BlockingBody {
+                response,
+                _client: Arc::clone(&self.client),
+            },
+        ))
+    }
+}
+
+/// A body being read; it keeps the HTTP client alive, so that the client is never dropped
+/// (and its runtime shut down) while the body still needs it.
+pub(crate) struct BlockingBody {
+    response: reqwest::blocking::Response,
+    _client: Arc<OwnedClient>,
+}
+
+fn read_piece(body: &mut BlockingBody) -> Result<Option<Bytes>, Error> {
+    let mut piece = vec![0; READ_CHUNK];
+    loop {
+        match body.response.read(&mut piece) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                piece.truncate(n);
+                return Ok(Some(piece.into()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                // reqwest reports a timeout or a broken connection as an `io::Error`
+                // wrapping its own error.
+                let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                    || e.get_ref()
+                        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                        .is_some_and(reqwest::Error::is_timeout);
+                return Err(core::read_error(timed_out, e));
             }
         }
-        reading.finish()
     }
 }
 
 impl Transport for BlockingHttp {
-    fn send(
+    type Body = BlockingBody;
+
+    fn open(
         &self,
         request: Prepared,
-        config: &ClientConfig,
-    ) -> impl Future<Output = Result<Answer, Error>> + Send {
+    ) -> impl Future<Output = Result<(Head, BlockingBody), Error>> + Send {
         // The I/O happens here, so the future is ready: see `core::complete`.
-        std::future::ready(off_runtime(|| self.send_now(request, config)))
+        std::future::ready(off_runtime(|| self.open_now(request)))
+    }
+
+    fn next_piece(
+        &self,
+        body: &mut BlockingBody,
+    ) -> impl Future<Output = Result<Option<Bytes>, Error>> + Send {
+        std::future::ready(off_runtime(|| read_piece(body)))
     }
 
     fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send {
@@ -192,6 +221,49 @@ fn send_datagrams_now(host: &str, port: u16, datagrams: &[&[u8]]) -> Result<(), 
             .map_err(|e| (sent, core::udp_error(e)))?;
     }
     Ok(())
+}
+
+/// The chunks of a query's answer, as [`ResultSet`]s, as they arrive: from
+/// [`Client::query_stream`]. Dropping it closes the connection.
+pub struct ResultStream {
+    // Declared first, so dropped first: the connection closes before the client may go.
+    inner: SetStream<BlockingBody>,
+    core: Core<BlockingHttp>,
+}
+
+impl Iterator for ResultStream {
+    type Item = Result<ResultSet, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        complete(self.inner.next(&self.core))
+    }
+}
+
+impl std::fmt::Debug for ResultStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResultStream").finish_non_exhaustive()
+    }
+}
+
+/// The rows of a query's first statement, decoded into `T` as the chunks arrive: from
+/// [`Client::query_as_stream`]. Dropping it closes the connection.
+pub struct RowStream<T> {
+    inner: stream::RowStream<T, BlockingBody>,
+    core: Core<BlockingHttp>,
+}
+
+impl<T: FromRow> Iterator for RowStream<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        complete(self.inner.next(&self.core))
+    }
+}
+
+impl<T> std::fmt::Debug for RowStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream").finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -389,6 +461,76 @@ impl Client {
     /// chunks: the decoding methods also ask for them when a query has several statements.
     pub fn query_raw(&self, query: &str, options: &QueryOptions) -> Result<Vec<u8>, Error> {
         complete(self.core.query_raw(query, options))
+    }
+
+    /// Runs a query and hands out its answer chunk by chunk as it arrives: one
+    /// [`ResultSet`] per statement result in each chunk (a series longer than a chunk comes in
+    /// pieces, each but the last marked [`ResultSeries::partial`](crate::ResultSeries::partial)).
+    /// Only the chunk being read is held, so an answer of any size takes the memory of one
+    /// chunk (`QueryOptions::chunked(rows)`, or the server's default of 10 000 rows).
+    ///
+    /// A statement's error is an `Err` item (with `raise_errors`, the default), after which
+    /// the stream ends; an answer cut short (its last result still partial, statements
+    /// missing, a document broken off) ends with an `Err` too, never with a short result. The
+    /// client's timeout bounds each wait for the next chunk, not the whole answer. Dropping the
+    /// stream closes the connection, and influxd stops the query.
+    ///
+    /// ```no_run
+    /// use influx_series::{Client, QueryOptions};
+    ///
+    /// let client = Client::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let mut rows = 0;
+    /// for set in client.query_stream("SELECT * FROM cpu", &QueryOptions::new().chunked(5_000))? {
+    ///     rows += set?.len();
+    /// }
+    /// println!("{rows} rows, never more than 5 000 of them in memory");
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn query_stream(&self, query: &str, options: &QueryOptions) -> Result<ResultStream, Error> {
+        let stream = complete(self.core.open_stream(query, options, false))?;
+        Ok(ResultStream {
+            inner: SetStream::new(stream, options.raises_errors()),
+            core: self.core.clone(),
+        })
+    }
+
+    /// Runs a query and decodes the rows of its first statement into `T` as the chunks
+    /// arrive, holding one chunk at a time (see [`Client::query_stream`] for chunk sizes,
+    /// errors, timeouts and dropping).
+    ///
+    /// ```no_run
+    /// use influx_series::{Client, QueryOptions, Series};
+    ///
+    /// #[derive(Series)]
+    /// struct Cpu {
+    ///     #[series(tag)]
+    ///     host: String,
+    ///     usage: f64,
+    /// }
+    ///
+    /// let client = Client::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let mut total = 0.0;
+    /// for cpu in client.query_as_stream::<Cpu>("SELECT * FROM cpu", &QueryOptions::new())? {
+    ///     total += cpu?.usage;
+    /// }
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn query_as_stream<T: FromRow>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<RowStream<T>, Error> {
+        let reader = crate::query::typed::typed_reader::<T, crate::query::typed::Json>(
+            0,
+            crate::query::typed::CellContext {
+                epoch: options.epoch_value(),
+            },
+        );
+        let stream = complete(self.core.open_stream(query, options, false))?;
+        Ok(RowStream {
+            inner: stream::RowStream::new(stream, reader),
+            core: self.core.clone(),
+        })
     }
 
     /// `CREATE DATABASE` (does nothing if it exists).

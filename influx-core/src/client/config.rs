@@ -905,7 +905,11 @@ mod tests {
                 password: "p@ss".into()
             }
         );
-        assert!(ClientConfig::from_dsn("udp+influxdb://host/db").is_err());
+        let udp = ClientConfig::from_dsn("udp+influxdb://host/db").unwrap();
+        assert_eq!(
+            (udp.udp_port(), udp.base_url().as_str()),
+            (Some(4444), "http://host:8086")
+        );
         assert!(ClientConfig::from_dsn("postgres://host/db").is_err());
         assert!(ClientConfig::from_dsn("http+influxdb://host/db").is_err());
     }

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 
+use crate::client::chunks::Documents;
 use crate::client::config::{ClientConfig, Credentials};
 use crate::client::http::{
     self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
@@ -29,17 +30,27 @@ use crate::client::write::{OnRefusal, WritePlan};
 use crate::error::{Cause, Commit, Error, Rejection};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
+use crate::query::answer::{AnswerVisitor, Walk};
 use crate::query::resultset::{self, ResultSet};
-use crate::query::typed::{self, CellContext, FromRow};
+use crate::query::typed::{self, CellContext, FromRow, Json};
 
-/// Moves one request to the server and brings its answer back (status, the headers that
-/// matter, the body decoded and bounded by [`Reading`]).
+/// Moves one request to the server and brings its answer back: its head, then its body piece
+/// by piece, so that a caller can read a long answer as it arrives.
 pub(crate) trait Transport: Send + Sync {
-    fn send(
+    /// An answer's body, being read. Dropping it closes the connection.
+    type Body: Send;
+
+    /// Sends the request and returns the answer's head, with its body still to read.
+    fn open(
         &self,
         request: Prepared,
-        config: &ClientConfig,
-    ) -> impl Future<Output = Result<Answer, Error>> + Send;
+    ) -> impl Future<Output = Result<(Head, Self::Body), Error>> + Send;
+
+    /// The next piece of the body as it came over the wire; `None` at its end.
+    fn next_piece(
+        &self,
+        body: &mut Self::Body,
+    ) -> impl Future<Output = Result<Option<Bytes>, Error>> + Send;
 
     /// Waits `delay` before a retry (the blocking transport sleeps right away).
     fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send;
@@ -74,6 +85,23 @@ pub(crate) struct Prepared {
     pub(crate) url: reqwest::Url,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Bytes>,
+    /// The bound on the whole exchange, body included; `None` for a stream, which only has a
+    /// bound on each wait for more.
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// The head of an answer: its status and headers.
+pub(crate) struct Head {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) content_length: Option<u64>,
+}
+
+/// An exchange's outcome: the answer whole, or, for a stream the server answered with 200,
+/// its head and the body to read on.
+pub(crate) enum Opened<B> {
+    Whole(Answer),
+    Stream(Head, B),
 }
 
 /// A request ready for any host: [`Outgoing::to`] gives it a base URL. Its body is shared,
@@ -93,7 +121,7 @@ impl Outgoing {
         self.target.split('?').next().unwrap_or_default()
     }
 
-    fn to(&self, base: &str) -> Result<Prepared, Error> {
+    fn to(&self, base: &str, timeout: Option<Duration>) -> Result<Prepared, Error> {
         let url = reqwest::Url::parse(&format!("{base}{}", self.target))
             .map_err(|e| Error::Config(Cause::with_source("the request URL does not parse", e)))?;
         Ok(Prepared {
@@ -101,15 +129,17 @@ impl Outgoing {
             url,
             headers: self.headers.clone(),
             body: self.body.clone(),
+            timeout,
         })
     }
 }
 
 /// An outcome in a few words, for tracing: the status, or the error (whose text never holds
 /// credentials).
-fn describe(outcome: &Result<Answer, Error>) -> String {
+fn describe<B>(outcome: &Result<Opened<B>, Error>) -> String {
     match outcome {
-        Ok(answer) => format!("status {}", answer.status),
+        Ok(Opened::Whole(answer)) => format!("status {}", answer.status),
+        Ok(Opened::Stream(head, _)) => format!("status {}, streaming", head.status),
         Err(e) => e.to_string(),
     }
 }
@@ -265,10 +295,6 @@ macro_rules! configure_http {
             // Authorization header on: neither is ever what a write or a query wants.
             .redirect(::reqwest::redirect::Policy::none())
             .referer(false);
-        let builder = match config.timeout {
-            Some(timeout) => builder.timeout(timeout),
-            None => builder,
-        };
         let builder = match config.pool_max_idle_per_host {
             Some(n) => builder.pool_max_idle_per_host(n),
             None => builder,
@@ -334,6 +360,34 @@ pub(crate) fn extra_headers(config: &ClientConfig) -> Result<HeaderMap, Error> {
         headers.append(name, value);
     }
     Ok(headers)
+}
+
+/// A query's answer being read as it arrives. The body comes first, so that it is dropped
+/// first: dropping a stream closes its connection, and influxd stops the query.
+pub(crate) struct QueryStream<B> {
+    body: B,
+    documents: Documents,
+    walk: Walk,
+    /// How many statements the query holds.
+    statements: usize,
+    ended: bool,
+    /// When the call began, and how long it may take, for an answer read whole.
+    deadline: Option<(Instant, Duration)>,
+}
+
+impl<B> QueryStream<B> {
+    /// Walks one document of the answer with `visitor`.
+    pub(crate) fn walk<'a>(
+        &mut self,
+        document: &'a [u8],
+        visitor: &mut impl AnswerVisitor<'a>,
+    ) -> Result<(), Error> {
+        let text = std::str::from_utf8(document)
+            .map_err(|e| Error::Protocol(format!("query answer is not UTF-8: {e}").into()))?;
+        self.walk
+            .document(text, visitor)
+            .map_err(crate::query::answer::stop_error)
+    }
 }
 
 /// What [`crate::Client::write_isolating`] did: the commit, the refused points, and, if it
@@ -442,26 +496,45 @@ impl<T: Transport> Core<T> {
     }
 
     /// Sends a request, again after a failure that may pass as the retry policy allows, to
-    /// the first host that can be reached.
+    /// the first host that can be reached, and reads its answer whole.
     ///
     /// Each call is a `tracing` span (`influxdb.request`, with the method and the path, never
     /// the query string, which may hold a statement's password); each attempt, retry and
     /// failover an event in it. Base URLs carry no credentials.
     async fn send(&self, request: Request) -> Result<Answer, Error> {
+        match self.send_as(request, false, self.config.timeout).await? {
+            Opened::Whole(answer) => Ok(answer),
+            Opened::Stream(..) => unreachable!("a stream is opened only when asked for"),
+        }
+    }
+
+    /// Like [`Core::send`], but a `200` answer is handed over unread when `stream` is set;
+    /// `total` bounds the whole exchange, body included (`None`: only each wait for more).
+    async fn send_as(
+        &self,
+        request: Request,
+        stream: bool,
+        total: Option<Duration>,
+    ) -> Result<Opened<T::Body>, Error> {
         let outgoing = self.prepare(request)?;
         let span = tracing::debug_span!(
             "influxdb.request",
             method = %outgoing.method,
             path = outgoing.path(),
         );
-        tracing::Instrument::instrument(self.send_in_span(&outgoing), span).await
+        tracing::Instrument::instrument(self.send_in_span(&outgoing, stream, total), span).await
     }
 
-    async fn send_in_span(&self, outgoing: &Outgoing) -> Result<Answer, Error> {
+    async fn send_in_span(
+        &self,
+        outgoing: &Outgoing,
+        stream: bool,
+        total: Option<Duration>,
+    ) -> Result<Opened<T::Body>, Error> {
         let policy = &self.config.retry;
         let mut retries = 0;
         loop {
-            let (outcome, next) = self.attempt(outgoing).await;
+            let (outcome, next) = self.attempt(outgoing, stream, total).await;
             let asked = match next {
                 Next::Done => return outcome,
                 Next::Retry(asked) => asked,
@@ -484,13 +557,18 @@ impl<T: Transport> Core<T> {
     }
 
     /// One attempt: the hosts in turn until one is reached (every host, if none is).
-    async fn attempt(&self, outgoing: &Outgoing) -> (Result<Answer, Error>, Next) {
+    async fn attempt(
+        &self,
+        outgoing: &Outgoing,
+        stream: bool,
+        timeout: Option<Duration>,
+    ) -> (Result<Opened<T::Body>, Error>, Next) {
         let mut last = None;
         for host in self.hosts.order() {
             let base = &self.hosts.bases[host];
             let started = Instant::now();
-            let outcome = match outgoing.to(base) {
-                Ok(prepared) => self.http.send(prepared, &self.config).await,
+            let outcome = match outgoing.to(base, timeout) {
+                Ok(prepared) => self.exchange(prepared, stream).await,
                 Err(e) => return (Err(e), Next::Done),
             };
             tracing::debug!(
@@ -499,7 +577,11 @@ impl<T: Transport> Core<T> {
                 "{}",
                 describe(&outcome)
             );
-            let next = retry::next(&outcome, outgoing.replay);
+            let next = match &outcome {
+                Ok(Opened::Stream(..)) => Next::Done,
+                Ok(Opened::Whole(answer)) => retry::next(Ok(answer), outgoing.replay),
+                Err(e) => retry::next(Err(e), outgoing.replay),
+            };
             self.hosts.mark(host, next != Next::Failover);
             if next != Next::Failover {
                 return (outcome, next);
@@ -510,6 +592,27 @@ impl<T: Transport> Core<T> {
             last = Some((outcome, next));
         }
         last.unwrap_or_else(|| (Err(Error::Config("no host to send to".into())), Next::Done))
+    }
+
+    /// One request and its answer: read whole, or handed over unread when it is a stream the
+    /// server answered with `200`.
+    async fn exchange(&self, prepared: Prepared, stream: bool) -> Result<Opened<T::Body>, Error> {
+        let started = Instant::now();
+        let (head, mut body) = self.http.open(prepared).await?;
+        if stream && head.status == 200 {
+            return Ok(Opened::Stream(head, body));
+        }
+        let mut reading = Reading::new(
+            head.status,
+            &head.headers,
+            head.content_length,
+            &self.config,
+            started,
+        )?;
+        while let Some(piece) = self.http.next_piece(&mut body).await? {
+            reading.push(&piece)?;
+        }
+        Ok(Opened::Whole(reading.finish()?))
     }
 
     pub(crate) async fn ping(&self) -> Result<String, Error> {
@@ -809,8 +912,12 @@ impl<T: Transport> Core<T> {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Vec<ResultSet>, Error> {
-        let body = self.fetch(query, options, Chunking::ForStatements).await?;
-        resultset::decode_response(&body, options.raises_errors())
+        let mut stream = self.open_stream(query, options, true).await?;
+        let mut sets = resultset::SetBuilder::new(options.raises_errors());
+        while let Some(document) = self.next_document(&mut stream).await? {
+            stream.walk(&document, &mut sets)?;
+        }
+        Ok(sets.finish())
     }
 
     pub(crate) async fn query_statements(
@@ -819,7 +926,7 @@ impl<T: Transport> Core<T> {
         options: &QueryOptions,
     ) -> Result<Statements, Error> {
         Ok(Statements {
-            body: self.fetch(query, options, Chunking::ForStatements).await?,
+            body: self.fetch(query, options, Chunking::Always).await?,
             ctx: CellContext {
                 epoch: options.epoch_value(),
             },
@@ -831,7 +938,15 @@ impl<T: Transport> Core<T> {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Vec<R>, Error> {
-        self.query_statements(query, options).await?.get(0)
+        let ctx = CellContext {
+            epoch: options.epoch_value(),
+        };
+        let mut reader = typed::typed_reader::<R, Json>(0, ctx);
+        let mut stream = self.open_stream(query, options, true).await?;
+        while let Some(document) = self.next_document(&mut stream).await? {
+            stream.walk(&document, &mut reader)?;
+        }
+        reader.finish()
     }
 
     pub(crate) async fn query_deserialize<R: DeserializeOwned>(
@@ -839,8 +954,12 @@ impl<T: Transport> Core<T> {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Vec<R>, Error> {
-        let body = self.fetch(query, options, Chunking::ForStatements).await?;
-        typed::deserialize_rows(&body, 0)
+        let mut reader = typed::serde_reader::<R>(0);
+        let mut stream = self.open_stream(query, options, true).await?;
+        while let Some(document) = self.next_document(&mut stream).await? {
+            stream.walk(&document, &mut reader)?;
+        }
+        reader.finish()
     }
 
     pub(crate) async fn query_raw(
@@ -861,6 +980,88 @@ impl<T: Transport> Core<T> {
         let answer = self.send(request).await?;
         http::classify_query(&answer)?;
         Ok(answer.body)
+    }
+
+    /// Sends a query for a chunked answer and hands over its body to read as it arrives.
+    /// `merged`: the caller collects everything, so the client's `max_answer_size` bounds the
+    /// whole answer; otherwise it bounds each chunk.
+    pub(crate) async fn open_stream(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+        merged: bool,
+    ) -> Result<QueryStream<T::Body>, Error> {
+        let request = http::query_request(query, options, self.database(), Chunking::Always)?;
+        let started = Instant::now();
+        let total = self.config.timeout.filter(|_| merged);
+        match self.send_as(request, true, total).await? {
+            Opened::Stream(head, body) => {
+                let encoding = Encoding::from_header(
+                    head.headers
+                        .get(header::CONTENT_ENCODING)
+                        .map(HeaderValue::as_bytes),
+                )?;
+                let limit = self.config.max_answer_size;
+                Ok(QueryStream {
+                    body,
+                    documents: Documents::new(
+                        AnswerBody::new(encoding, limit, None),
+                        merged.then_some(limit),
+                    ),
+                    walk: Walk::default(),
+                    statements: crate::client::influxql::statement_count(query),
+                    ended: false,
+                    // A merged answer is one call, bounded as a whole; a stream only in each
+                    // wait for more (the HTTP client's own timeouts).
+                    deadline: self
+                        .config
+                        .timeout
+                        .filter(|_| merged)
+                        .map(|timeout| (started, timeout)),
+                })
+            }
+            Opened::Whole(answer) => {
+                http::classify_query(&answer)?;
+                Err(Error::Protocol(
+                    format!("a query answered {} with no error", answer.status).into(),
+                ))
+            }
+        }
+    }
+
+    /// The next whole JSON document of a stream; `None` once the answer has ended, and been
+    /// checked to be whole.
+    pub(crate) async fn next_document(
+        &self,
+        stream: &mut QueryStream<T::Body>,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        loop {
+            if let Some(document) = stream.documents.next_document()? {
+                return Ok(Some(document));
+            }
+            if stream.ended {
+                return Ok(None);
+            }
+            match self.http.next_piece(&mut stream.body).await? {
+                Some(piece) => {
+                    if let Some((started, timeout)) = stream.deadline
+                        && started.elapsed() > timeout
+                    {
+                        return Err(Error::Timeout(
+                            format!("the answer took longer than {timeout:?}").into(),
+                        ));
+                    }
+                    stream.documents.push(&piece)?
+                }
+                None => {
+                    if let Some(document) = stream.documents.end()? {
+                        return Ok(Some(document));
+                    }
+                    stream.ended = true;
+                    stream.walk.finish(Some(stream.statements), true)?;
+                }
+            }
+        }
     }
 
     /// Runs a statement that returns nothing (admin statements), raising its error.

@@ -343,10 +343,12 @@ impl QueryOptions {
 pub(crate) enum Chunking {
     /// Exactly as the options say (for callers who read the raw answer).
     AsAsked,
-    /// Also when the query has several statements: without chunks, influxd 1.6 merges
-    /// results by statement id and loses a failed statement's error under the "not executed"
-    /// of the next one. The decoders join the chunks again.
-    ForStatements,
+    /// Always, in chunks of the server's default size (10 000 rows) unless the options give
+    /// one: the decoders read each chunk as it arrives and join them again. Besides holding
+    /// one chunk at a time, this keeps a failed statement's error, which influxd 1.6 loses
+    /// under the "not executed" of the next one in an answer without chunks, and it is not
+    /// cut at the server's `max-row-limit`.
+    Always,
 }
 
 /// Queries longer than this go as a POST form body even when they only read, so that no URL
@@ -380,10 +382,7 @@ pub(crate) fn query_request(
         chunk = rows.to_string();
         params.push(("chunked", "true"));
         params.push(("chunk_size", &chunk));
-    } else if chunking == Chunking::ForStatements
-        && crate::client::influxql::statement_count(query) > 1
-    {
-        // Chunks of the server's default size (see `Chunking::ForStatements`).
+    } else if chunking == Chunking::Always {
         params.push(("chunked", "true"));
     }
     let encoded = encode_params(params);
@@ -583,6 +582,30 @@ impl AnswerBody {
             Sink::Gzip(d) => d.write_all(data),
         };
         result.map_err(|e| self.error(e))
+    }
+
+    /// The bytes decoded so far and not yet taken, for a reader that takes them as they come
+    /// (the bound then applies to what is held at a time).
+    pub(crate) fn decoded_mut(&mut self) -> &mut Vec<u8> {
+        match &mut self.sink {
+            Sink::Identity(b) => &mut b.bytes,
+            Sink::Gzip(d) => &mut d.get_mut().bytes,
+        }
+    }
+
+    /// Decodes whatever the gzip decoder still holds, once the transport has pushed
+    /// everything; checks that the compressed body ended where it should.
+    pub(crate) fn flush_end(&mut self) -> Result<(), Error> {
+        match &mut self.sink {
+            Sink::Identity(_) => Ok(()),
+            Sink::Gzip(d) => match d.try_finish() {
+                Ok(()) => Ok(()),
+                Err(_) if d.get_ref().exceeded => Err(Error::AnswerTooLarge {
+                    limit: d.get_ref().limit,
+                }),
+                Err(e) => Err(Error::Protocol(Cause::with_source("bad gzip body", e))),
+            },
+        }
     }
 
     /// The decoded body, once the transport has pushed everything.

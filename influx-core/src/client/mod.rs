@@ -9,10 +9,12 @@ pub mod admin;
 pub(crate) mod asynchronous;
 #[cfg(feature = "blocking")]
 pub(crate) mod blocking;
+pub(crate) mod chunks;
 pub(crate) mod config;
 pub(crate) mod core;
 pub(crate) mod http;
 pub mod influxql;
 pub(crate) mod retry;
+pub(crate) mod stream;
 pub(crate) mod udp;
 pub(crate) mod write;

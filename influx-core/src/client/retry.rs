@@ -135,7 +135,7 @@ pub(crate) enum Next {
 }
 
 /// What to do with `outcome`, for a request that replays as `replay`.
-pub(crate) fn next(outcome: &Result<Answer, Error>, replay: Replay) -> Next {
+pub(crate) fn next(outcome: Result<&Answer, &Error>, replay: Replay) -> Next {
     match outcome {
         Err(e) if is_connect_failure(e) => Next::Failover,
         Err(Error::Transport(_) | Error::Timeout(_)) if replay == Replay::Safe => Next::Retry(None),
@@ -207,6 +207,14 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, retry_after: Option<&str>, body: &str) -> Result<Answer, Error> {
+        answer_of(status, retry_after, body)
+    }
+
+    fn next(outcome: &Result<Answer, Error>, replay: Replay) -> Next {
+        super::next(outcome.as_ref(), replay)
+    }
+
+    fn answer_of(status: u16, retry_after: Option<&str>, body: &str) -> Result<Answer, Error> {
         Ok(Answer {
             status,
             version: None,

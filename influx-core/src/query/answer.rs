@@ -38,6 +38,21 @@ impl From<ScanError> for Stop {
     }
 }
 
+/// The error a stopped walk stands for: a decoder's own, or a protocol error for JSON that is
+/// not what influxd sends.
+pub(crate) fn stop_error(stop: Stop) -> Error {
+    match stop {
+        Stop::Error(e) => e,
+        Stop::Scan(e) => Error::Protocol(
+            format!(
+                "query answer is not the expected JSON: {} at byte {}",
+                e.message, e.offset
+            )
+            .into(),
+        ),
+    }
+}
+
 /// The parts of a series read before its rows.
 #[derive(Debug, Default)]
 pub(crate) struct SeriesHead<'a> {
@@ -122,23 +137,80 @@ impl Numbering {
 /// Walks an answer (one JSON document, or several for a chunked answer) and hands its parts to
 /// `visitor`. An empty answer is an error: influxd always sends a document.
 pub(crate) fn walk<'a>(text: &'a str, visitor: &mut impl AnswerVisitor<'a>) -> Result<(), Stop> {
-    let mut s = Scanner::new(text);
-    if s.at_end() {
-        return Err(Stop::Error(Error::Protocol(
-            "empty answer to a query (influxd always sends a JSON document)".into(),
-        )));
+    let mut walk = Walk::default();
+    walk.document(text, visitor)?;
+    walk.finish(None, false).map_err(Stop::Error)
+}
+
+/// A walk over the documents of an answer as they arrive, one at a time: what ties them
+/// together (the statement numbering, whether the last result was cut short) lives here
+/// between documents.
+#[derive(Debug, Default)]
+pub(crate) struct Walk {
+    numbering: Numbering,
+    documents: usize,
+    /// The statement the last result belonged to, when the server flagged it `partial` (more
+    /// of it to come).
+    open_statement: Option<usize>,
+    /// The highest statement seen, and whether any failed.
+    last_statement: Option<usize>,
+    failed: bool,
+}
+
+impl Walk {
+    /// Walks one or more whole JSON documents.
+    pub(crate) fn document<'a>(
+        &mut self,
+        text: &'a str,
+        visitor: &mut impl AnswerVisitor<'a>,
+    ) -> Result<(), Stop> {
+        let mut s = Scanner::new(text);
+        while !s.at_end() {
+            self.documents += 1;
+            chunk(&mut s, visitor, self)?;
+        }
+        Ok(())
     }
-    let mut numbering = Numbering::default();
-    while !s.at_end() {
-        chunk(&mut s, visitor, &mut numbering)?;
+
+    /// Checks that the answer is whole: at least one document; with `streamed` (an answer
+    /// read as it arrived, which may have been cut), no statement left open by a `partial`
+    /// result; and, if the number of statements is known and none failed, a result for every
+    /// statement.
+    pub(crate) fn finish(&self, statements: Option<usize>, streamed: bool) -> Result<(), Error> {
+        if self.documents == 0 {
+            return Err(Error::Protocol(
+                "empty answer to a query (influxd always sends a JSON document)".into(),
+            ));
+        }
+        if let Some(open) = self.open_statement.filter(|_| streamed) {
+            return Err(Error::Protocol(
+                format!(
+                    "the answer ended in the middle of statement {open} (its last result was \
+                     marked partial): the connection was cut"
+                )
+                .into(),
+            ));
+        }
+        if let Some(expected) = statements {
+            let seen = self.last_statement.map_or(0, |last| last + 1);
+            if !self.failed && seen < expected {
+                return Err(Error::Protocol(
+                    format!(
+                        "the answer holds results for {seen} of {expected} statements: the \
+                         connection was cut"
+                    )
+                    .into(),
+                ));
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn chunk<'a>(
     s: &mut Scanner<'a>,
     visitor: &mut impl AnswerVisitor<'a>,
-    numbering: &mut Numbering,
+    walk: &mut Walk,
 ) -> Result<(), Stop> {
     s.begin_object()?;
     let mut first = true;
@@ -152,7 +224,7 @@ fn chunk<'a>(
                 let mut first = true;
                 let mut position = 0;
                 while s.next_item(&mut first)? {
-                    statement_result(s, visitor, numbering, position)?;
+                    statement_result(s, visitor, walk, position)?;
                     position += 1;
                 }
             }
@@ -172,11 +244,12 @@ fn chunk<'a>(
 fn statement_result<'a>(
     s: &mut Scanner<'a>,
     visitor: &mut impl AnswerVisitor<'a>,
-    numbering: &mut Numbering,
+    walk: &mut Walk,
     position: usize,
 ) -> Result<(), Stop> {
     let mut label: Option<usize> = None;
     let mut error = None;
+    let mut partial = false;
     let mut messages = Vec::new();
     // Where `series` began, when it came before `statement_id` (influxd writes the id first;
     // anything else is read again once the id is known).
@@ -200,6 +273,7 @@ fn statement_result<'a>(
                 }
             }
             "messages" => messages = message_list(s)?,
+            "partial" => partial = s.boolean()?,
             _ => s.skip()?,
         }
     }
@@ -212,7 +286,10 @@ fn statement_result<'a>(
         series_list(s, visitor, label)?;
         s.seek(resume);
     }
-    let id = numbering.assign(label, &mut error);
+    let id = walk.numbering.assign(label, &mut error);
+    walk.failed |= error.is_some();
+    walk.last_statement = walk.last_statement.max(Some(id));
+    walk.open_statement = partial.then_some(id);
     visitor.result(id, label, error, messages)
 }
 

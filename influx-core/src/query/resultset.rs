@@ -7,7 +7,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -156,7 +155,6 @@ pub struct ResultSet {
     series: Vec<ResultSeries>,
     error: Option<String>,
     messages: Vec<Message>,
-    raw: Arc<str>,
 }
 
 /// An informational message attached to a statement's result.
@@ -189,9 +187,101 @@ impl ResultSet {
         &self.messages
     }
 
-    /// The whole JSON answer the set was decoded from (shared by every statement of it).
-    pub fn raw(&self) -> &str {
-        &self.raw
+    /// This statement's result as JSON, written anew from what was decoded (as influxdb-python's
+    /// `raw`, the statement's part of the answer), in influxd's order: `statement_id`, then
+    /// `series` (each with `name`, `tags`, `columns`, `values`), `error` and `messages` where
+    /// there are any; a series cut short keeps `"partial":true`. The
+    /// answer's own bytes are not kept: a merged chunked answer has no one document to keep,
+    /// and a second copy of a large answer would double its memory.
+    ///
+    /// ```
+    /// let answer = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,0.5]]}]}]}"#;
+    /// let sets = influx_series::decode_response(answer, true)?;
+    /// assert_eq!(
+    ///     sets[0].raw(),
+    ///     r#"{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,0.5]]}]}"#
+    /// );
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn raw(&self) -> String {
+        fn text(out: &mut String, s: &str) {
+            out.push_str(&serde_json::Value::from(s).to_string());
+        }
+        let mut out = format!("{{\"statement_id\":{}", self.statement_id);
+        if !self.series.is_empty() {
+            out.push_str(",\"series\":[");
+            for (i, series) in self.series.iter().enumerate() {
+                out.push_str(if i == 0 { "{" } else { ",{" });
+                if let Some(name) = &series.name {
+                    out.push_str("\"name\":");
+                    text(&mut out, name);
+                    out.push(',');
+                }
+                if !series.tags.is_empty() {
+                    out.push_str("\"tags\":{");
+                    for (k, (key, value)) in series.tags.iter().enumerate() {
+                        if k > 0 {
+                            out.push(',');
+                        }
+                        text(&mut out, key);
+                        out.push(':');
+                        text(&mut out, value);
+                    }
+                    out.push_str("},");
+                }
+                out.push_str("\"columns\":[");
+                for (c, column) in series.columns.iter().enumerate() {
+                    if c > 0 {
+                        out.push(',');
+                    }
+                    text(&mut out, column);
+                }
+                out.push(']');
+                if !series.is_empty() {
+                    out.push_str(",\"values\":[");
+                    for (r, row) in series.rows().enumerate() {
+                        out.push_str(if r == 0 { "[" } else { ",[" });
+                        for (c, cell) in row.values().iter().enumerate() {
+                            if c > 0 {
+                                out.push(',');
+                            }
+                            match cell {
+                                Value::String(s) => text(&mut out, s),
+                                other => out.push_str(&other.to_string()),
+                            }
+                        }
+                        out.push(']');
+                    }
+                    out.push(']');
+                }
+                if series.partial {
+                    out.push_str(",\"partial\":true");
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
+        if let Some(error) = &self.error {
+            out.push_str(",\"error\":");
+            text(&mut out, error);
+        }
+        if !self.messages.is_empty() {
+            out.push_str(",\"messages\":[");
+            for (m, message) in self.messages.iter().enumerate() {
+                out.push_str(if m == 0 {
+                    "{\"level\":"
+                } else {
+                    ",{\"level\":"
+                });
+                text(&mut out, &message.level);
+                out.push_str(",\"text\":");
+                text(&mut out, &message.text);
+                out.push('}');
+            }
+            out.push(']');
+        }
+        out.push('}');
+        out
     }
 
     /// Every row of every series.
@@ -300,30 +390,17 @@ impl fmt::Display for ResultSet {
 pub fn decode_response(body: &[u8], raise_errors: bool) -> Result<Vec<ResultSet>, Error> {
     let text = std::str::from_utf8(body)
         .map_err(|e| Error::Protocol(format!("query answer is not UTF-8: {e}").into()))?;
-    let mut visitor = SetBuilder {
-        raise_errors,
-        raw: Arc::from(text),
-        sets: Vec::new(),
-        index: HashMap::new(),
-        current: FlatRows::default(),
-    };
+    let mut visitor = SetBuilder::new(raise_errors);
     match answer::walk(text, &mut visitor) {
-        Ok(()) => Ok(visitor.sets),
-        Err(Stop::Error(e)) => Err(e),
-        Err(Stop::Scan(e)) => Err(Error::Protocol(
-            format!(
-                "query answer is not the expected JSON: {} at byte {}",
-                e.message, e.offset
-            )
-            .into(),
-        )),
+        Ok(()) => Ok(visitor.finish()),
+        Err(stop) => Err(answer::stop_error(stop)),
     }
 }
 
-/// Builds the result sets while an answer is walked.
-struct SetBuilder {
+/// Builds the result sets while an answer is walked, one document after another: series a
+/// chunk boundary cut are joined again.
+pub(crate) struct SetBuilder {
     raise_errors: bool,
-    raw: Arc<str>,
     sets: Vec<ResultSet>,
     /// Statement id -> position in `sets`, so that many statements decode in linear time.
     index: HashMap<usize, usize>,
@@ -332,6 +409,26 @@ struct SetBuilder {
 }
 
 impl SetBuilder {
+    pub(crate) fn new(raise_errors: bool) -> SetBuilder {
+        SetBuilder {
+            raise_errors,
+            sets: Vec::new(),
+            index: HashMap::new(),
+            current: FlatRows::default(),
+        }
+    }
+
+    /// The sets built, one per statement, in the order their results came.
+    pub(crate) fn finish(self) -> Vec<ResultSet> {
+        self.sets
+    }
+
+    /// Takes the sets built so far (for a reader that hands them out chunk by chunk).
+    pub(crate) fn take(&mut self) -> Vec<ResultSet> {
+        self.index.clear();
+        std::mem::take(&mut self.sets)
+    }
+
     fn set(&mut self, id: usize) -> &mut ResultSet {
         let position = match self.index.get(&id) {
             Some(&p) => p,
@@ -341,7 +438,6 @@ impl SetBuilder {
                     series: Vec::new(),
                     error: None,
                     messages: Vec::new(),
-                    raw: Arc::clone(&self.raw),
                 });
                 self.index.insert(id, self.sets.len() - 1);
                 self.sets.len() - 1

@@ -479,13 +479,7 @@ fn read_statement<T, K: RowSink<T>>(
 ) -> Result<Vec<T>, Error> {
     let text = std::str::from_utf8(body)
         .map_err(|e| Error::Decode(format!("the answer is not UTF-8: {e}").into()))?;
-    let mut reader = StatementReader {
-        out: Vec::new(),
-        sink,
-        statement,
-        error: None,
-        found: false,
-    };
+    let mut reader = StatementReader::new(statement, sink);
     match answer::walk(text, &mut reader) {
         Ok(()) => {}
         Err(Stop::Error(e)) => return Err(e),
@@ -495,22 +489,33 @@ fn read_statement<T, K: RowSink<T>>(
             ));
         }
     }
-    if let Some(message) = reader.error {
-        return Err(Error::Statement {
-            index: statement,
-            message,
-        });
-    }
-    if !reader.found {
-        return Err(Error::Decode(
-            format!("the answer has no statement {statement}").into(),
-        ));
-    }
-    Ok(reader.out)
+    reader.finish()
+}
+
+/// A reader of statement `statement`'s rows into `T`, for an answer walked document by
+/// document.
+pub(crate) fn typed_reader<T: FromRow<S>, S>(
+    statement: usize,
+    ctx: CellContext,
+) -> StatementReader<T, TypedSink<T, S>> {
+    StatementReader::new(
+        statement,
+        TypedSink::<T, S> {
+            ctx,
+            _source: PhantomData,
+        },
+    )
+}
+
+/// A reader of statement `statement`'s rows into a serde type.
+pub(crate) fn serde_reader<T: DeserializeOwned>(
+    statement: usize,
+) -> StatementReader<T, impl RowSink<T>> {
+    StatementReader::new(statement, SerdeSink(PhantomData))
 }
 
 /// How the rows of one series become values of `T`.
-trait RowSink<T> {
+pub(crate) trait RowSink<T> {
     /// Decodes the `values` array (or `null`) the scanner is at into `out`.
     fn rows<'a>(
         &self,
@@ -522,12 +527,57 @@ trait RowSink<T> {
 }
 
 /// Collects the rows of one statement.
-struct StatementReader<T, K> {
+pub(crate) struct StatementReader<T, K> {
     out: Vec<T>,
     sink: K,
     statement: usize,
     error: Option<String>,
     found: bool,
+}
+
+impl<T, K> StatementReader<T, K> {
+    fn new(statement: usize, sink: K) -> Self {
+        StatementReader {
+            out: Vec::new(),
+            sink,
+            statement,
+            error: None,
+            found: false,
+        }
+    }
+
+    /// The rows read so far, taken out (for a reader that hands them out chunk by chunk).
+    pub(crate) fn take_rows(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// The statement's error, once its result has come.
+    pub(crate) fn statement_error(&self) -> Option<Error> {
+        self.error.as_ref().map(|message| Error::Statement {
+            index: self.statement,
+            message: message.clone(),
+        })
+    }
+
+    /// Every row, once the whole answer has been walked: the statement's error, or an error
+    /// if the answer had no result for it.
+    pub(crate) fn finish(self) -> Result<Vec<T>, Error> {
+        self.check_complete()?;
+        Ok(self.out)
+    }
+
+    /// Whether the whole answer held the statement, without an error.
+    pub(crate) fn check_complete(&self) -> Result<(), Error> {
+        if let Some(e) = self.statement_error() {
+            return Err(e);
+        }
+        if !self.found {
+            return Err(Error::Decode(
+                format!("the answer has no statement {}", self.statement).into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl<'a, T, K: RowSink<T>> AnswerVisitor<'a> for StatementReader<T, K> {
@@ -563,7 +613,7 @@ impl<'a, T, K: RowSink<T>> AnswerVisitor<'a> for StatementReader<T, K> {
 }
 
 /// Rows into a [`FromRow`] type: each cell goes straight to the member it belongs to.
-struct TypedSink<T, S> {
+pub(crate) struct TypedSink<T, S> {
     ctx: CellContext,
     _source: PhantomData<(fn() -> T, S)>,
 }
