@@ -19,8 +19,17 @@ use influx_series::{
 };
 use serde::de::DeserializeOwned;
 
+/// A stream of a query's answer, as an iterator.
+pub type Items<T> = Box<dyn Iterator<Item = Result<T, Error>> + Send>;
+
 /// The calls of [`Client`] and [`AsyncClient`], as blocking calls.
 pub trait Api: Clone + std::fmt::Debug + Sized {
+    fn query_stream(&self, query: &str, options: &QueryOptions) -> Result<Items<ResultSet>, Error>;
+    fn query_as_stream<T: FromRow + Send + 'static>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Items<T>, Error>;
     fn connect(config: ClientConfig) -> Result<Self, Error>;
     fn connect_url(url: &str) -> Result<Self, Error> {
         Self::connect(ClientConfig::from_url(url)?)
@@ -289,6 +298,16 @@ impl Api for Blocking {
             client: Client::with_config(config)?,
         })
     }
+    fn query_stream(&self, query: &str, options: &QueryOptions) -> Result<Items<ResultSet>, Error> {
+        Ok(Box::new(self.client.query_stream(query, options)?))
+    }
+    fn query_as_stream<T: FromRow + Send + 'static>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Items<T>, Error> {
+        Ok(Box::new(self.client.query_as_stream::<T>(query, options)?))
+    }
     forward!(client, returned);
 }
 
@@ -314,7 +333,49 @@ impl Api for Async {
             runtime: Arc::new(runtime),
         })
     }
+    fn query_stream(&self, query: &str, options: &QueryOptions) -> Result<Items<ResultSet>, Error> {
+        let stream = self
+            .runtime
+            .block_on(self.client.query_stream(query, options))?;
+        Ok(Box::new(Blocked::new(stream, &self.runtime)))
+    }
+    fn query_as_stream<T: FromRow + Send + 'static>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Items<T>, Error> {
+        let stream = self
+            .runtime
+            .block_on(self.client.query_as_stream::<T>(query, options))?;
+        Ok(Box::new(Blocked::new(stream, &self.runtime)))
+    }
     forward!(client, awaited);
+}
+
+/// An async stream read as an iterator, each item awaited on the client's runtime.
+struct Blocked<T> {
+    stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = T> + Send>>,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl<T> Blocked<T> {
+    fn new(
+        stream: impl futures_util::Stream<Item = T> + Send + 'static,
+        runtime: &Arc<tokio::runtime::Runtime>,
+    ) -> Self {
+        Blocked {
+            stream: Box::pin(stream),
+            runtime: Arc::clone(runtime),
+        }
+    }
+}
+
+impl<T> Iterator for Blocked<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        use futures_util::StreamExt;
+        self.runtime.block_on(self.stream.next())
+    }
 }
 
 /// Either client with gzip on both ways, whatever configuration the test asks for.
@@ -329,6 +390,16 @@ impl<C: Api> Api for Gzip<C> {
         let inner = C::connect(config)?;
         assert!(inner.config().gzip(), "the client keeps gzip on");
         Ok(Gzip { inner })
+    }
+    fn query_stream(&self, query: &str, options: &QueryOptions) -> Result<Items<ResultSet>, Error> {
+        self.inner.query_stream(query, options)
+    }
+    fn query_as_stream<T: FromRow + Send + 'static>(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<Items<T>, Error> {
+        self.inner.query_as_stream::<T>(query, options)
     }
     forward!(inner, returned);
 }
