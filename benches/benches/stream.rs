@@ -150,9 +150,27 @@ fn main() {
         return;
     }
     let smoke = std::env::args().any(|a| a == "--test");
+    // For a profiler: `STREAM_PROFILE=query|query_as` seeds 1 000 000 rows and runs only that
+    // call, three times.
+    let profile = std::env::var("STREAM_PROFILE").ok();
     let server = influx_testserver::Server::start();
     let url = server.url();
     let client = Client::new(&url).unwrap();
+    if let Some(call) = profile {
+        seed(&client, "rows_1m", 1_000_000);
+        let c = client.clone().with_database("rows_1m");
+        for _ in 0..3 {
+            let started = Instant::now();
+            match call.as_str() {
+                "query" => drop(black_box(c.query_with(QUERY, &options()).unwrap())),
+                _ => drop(black_box(
+                    c.query_as_with::<Cpu>(QUERY, &options()).unwrap(),
+                )),
+            }
+            eprintln!("{call}: {:?}", started.elapsed());
+        }
+        return;
+    }
     let sizes: &[(usize, &str)] = if smoke {
         &[(1_000, "rows_1k")]
     } else {
@@ -230,15 +248,19 @@ fn main() {
                 .env("STREAM_DB", db)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let text = String::from_utf8(out.stdout).unwrap();
             let figures: Vec<u64> = text
                 .split_whitespace()
                 .map(|f| f.parse().unwrap())
                 .collect();
-            let held = figures
-                .get(1)
-                .map_or("-".to_string(), |kib| format!("{:.1} MiB", *kib as f64 / 1024.0));
+            let held = figures.get(1).map_or("-".to_string(), |kib| {
+                format!("{:.1} MiB", *kib as f64 / 1024.0)
+            });
             println!(
                 "| {} | {:.1} MiB | {held} |",
                 if variant == "stream" {

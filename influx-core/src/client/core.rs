@@ -376,13 +376,12 @@ pub(crate) struct QueryStream<B> {
 }
 
 impl<B> QueryStream<B> {
-    /// Walks one document of the answer with `visitor`.
-    pub(crate) fn walk<'a>(
-        &mut self,
-        document: &'a [u8],
-        visitor: &mut impl AnswerVisitor<'a>,
-    ) -> Result<(), Error> {
-        let text = std::str::from_utf8(document)
+    /// Walks the document [`Core::next_document`] found with `visitor`.
+    pub(crate) fn walk<V>(&mut self, visitor: &mut V) -> Result<(), Error>
+    where
+        V: for<'a> AnswerVisitor<'a>,
+    {
+        let text = std::str::from_utf8(self.documents.document())
             .map_err(|e| Error::Protocol(format!("query answer is not UTF-8: {e}").into()))?;
         self.walk
             .document(text, visitor)
@@ -914,8 +913,8 @@ impl<T: Transport> Core<T> {
     ) -> Result<Vec<ResultSet>, Error> {
         let mut stream = self.open_stream(query, options, true).await?;
         let mut sets = resultset::SetBuilder::new(options.raises_errors());
-        while let Some(document) = self.next_document(&mut stream).await? {
-            stream.walk(&document, &mut sets)?;
+        while self.next_document(&mut stream).await? {
+            stream.walk(&mut sets)?;
         }
         Ok(sets.finish())
     }
@@ -943,8 +942,8 @@ impl<T: Transport> Core<T> {
         };
         let mut reader = typed::typed_reader::<R, Json>(0, ctx);
         let mut stream = self.open_stream(query, options, true).await?;
-        while let Some(document) = self.next_document(&mut stream).await? {
-            stream.walk(&document, &mut reader)?;
+        while self.next_document(&mut stream).await? {
+            stream.walk(&mut reader)?;
         }
         reader.finish()
     }
@@ -956,8 +955,8 @@ impl<T: Transport> Core<T> {
     ) -> Result<Vec<R>, Error> {
         let mut reader = typed::serde_reader::<R>(0);
         let mut stream = self.open_stream(query, options, true).await?;
-        while let Some(document) = self.next_document(&mut stream).await? {
-            stream.walk(&document, &mut reader)?;
+        while self.next_document(&mut stream).await? {
+            stream.walk(&mut reader)?;
         }
         reader.finish()
     }
@@ -1029,18 +1028,19 @@ impl<T: Transport> Core<T> {
         }
     }
 
-    /// The next whole JSON document of a stream; `None` once the answer has ended, and been
-    /// checked to be whole.
+    /// Whether the next whole JSON document of a stream has arrived (then
+    /// [`QueryStream::walk`] reads it); `false` once the answer has ended, and been checked
+    /// to be whole.
     pub(crate) async fn next_document(
         &self,
         stream: &mut QueryStream<T::Body>,
-    ) -> Result<Option<Vec<u8>>, Error> {
+    ) -> Result<bool, Error> {
         loop {
-            if let Some(document) = stream.documents.next_document()? {
-                return Ok(Some(document));
+            if stream.documents.next_document()? {
+                return Ok(true);
             }
             if stream.ended {
-                return Ok(None);
+                return Ok(false);
             }
             match self.http.next_piece(&mut stream.body).await? {
                 Some(piece) => {
@@ -1054,8 +1054,8 @@ impl<T: Transport> Core<T> {
                     stream.documents.push(&piece)?
                 }
                 None => {
-                    if let Some(document) = stream.documents.end()? {
-                        return Ok(Some(document));
+                    if stream.documents.end()? {
+                        return Ok(true);
                     }
                     stream.ended = true;
                     stream.walk.finish(Some(stream.statements), true)?;

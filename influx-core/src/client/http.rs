@@ -586,6 +586,14 @@ impl AnswerBody {
 
     /// The bytes decoded so far and not yet taken, for a reader that takes them as they come
     /// (the bound then applies to what is held at a time).
+    pub(crate) fn decoded(&self) -> &[u8] {
+        match &self.sink {
+            Sink::Identity(b) => &b.bytes,
+            Sink::Gzip(d) => &d.get_ref().bytes,
+        }
+    }
+
+    /// Like [`AnswerBody::decoded`], to take bytes out.
     pub(crate) fn decoded_mut(&mut self) -> &mut Vec<u8> {
         match &mut self.sink {
             Sink::Identity(b) => &mut b.bytes,

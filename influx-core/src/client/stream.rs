@@ -38,8 +38,8 @@ impl<B> SetStream<B> {
                 return None;
             }
             let outcome = match core.next_document(&mut self.stream).await {
-                Ok(Some(document)) => self.stream.walk(&document, &mut self.sets),
-                Ok(None) => {
+                Ok(true) => self.stream.walk(&mut self.sets),
+                Ok(false) => {
                     self.over = true;
                     continue;
                 }
@@ -90,11 +90,11 @@ impl<R: FromRow, B> RowStream<R, B> {
                 return None;
             }
             let outcome = match core.next_document(&mut self.stream).await {
-                Ok(Some(document)) => self
+                Ok(true) => self
                     .stream
-                    .walk(&document, &mut self.reader)
+                    .walk(&mut self.reader)
                     .and_then(|()| self.reader.statement_error().map_or(Ok(()), Err)),
-                Ok(None) => {
+                Ok(false) => {
                     self.over = true;
                     // An answer without the statement is an error too.
                     match self.reader.check_complete() {
