@@ -12,7 +12,7 @@
 //! that process's peak resident memory (`VmHWM`) after reading 1 000 000 rows: streaming them
 //! with `query_as_stream`, and collecting them with `query_as`, where it also reports the
 //! memory the returned `Vec` holds (its capacity times the element size, plus the capacity of
-//! each string it owns).
+//! each string it owns); once more for a row type without strings.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -46,6 +46,18 @@ struct Wide {
     v: f64,
     #[series(time)]
     time: i64,
+}
+
+/// The reference shape without its tags: rows that own no heap memory.
+#[derive(Series, Debug)]
+#[series(name = "cpu")]
+struct CpuNumbers {
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
 }
 
 const QUERY: &str = "SELECT * FROM cpu";
@@ -135,6 +147,12 @@ fn child(variant: &str, url: &str, db: &str) {
                     .iter()
                     .map(|r| r.host.capacity() + r.region.capacity())
                     .sum::<usize>();
+            assert_eq!(rows.len(), 1_000_000);
+            println!("{} {}", peak_rss_kib(), held / 1024);
+        }
+        "collect_numbers" => {
+            let rows: Vec<CpuNumbers> = client.query_as_with(QUERY, &options()).unwrap();
+            let held = rows.capacity() * std::mem::size_of::<CpuNumbers>();
             assert_eq!(rows.len(), 1_000_000);
             println!("{} {}", peak_rss_kib(), held / 1024);
         }
@@ -241,7 +259,7 @@ fn main() {
         println!();
         println!("| 1 000 000 rows, fresh process each | peak RSS | the Vec holds |");
         println!("|---|---|---|");
-        for variant in ["stream", "collect"] {
+        for variant in ["stream", "collect", "collect_numbers"] {
             let out = Command::new(std::env::current_exe().unwrap())
                 .env("STREAM_CHILD", variant)
                 .env("STREAM_URL", &url)
@@ -263,10 +281,10 @@ fn main() {
             });
             println!(
                 "| {} | {:.1} MiB | {held} |",
-                if variant == "stream" {
-                    "query_as_stream, rows dropped as read"
-                } else {
-                    "query_as, collected"
+                match variant {
+                    "stream" => "query_as_stream::<Cpu>, rows dropped as read",
+                    "collect" => "query_as::<Cpu>, collected",
+                    _ => "query_as::<CpuNumbers> (no strings), collected",
                 },
                 figures[0] as f64 / 1024.0
             );
