@@ -279,6 +279,104 @@ fn answers_that_ignore_chunks_or_stop_early<C: Api>() {
     );
 }
 
+/// A fake server that sends a chunked answer in five documents, `pause` apart.
+fn trickling(pause: Duration) -> FakeServer {
+    FakeServer::start(move |_, stream| {
+        use std::io::Write;
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                    Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        if stream.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        for i in 0..5 {
+            let partial = if i < 4 { ",\"partial\":true" } else { "" };
+            let doc = format!(
+                "{{\"results\":[{{\"statement_id\":0,\"series\":[{{\"name\":\"m\",\
+                 \"columns\":[\"time\",\"v\"],\"values\":[[{i},{i}]]{partial}}}]{partial}}}]}}\n"
+            );
+            let chunk = format!("{:x}\r\n{doc}\r\n", doc.len());
+            if stream.write_all(chunk.as_bytes()).is_err() {
+                return;
+            }
+            let _ = stream.flush();
+            std::thread::sleep(pause);
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+    })
+}
+
+/// A fake server (a real one cannot be made to pause between chunks): the timeout bounds each
+/// wait for a chunk of a stream, not the stream, and the whole of a merged answer.
+fn a_stream_waits_per_chunk_and_a_merged_answer_in_all<C: Api>() {
+    let timeout = Duration::from_millis(500);
+    let client = |fake: &FakeServer| {
+        C::connect(
+            Client::builder()
+                .host("127.0.0.1")
+                .port(fake.port())
+                .timeout(timeout)
+                .database("db")
+                .retry(influx_series::RetryPolicy::none())
+                .into_config(),
+        )
+        .unwrap()
+    };
+    // Five chunks 300 ms apart: 1.5 s in all, each wait under the timeout.
+    let steady = trickling(Duration::from_millis(300));
+    let started = Instant::now();
+    let sets: Vec<ResultSet> = client(&steady)
+        .query_stream("SELECT * FROM m", &QueryOptions::new())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(started.elapsed() > timeout * 2, "{:?}", started.elapsed());
+    assert_eq!(sets.iter().map(ResultSet::len).sum::<usize>(), 5);
+    let merged = client(&steady).query("SELECT * FROM m");
+    assert!(matches!(merged, Err(Error::Timeout(_))), "{merged:?}");
+
+    // A chunk that does not come within the timeout ends the stream with an error.
+    let stalled = trickling(Duration::from_secs(3));
+    let items: Vec<_> = client(&stalled)
+        .query_stream("SELECT * FROM m", &QueryOptions::new())
+        .unwrap()
+        .collect();
+    assert!(items[0].is_ok(), "{items:?}");
+    assert!(
+        matches!(items.last(), Some(Err(Error::Timeout(_)))),
+        "{items:?}"
+    );
+}
+
+/// `max_answer_size` bounds a merged answer in all, and a stream per chunk.
+fn the_size_bound_is_on_the_whole_merged_answer_and_on_each_chunk<C: Api>() {
+    let server = influx_testserver::shared();
+    let db = server.unique_db("sized");
+    let admin = C::connect_url(&server.url()).unwrap();
+    admin.create_database(&db).unwrap();
+    let text: String = (0..2000).map(|i| format!("m v={i}i {i}\n")).collect();
+    admin
+        .write_raw(&text, &WriteOptions::new(db.as_str()))
+        .unwrap();
+    let config = Client::builder()
+        .port(server.http_port())
+        .database(db.as_str())
+        .max_answer_size(16 * 1024)
+        .into_config();
+    let client = C::connect(config).unwrap();
+    let options = QueryOptions::new().chunked(100);
+    let merged = client.query_with("SELECT v FROM m", &options);
+    assert!(
+        matches!(merged, Err(Error::AnswerTooLarge { limit: 16384 })),
+        "{merged:?}"
+    );
+    let rows: usize = client
+        .query_stream("SELECT v FROM m", &options)
+        .unwrap()
+        .map(|set| set.unwrap().len())
+        .sum();
+    assert_eq!(rows, 2000);
+}
+
 /// A database of 1 000 000 points, written once for the binary.
 fn million() -> &'static str {
     static DB: OnceLock<String> = OnceLock::new();
@@ -382,6 +480,8 @@ both_clients!(
     streams_hand_out_chunks_and_rows_as_they_arrive,
     answers_that_ignore_chunks_or_stop_early,
     dropping_a_stream_stops_the_query,
-    a_million_rows_stream_through;
+    a_million_rows_stream_through,
+    a_stream_waits_per_chunk_and_a_merged_answer_in_all,
+    the_size_bound_is_on_the_whole_merged_answer_and_on_each_chunk;
     gzip: merged_chunked_answers_equal_whole_ones, a_million_rows_stream_through,
 );
