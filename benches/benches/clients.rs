@@ -30,7 +30,7 @@ struct Cpu {
 }
 
 fn main() {
-    let smoke = std::env::args().any(|a| a == "--test");
+    let smoke = !std::env::args().any(|a| a == "--bench");
     let (rounds, reps) = if smoke { (1, 1) } else { (9, 3) };
 
     let server = influx_testserver::Server::start();

@@ -51,7 +51,7 @@ fn peer(body: &[u8]) -> Result<usize, String> {
 }
 
 fn main() {
-    let smoke = std::env::args().any(|a| a == "--test");
+    let smoke = !std::env::args().any(|a| a == "--bench");
     let (rounds, reps) = if smoke { (1, 1) } else { (7, 5) };
 
     let server = influx_testserver::Server::start();
