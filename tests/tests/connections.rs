@@ -113,6 +113,72 @@ fn extra_headers_and_a_token_are_sent<C: Api>() {
     assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
 }
 
+/// A fake HTTP server (influxd cannot count its connections) that keeps each connection open
+/// for more requests, answering every one `204`; it counts the connections it accepted.
+fn keep_alive_fake() -> (u16, Arc<AtomicU64>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    // The request's head, then its body by Content-Length.
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+                        return;
+                    }
+                    let answer = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n";
+                    if writer.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+/// The pool size bounds the idle connections kept: with none kept, every request opens one;
+/// by default, one connection serves request after request.
+fn the_pool_size_bounds_the_connections_kept<C: Api>() {
+    for (pool, expected) in [(None, 1), (Some(0), 5)] {
+        let (port, accepted) = keep_alive_fake();
+        let mut builder = Client::builder()
+            .host("127.0.0.1")
+            .port(port)
+            .database("db");
+        if let Some(n) = pool {
+            builder = builder.pool_size(n);
+        }
+        let client = C::connect(builder.into_config()).unwrap();
+        for i in 0..5 {
+            client
+                .write_raw(&format!("m v={i} {i}"), &WriteOptions::default())
+                .unwrap();
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), expected, "pool {pool:?}");
+    }
+}
+
 /// Everything a `tracing` subscriber sees: span and event names and fields, as text.
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<String>>);
@@ -221,5 +287,6 @@ both_clients!(
     requests_go_through_the_proxy_with_its_credentials,
     a_bad_proxy_url_is_a_configuration_error_that_hides_it,
     extra_headers_and_a_token_are_sent,
+    the_pool_size_bounds_the_connections_kept,
     the_password_appears_nowhere,
 );
