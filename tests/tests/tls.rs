@@ -60,8 +60,19 @@ fn refused_as_untrusted<T: std::fmt::Debug>(result: Result<T, Error>) {
 }
 
 fn refused_without_the_ca<C: Api>() {
-    let client = C::connect(builder().into_config()).unwrap();
+    // A refused certificate is final: no retry waits out the (long) backoff.
+    let policy = influx_series::RetryPolicy::new().backoff(
+        std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(2),
+    );
+    let client = C::connect(builder().retry(policy).into_config()).unwrap();
+    let started = std::time::Instant::now();
     refused_as_untrusted(client.ping());
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(900),
+        "retried: {:?}",
+        started.elapsed()
+    );
     let client = C::connect(ClientConfig::from_url(&server().url()).unwrap()).unwrap();
     refused_as_untrusted(client.list_databases());
 }

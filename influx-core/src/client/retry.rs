@@ -137,6 +137,7 @@ pub(crate) enum Next {
 /// What to do with `outcome`, for a request that replays as `replay`.
 pub(crate) fn next(outcome: Result<&Answer, &Error>, replay: Replay) -> Next {
     match outcome {
+        Err(e) if is_refused_handshake(e) => Next::Done,
         Err(e) if is_connect_failure(e) => Next::Failover,
         Err(Error::Transport(_) | Error::Timeout(_)) if replay == Replay::Safe => Next::Retry(None),
         Err(_) => Next::Done,
@@ -151,17 +152,38 @@ pub(crate) fn next(outcome: Result<&Answer, &Error>, replay: Replay) -> Next {
 
 /// Whether the request failed before it reached any server: no connection was made.
 pub(crate) fn is_connect_failure(e: &Error) -> bool {
-    let Error::Transport(cause) = e else {
-        return false;
-    };
-    let mut source = cause.source();
-    while let Some(e) = source {
-        if let Some(e) = e.downcast_ref::<reqwest::Error>() {
-            return e.is_connect();
+    chain(e).any(|e| {
+        e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_connect)
+    })
+}
+
+/// Whether the client refused the server's TLS handshake (a certificate it does not trust):
+/// no retry and no other host of the same set-up changes that.
+pub(crate) fn is_refused_handshake(e: &Error) -> bool {
+    chain(e).any(|e| {
+        // The TLS stack reports it as invalid data, wrapped in another `io::Error` (whose
+        // `source` skips the inner one: it is reached by `get_ref`).
+        let mut io = e.downcast_ref::<std::io::Error>();
+        while let Some(inner) = io {
+            if inner.kind() == std::io::ErrorKind::InvalidData {
+                return true;
+            }
+            io = inner
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<std::io::Error>());
         }
-        source = e.source();
-    }
-    false
+        false
+    })
+}
+
+/// The errors below a transport error.
+fn chain(e: &Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    let first = match e {
+        Error::Transport(cause) => cause.source(),
+        _ => None,
+    };
+    std::iter::successors(first, |e| e.source())
 }
 
 /// influxd's `500`s that no retry can fix: a write or query naming a database, retention
