@@ -92,6 +92,11 @@ fn an_endless_body_stops_at_the_answer_bound_even_without_a_timeout<C: Api>() {
         client
             .query_raw("SELECT * FROM m", &QueryOptions::new())
             .map(drop),
+        // A stream holds one chunk at a time, and the bound applies to it.
+        client
+            .query_stream("SELECT * FROM m", &QueryOptions::new())
+            .and_then(|chunks| chunks.collect::<Result<Vec<_>, _>>())
+            .map(drop),
     ] {
         match result {
             Err(Error::AnswerTooLarge { limit }) => assert_eq!(limit, 4 << 20),

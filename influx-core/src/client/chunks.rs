@@ -218,6 +218,18 @@ mod tests {
         Documents::new(AnswerBody::new(Encoding::Identity, limit, None), None)
     }
 
+    /// The documents of `answer` fed in pieces of `cut` bytes, checked to end cleanly.
+    fn cut_into(answer: &str, cut: usize) -> Vec<String> {
+        let mut d = documents(1 << 20);
+        let mut out = Vec::new();
+        for piece in answer.as_bytes().chunks(cut) {
+            d.push(piece).unwrap();
+            out.extend(all(&mut d));
+        }
+        assert!(!d.end().unwrap());
+        out
+    }
+
     fn all(d: &mut Documents) -> Vec<String> {
         let mut out = Vec::new();
         while d.next_document().unwrap() {
@@ -230,15 +242,8 @@ mod tests {
     fn documents_come_out_whole_however_the_bytes_are_cut() {
         let answer = "{\"results\":[{\"a\":\"}{\\\"\"}]}\n{\"results\":[]}\n  {\"x\":[1,{}]}\n";
         for cut in 1..answer.len() {
-            let mut d = documents(1 << 20);
-            let mut out = Vec::new();
-            for piece in answer.as_bytes().chunks(cut) {
-                d.push(piece).unwrap();
-                out.extend(all(&mut d));
-            }
-            assert!(!d.end().unwrap());
             assert_eq!(
-                out,
+                cut_into(answer, cut),
                 vec![
                     "{\"results\":[{\"a\":\"}{\\\"\"}]}",
                     "{\"results\":[]}",
@@ -254,15 +259,8 @@ mod tests {
         // Not as influxd writes them (it writes one document a line), as a proxy might.
         let answer = "{\n  \"results\": [\n    {}\n  ]\n}\n{\n\"results\":[]}\n";
         for cut in 1..answer.len() {
-            let mut d = documents(1 << 20);
-            let mut out = Vec::new();
-            for piece in answer.as_bytes().chunks(cut) {
-                d.push(piece).unwrap();
-                out.extend(all(&mut d));
-            }
-            assert!(!d.end().unwrap());
             assert_eq!(
-                out,
+                cut_into(answer, cut),
                 vec!["{\n  \"results\": [\n    {}\n  ]\n}", "{\n\"results\":[]}"],
                 "pieces of {cut}"
             );
