@@ -1098,15 +1098,8 @@ impl<T: Transport> Core<T> {
     }
 
     pub(crate) async fn list_databases(&self) -> Result<Vec<String>, Error> {
-        let results = self
-            .query_with("SHOW DATABASES", &QueryOptions::new())
-            .await?;
-        Ok(results
-            .first()
-            .into_iter()
-            .flat_map(|rs| rs.rows())
-            .filter_map(|row| row.get("name").and_then(|v| v.as_str()).map(str::to_owned))
-            .collect())
+        let results = self.query_on("SHOW DATABASES", None).await?;
+        crate::client::admin::decode_column(&results, "name", "SHOW DATABASES")
     }
 }
 
