@@ -11,17 +11,65 @@
 //! Memory: the binary runs itself again once per variant (`STREAM_CHILD=variant`) and reports
 //! that process's peak resident memory (`VmHWM`) after reading 1 000 000 rows: streaming them
 //! with `query_as_stream`, and collecting them with `query_as`, where it also reports the
-//! memory the returned `Vec` holds (its capacity times the element size, plus the capacity of
-//! each string it owns); once more for a row type without strings.
+//! memory the returned `Vec` holds, counted by a counting allocator (the live bytes that dropping
+//! the `Vec` frees); once more for a row type without strings. Two more processes give the
+//! reference points: one small query (the process's own footprint), and the same `Vec<Cpu>`
+//! built in memory with no client at all (what the allocator alone costs for these rows).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use influx_series::{Client, Precision, QueryOptions, Series};
 use influx_series_benches::rounds::{Variant, interleaved, median, median_duration};
 use influx_series_benches::samples;
+
+/// The system allocator, counting the bytes live (requested sizes) while `COUNTING` is set, in
+/// the memory child processes only, so the timing rounds pay a single relaxed load per call.
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call forwards to `System` with the caller's arguments unchanged; the counter is
+// bookkeeping only.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The bytes the allocator counts freed when `value` is dropped: what it holds.
+fn held_by<T>(value: T) -> usize {
+    let before = LIVE.load(Ordering::Relaxed);
+    drop(value);
+    (before - LIVE.load(Ordering::Relaxed)) as usize
+}
 
 #[derive(Series, Debug)]
 #[series(name = "cpu")]
@@ -143,19 +191,41 @@ fn child(variant: &str, url: &str, db: &str) {
         }
         "collect" => {
             let rows: Vec<Cpu> = client.query_as_with(QUERY, &options()).unwrap();
-            let held = rows.capacity() * std::mem::size_of::<Cpu>()
-                + rows
-                    .iter()
-                    .map(|r| r.host.capacity() + r.region.capacity())
-                    .sum::<usize>();
             assert_eq!(rows.len(), 1_000_000);
-            println!("{} {}", peak_rss_kib(), held / 1024);
+            let peak = peak_rss_kib();
+            println!("{peak} {}", held_by(rows) / 1024);
         }
         "collect_numbers" => {
             let rows: Vec<CpuNumbers> = client.query_as_with(QUERY, &options()).unwrap();
-            let held = rows.capacity() * std::mem::size_of::<CpuNumbers>();
             assert_eq!(rows.len(), 1_000_000);
-            println!("{} {}", peak_rss_kib(), held / 1024);
+            let peak = peak_rss_kib();
+            println!("{peak} {}", held_by(rows) / 1024);
+        }
+        "floor" => {
+            // The same rows built in memory, with no client and no query: what the process
+            // and the allocator cost for this `Vec` alone.
+            const REGIONS: [&str; 4] = ["us-west", "us-east", "eu-central", "ap-south"];
+            let hosts: Vec<String> = (0..50).map(|i| format!("server{i:02}")).collect();
+            let mut rows: Vec<Cpu> = Vec::new();
+            for i in 0..1_000_000usize {
+                rows.push(Cpu {
+                    host: hosts[i % 50].clone(),
+                    region: REGIONS[i % 4].to_owned(),
+                    usage_user: i as f64,
+                    usage_system: i as f64,
+                    count: i as i64,
+                    ok: i % 3 != 0,
+                    time: DateTime::from_timestamp_nanos(i as i64),
+                });
+            }
+            black_box(&rows);
+            let peak = peak_rss_kib();
+            println!("{peak} {}", held_by(rows) / 1024);
+        }
+        "baseline" => {
+            // A client that sends one small query: the process's own footprint.
+            black_box(client.query("SHOW DATABASES").unwrap());
+            println!("{}", peak_rss_kib());
         }
         _ => panic!("unknown variant {variant}"),
     }
@@ -163,6 +233,7 @@ fn child(variant: &str, url: &str, db: &str) {
 
 fn main() {
     if let Ok(variant) = std::env::var("STREAM_CHILD") {
+        COUNTING.store(true, Ordering::Relaxed);
         let url = std::env::var("STREAM_URL").unwrap();
         let db = std::env::var("STREAM_DB").unwrap();
         child(&variant, &url, &db);
@@ -190,8 +261,12 @@ fn main() {
         }
         return;
     }
+    // `STREAM_MEMORY_ONLY=1` seeds 1 000 000 rows and measures only the memory table.
+    let memory_only = std::env::var_os("STREAM_MEMORY_ONLY").is_some();
     let sizes: &[(usize, &str)] = if smoke {
         &[(1_000, "rows_1k")]
+    } else if memory_only {
+        &[(1_000_000, "rows_1m")]
     } else {
         &[(100_000, "rows_100k"), (1_000_000, "rows_1m")]
     };
@@ -201,7 +276,58 @@ fn main() {
     }
     seed_wide(&client, "wide", if smoke { 1_000 } else { 100_000 });
     eprintln!("seeded in {:?}", started.elapsed());
+    if !memory_only {
+        speed(&client, &url, sizes, smoke);
+    }
 
+    let &(rows, db) = sizes.last().unwrap();
+    if rows == 1_000_000 {
+        println!();
+        println!(
+            "| 1 000 000 rows, fresh process each | peak RSS | the Vec holds (counted) | 1.3 x that + 16 MiB |"
+        );
+        println!("|---|---|---|---|");
+        for variant in ["baseline", "stream", "floor", "collect", "collect_numbers"] {
+            let out = Command::new(std::env::current_exe().unwrap())
+                .env("STREAM_CHILD", variant)
+                .env("STREAM_URL", &url)
+                .env("STREAM_DB", db)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8(out.stdout).unwrap();
+            let figures: Vec<u64> = text
+                .split_whitespace()
+                .map(|f| f.parse().unwrap())
+                .collect();
+            let mib = |kib: u64| kib as f64 / 1024.0;
+            let held = figures
+                .get(1)
+                .map_or("-".to_string(), |&kib| format!("{:.1} MiB", mib(kib)));
+            let bound = figures.get(1).map_or("-".to_string(), |&kib| {
+                format!("{:.1} MiB", 1.3 * mib(kib) + 16.0)
+            });
+            println!(
+                "| {} | {:.1} MiB | {held} | {bound} |",
+                match variant {
+                    "baseline" => "one small query (the process's own footprint)",
+                    "floor" => "the same Vec<Cpu> built in memory, no client",
+                    "stream" => "query_as_stream::<Cpu>, rows dropped as read",
+                    "collect" => "query_as::<Cpu>, collected",
+                    _ => "query_as::<CpuNumbers> (no strings), collected",
+                },
+                figures[0] as f64 / 1024.0
+            );
+        }
+    }
+}
+
+/// The interleaved timing rounds against chunked `curl`.
+fn speed(client: &Client, url: &str, sizes: &[(usize, &str)], smoke: bool) {
     let (rounds, reps) = if smoke { (1, 1) } else { (5, 1) };
     println!("| answer | curl (chunked) | query | query_as | curl / query | curl / query_as |");
     println!("|---|---|---|---|---|---|");
@@ -215,7 +341,7 @@ fn main() {
         let mut variants = vec![
             Variant {
                 name: "curl",
-                run: Box::new(|| curl(&url, db, query)),
+                run: Box::new(|| curl(url, db, query)),
             },
             Variant {
                 name: "query",
@@ -253,42 +379,5 @@ fn main() {
             ratio(1),
             ratio(2)
         );
-    }
-
-    let &(rows, db) = sizes.last().unwrap();
-    if rows == 1_000_000 {
-        println!();
-        println!("| 1 000 000 rows, fresh process each | peak RSS | the Vec holds |");
-        println!("|---|---|---|");
-        for variant in ["stream", "collect", "collect_numbers"] {
-            let out = Command::new(std::env::current_exe().unwrap())
-                .env("STREAM_CHILD", variant)
-                .env("STREAM_URL", &url)
-                .env("STREAM_DB", db)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let text = String::from_utf8(out.stdout).unwrap();
-            let figures: Vec<u64> = text
-                .split_whitespace()
-                .map(|f| f.parse().unwrap())
-                .collect();
-            let held = figures.get(1).map_or("-".to_string(), |kib| {
-                format!("{:.1} MiB", *kib as f64 / 1024.0)
-            });
-            println!(
-                "| {} | {:.1} MiB | {held} |",
-                match variant {
-                    "stream" => "query_as_stream::<Cpu>, rows dropped as read",
-                    "collect" => "query_as::<Cpu>, collected",
-                    _ => "query_as::<CpuNumbers> (no strings), collected",
-                },
-                figures[0] as f64 / 1024.0
-            );
-        }
     }
 }
