@@ -39,6 +39,8 @@ pub use client::core::Statements;
 pub use client::core::WriteOutcome;
 pub use client::http::{Consistency, QueryOptions, WriteOptions};
 pub use client::retry::RetryPolicy;
+#[doc(hidden)]
+pub use client::retry::{WriteFailure, classify_write_failure};
 pub use client::{admin, influxql};
 pub use error::{
     Cause, Commit, EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part,

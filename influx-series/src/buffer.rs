@@ -177,6 +177,12 @@ pub struct SeriesBuffer {
     /// count covers every one).
     #[cfg(feature = "async")]
     refused_in_background: Mutex<(usize, Vec<Rejection>)>,
+    /// The buffered writer `record()` feeds instead of this buffer, if the type is bound to
+    /// one (`to_writer` says so without a lock, for types that are not).
+    #[cfg(feature = "blocking")]
+    writer: parking_lot::RwLock<Option<crate::writer::BufferedWriter>>,
+    #[cfg(feature = "blocking")]
+    to_writer: std::sync::atomic::AtomicBool,
 }
 
 /// How many refused points of background commits are kept for the next flush to report
@@ -263,7 +269,33 @@ impl SeriesBuffer {
             bound: Mutex::new(Bound::Unbound),
             #[cfg(feature = "async")]
             refused_in_background: Mutex::new((0, Vec::new())),
+            #[cfg(feature = "blocking")]
+            writer: parking_lot::RwLock::new(None),
+            #[cfg(feature = "blocking")]
+            to_writer: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Binds the type to a buffered writer (`Some`), or unbinds it.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn set_writer(&self, writer: Option<crate::writer::BufferedWriter>) {
+        let mut slot = self.writer.write();
+        self.to_writer
+            .store(writer.is_some(), std::sync::atomic::Ordering::Relaxed);
+        *slot = writer;
+    }
+
+    /// Runs `f` with the writer the type is bound to, if it is.
+    #[cfg(feature = "blocking")]
+    #[inline]
+    pub(crate) fn with_writer<R>(
+        &self,
+        f: impl FnOnce(&crate::writer::BufferedWriter) -> R,
+    ) -> Option<R> {
+        if !self.to_writer.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        self.writer.read().as_ref().map(f)
     }
 
     pub(crate) fn meta(&self) -> &SeriesMeta {

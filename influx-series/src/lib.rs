@@ -15,6 +15,8 @@ mod batch;
 mod buffer;
 mod series;
 mod values;
+#[cfg(feature = "blocking")]
+pub mod writer;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -60,12 +60,31 @@ pub trait Series {
     /// - the autocommit wrote everything but points the server refused for good
     ///   ([`Error::Rejected`], which lists them): they left the buffer, so they cannot block
     ///   later points.
+    ///
+    /// A type bound to a [`BufferedWriter`](crate::writer::BufferedWriter) with
+    /// [`Series::bind_writer`] goes there instead, and the writer's policy applies: `Ok` when
+    /// the point was taken (even if the oldest waiting points were dropped to make room, which
+    /// the writer counts) or sampled out; [`Error::BufferFull`] when the writer refused it;
+    /// [`Error::InvalidInput`] when it cannot be encoded. It never writes in the calling
+    /// thread.
     fn record(self) -> Result<(), Error>
     where
         Self: Sized,
     {
         let buffer = Self::__buffer();
-        if !buffer.record(|out| self.write_line(out))? {
+        #[cfg(feature = "blocking")]
+        let this = {
+            let mut this = Some(self);
+            if let Some(result) =
+                buffer.with_writer(|w| w.record_series(this.take().expect("taken once")))
+            {
+                return result;
+            }
+            this.expect("not bound: not taken")
+        };
+        #[cfg(not(feature = "blocking"))]
+        let this = self;
+        if !buffer.record(|out| this.write_line(out))? {
             return Ok(());
         }
         autocommit(buffer)
@@ -293,12 +312,43 @@ pub trait Series {
         client.query_as_with(meta.select, &options)
     }
 
-    /// Forgets the client bound with [`Series::bind`] or [`Series::bind_async`].
+    /// Sends this type's `record()` to a buffered writer from now on (see
+    /// [`Series::record`]); points already in the type's own buffer stay there for
+    /// [`Series::commit`].
+    ///
+    /// ```no_run
+    /// use influx_series::{Series, writer::BufferedWriter};
+    ///
+    /// #[derive(Series)]
+    /// #[series(name = "jobs", database = "metrics")]
+    /// struct Job {
+    ///     #[series(tag)]
+    ///     queue: String,
+    ///     seconds: f64,
+    /// }
+    ///
+    /// let writer = BufferedWriter::from_env()?;
+    /// Job::bind_writer(&writer);
+    /// Job { queue: "mail".into(), seconds: 0.25 }.record()?; // never blocks
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    #[cfg(feature = "blocking")]
+    fn bind_writer(writer: &crate::writer::BufferedWriter)
+    where
+        Self: Sized,
+    {
+        Self::__buffer().set_writer(Some(writer.clone()));
+    }
+
+    /// Forgets the client bound with [`Series::bind`] or [`Series::bind_async`], and the
+    /// writer bound with [`Series::bind_writer`].
     fn unbind()
     where
         Self: Sized,
     {
         Self::__buffer().bind(Bound::Unbound);
+        #[cfg(feature = "blocking")]
+        Self::__buffer().set_writer(None);
     }
 }
 

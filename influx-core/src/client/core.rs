@@ -400,6 +400,8 @@ pub struct WriteOutcome {
     pub rejections: Vec<Rejection>,
     /// Where the write stopped (the first unsettled line) and why.
     pub stopped: Option<(usize, Error)>,
+    /// The `Retry-After` of the answer it stopped at, if the server sent one (in seconds).
+    pub retry_after: Option<Duration>,
 }
 
 /// A client's state and every call, over a transport.
@@ -689,7 +691,7 @@ impl<T: Transport> Core<T> {
         }
         let options = &*options.with_untimestamped(!lines.all_timestamped());
         if lines.len_bytes() <= self.request_cap() {
-            self.write_body(lines.as_bytes().to_vec(), options).await?;
+            self.write_body(lines.as_bytes().to_vec(), options).await.0?;
             return Ok(Commit {
                 written: lines.lines(),
                 ..Commit::default()
@@ -712,7 +714,7 @@ impl<T: Transport> Core<T> {
         if !options.checks_lines() {
             // Unread lines may lack timestamps.
             let options = options.with_untimestamped(true);
-            self.write_body(text.as_bytes().to_vec(), &options).await?;
+            self.write_body(text.as_bytes().to_vec(), &options).await.0?;
             return Ok(Commit::default().with_requests(1));
         }
         let ends = crate::protocol::parse::line_ends(text, options.precision_value())?;
@@ -757,11 +759,13 @@ impl<T: Transport> Core<T> {
                     commit,
                     rejections: Vec::new(),
                     stopped: None,
+                    retry_after: None,
                 },
                 Err(e) => WriteOutcome {
                     commit: Commit::default(),
                     rejections: Vec::new(),
                     stopped: Some((0, e)),
+                    retry_after: None,
                 },
             };
         }
@@ -870,6 +874,7 @@ impl<T: Transport> Core<T> {
             on_refusal,
         );
         let mut stopped = None;
+        let mut retry_after = None;
         loop {
             let piece = match plan.next() {
                 Ok(Some(piece)) => piece,
@@ -879,9 +884,10 @@ impl<T: Transport> Core<T> {
                     break;
                 }
             };
-            let result = self.write_body(plan.body(piece).to_vec(), options).await;
+            let (result, asked) = self.write_body(plan.body(piece).to_vec(), options).await;
             if let Err(e) = plan.settle(piece, result) {
                 stopped = Some((plan.unsent_from(), e));
+                retry_after = asked;
                 break;
             }
         }
@@ -892,6 +898,7 @@ impl<T: Transport> Core<T> {
             commit,
             rejections,
             stopped,
+            retry_after,
         }
     }
 
@@ -900,10 +907,27 @@ impl<T: Transport> Core<T> {
         self.request_cap.load(Ordering::Relaxed)
     }
 
-    async fn write_body(&self, body: Vec<u8>, options: &WriteOptions) -> Result<(), Error> {
+    /// One write request: its outcome, and the answer's `Retry-After`, if any.
+    async fn write_body(
+        &self,
+        body: Vec<u8>,
+        options: &WriteOptions,
+    ) -> (Result<(), Error>, Option<Duration>) {
         let options = options.clone().or_database(self.database());
-        let answer = self.send(http::write_request(&options, body)?).await?;
-        http::classify_write(&answer, 0)
+        let request = match http::write_request(&options, body) {
+            Ok(request) => request,
+            Err(e) => return (Err(e), None),
+        };
+        match self.send(request).await {
+            Ok(answer) => (
+                http::classify_write(&answer, 0),
+                answer
+                    .retry_after
+                    .as_deref()
+                    .and_then(retry::parse_retry_after),
+            ),
+            Err(e) => (Err(e), None),
+        }
     }
 
     pub(crate) async fn query_with(

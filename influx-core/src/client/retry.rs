@@ -150,6 +150,44 @@ pub(crate) fn next(outcome: Result<&Answer, &Error>, replay: Replay) -> Next {
     }
 }
 
+/// What a failed write means for points that wait to be sent again (for the buffered writer,
+/// which runs its client without retries of its own).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFailure {
+    /// It may pass: no answer, a timeout, a 429 or a 5xx other than influxd's permanent ones.
+    Transient,
+    /// `404 database not found`.
+    MissingDatabase,
+    /// No resend can succeed as things are set up: a missing retention policy, credentials,
+    /// a request the server refuses whatever it holds.
+    Refused,
+}
+
+/// Classifies the error a write stopped at, by the rules [`next`] retries by.
+#[doc(hidden)]
+pub fn classify_write_failure(e: &Error) -> WriteFailure {
+    match e {
+        Error::Interrupted { source, .. } => classify_write_failure(source),
+        Error::Transport(_) if is_refused_handshake(e) => WriteFailure::Refused,
+        Error::Transport(_) | Error::Timeout(_) | Error::Protocol(_) => WriteFailure::Transient,
+        Error::Client { status: 404, message } if message.contains("database not found") => {
+            WriteFailure::MissingDatabase
+        }
+        Error::Client { status: 429, .. } => WriteFailure::Transient,
+        Error::Server { status, message } => {
+            let permanent = *status == 500
+                && PERMANENT_500.iter().any(|needle| message.contains(needle));
+            if permanent {
+                WriteFailure::Refused
+            } else {
+                WriteFailure::Transient
+            }
+        }
+        _ => WriteFailure::Refused,
+    }
+}
+
 /// Whether the request failed before it reached any server: no connection was made.
 pub(crate) fn is_connect_failure(e: &Error) -> bool {
     chain(e).any(|e| {
@@ -193,20 +231,21 @@ fn is_permanent(answer: &Answer) -> bool {
         return false;
     }
     let body = String::from_utf8_lossy(&answer.body);
-    [
-        "not found",
-        "partial write",
-        "field type conflict",
-        "unauthorized",
-        "not authorized",
-    ]
-    .iter()
-    .any(|needle| body.contains(needle))
+    PERMANENT_500.iter().any(|needle| body.contains(needle))
 }
+
+/// What influxd's permanent `500`s say.
+const PERMANENT_500: [&str; 5] = [
+    "not found",
+    "partial write",
+    "field type conflict",
+    "unauthorized",
+    "not authorized",
+];
 
 /// `Retry-After` in seconds. (The HTTP-date form is not used by influxd or the proxies in
 /// front of it that rate-limit; it is ignored, which falls back to the backoff.)
-fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 

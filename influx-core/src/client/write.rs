@@ -247,7 +247,7 @@ impl<'a> WritePlan<'a> {
                 Ok(())
             }
             Err(e @ (Error::BatchRejected { .. } | Error::Client { status: 400, .. }))
-                if isolate =>
+                if isolate && !refuses_request(&e) =>
             {
                 self.commit.requests += 1;
                 if piece.may_resend {
@@ -288,6 +288,20 @@ impl<'a> WritePlan<'a> {
     /// What was written and what was refused.
     pub(crate) fn finish(self) -> (Commit, Vec<Rejection>) {
         (self.commit, self.rejections)
+    }
+}
+
+/// A bare 400 about the request rather than its lines (`database is required`, an invalid
+/// `consistency`): every piece would get it again, so it is never resent nor split.
+pub(crate) fn refuses_request(e: &Error) -> bool {
+    match e {
+        Error::Client {
+            status: 400,
+            message,
+        } => ["database is required", "invalid consistency"]
+            .iter()
+            .any(|m| message.contains(m)),
+        _ => false,
     }
 }
 
@@ -414,6 +428,25 @@ mod tests {
         assert!(matches!(err, Error::Transport(_)));
         assert_eq!(plan.unsent_from(), 3);
         assert_eq!(plan.finish().0.written, 3);
+    }
+
+    #[test]
+    fn a_request_level_400_stops_without_a_split() {
+        let (bytes, ends) = lines(8, 10);
+        let mut plan = WritePlan::new(&bytes, &ends, 8, 1 << 20, 1 << 20, OnRefusal::Isolate);
+        let piece = plan.next().unwrap().unwrap();
+        let err = plan
+            .settle(
+                piece,
+                Err(Error::Client {
+                    status: 400,
+                    message: "database is required".into(),
+                }),
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::Client { status: 400, .. }));
+        assert_eq!(plan.unsent_from(), 0);
+        assert_eq!(plan.finish().0.requests, 1);
     }
 
     #[test]

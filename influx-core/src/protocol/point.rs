@@ -303,6 +303,22 @@ impl Point {
         }
     }
 
+    /// Appends the line with `shared` tags merged in (the point's own tag wins on equal
+    /// keys), after checking them against the point; `stamp` (nanoseconds) is the time of a
+    /// point that has none. For the buffered writer of influx-series.
+    #[doc(hidden)]
+    pub fn write_line_shared(
+        &self,
+        out: &mut Vec<u8>,
+        precision: Precision,
+        shared: &SharedTags,
+        stamp: Option<i64>,
+    ) -> Result<(), EncodeError> {
+        shared.check_against(self)?;
+        self.write_line_with_tags(out, precision, shared.as_slice(), stamp);
+        Ok(())
+    }
+
     /// Checks influxd's key-length rule (see [`line::MAX_KEY_BYTES`]) for this point with
     /// `shared` tags merged in (the point's own tag wins on equal keys).
     pub(crate) fn check_key_length(&self, shared: &[(String, String)]) -> Result<(), EncodeError> {

@@ -1,0 +1,652 @@
+//! The buffered background writer: sprockets-influxdb's buffering client, with bounded memory
+//! and every point accounted for.
+//!
+//! [`BufferedWriter::record`] never blocks and never does I/O: it samples, encodes and
+//! enqueues the point, or says why it did not. A thread of the writer's own batches the
+//! points per destination (database, retention policy, precision) and writes them when a
+//! destination has [`trigger_size`](WriterBuilder::trigger_size) points or
+//! [`trigger_bytes`](WriterBuilder::trigger_bytes) bytes waiting, or its oldest point has
+//! waited the [`interval`](WriterBuilder::interval). One budget, in points and in bytes,
+//! covers everything the writer holds (waiting, in flight, waiting to be retried); when it is
+//! full the oldest waiting point is dropped (or the new one, with [`OnFull::DropNewest`]), and
+//! every drop is counted by reason in [`Stats`], whose counters always add up:
+//!
+//! `recorded = sampled_out + invalid + dropped + rejected + written + buffered + in_flight`.
+//!
+//! How answers are handled:
+//! - `204`: written.
+//! - `400 partial write`: the rest was stored; the refused points are counted as rejected and
+//!   never resent.
+//! - A bare `400` (`field type conflict` into a new shard): sent once more, then bisected
+//!   until the refused points are isolated; they are counted as rejected.
+//! - `413`: the batch is split in half, and the byte cap lowered for the rest of the run.
+//! - A missing retention policy (influxd's `500`), `database is required`, credentials
+//!   refused and other errors no resend can fix: the batch is dropped without a retry
+//!   (counted as `misconfigured`) and the destination is flagged in [`Stats::flagged`].
+//! - `404 database not found`: per [`OnMissingDatabase`].
+//! - No answer, a timeout, `429` and other `5xx`: the points go back to the front of their
+//!   queue, and the writer waits (doubling backoff with jitter, or the server's
+//!   `Retry-After`) before it sends one request again, as a probe.
+//!
+//! The writer's client never retries by itself (its retry policy is replaced), so nothing is
+//! retried twice. One request is in flight at a time, and a destination's points are sent in
+//! the order they were recorded, a failed batch before anything recorded after it: points of
+//! the same series and time reach the server in order, and the last one recorded wins.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use influx_series::Point;
+//! use influx_series::writer::{BufferedWriter, Measurement, Recorded};
+//!
+//! // INFLUXDB_URL or INFLUXDB_HOST/PORT, INFLUXDB_DATABASE, INFLUXDB_INTERVAL, ...
+//! let writer = BufferedWriter::from_env()?;
+//! let outcome = writer.record(Point::builder("cpu").field("usage", 0.5).build()?);
+//! assert!(matches!(outcome, Recorded::Enqueued));
+//!
+//! let mut m = Measurement::new("example", "measurement-name");
+//! m.set_tag("foo", "bar").set_field("baz", 1.05);
+//! writer.record(m);
+//!
+//! let report = writer.shutdown(Duration::from_secs(5));
+//! println!("{} written, {} left over", report.stats.written, report.left_over);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+mod measurement;
+mod queue;
+mod state;
+mod worker;
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use influx_core::{EncodeError, Error, Point, Precision, SharedTags};
+use parking_lot::{Condvar, Mutex};
+
+pub use config::{OnFull, OnMissingDatabase, WriterBuilder};
+pub use measurement::{DurationGuard, Measurement};
+
+use crate::Series;
+use config::Settings;
+use state::{State, Target};
+
+/// What [`BufferedWriter::record`] did with a point.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Recorded {
+    /// Taken: it will be written (or counted as dropped or rejected).
+    Enqueued,
+    /// Taken, after dropping this many of the oldest waiting points to make room (they are
+    /// counted in [`Drops::overflow`]).
+    EnqueuedDroppingOldest {
+        /// Points dropped.
+        dropped: usize,
+    },
+    /// Left out by sampling (counted in [`Stats::sampled_out`]).
+    SampledOut,
+    /// Not taken: the budget is full and nothing waiting could be dropped (with
+    /// [`OnFull::DropNewest`], or when everything held is in flight). Counted in
+    /// [`Drops::full`].
+    DroppedFull,
+    /// Not taken: the point cannot be encoded, is larger than a request may be, or names no
+    /// database and the writer has none (counted in [`Stats::invalid`]).
+    Invalid(Error),
+    /// Not taken: the writer is shutting down or shut down (counted in [`Stats::ignored`]).
+    Closed,
+    /// Not taken: the writer is disabled (`INFLUXDB_ENABLED=false`).
+    Disabled,
+}
+
+impl Recorded {
+    /// Whether the point was taken.
+    pub fn is_enqueued(&self) -> bool {
+        matches!(
+            self,
+            Recorded::Enqueued | Recorded::EnqueuedDroppingOldest { .. }
+        )
+    }
+}
+
+/// Points dropped, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Drops {
+    /// The oldest waiting points, dropped to make room for new ones ([`OnFull::DropOldest`]).
+    pub overflow: u64,
+    /// New points refused because the budget was full.
+    pub full: u64,
+    /// Points of batches no resend could make the server take: a missing retention policy,
+    /// credentials, `database is required`.
+    pub misconfigured: u64,
+    /// Points of batches to a database that does not exist ([`OnMissingDatabase::Drop`]).
+    pub missing_database: u64,
+    /// Points still unsent when the writer stopped (its deadline passed, or it was dropped
+    /// without [`BufferedWriter::shutdown`]).
+    pub unsent: u64,
+}
+
+impl Drops {
+    /// Every drop.
+    pub fn total(&self) -> u64 {
+        self.overflow + self.full + self.misconfigured + self.missing_database + self.unsent
+    }
+}
+
+/// A destination whose writes the server refuses for a reason no resend can fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flagged {
+    /// The database.
+    pub database: String,
+    /// The retention policy, if one is named.
+    pub retention_policy: Option<String>,
+    /// The server's answer.
+    pub reason: String,
+}
+
+/// A snapshot of the writer's counters (since it started) and gauges (now), taken at once:
+/// [`Stats::adds_up`] holds in every snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Points given to `record()` while the writer was open.
+    pub recorded: u64,
+    /// Left out by sampling.
+    pub sampled_out: u64,
+    /// Refused by `record()` as invalid.
+    pub invalid: u64,
+    /// Dropped, for every reason in `drops`.
+    pub dropped: u64,
+    /// Dropped, by reason.
+    pub drops: Drops,
+    /// Refused by the server for good (a partial write's dropped points, or isolated out of a
+    /// bare 400).
+    pub rejected: u64,
+    /// Written.
+    pub written: u64,
+    /// Waiting to be sent (including waiting to be retried).
+    pub buffered: u64,
+    /// Bytes of the points waiting.
+    pub buffered_bytes: u64,
+    /// In the request being sent.
+    pub in_flight: u64,
+    /// Bytes of the points in flight.
+    pub in_flight_bytes: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that failed (no answer, or an error the batch stopped at).
+    pub failed_requests: u64,
+    /// Points offered after the writer closed, or while it is disabled (not in `recorded`).
+    pub ignored: u64,
+    /// Destinations the server refuses writes to.
+    pub flagged: Vec<Flagged>,
+}
+
+impl Stats {
+    /// `recorded = sampled_out + invalid + dropped + rejected + written + buffered +
+    /// in_flight`.
+    pub fn adds_up(&self) -> bool {
+        self.recorded
+            == self.sampled_out
+                + self.invalid
+                + self.dropped
+                + self.rejected
+                + self.written
+                + self.buffered
+                + self.in_flight
+            && self.dropped == self.drops.total()
+    }
+}
+
+/// What [`BufferedWriter::shutdown`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Whether everything was settled (written, rejected or dropped for a reason other than
+    /// the deadline) before the deadline.
+    pub complete: bool,
+    /// Points left unsent at the deadline (counted in [`Drops::unsent`], or still in the
+    /// request in flight, which settles on its own).
+    pub left_over: u64,
+    /// The counters at the end.
+    pub stats: Stats,
+}
+
+/// [`BufferedWriter::flush`] did not see every point settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlushError {
+    /// The timeout passed with this many points still waiting or in flight.
+    TimedOut {
+        /// Points recorded before the call and not yet settled.
+        remaining: usize,
+    },
+    /// The writer stopped with points unsent.
+    Stopped {
+        /// Points recorded before the call and not settled.
+        remaining: usize,
+    },
+}
+
+impl std::fmt::Display for FlushError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FlushError::TimedOut { remaining } => {
+                write!(f, "flush timed out with {remaining} point(s) unsettled")
+            }
+            FlushError::Stopped { remaining } => {
+                write!(f, "the writer stopped with {remaining} point(s) unsettled")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FlushError {}
+
+/// What the writer's thread and its handles share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// The worker waits here for work.
+    wake: Condvar,
+    /// Flushes and shutdowns wait here for the worker.
+    settled: Condvar,
+    settings: Settings,
+}
+
+/// A buffering writer with a background thread: see the [module](self).
+///
+/// Handles are cheap to clone and share one writer. `record()` works from any thread and
+/// inside async code (it never waits on I/O); `flush` and `shutdown` block the calling thread
+/// until their timeout, so call them from async code through `spawn_blocking`.
+///
+/// Dropping the last handle without [`BufferedWriter::shutdown`] stops the thread, counts
+/// the points still waiting as [`Drops::unsent`] and logs how many there were.
+#[derive(Debug, Clone)]
+pub struct BufferedWriter {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let mut st = self.shared.state.lock();
+        if st.stop {
+            return;
+        }
+        st.closed = true;
+        st.stop = true;
+        let unsent = st.drop_waiting();
+        let in_flight = st.in_flight.map_or(0, |f| f.points);
+        drop(st);
+        self.shared.wake.notify_all();
+        if unsent + in_flight > 0 {
+            tracing::warn!(
+                unsent,
+                in_flight,
+                "buffered InfluxDB writer dropped without shutdown: {unsent} point(s) unsent"
+            );
+        }
+    }
+}
+
+thread_local! {
+    /// Where `record()` encodes a point before it takes the lock.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// A line longer than this does not keep its scratch space afterwards.
+const MAX_KEPT_SCRATCH: usize = 64 * 1024;
+
+impl BufferedWriter {
+    /// A builder with every setting at its default; see [`WriterBuilder`].
+    pub fn builder() -> WriterBuilder {
+        WriterBuilder::default()
+    }
+
+    /// A writer configured from the environment (sprockets-influxdb's variables: see
+    /// [`WriterBuilder::from_env`]); an invalid value is an error naming the variable.
+    pub fn from_env() -> Result<BufferedWriter, Error> {
+        WriterBuilder::default().from_env().start()
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// Records a point: a [`Point`], a [`Measurement`], or a value of a `#[derive(Series)]`
+    /// type (written with its own database, retention policy and precision). Never blocks,
+    /// never does I/O. A point without a time is stamped now.
+    ///
+    /// ```no_run
+    /// # use influx_series::{Point, writer::BufferedWriter};
+    /// # let writer = BufferedWriter::from_env()?;
+    /// match writer.record(Point::builder("jobs").field("done", 1i64).build()?) {
+    ///     r if r.is_enqueued() => {}
+    ///     other => eprintln!("not recorded: {other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn record<R: Record>(&self, item: R) -> Recorded {
+        let shared = self.shared();
+        let settings = &shared.settings;
+        if !settings.enabled {
+            shared.state.lock().counters.ignored += 1;
+            return Recorded::Disabled;
+        }
+        if settings.sample_probability < 1.0 {
+            let mut st = shared.state.lock();
+            if st.closed {
+                st.counters.ignored += 1;
+                return Recorded::Closed;
+            }
+            if !st.sample(settings.sample_probability) {
+                st.count_refused(&Recorded::SampledOut);
+                return Recorded::SampledOut;
+            }
+        }
+        let mut scratch = SCRATCH.take();
+        scratch.clear();
+        let context = RecordContext {
+            precision: settings.precision,
+            tags: &settings.tags,
+        };
+        let outcome = match item.__encode(&context, &mut scratch) {
+            Ok(target) => {
+                scratch.push(b'\n');
+                self.enqueue(target, &scratch)
+            }
+            Err(e) => self.refuse(Recorded::Invalid(e)),
+        };
+        if scratch.capacity() <= MAX_KEPT_SCRATCH {
+            SCRATCH.set(scratch);
+        }
+        outcome
+    }
+
+    fn enqueue(&self, target: Destination<'_>, line: &[u8]) -> Recorded {
+        let shared = self.shared();
+        let settings = &shared.settings;
+        if line.len() > settings.max_batch_bytes {
+            return self.refuse(Recorded::Invalid(Error::RequestTooLarge {
+                size: line.len(),
+                limit: settings.max_batch_bytes,
+            }));
+        }
+        let Some(database) = target.database.or(settings.database.as_deref()) else {
+            return self.refuse(Recorded::Invalid(Error::Config(
+                "the point names no database, and the writer has none (set \
+                 WriterBuilder::database or INFLUXDB_DATABASE)"
+                    .into(),
+            )));
+        };
+        let target = Target {
+            database,
+            retention_policy: target
+                .retention_policy
+                .or(settings.retention_policy.as_deref()),
+            precision: target.precision.unwrap_or(settings.precision),
+        };
+        let (outcome, wake) = {
+            let mut st = shared.state.lock();
+            if st.closed {
+                st.counters.ignored += 1;
+                return Recorded::Closed;
+            }
+            st.enqueue(target, line, settings)
+        };
+        if wake {
+            shared.wake.notify_one();
+        }
+        outcome
+    }
+
+    /// Counts a point refused at the door.
+    fn refuse(&self, outcome: Recorded) -> Recorded {
+        let mut st = self.shared().state.lock();
+        if st.closed {
+            st.counters.ignored += 1;
+            return Recorded::Closed;
+        }
+        st.count_refused(&outcome);
+        outcome
+    }
+
+    /// Records a `Series` value for its `record()`, as a `Result`.
+    pub(crate) fn record_series<T: Series>(&self, item: T) -> Result<(), Error> {
+        match self.record(item) {
+            Recorded::Invalid(e) => Err(e),
+            Recorded::DroppedFull => Err(Error::BufferFull {
+                max_points: self.shared().settings.max_buffer_size,
+                max_bytes: self.shared().settings.max_buffer_bytes,
+            }),
+            Recorded::Closed => Err(Error::Config(
+                "the buffered writer this type is bound to is shut down: the point was not taken"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counters and gauges, in one consistent snapshot.
+    pub fn stats(&self) -> Stats {
+        self.shared().state.lock().stats()
+    }
+
+    /// Waits until every point recorded before the call is written, rejected or dropped, or
+    /// `timeout` passes. Destinations are sent at once, whatever their triggers.
+    pub fn flush(&self, timeout: Duration) -> Result<(), FlushError> {
+        let shared = self.shared();
+        let deadline = Instant::now() + timeout;
+        let mut st = shared.state.lock();
+        if st.mark_all() == 0 {
+            return Ok(());
+        }
+        shared.wake.notify_one();
+        loop {
+            let remaining = st.marked();
+            if remaining == 0 {
+                return Ok(());
+            }
+            if st.worker_done {
+                return Err(FlushError::Stopped { remaining });
+            }
+            if shared.settled.wait_until(&mut st, deadline).timed_out() {
+                let remaining = st.marked();
+                return if remaining == 0 {
+                    Ok(())
+                } else {
+                    Err(FlushError::TimedOut { remaining })
+                };
+            }
+        }
+    }
+
+    /// Stops intake (`record()` answers [`Recorded::Closed`]), sends what it can until
+    /// `deadline` has passed, stops the thread, and reports. Points still waiting then are
+    /// counted as [`Drops::unsent`]. Returns by the deadline (plus a few milliseconds), even
+    /// with a request in flight to a server that never answers. Calling it again reports
+    /// again.
+    pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        let shared = self.shared();
+        let until = Instant::now() + deadline;
+        let mut st = shared.state.lock();
+        if !st.stop {
+            st.closed = true;
+            st.mark_all();
+            shared.wake.notify_one();
+            while st.owned() > 0 && !st.worker_done {
+                if shared.settled.wait_until(&mut st, until).timed_out() {
+                    break;
+                }
+            }
+            let complete = st.owned() == 0;
+            st.stop = true;
+            st.drop_waiting();
+            shared.wake.notify_one();
+            // The worker ends at once unless a request is in flight.
+            while !st.worker_done && Instant::now() < until {
+                shared.settled.wait_until(&mut st, until);
+            }
+            let report = ShutdownReport {
+                complete,
+                left_over: st.stats().drops.unsent + st.stats().in_flight,
+                stats: st.stats(),
+            };
+            let done = st.worker_done;
+            drop(st);
+            if done {
+                if let Some(thread) = self.inner.thread.lock().take() {
+                    let _ = thread.join();
+                }
+            }
+            tracing::info!(
+                written = report.stats.written,
+                left_over = report.left_over,
+                "buffered InfluxDB writer shut down"
+            );
+            return report;
+        }
+        let stats = st.stats();
+        ShutdownReport {
+            complete: stats.buffered == 0 && stats.in_flight == 0 && stats.drops.unsent == 0,
+            left_over: stats.drops.unsent + stats.in_flight,
+            stats,
+        }
+    }
+}
+
+impl WriterBuilder {
+    /// Checks the settings and starts the writer's thread (unless it is disabled). The
+    /// thread builds the HTTP client, so this works inside an async runtime too.
+    pub fn start(self) -> Result<BufferedWriter, Error> {
+        let settings = self.settings()?;
+        let enabled = settings.enabled;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(&settings)),
+            wake: Condvar::new(),
+            settled: Condvar::new(),
+            settings,
+        });
+        let thread = if enabled {
+            Some(worker::spawn(shared.clone())?)
+        } else {
+            None
+        };
+        Ok(BufferedWriter {
+            inner: Arc::new(Inner {
+                shared,
+                thread: Mutex::new(thread),
+            }),
+        })
+    }
+}
+
+/// What [`BufferedWriter::record`] takes: a [`Point`], a [`Measurement`], or a value of a
+/// `#[derive(Series)]` type.
+pub trait Record {
+    /// Encodes the line (without its newline) into `out`; returns where it goes.
+    #[doc(hidden)]
+    fn __encode(
+        &self,
+        context: &RecordContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<Destination<'_>, Error>;
+}
+
+/// What encoding for the writer needs to know.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RecordContext<'a> {
+    precision: Precision,
+    tags: &'a SharedTags,
+}
+
+/// Where a recorded line goes; `None` parts are the writer's defaults.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Destination<'a> {
+    database: Option<&'a str>,
+    retention_policy: Option<&'a str>,
+    precision: Option<Precision>,
+}
+
+fn encode_point(
+    point: &Point,
+    context: &RecordContext<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let stamp = point
+        .timestamp_nanos()
+        .is_none()
+        .then(influx_core::clock::unique_now_nanos);
+    point.write_line_shared(out, context.precision, context.tags, stamp)
+}
+
+impl Record for Point {
+    fn __encode(
+        &self,
+        context: &RecordContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<Destination<'_>, Error> {
+        encode_point(self, context, out)?;
+        Ok(Destination::default())
+    }
+}
+
+impl Record for &Point {
+    fn __encode(
+        &self,
+        context: &RecordContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<Destination<'_>, Error> {
+        encode_point(self, context, out)?;
+        Ok(Destination::default())
+    }
+}
+
+impl Record for Measurement {
+    fn __encode(
+        &self,
+        context: &RecordContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<Destination<'_>, Error> {
+        encode_point(&self.to_point()?, context, out)?;
+        Ok(Destination {
+            database: Some(self.database()),
+            ..Destination::default()
+        })
+    }
+}
+
+impl Record for &Measurement {
+    fn __encode(
+        &self,
+        context: &RecordContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<Destination<'_>, Error> {
+        (**self).__encode(context, out)
+    }
+}
+
+impl<T: Series> Record for T {
+    fn __encode(
+        &self,
+        _context: &RecordContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<Destination<'_>, Error> {
+        self.write_line(out)?;
+        let meta = T::__buffer().meta();
+        Ok(Destination {
+            database: meta.database,
+            retention_policy: meta.retention_policy,
+            precision: Some(meta.precision),
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! The writer's thread: takes due batches, sends them one request at a time, and settles
+//! every point by the answer.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use influx_core::{
+    Client, ClientBuilder, Error, RetryPolicy, WriteFailure, WriteOptions, WriteOutcome,
+    classify_write_failure,
+};
+
+use super::Shared;
+use super::config::OnMissingDatabase;
+use super::queue::Batch;
+use super::state::{Next, State};
+
+/// Drops, rejections and failures are logged at most this often (with counts since).
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// Starts the thread; it builds the client (reqwest's blocking client must not be built
+/// inside an async runtime, and a user may start the writer from one) and reports back.
+pub(crate) fn spawn(shared: Arc<Shared>) -> Result<std::thread::JoinHandle<()>, Error> {
+    let (ready, started) = std::sync::mpsc::channel();
+    let config = shared.settings.client.clone();
+    let handle = std::thread::Builder::new()
+        .name("influxdb-writer".into())
+        .spawn(move || {
+            let client = ClientBuilder::from(config)
+                .retry(RetryPolicy::none())
+                .build();
+            match client {
+                Ok(client) => {
+                    let _ = ready.send(Ok(()));
+                    run(&shared, &client);
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    shared.state.lock().worker_done = true;
+                }
+            }
+        })
+        .map_err(|e| Error::Config(format!("cannot start the writer's thread: {e}").into()))?;
+    match started.recv() {
+        Ok(Ok(())) => Ok(handle),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::Config("the writer's thread stopped at start".into())),
+    }
+}
+
+/// A log line at most every [`LOG_EVERY`].
+#[derive(Debug, Default)]
+struct Every {
+    last: Option<Instant>,
+}
+
+impl Every {
+    fn ready(&mut self, now: Instant) -> bool {
+        if self.last.is_some_and(|t| now.duration_since(t) < LOG_EVERY) {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+}
+
+#[derive(Debug, Default)]
+struct Logs {
+    drops: Every,
+    drops_seen: (u64, u64),
+    rejections: Every,
+    rejected_since: u64,
+    failures: Every,
+}
+
+impl Logs {
+    /// Reports drops since the last report, at most every [`LOG_EVERY`].
+    fn drops(&mut self, st: &State, now: Instant) {
+        let d = st.counters.drops;
+        let seen = (d.overflow, d.full);
+        if seen != self.drops_seen && self.drops.ready(now) {
+            tracing::warn!(
+                oldest_dropped = d.overflow - self.drops_seen.0,
+                newest_refused = d.full - self.drops_seen.1,
+                "buffered InfluxDB writer full: points dropped since the last report"
+            );
+            self.drops_seen = seen;
+        }
+    }
+}
+
+fn options(st: &State, dest: usize) -> WriteOptions {
+    let d = &st.dests[dest];
+    let mut options = WriteOptions::new(d.database.clone()).precision(d.precision);
+    if let Some(rp) = &d.retention_policy {
+        options = options.retention_policy(rp.clone());
+    }
+    options
+}
+
+fn run(shared: &Shared, client: &Client) {
+    let settings = &shared.settings;
+    let mut failures: u32 = 0;
+    let mut logs = Logs::default();
+    loop {
+        let (dest, batch, options) = {
+            let mut st = shared.state.lock();
+            loop {
+                shared.settled.notify_all();
+                let now = Instant::now();
+                logs.drops(&st, now);
+                if st.stop {
+                    st.worker_done = true;
+                    shared.settled.notify_all();
+                    return;
+                }
+                if let Some(at) = st.backoff_until {
+                    if now < at {
+                        shared.wake.wait_until(&mut st, at);
+                        continue;
+                    }
+                    st.backoff_until = None;
+                }
+                match st.next(now, settings) {
+                    Next::Send(dest, batch) => {
+                        let options = options(&st, dest);
+                        break (dest, batch, options);
+                    }
+                    Next::Wait(at) => {
+                        let at = at.map_or(now + LOG_EVERY, |at| at.min(now + LOG_EVERY));
+                        shared.wake.wait_until(&mut st, at);
+                    }
+                }
+            }
+        };
+        let outcome = client.write_isolating(
+            &batch.bytes,
+            &batch.ends,
+            &options,
+            settings.max_batch_size,
+        );
+        settle(shared, client, dest, batch, outcome, &mut failures, &mut logs);
+    }
+}
+
+/// Counts what became of a batch, puts back what is to be sent again, and sets the backoff.
+fn settle(
+    shared: &Shared,
+    client: &Client,
+    dest: usize,
+    batch: Batch,
+    outcome: WriteOutcome,
+    failures: &mut u32,
+    logs: &mut Logs,
+) {
+    let settings = &shared.settings;
+    let now = Instant::now();
+    let commit = outcome.commit;
+    if !outcome.rejections.is_empty() && logs.rejections.ready(now) {
+        let first = &outcome.rejections[0];
+        tracing::warn!(
+            rejected = commit.refused as u64 + logs.rejected_since,
+            "the server refused points for good: {}",
+            first.message
+        );
+        logs.rejected_since = 0;
+    } else {
+        logs.rejected_since += commit.refused as u64;
+    }
+    let Some((line, error)) = outcome.stopped else {
+        let mut st = shared.state.lock();
+        count(&mut st, &commit, false);
+        let d = &mut st.dests[dest];
+        if d.flagged.take().is_some() {
+            tracing::info!(database = %d.database, "writes to the destination succeed again");
+        }
+        let bytes = batch.bytes.len();
+        st.settle(batch.len(), bytes, Batch::default());
+        *failures = 0;
+        drop(st);
+        shared.settled.notify_all();
+        return;
+    };
+    let settled_bytes = if line == 0 { 0 } else { batch.ends[line - 1] };
+    let unsent = batch.len() - line;
+    let mut failure = classify_write_failure(&error);
+    if failure == WriteFailure::MissingDatabase {
+        match settings.on_missing_database {
+            OnMissingDatabase::Hold => failure = WriteFailure::Transient,
+            OnMissingDatabase::Create => {
+                let (tried, database) = {
+                    let mut st = shared.state.lock();
+                    let d = &mut st.dests[dest];
+                    let tried = std::mem::replace(&mut d.create_tried, true);
+                    (tried, d.database.clone())
+                };
+                if !tried {
+                    match client.create_database(&database) {
+                        Ok(()) => {
+                            tracing::info!(%database, "created the missing database");
+                            let mut st = shared.state.lock();
+                            count(&mut st, &commit, true);
+                            st.settle(line, settled_bytes, batch.tail(line));
+                            return;
+                        }
+                        Err(e) => {
+                            tracing::warn!(%database, "could not create the missing database: {e}");
+                        }
+                    }
+                }
+            }
+            OnMissingDatabase::Drop => {}
+        }
+    }
+    let mut st = shared.state.lock();
+    count(&mut st, &commit, true);
+    match failure {
+        WriteFailure::Transient => {
+            *failures = failures.saturating_add(1);
+            let base = settings
+                .backoff
+                .0
+                .saturating_mul(1u32 << (*failures - 1).min(20))
+                .min(settings.backoff.1);
+            let wait = match outcome.retry_after {
+                Some(asked) => asked.min(MAX_RETRY_AFTER),
+                None => base.mul_f64(0.5 + 0.5 * st.unit_random()),
+            };
+            st.backoff_until = Some(now + wait);
+            st.settle(line, settled_bytes, batch.tail(line));
+            if logs.failures.ready(now) {
+                tracing::warn!(
+                    failures = *failures,
+                    kept = st.owned(),
+                    wait_ms = wait.as_millis() as u64,
+                    "InfluxDB write failed, points kept for a retry: {error}"
+                );
+            }
+        }
+        WriteFailure::MissingDatabase | WriteFailure::Refused => {
+            let missing = failure == WriteFailure::MissingDatabase;
+            if missing {
+                st.counters.drops.missing_database += unsent as u64;
+            } else {
+                st.counters.drops.misconfigured += unsent as u64;
+            }
+            let d = &mut st.dests[dest];
+            let reason = error.to_string();
+            if d.flagged.as_deref() != Some(reason.as_str()) {
+                tracing::warn!(
+                    database = %d.database,
+                    retention_policy = d.retention_policy.as_deref().unwrap_or(""),
+                    dropped = unsent,
+                    "destination flagged, its batch dropped without a retry: {reason}"
+                );
+                d.flagged = Some(reason);
+            }
+            let bytes = batch.bytes.len();
+            st.settle(batch.len(), bytes, Batch::default());
+        }
+    }
+    drop(st);
+    shared.settled.notify_all();
+}
+
+/// Adds a write's figures to the counters.
+fn count(st: &mut State, commit: &influx_core::Commit, failed: bool) {
+    st.counters.written += commit.written as u64;
+    st.counters.rejected += commit.refused as u64;
+    st.counters.requests += commit.requests as u64;
+    if failed {
+        st.counters.failed_requests += 1;
+    }
+}
