@@ -70,6 +70,8 @@ pub struct Server {
     /// Whether influxd serves HTTPS, with a certificate for 127.0.0.1 signed by a CA the
     /// harness made (`ca.pem` in the directory).
     tls: bool,
+    /// influxd's `max-body-size` (its default, 25 000 000 bytes, when `None`).
+    max_body_size: Option<u64>,
     /// `None` while stopped. A mutex only so that `is_running(&self)` can poll the child.
     watchdog: Mutex<Option<Watchdog>>,
 }
@@ -100,7 +102,22 @@ impl Server {
         Server::try_start_with(false, true).unwrap_or_else(|e| panic!("influx-testserver: {e}"))
     }
 
+    /// Starts a new private server whose `[http] max-body-size` is `bytes`: a write body
+    /// above it gets `413`. Panics on failure.
+    pub fn start_with_max_body_size(bytes: u64) -> Server {
+        Server::try_start_configured(false, false, Some(bytes))
+            .unwrap_or_else(|e| panic!("influx-testserver: {e}"))
+    }
+
     fn try_start_with(auth: bool, tls: bool) -> Result<Server, String> {
+        Server::try_start_configured(auth, tls, None)
+    }
+
+    fn try_start_configured(
+        auth: bool,
+        tls: bool,
+        max_body_size: Option<u64>,
+    ) -> Result<Server, String> {
         let influxd = find_influxd()?;
         let dir = create_temp_dir()?;
         // From here on `server` owns `dir`: an early return drops it and removes the dir.
@@ -111,6 +128,7 @@ impl Server {
             udp_port: 0,
             auth,
             tls,
+            max_body_size,
             watchdog: Mutex::new(None),
         };
         if tls {
@@ -252,6 +270,7 @@ impl Server {
         let (meta, data, wal) = (dir("meta"), dir("data"), dir("wal"));
         let (http, udp, auth, tls) = (self.http_port, self.udp_port, self.auth, self.tls);
         let (certificate, key) = (dir(CERT_FILE), dir(KEY_FILE));
+        let max_body_size = self.max_body_size.unwrap_or(25_000_000);
         // Setting names as printed by `influxd config` of InfluxDB 1.6. influxd ignores
         // unknown keys, so both spellings of the reporting switch are safe: upstream uses
         // `reporting-disabled`, Debian's package patches it to `reporting-enabled`.
@@ -283,6 +302,7 @@ bind-address = "127.0.0.1:{rpc_port}"
   https-enabled = {tls}
   https-certificate = {certificate}
   https-private-key = {key}
+  max-body-size = {max_body_size}
 
 [logging]
   level = "warn"
@@ -1020,6 +1040,7 @@ mod tests {
                 .port(),
             auth: false,
             tls: false,
+            max_body_size: None,
             watchdog: Mutex::new(None),
         };
         let rpc_port = TcpListener::bind("127.0.0.1:0")

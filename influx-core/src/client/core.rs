@@ -691,7 +691,9 @@ impl<T: Transport> Core<T> {
         }
         let options = &*options.with_untimestamped(!lines.all_timestamped());
         if lines.len_bytes() <= self.request_cap() {
-            self.write_body(lines.as_bytes().to_vec(), options).await.0?;
+            self.write_body(lines.as_bytes().to_vec(), options)
+                .await
+                .0?;
             return Ok(Commit {
                 written: lines.lines(),
                 ..Commit::default()
@@ -714,7 +716,9 @@ impl<T: Transport> Core<T> {
         if !options.checks_lines() {
             // Unread lines may lack timestamps.
             let options = options.with_untimestamped(true);
-            self.write_body(text.as_bytes().to_vec(), &options).await.0?;
+            self.write_body(text.as_bytes().to_vec(), &options)
+                .await
+                .0?;
             return Ok(Commit::default().with_requests(1));
         }
         let ends = crate::protocol::parse::line_ends(text, options.precision_value())?;

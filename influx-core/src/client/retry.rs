@@ -171,13 +171,14 @@ pub fn classify_write_failure(e: &Error) -> WriteFailure {
         Error::Interrupted { source, .. } => classify_write_failure(source),
         Error::Transport(_) if is_refused_handshake(e) => WriteFailure::Refused,
         Error::Transport(_) | Error::Timeout(_) | Error::Protocol(_) => WriteFailure::Transient,
-        Error::Client { status: 404, message } if message.contains("database not found") => {
-            WriteFailure::MissingDatabase
-        }
+        Error::Client {
+            status: 404,
+            message,
+        } if message.contains("database not found") => WriteFailure::MissingDatabase,
         Error::Client { status: 429, .. } => WriteFailure::Transient,
         Error::Server { status, message } => {
-            let permanent = *status == 500
-                && PERMANENT_500.iter().any(|needle| message.contains(needle));
+            let permanent =
+                *status == 500 && PERMANENT_500.iter().any(|needle| message.contains(needle));
             if permanent {
                 WriteFailure::Refused
             } else {

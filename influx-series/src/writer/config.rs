@@ -270,7 +270,14 @@ impl WriterBuilder {
                 None => ClientConfig::default(),
             },
         };
-        let enabled = pick(self.enabled, "enabled()", &var, "INFLUXDB_ENABLED", parse_bool, true)?;
+        let enabled = pick(
+            self.enabled,
+            "enabled()",
+            &var,
+            "INFLUXDB_ENABLED",
+            parse_bool,
+            true,
+        )?;
         let interval = pick(
             self.interval,
             "interval()",
@@ -569,7 +576,10 @@ mod tests {
         let m = message(with_env(&[("INFLUXDB_INTERVAL", "soon")]));
         assert!(m.contains("INFLUXDB_INTERVAL") && m.contains("soon"), "{m}");
         let m = message(with_env(&[("INFLUXDB_SAMPLE_PROBABILITY", "1.5")]));
-        assert!(m.contains("INFLUXDB_SAMPLE_PROBABILITY") && m.contains("1.5"), "{m}");
+        assert!(
+            m.contains("INFLUXDB_SAMPLE_PROBABILITY") && m.contains("1.5"),
+            "{m}"
+        );
         let m = message(with_env(&[("INFLUXDB_PRECISION", "fortnights")]));
         assert!(m.contains("INFLUXDB_PRECISION"), "{m}");
         let m = message(with_env(&[("INFLUXDB_ENABLED", "perhaps")]));

@@ -437,7 +437,10 @@ mod tests {
         }
         assert_eq!(st.dests[0].queue.text(), "m v=2\nm v=3\nm v=4\n");
         let stats = st.stats();
-        assert_eq!((stats.recorded, stats.drops.overflow, stats.buffered), (5, 2, 3));
+        assert_eq!(
+            (stats.recorded, stats.drops.overflow, stats.buffered),
+            (5, 2, 3)
+        );
         assert!(stats.adds_up());
     }
 

@@ -135,13 +135,17 @@ fn run(shared: &Shared, client: &Client) {
                 }
             }
         };
-        let outcome = client.write_isolating(
-            &batch.bytes,
-            &batch.ends,
-            &options,
-            settings.max_batch_size,
+        let outcome =
+            client.write_isolating(&batch.bytes, &batch.ends, &options, settings.max_batch_size);
+        settle(
+            shared,
+            client,
+            dest,
+            batch,
+            outcome,
+            &mut failures,
+            &mut logs,
         );
-        settle(shared, client, dest, batch, outcome, &mut failures, &mut logs);
     }
 }
 

@@ -1,0 +1,690 @@
+//! The buffered background writer against a real influxd: every point accounted for through
+//! threads, an outage, refused points, a small `max-body-size`, a missing retention policy or
+//! database, sampling and shutdown.
+//!
+//! What only a misbehaving server shows (a 503 on every request, a listener that accepts and
+//! never answers) is played by a **fake HTTP server** (`influx_testserver::fake`).
+
+mod support {
+    pub mod db;
+}
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use influx_series::writer::{
+    BufferedWriter, Measurement, OnFull, OnMissingDatabase, Recorded, Stats, WriterBuilder,
+};
+use influx_series::{Client, ClientConfig, Point, Precision, Series, Value};
+use influx_testserver::Server;
+use influx_testserver::fake::{self, FakeServer, respond};
+use support::db::fresh;
+
+/// The sum of the second column of the first statement's rows (a `count()`).
+fn count(client: &Client, q: &str) -> i64 {
+    client.query(q).unwrap()[0]
+        .rows()
+        .filter_map(|r| r.values().get(1).and_then(Value::as_i64))
+        .sum()
+}
+
+/// A writer on `url` into `db` that flushes every 50 ms, without the hostname tag.
+fn writer_on(url: &str, db: &str) -> WriterBuilder {
+    BufferedWriter::builder()
+        .client(ClientConfig::from_url(url).unwrap())
+        .database(db)
+        .interval(Duration::from_millis(50))
+        .tag_hostname(false)
+}
+
+fn point(measurement: &'static str, thread: usize, i: i64) -> Point {
+    Point::builder(measurement)
+        .tag("thread", thread.to_string())
+        .field("v", i)
+        .timestamp_in(i, Precision::Nanoseconds)
+        .build()
+        .unwrap()
+}
+
+#[track_caller]
+fn assert_adds_up(stats: &Stats) {
+    assert!(stats.adds_up(), "counters do not add up: {stats:#?}");
+}
+
+#[test]
+fn four_threads_record_a_million_points_and_every_one_arrives() {
+    let client = fresh("writer_threads");
+    let db = client.database().unwrap().to_owned();
+    let writer = writer_on(&influx_testserver::shared().url(), &db)
+        .max_buffer_size(1_000_000)
+        .max_buffer_bytes(256 << 20)
+        .trigger_size(10_000)
+        .max_batch_size(10_000)
+        .start()
+        .unwrap();
+    // Snapshots taken while the threads record and the writer flushes must all add up.
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (writer, done) = (writer.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut snapshots = 0;
+            while !done.load(Ordering::Relaxed) {
+                assert_adds_up(&writer.stats());
+                snapshots += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            snapshots
+        })
+    };
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let writer = writer.clone();
+            std::thread::spawn(move || {
+                let mut refused = 0;
+                for i in 0..250_000 {
+                    if !writer.record(point("m", t, i)).is_enqueued() {
+                        refused += 1;
+                    }
+                }
+                refused
+            })
+        })
+        .collect();
+    let refused: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(refused, 0, "a budget of 1 000 000 holds every point");
+    writer.flush(Duration::from_secs(120)).unwrap();
+    done.store(true, Ordering::Relaxed);
+    assert!(watcher.join().unwrap() > 0);
+    let stats = writer.stats();
+    assert_eq!(count(&client, "SELECT count(v) FROM m"), 1_000_000);
+    assert_eq!((stats.recorded, stats.written), (1_000_000, 1_000_000));
+    assert_eq!((stats.dropped, stats.rejected, stats.buffered), (0, 0, 0));
+    assert!(
+        stats.requests >= 100,
+        "batches of at most 10 000: {}",
+        stats.requests
+    );
+    assert_adds_up(&stats);
+    let report = writer.shutdown(Duration::from_secs(5));
+    assert!(report.complete && report.left_over == 0, "{report:?}");
+}
+
+#[test]
+fn an_outage_keeps_what_fits_the_budget_and_counts_the_rest() {
+    let mut server = Server::start();
+    let client = Client::new(&server.url()).unwrap().with_database("outage");
+    client.create_database("outage").unwrap();
+    let writer = writer_on(&server.url(), "outage")
+        .max_buffer_size(20_000)
+        .trigger_size(5_000)
+        .max_batch_size(5_000)
+        .backoff(Duration::from_millis(50), Duration::from_millis(500))
+        .start()
+        .unwrap();
+    for i in 0..5_000 {
+        assert!(writer.record(point("m", 0, i)).is_enqueued());
+    }
+    writer.flush(Duration::from_secs(30)).unwrap();
+    assert_eq!(writer.stats().written, 5_000);
+
+    server.stop();
+    let mut evicted = 0;
+    let mut record = |p: Point| match writer.record(p) {
+        Recorded::Enqueued => {}
+        Recorded::EnqueuedDroppingOldest { dropped } => evicted += dropped,
+        other => panic!("{other:?}"),
+    };
+    for i in 5_000..35_000 {
+        record(point("m", 0, i));
+    }
+    // The same series and time twice: the later value must win after the outage.
+    let same = |v: i64| {
+        Point::builder("order")
+            .field("v", v)
+            .timestamp_in(1, Precision::Seconds)
+            .build()
+            .unwrap()
+    };
+    record(same(1));
+    record(same(2));
+    let during = writer.stats();
+    assert_adds_up(&during);
+    assert_eq!(
+        during.buffered + during.in_flight,
+        20_000,
+        "the budget is full"
+    );
+
+    server.restart();
+    writer.flush(Duration::from_secs(60)).unwrap();
+    let stats = writer.stats();
+    assert_adds_up(&stats);
+    // 5 000 recorded before, 30 002 during: 20 000 kept, the rest dropped as the oldest.
+    assert_eq!(stats.recorded, 35_002);
+    assert_eq!(stats.drops.overflow, 10_002);
+    assert_eq!(stats.drops.overflow, evicted as u64);
+    assert_eq!(stats.dropped, stats.drops.overflow, "{:?}", stats.drops);
+    assert_eq!(stats.written, 5_000 + 20_000);
+    // The two `order` points are one series and time: stored once.
+    assert_eq!(count(&client, "SELECT count(v) FROM m"), 24_998);
+    assert_eq!(count(&client, "SELECT count(v) FROM \"order\""), 1);
+    let order = client.query("SELECT v FROM \"order\"").unwrap();
+    let last: Vec<_> = order[0].rows().map(|r| r.values()[1].clone()).collect();
+    assert_eq!(
+        last,
+        [Value::Integer(2)],
+        "the later point of one series and time wins"
+    );
+}
+
+/// A fake that answers every request with `status` and `headers`.
+fn fake_always(status: &'static str, headers: Vec<(&'static str, &'static str)>) -> FakeServer {
+    FakeServer::start(move |_request, stream: &mut TcpStream| {
+        respond(stream, status, &headers, b"{\"error\":\"busy\"}");
+    })
+}
+
+/// The time between consecutive requests the fake received.
+fn gaps(requests: &[fake::Request]) -> Vec<Duration> {
+    requests
+        .windows(2)
+        .map(|w| w[1].received.duration_since(w[0].received))
+        .collect()
+}
+
+/// Records points for `run`, at a steady pace, on a writer that flushes every 10 ms.
+fn record_for(writer: &BufferedWriter, run: Duration) {
+    let started = Instant::now();
+    let mut i = 0;
+    while started.elapsed() < run {
+        let outcome = writer.record(point("m", 0, i));
+        assert!(outcome.is_enqueued(), "{outcome:?}");
+        i += 1;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn while_the_server_answers_503_one_request_goes_per_backoff_interval() {
+    let fake = fake_always("503 Service Unavailable", vec![]);
+    let writer = writer_on(fake.url(), "db")
+        .interval(Duration::from_millis(10))
+        .backoff(Duration::from_millis(200), Duration::from_millis(200))
+        .start()
+        .unwrap();
+    record_for(&writer, Duration::from_secs(2));
+    let requests = fake.requests();
+    // Waits are drawn between half and all of the backoff: 100 to 200 ms.
+    for gap in gaps(&requests) {
+        assert!(gap >= Duration::from_millis(95), "{gap:?} between requests");
+    }
+    assert!(
+        (8..=22).contains(&requests.len()),
+        "{} requests in 2 s",
+        requests.len()
+    );
+    let stats = writer.stats();
+    assert_eq!(stats.written, 0);
+    assert_eq!(stats.dropped, 0, "every point kept within the budget");
+    assert_adds_up(&stats);
+    let report = writer.shutdown(Duration::from_millis(100));
+    assert!(!report.complete);
+    assert_eq!(report.left_over, stats.recorded, "{report:?}");
+    assert_adds_up(&report.stats);
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let fake = fake_always("503 Service Unavailable", vec![("Retry-After", "1")]);
+    let writer = writer_on(fake.url(), "db")
+        .interval(Duration::from_millis(10))
+        .backoff(Duration::from_millis(50), Duration::from_millis(50))
+        .start()
+        .unwrap();
+    record_for(&writer, Duration::from_millis(2_500));
+    let requests = fake.requests();
+    assert!((2..=3).contains(&requests.len()), "{}", requests.len());
+    for gap in gaps(&requests) {
+        assert!(gap >= Duration::from_millis(990), "{gap:?}");
+    }
+    writer.shutdown(Duration::from_millis(100));
+}
+
+#[test]
+fn a_server_that_never_answers_gets_one_request_at_a_time_and_record_never_waits() {
+    // A fake server that reads the request and never answers.
+    let fake = FakeServer::start(|_request, _stream: &mut TcpStream| {
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let config = Client::builder()
+        .host("127.0.0.1")
+        .port(fake.port())
+        .timeout(Duration::from_millis(300))
+        .into_config();
+    let writer = BufferedWriter::builder()
+        .client(config)
+        .database("db")
+        .tag_hostname(false)
+        .interval(Duration::from_millis(10))
+        .backoff(Duration::from_millis(200), Duration::from_millis(200))
+        .max_buffer_size(1_000)
+        .max_batch_size(100)
+        .start()
+        .unwrap();
+    writer.record(point("m", 0, 0));
+    // While the first request hangs, record() goes on: the budget takes 1 000 points, and
+    // the rest replace the oldest waiting ones.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while writer.stats().in_flight == 0 {
+        assert!(Instant::now() < deadline, "no request went out");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let mut taken = 0;
+    for i in 1..5_000 {
+        if writer.record(point("m", 0, i)).is_enqueued() {
+            taken += 1;
+        }
+    }
+    let stats = writer.stats();
+    assert_eq!(taken, 4_999, "{stats:?}");
+    assert!(stats.in_flight > 0, "all of this while a request hangs");
+    assert_eq!(stats.buffered + stats.in_flight, 1_000);
+    assert_eq!(stats.drops.overflow, 4_000);
+    assert_adds_up(&stats);
+    record_for(&writer, Duration::from_secs(2));
+    let requests = fake.requests();
+    // Each request waits out its 300 ms timeout, then a backoff of 100 to 200 ms.
+    for gap in gaps(&requests) {
+        assert!(gap >= Duration::from_millis(390), "{gap:?}");
+    }
+    assert!((2..=8).contains(&requests.len()), "{}", requests.len());
+    let started = Instant::now();
+    let report = writer.shutdown(Duration::from_millis(200));
+    assert!(started.elapsed() < Duration::from_millis(200 + 500));
+    assert!(!report.complete);
+    assert_eq!(
+        report.left_over,
+        report.stats.drops.unsent + report.stats.in_flight
+    );
+    assert_adds_up(&report.stats);
+}
+
+/// Points `v=1i`, `v=2i`, `v="three"`, `v=4i`, `v=5i` one nanosecond apart at `base`.
+fn conflicting(writer: &BufferedWriter, base: i64) {
+    for i in 1..=5 {
+        let b = Point::builder("m").timestamp_in(base + i, Precision::Nanoseconds);
+        let p = if i == 3 {
+            b.field("v", "three")
+        } else {
+            b.field("v", i)
+        };
+        assert!(writer.record(p.build().unwrap()).is_enqueued());
+    }
+}
+
+#[test]
+fn a_type_conflict_is_rejected_and_the_rest_stored_in_an_existing_and_a_new_shard() {
+    let server = influx_testserver::shared();
+    for existing in [true, false] {
+        let client = fresh("writer_conflict");
+        let db = client.database().unwrap().to_owned();
+        let base = 1_600_000_000_000_000_000;
+        if existing {
+            client
+                .write_raw(&format!("m v=0i {base}"), &Default::default())
+                .unwrap();
+        }
+        let writer = writer_on(&server.url(), &db).start().unwrap();
+        conflicting(&writer, base);
+        writer.flush(Duration::from_secs(10)).unwrap();
+        let stats = writer.stats();
+        assert_eq!((stats.written, stats.rejected), (4, 1), "{stats:?}");
+        // Existing shard: a partial write. New shard: a bare 400, the batch sent once more.
+        let expected_requests = if existing { 1 } else { 2 };
+        assert_eq!(
+            stats.requests, expected_requests,
+            "existing shard: {existing}"
+        );
+        assert_eq!(
+            count(&client, "SELECT count(v) FROM m"),
+            4 + i64::from(existing)
+        );
+        assert_adds_up(&stats);
+    }
+}
+
+#[test]
+fn a_body_over_max_body_size_is_split_and_every_point_arrives() {
+    let server = Server::start_with_max_body_size(20_000);
+    let client = Client::new(&server.url()).unwrap().with_database("big");
+    client.create_database("big").unwrap();
+    let writer = writer_on(&server.url(), "big")
+        .trigger_size(2_000)
+        .start()
+        .unwrap();
+    for i in 0..2_000 {
+        writer.record(point("m", 7, i));
+    }
+    writer.flush(Duration::from_secs(30)).unwrap();
+    let stats = writer.stats();
+    assert_eq!(
+        (stats.written, stats.rejected, stats.dropped),
+        (2_000, 0, 0)
+    );
+    assert_eq!(count(&client, "SELECT count(v) FROM m"), 2_000);
+    // About 50 KB in bodies of at most 20 000 bytes: a few 413s, then the lowered cap.
+    assert!(stats.requests <= 12, "{stats:?}");
+    assert_adds_up(&stats);
+}
+
+#[test]
+fn a_missing_retention_policy_drops_the_batch_after_one_request_and_flags_it() {
+    let client = fresh("writer_rp");
+    let db = client.database().unwrap().to_owned();
+    let writer = writer_on(&influx_testserver::shared().url(), &db)
+        .retention_policy("nope")
+        .start()
+        .unwrap();
+    for i in 0..100 {
+        writer.record(point("m", 0, i));
+    }
+    writer.flush(Duration::from_secs(10)).unwrap();
+    let stats = writer.stats();
+    assert_eq!(stats.requests, 1);
+    assert_eq!(stats.drops.misconfigured, 100);
+    assert_eq!(stats.flagged.len(), 1);
+    assert_eq!(stats.flagged[0].retention_policy.as_deref(), Some("nope"));
+    assert!(
+        stats.flagged[0]
+            .reason
+            .contains("retention policy not found"),
+        "{:?}",
+        stats.flagged
+    );
+    assert_adds_up(&stats);
+    assert_eq!(count(&client, "SELECT count(v) FROM m"), 0);
+}
+
+#[test]
+fn a_missing_database_is_dropped_created_or_held_as_configured() {
+    let server = influx_testserver::shared();
+    let admin = Client::new(&server.url()).unwrap();
+
+    let db = server.unique_db("writer_nodb_drop");
+    let writer = writer_on(&server.url(), &db).start().unwrap();
+    writer.record(point("m", 0, 1));
+    writer.flush(Duration::from_secs(10)).unwrap();
+    let stats = writer.stats();
+    assert_eq!((stats.drops.missing_database, stats.requests), (1, 1));
+    assert!(stats.flagged[0].reason.contains("database not found"));
+
+    let db = server.unique_db("writer_nodb_create");
+    let writer = writer_on(&server.url(), &db)
+        .on_missing_database(OnMissingDatabase::Create)
+        .start()
+        .unwrap();
+    writer.record(point("m", 0, 1));
+    writer.flush(Duration::from_secs(10)).unwrap();
+    let stats = writer.stats();
+    assert_eq!((stats.written, stats.requests, stats.dropped), (1, 2, 0));
+    let client = admin.clone().with_database(db);
+    assert_eq!(count(&client, "SELECT count(v) FROM m"), 1);
+
+    let db = server.unique_db("writer_nodb_hold");
+    let writer = writer_on(&server.url(), &db)
+        .on_missing_database(OnMissingDatabase::Hold)
+        .backoff(Duration::from_millis(50), Duration::from_millis(100))
+        .start()
+        .unwrap();
+    writer.record(point("m", 0, 1));
+    assert!(writer.flush(Duration::from_millis(300)).is_err(), "held");
+    assert_eq!(writer.stats().buffered + writer.stats().in_flight, 1);
+    admin.create_database(&db).unwrap();
+    writer.flush(Duration::from_secs(10)).unwrap();
+    assert_eq!(writer.stats().written, 1);
+    assert_adds_up(&writer.stats());
+}
+
+#[test]
+fn shutdown_with_the_server_down_returns_by_its_deadline_and_reports_what_is_left() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let writer = writer_on(&format!("http://127.0.0.1:{port}"), "db")
+        .start()
+        .unwrap();
+    for i in 0..1_000 {
+        writer.record(point("m", 0, i));
+    }
+    let started = Instant::now();
+    let report = writer.shutdown(Duration::from_millis(300));
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(300 + 500), "{took:?}");
+    assert!(!report.complete);
+    assert_eq!(report.left_over, 1_000, "{report:?}");
+    assert_eq!(report.stats.drops.unsent + report.stats.in_flight, 1_000);
+    assert_adds_up(&report.stats);
+    assert!(matches!(writer.record(point("m", 0, 1)), Recorded::Closed));
+    assert_eq!(writer.stats().ignored, 1);
+}
+
+#[test]
+fn sampling_at_one_half_keeps_fifty_thousand_within_five_sigma() {
+    let client = fresh("writer_sampling");
+    let db = client.database().unwrap().to_owned();
+    let writer = writer_on(&influx_testserver::shared().url(), &db)
+        .sample_probability(0.5)
+        .sample_seed(20_261_202)
+        .max_buffer_size(100_000)
+        .start()
+        .unwrap();
+    let mut kept = 0;
+    for i in 0..100_000 {
+        match writer.record(point("m", 0, i)) {
+            Recorded::Enqueued => kept += 1,
+            Recorded::SampledOut => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!((49_200..=50_800).contains(&kept), "{kept} kept");
+    writer.flush(Duration::from_secs(30)).unwrap();
+    let stats = writer.stats();
+    assert_eq!(stats.sampled_out, 100_000 - kept);
+    assert_eq!(stats.written, kept);
+    assert_eq!(count(&client, "SELECT count(v) FROM m"), kept as i64);
+    assert_adds_up(&stats);
+}
+
+#[test]
+fn invalid_environment_values_fail_at_start_naming_the_variable() {
+    for (name, value) in [
+        ("INFLUXDB_INTERVAL", "soon"),
+        ("INFLUXDB_SAMPLE_PROBABILITY", "1.5"),
+        ("INFLUXDB_PRECISION", "fortnights"),
+        ("INFLUXDB_MAX_BUFFER_SIZE", "-1"),
+        ("INFLUXDB_TAG_HOSTNAME", "maybe"),
+    ] {
+        let err = BufferedWriter::builder()
+            .from_lookup(move |n| (n == name).then(|| value.to_owned()))
+            .start()
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(name) && message.contains(value),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn measurements_carry_the_writer_tags_and_a_timed_field() {
+    let client = fresh("writer_measurement");
+    let db = client.database().unwrap().to_owned();
+    let server = influx_testserver::shared();
+    let writer = BufferedWriter::builder()
+        .from_lookup(move |name| match name {
+            "INFLUXDB_URL" => Some(server.url()),
+            "ENVIRONMENT" => Some("staging".to_owned()),
+            "INFLUXDB_INTERVAL" => Some("20".to_owned()),
+            _ => None,
+        })
+        .hostname("web-1")
+        .start()
+        .unwrap();
+    let mut m = Measurement::new(&db, "requests");
+    m.set_tag("route", "/items").set_field("status", 200i64);
+    {
+        let _timer = m.duration("duration");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert!(writer.record(&m).is_enqueued());
+    writer.flush(Duration::from_secs(10)).unwrap();
+    let sets = client
+        .query("SELECT \"duration\", status, hostname, environment, route FROM requests")
+        .unwrap();
+    let row = sets[0].rows().next().expect("one point");
+    let values = row.values();
+    let duration = values[1].as_f64().unwrap();
+    assert!(duration >= 0.03, "{duration}");
+    assert_eq!(values[2], Value::Integer(200));
+    assert_eq!(values[3], Value::String("web-1".into()));
+    assert_eq!(values[4], Value::String("staging".into()));
+    assert_eq!(values[5], Value::String("/items".into()));
+}
+
+#[derive(Series, Debug)]
+#[series(name = "jobs")]
+struct Job {
+    #[series(tag)]
+    queue: String,
+    seconds: f64,
+    #[series(time)]
+    time: i64,
+}
+
+#[test]
+fn a_series_type_bound_to_a_writer_records_into_it() {
+    let job = |time| Job {
+        queue: "mail".into(),
+        seconds: 0.5,
+        time,
+    };
+    // The writer's policy applies: over its budget the oldest points go, and record() says Ok.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = writer_on(&format!("http://127.0.0.1:{port}"), "db")
+        .max_buffer_size(10)
+        .max_batch_size(1)
+        .start()
+        .unwrap();
+    Job::bind_writer(&down);
+    for i in 0..15 {
+        job(i).record().unwrap();
+    }
+    assert_eq!(Job::pending(), 0, "nothing in the type's own buffer");
+    let stats = down.stats();
+    assert_eq!((stats.recorded, stats.drops.overflow), (15, 5));
+    down.shutdown(Duration::from_millis(100));
+    let err = job(99).record().unwrap_err();
+    assert!(err.to_string().contains("shut down"), "{err}");
+
+    let client = fresh("writer_series");
+    let db = client.database().unwrap().to_owned();
+    let writer = writer_on(&influx_testserver::shared().url(), &db)
+        .start()
+        .unwrap();
+    Job::bind_writer(&writer);
+    for i in 0..15 {
+        job(i).record().unwrap();
+    }
+    writer.flush(Duration::from_secs(10)).unwrap();
+    assert_eq!(count(&client, "SELECT count(seconds) FROM jobs"), 15);
+    Job::unbind();
+    job(100).record().unwrap();
+    assert_eq!(Job::pending(), 1, "unbound: the type's own buffer again");
+    assert_eq!(writer.stats().recorded, 15);
+}
+
+#[test]
+fn a_writer_starts_and_records_inside_a_tokio_runtime() {
+    let client = fresh("writer_tokio");
+    let db = client.database().unwrap().to_owned();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let writer = runtime.block_on(async move {
+        // Started, recorded into and flushed from async code.
+        let writer = writer_on(&influx_testserver::shared().url(), &db)
+            .start()
+            .unwrap();
+        for i in 0..100 {
+            assert!(writer.record(point("m", 0, i)).is_enqueued());
+        }
+        let flushing = writer.clone();
+        tokio::task::spawn_blocking(move || flushing.flush(Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .unwrap();
+        writer
+    });
+    assert_eq!(writer.stats().written, 100);
+    assert_eq!(count(&client, "SELECT count(v) FROM m"), 100);
+    drop(runtime);
+}
+
+#[test]
+fn drop_newest_refuses_new_points_when_full() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let writer = writer_on(&format!("http://127.0.0.1:{port}"), "db")
+        .interval(Duration::from_secs(60))
+        .max_buffer_size(10)
+        .on_full(OnFull::DropNewest)
+        .start()
+        .unwrap();
+    let outcomes: Vec<_> = (0..12).map(|i| writer.record(point("m", 0, i))).collect();
+    assert!(outcomes[..10].iter().all(Recorded::is_enqueued));
+    assert!(
+        outcomes[10..]
+            .iter()
+            .all(|o| matches!(o, Recorded::DroppedFull))
+    );
+    assert_eq!(writer.stats().drops.full, 2);
+    assert_adds_up(&writer.stats());
+}
+
+#[test]
+fn invalid_points_are_refused_and_counted() {
+    let writer = writer_on("http://127.0.0.1:9", "db")
+        .interval(Duration::from_secs(60))
+        .max_batch_bytes(100)
+        .tag("host", "a")
+        .start()
+        .unwrap();
+    // A field named like a writer tag.
+    let clash = Point::builder("m").field("host", 1i64).build().unwrap();
+    assert!(matches!(writer.record(clash), Recorded::Invalid(_)));
+    // Larger than a request may be.
+    let big = Point::builder("m")
+        .field("s", "x".repeat(200))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        writer.record(big),
+        Recorded::Invalid(influx_series::Error::RequestTooLarge { .. })
+    ));
+    let stats = writer.stats();
+    assert_eq!((stats.recorded, stats.invalid), (2, 2));
+    assert_adds_up(&stats);
+}
