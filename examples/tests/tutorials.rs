@@ -88,3 +88,30 @@ fn the_readme_examples_run_as_written() {
     assert!(out.contains("1 point(s) written"), "{out}");
     assert!(out.contains("server_name: \"us.east-1\""), "{out}");
 }
+
+#[test]
+fn buffered_writer_writes_the_measurement_at_shutdown() {
+    let out = run(env!("CARGO_BIN_EXE_buffered_writer"));
+    assert!(out.contains("record: Enqueued"), "{out}");
+    assert!(
+        out.contains("shutdown: complete true, 1 written, 0 left over"),
+        "{out}"
+    );
+    assert!(out.contains("Float(1.05)"), "{out}");
+    assert!(out.contains("\"bar\""), "{out}");
+    assert!(out.contains("\"demo-host\""), "{out}");
+}
+
+#[test]
+fn request_timing_records_each_request_with_its_duration() {
+    let out = run(env!("CARGO_BIN_EXE_request_timing"));
+    assert!(out.contains("recorded 20, written 20"), "{out}");
+    for line in [
+        "/: 5 requests",
+        "/items: 5 requests",
+        "/items/42: 5 requests",
+        "/missing: 5 requests",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
