@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use influx_core::Precision;
 
 use super::config::{OnFull, Settings};
-use super::queue::{Batch, Queue};
+use super::queue::{Batch, Queue, Taken};
 use super::{Drops, Flagged, Recorded, Stats};
 
 /// Where a line goes: database, retention policy, and the precision it is encoded in.
@@ -89,8 +89,8 @@ pub(crate) struct State {
 
 /// What the worker should do next.
 pub(crate) enum Next {
-    /// Send the batch of this destination.
-    Send(usize, Batch),
+    /// Send the lines taken from this destination (joined into a batch outside the lock).
+    Send(usize, Taken),
     /// Nothing is due before this (or ever, `None`).
     Wait(Option<Instant>),
 }
@@ -186,7 +186,7 @@ impl State {
             dest.due_at = Some(now + settings.interval + jitter);
             wake = true;
         }
-        dest.queue.push(line, settings.max_buffer_bytes);
+        dest.queue.push(line);
         wake |= dest.queue.len() == settings.trigger_size
             || (bytes_before < settings.trigger_bytes
                 && dest.queue.byte_len() >= settings.trigger_bytes);
@@ -265,7 +265,7 @@ impl State {
         self.in_flight = Some(InFlight {
             dest: i,
             points: batch.len(),
-            bytes: batch.bytes.len(),
+            bytes: batch.byte_len(),
             marked,
             oldest,
         });
@@ -318,11 +318,16 @@ impl State {
     /// Drops every line waiting (not in flight), counted as unsent: for a writer that stops.
     pub(crate) fn drop_waiting(&mut self) -> usize {
         let mut dropped = 0;
-        for i in 0..self.dests.len() {
-            while self.dests[i].queue.len() > 0 {
-                self.drop_front(i);
-                dropped += 1;
-            }
+        for d in &mut self.dests {
+            let bytes = d.queue.byte_len();
+            let points = d.queue.clear();
+            self.points -= points;
+            self.bytes -= bytes;
+            self.marked -= d.flush_mark;
+            d.flush_mark = 0;
+            d.oldest = None;
+            d.due_at = None;
+            dropped += points;
         }
         self.counters.drops.unsent += dropped as u64;
         dropped
@@ -465,6 +470,7 @@ mod tests {
         let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
             panic!("due by the trigger")
         };
+        let batch = batch.into_batch();
         assert_eq!(batch.len(), 2);
         let (outcome, _) = st.enqueue(T, b"m v=2\n", &s);
         assert!(matches!(outcome, Recorded::DroppedFull), "{outcome:?}");
@@ -487,6 +493,7 @@ mod tests {
         let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
             panic!("due by the trigger")
         };
+        let batch = batch.into_batch();
         assert_eq!(batch.len(), 2);
         assert_eq!(st.mark_all(), 3);
         // The first line is written, the second comes back.
@@ -495,6 +502,7 @@ mod tests {
         let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
             panic!("due by the flush")
         };
+        let batch = batch.into_batch();
         let bytes = batch.bytes.len();
         st.settle(2, bytes, Batch::default());
         assert_eq!(st.marked(), 0);

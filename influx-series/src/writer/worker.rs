@@ -135,6 +135,8 @@ fn run(shared: &Shared, client: &Client) {
                 }
             }
         };
+        // Joined outside the lock: record() never waits for a copy of a batch.
+        let batch = batch.into_batch();
         let outcome =
             client.write_isolating(&batch.bytes, &batch.ends, &options, settings.max_batch_size);
         settle(
