@@ -125,12 +125,19 @@ pub struct Drops {
     /// Points still unsent when the writer stopped (its deadline passed, or it was dropped
     /// without [`BufferedWriter::shutdown`]).
     pub unsent: u64,
+    /// Points dropped by [`BufferedWriter::clear`].
+    pub cleared: u64,
 }
 
 impl Drops {
     /// Every drop.
     pub fn total(&self) -> u64 {
-        self.overflow + self.full + self.misconfigured + self.missing_database + self.unsent
+        self.overflow
+            + self.full
+            + self.misconfigured
+            + self.missing_database
+            + self.unsent
+            + self.cleared
     }
 }
 
@@ -432,6 +439,25 @@ impl BufferedWriter {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Drops every point waiting (not the request in flight), counted in [`Drops::cleared`];
+    /// returns how many there were.
+    ///
+    /// ```no_run
+    /// # let writer = influx_series::writer::BufferedWriter::from_env()?;
+    /// let dropped = writer.clear();
+    /// assert_eq!(writer.stats().drops.cleared, dropped as u64);
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn clear(&self) -> usize {
+        let mut st = self.shared().state.lock();
+        let dropped = st.drop_waiting();
+        st.counters.drops.unsent -= dropped as u64;
+        st.counters.drops.cleared += dropped as u64;
+        drop(st);
+        self.shared().settled.notify_all();
+        dropped
     }
 
     /// Counters and gauges, in one consistent snapshot.
