@@ -191,9 +191,7 @@ fn record_cost(url: &str, smoke: bool) {
     }
     let (one, lo1, hi1) = ratio(0, 1);
     let (two, lo2, hi2) = ratio(2, 3);
-    println!(
-        "\nrecord() / encoding alone, 1 thread: {one:.2}x (min {lo1:.2}x, max {hi1:.2}x)"
-    );
+    println!("\nrecord() / encoding alone, 1 thread: {one:.2}x (min {lo1:.2}x, max {hi1:.2}x)");
     println!(
         "record() / encoding alone, 2 threads: {two:.2}x (min {lo2:.2}x, max {hi2:.2}x; target <= 2x)\n"
     );

@@ -688,3 +688,61 @@ fn invalid_points_are_refused_and_counted() {
     assert_eq!((stats.recorded, stats.invalid), (2, 2));
     assert_adds_up(&stats);
 }
+
+#[test]
+fn points_recorded_one_after_the_other_from_two_threads_arrive_in_that_order() {
+    // Thread A records `v=1` at a time, then hands over to thread B, which records `v=2` at
+    // the same series and time: the server must keep 2 every time, whatever cuts the writer
+    // takes of the two threads' shards meanwhile (small triggers make many).
+    let client = fresh("writer_order");
+    let db = client.database().unwrap().to_owned();
+    let writer = writer_on(&influx_testserver::shared().url(), &db)
+        .interval(Duration::from_millis(1))
+        .trigger_size(7)
+        .max_batch_size(7)
+        .start()
+        .unwrap();
+    let same = |t: i64, v: i64| {
+        Point::builder("order")
+            .field("v", v)
+            .timestamp_in(t, Precision::Nanoseconds)
+            .build()
+            .unwrap()
+    };
+    let (to_b, from_a) = std::sync::mpsc::channel::<i64>();
+    let (ready, b_ready) = std::sync::mpsc::channel::<()>();
+    let b = {
+        let writer = writer.clone();
+        std::thread::spawn(move || {
+            // B records first, so its shard comes first in the writer's list: only the
+            // sequence numbers put A's earlier points first.
+            assert!(writer.record(same(-1, 0)).is_enqueued());
+            ready.send(()).unwrap();
+            for t in from_a {
+                assert!(writer.record(same(t, 2)).is_enqueued());
+            }
+        })
+    };
+    b_ready.recv().unwrap();
+    for t in 0..2_000 {
+        assert!(writer.record(same(t, 1)).is_enqueued());
+        to_b.send(t).unwrap();
+    }
+    drop(to_b);
+    b.join().unwrap();
+    writer.flush(Duration::from_secs(30)).unwrap();
+    let sets = client.query("SELECT v FROM \"order\"").unwrap();
+    let values: Vec<i64> = sets[0]
+        .rows()
+        .map(|r| r.values()[1].as_i64().unwrap())
+        .collect();
+    assert_eq!(values.len(), 2_001);
+    assert!(
+        values[1..].iter().all(|&v| v == 2),
+        "{} of 2 000 kept the earlier point",
+        values.iter().filter(|&&v| v != 2).count()
+    );
+    let stats = writer.stats();
+    assert_eq!(stats.written, 4_001);
+    assert_adds_up(&stats);
+}

@@ -55,11 +55,13 @@
 mod config;
 mod measurement;
 mod queue;
+mod shard;
 mod state;
 mod worker;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use influx_core::{EncodeError, Error, Point, Precision, SharedTags};
@@ -70,7 +72,8 @@ pub use measurement::{DurationGuard, Measurement};
 
 use crate::Series;
 use config::Settings;
-use state::{State, Target};
+use shard::{Cut, Shard, ShardCounters};
+use state::{Budget, State, Target};
 
 /// What [`BufferedWriter::record`] did with a point.
 #[derive(Debug)]
@@ -254,7 +257,14 @@ impl std::error::Error for FlushError {}
 /// What the writer's thread and its handles share.
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// Distinguishes writers in the recording threads' shard lists.
+    id: u64,
     state: Mutex<State>,
+    /// Every recording thread's shard. Lock order: `state`, then `shards`, then each shard.
+    shards: Mutex<Vec<Arc<Shard>>>,
+    budget: Arc<Budget>,
+    /// Intake stopped; checked by `record()` under its shard's lock.
+    closed: AtomicBool,
     /// The worker waits here for work.
     wake: Condvar,
     /// Flushes and shutdowns wait here for the worker.
@@ -262,11 +272,77 @@ pub(crate) struct Shared {
     settings: Settings,
 }
 
+impl Shared {
+    /// Moves every shard's lines into the destinations' queues, in sequence order (a
+    /// consistent cut: every shard is locked at once).
+    pub(crate) fn drain(&self, st: &mut State) {
+        let shards = self.shards.lock();
+        let reserved = (
+            self.budget.reserved_points.0.load(Ordering::Acquire),
+            self.budget.reserved_bytes.load(Ordering::Acquire),
+        );
+        let cut = Cut::take(&shards);
+        drop(shards);
+        self.budget.drained.0.0.store(reserved.0, Ordering::Release);
+        self.budget.drained.0.1.store(reserved.1, Ordering::Release);
+        let since = st.staged_since.take().unwrap_or_else(Instant::now);
+        let settings = &self.settings;
+        match cut.into_single() {
+            Ok((dest, bytes, ends)) => st.append_lines(dest, bytes, ends, since, settings),
+            Err(cut) => cut.for_each(|dest, line| st.append(dest, line, since, settings)),
+        }
+    }
+
+    /// Drops every line the shards hold (for `clear`); returns how many.
+    fn discard_staged(&self) -> usize {
+        let shards = self.shards.lock();
+        let cut = Cut::take(&shards);
+        drop(shards);
+        let (points, bytes) = cut.size();
+        self.budget.release(points, bytes);
+        points
+    }
+
+    /// Forgets the shards of threads that ended (their lines were drained), keeping their
+    /// counters.
+    pub(crate) fn prune(&self, st: &mut State) {
+        let mut shards = self.shards.lock();
+        shards.retain(|shard| {
+            if Arc::strong_count(shard) > 1 {
+                return true;
+            }
+            let staged = shard.staged.lock();
+            if !staged.lines.is_empty() {
+                return true;
+            }
+            st.folded.add(&staged.counters);
+            false
+        });
+    }
+
+    /// A consistent snapshot: this state's lock, then every shard's.
+    fn stats(&self, st: &State) -> Stats {
+        let shards = self.shards.lock();
+        let guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
+        let mut counters = ShardCounters::default();
+        let mut staged = (0u64, 0u64);
+        for g in &guards {
+            counters.add(&g.counters);
+            staged.0 += g.lines.len() as u64;
+            staged.1 += g.bytes.len() as u64;
+        }
+        st.stats(&counters, staged)
+    }
+}
+
 /// A buffering writer with a background thread: see the [module](self).
 ///
 /// Handles are cheap to clone and share one writer. `record()` works from any thread and
 /// inside async code (it never waits on I/O); `flush` and `shutdown` block the calling thread
 /// until their timeout, so call them from async code through `spawn_blocking`.
+///
+/// Each recording thread appends to a shard of its own, so threads do not wait for each
+/// other; a global sequence number keeps the order in which points were recorded.
 ///
 /// Dropping the last handle without [`BufferedWriter::shutdown`] stops the thread, counts
 /// the points still waiting as [`Drops::unsent`] and logs how many there were.
@@ -283,16 +359,19 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let mut st = self.shared.state.lock();
+        let shared = &self.shared;
+        let mut st = shared.state.lock();
         if st.stop {
             return;
         }
+        shared.closed.store(true, Ordering::SeqCst);
+        shared.drain(&mut st);
         st.closed = true;
         st.stop = true;
         let unsent = st.drop_waiting();
         let in_flight = st.in_flight.map_or(0, |f| f.points);
         drop(st);
-        self.shared.wake.notify_all();
+        shared.wake.notify_all();
         if unsent + in_flight > 0 {
             tracing::warn!(
                 unsent,
@@ -303,13 +382,24 @@ impl Drop for Inner {
     }
 }
 
+/// One recording thread's shard of a writer, and the destination it last recorded to.
+struct ThreadShard {
+    writer: u64,
+    shard: Arc<Shard>,
+    last: Option<(String, Option<String>, Precision, u32)>,
+}
+
 thread_local! {
-    /// Where `record()` encodes a point before it takes the lock.
+    /// Where `record()` encodes a point before it reserves room for it.
     static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// This thread's shards, one a writer it records to.
+    static SHARDS: RefCell<Vec<ThreadShard>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A line longer than this does not keep its scratch space afterwards.
 const MAX_KEPT_SCRATCH: usize = 64 * 1024;
+
+static WRITER_IDS: AtomicU64 = AtomicU64::new(1);
 
 impl BufferedWriter {
     /// A builder with every setting at its default; see [`WriterBuilder`].
@@ -341,22 +431,15 @@ impl BufferedWriter {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn record<R: Record>(&self, item: R) -> Recorded {
-        let shared = self.shared();
-        let settings = &shared.settings;
+        let settings = &self.shared().settings;
         if !settings.enabled {
-            shared.state.lock().counters.ignored += 1;
+            self.with_shard(|shard| shard.staged.lock().counters.ignored += 1);
             return Recorded::Disabled;
         }
-        if settings.sample_probability < 1.0 {
-            let mut st = shared.state.lock();
-            if st.closed {
-                st.counters.ignored += 1;
-                return Recorded::Closed;
-            }
-            if !st.sample(settings.sample_probability) {
-                st.count_refused(&Recorded::SampledOut);
-                return Recorded::SampledOut;
-            }
+        if settings.sample_probability < 1.0
+            && !self.with_shard(|shard| shard.sample(settings.sample_probability))
+        {
+            return self.count_at_door(Recorded::SampledOut);
         }
         let mut scratch = SCRATCH.take();
         scratch.clear();
@@ -364,12 +447,13 @@ impl BufferedWriter {
             precision: settings.precision,
             tags: &settings.tags,
         };
+        // Encoded before any lock: a `record()` from inside a member's encoding works.
         let outcome = match item.__encode(&context, &mut scratch) {
             Ok(target) => {
                 scratch.push(b'\n');
                 self.enqueue(target, &scratch)
             }
-            Err(e) => self.refuse(Recorded::Invalid(e)),
+            Err(e) => self.count_at_door(Recorded::Invalid(e)),
         };
         if scratch.capacity() <= MAX_KEPT_SCRATCH {
             SCRATCH.set(scratch);
@@ -377,17 +461,50 @@ impl BufferedWriter {
         outcome
     }
 
+    /// Runs `f` with this thread's shard of the writer (made and registered on first use).
+    fn with_shard<R>(&self, f: impl FnOnce(&Shard) -> R) -> R {
+        SHARDS.with_borrow_mut(|shards| {
+            let index = self.shard_index(shards);
+            f(&shards[index].shard)
+        })
+    }
+
+    /// The position of this writer's shard in the thread's list, made if there is none.
+    fn shard_index(&self, shards: &mut Vec<ThreadShard>) -> usize {
+        let shared = self.shared();
+        if let Some(i) = shards.iter().position(|t| t.writer == shared.id) {
+            return i;
+        }
+        // Shards of writers that are gone (only this thread holds them) are forgotten here.
+        shards.retain(|t| Arc::strong_count(&t.shard) > 1);
+        let mut registry = shared.shards.lock();
+        let seed = shared
+            .settings
+            .sample_seed
+            .map_or_else(state::random_seed, |seed| {
+                seed ^ (registry.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            });
+        let shard = Shard::new(seed);
+        registry.push(shard.clone());
+        shards.push(ThreadShard {
+            writer: shared.id,
+            shard,
+            last: None,
+        });
+        shards.len() - 1
+    }
+
     fn enqueue(&self, target: Destination<'_>, line: &[u8]) -> Recorded {
         let shared = self.shared();
         let settings = &shared.settings;
         if line.len() > settings.max_batch_bytes {
-            return self.refuse(Recorded::Invalid(Error::RequestTooLarge {
+            return self.count_at_door(Recorded::Invalid(Error::RequestTooLarge {
                 size: line.len(),
                 limit: settings.max_batch_bytes,
             }));
         }
         let Some(database) = target.database.or(settings.database.as_deref()) else {
-            return self.refuse(Recorded::Invalid(Error::Config(
+            return self.count_at_door(Recorded::Invalid(Error::Config(
                 "the point names no database, and the writer has none (set \
                  WriterBuilder::database or INFLUXDB_DATABASE)"
                     .into(),
@@ -400,29 +517,135 @@ impl BufferedWriter {
                 .or(settings.retention_policy.as_deref()),
             precision: target.precision.unwrap_or(settings.precision),
         };
-        let (outcome, wake) = {
-            let mut st = shared.state.lock();
-            if st.closed {
-                st.counters.ignored += 1;
-                return Recorded::Closed;
+        let budget = &shared.budget;
+        let size = line.len() as u64;
+        // The reservation is the point's sequence number.
+        let seq = budget.reserved_points.0.fetch_add(1, Ordering::AcqRel) + 1;
+        let bytes = budget.reserved_bytes.fetch_add(size, Ordering::AcqRel) + size;
+        let released = (
+            budget.released.0.0.load(Ordering::Acquire),
+            budget.released.0.1.load(Ordering::Acquire),
+        );
+        if seq.saturating_sub(released.0) > settings.max_buffer_size as u64
+            || bytes.saturating_sub(released.1) > settings.max_buffer_bytes as u64
+        {
+            return self.enqueue_full(&target, line);
+        }
+        let appended = SHARDS.with_borrow_mut(|shards| {
+            let index = self.shard_index(shards);
+            let entry = &mut shards[index];
+            let dest = match &entry.last {
+                Some((db, rp, precision, dest))
+                    if *precision == target.precision
+                        && db == target.database
+                        && rp.as_deref() == target.retention_policy =>
+                {
+                    *dest
+                }
+                _ => {
+                    let dest = shared.state.lock().dest_index(&target);
+                    entry.last = Some((
+                        target.database.to_owned(),
+                        target.retention_policy.map(str::to_owned),
+                        target.precision,
+                        dest,
+                    ));
+                    dest
+                }
+            };
+            let mut staged = entry.shard.staged.lock();
+            if shared.closed.load(Ordering::Acquire) {
+                staged.counters.ignored += 1;
+                return false;
             }
-            st.enqueue(target, line, settings)
-        };
-        if wake {
+            staged.push(seq, dest, line);
+            staged.counters.recorded += 1;
+            true
+        });
+        if !appended {
+            budget.release(1, line.len());
+            return Recorded::Closed;
+        }
+        // Wake the writer's thread for the first line since it last took the shards (it
+        // starts the interval then), and when a trigger is reached.
+        let drained = (
+            budget.drained.0.0.load(Ordering::Acquire),
+            budget.drained.0.1.load(Ordering::Acquire),
+        );
+        let since = seq.saturating_sub(drained.0);
+        let since_bytes = bytes.saturating_sub(drained.1);
+        let trigger_bytes = settings.trigger_bytes as u64;
+        if since == 1
+            || since == settings.trigger_size as u64
+            || (since_bytes >= trigger_bytes && since_bytes - size < trigger_bytes)
+        {
             shared.wake.notify_one();
         }
-        outcome
+        Recorded::Enqueued
     }
 
-    /// Counts a point refused at the door.
-    fn refuse(&self, outcome: Recorded) -> Recorded {
-        let mut st = self.shared().state.lock();
-        if st.closed {
+    /// `record()` when the budget is full: under the global lock, the oldest waiting points
+    /// make room (or the point is refused).
+    #[cold]
+    fn enqueue_full(&self, target: &Target<'_>, line: &[u8]) -> Recorded {
+        let shared = self.shared();
+        let settings = &shared.settings;
+        let mut st = shared.state.lock();
+        if shared.closed.load(Ordering::Acquire) {
+            shared.budget.release(1, line.len());
             st.counters.ignored += 1;
             return Recorded::Closed;
         }
-        st.count_refused(&outcome);
-        outcome
+        st.counters.recorded += 1;
+        // What waits in the shards is older than this point, and may be dropped for it.
+        shared.drain(&mut st);
+        let mut evicted = 0;
+        loop {
+            let (points, bytes) = shared.budget.held();
+            if points <= settings.max_buffer_size as u64
+                && bytes <= settings.max_buffer_bytes as u64
+            {
+                break;
+            }
+            if settings.on_full == OnFull::DropNewest || !st.evict_oldest() {
+                shared.budget.release(1, line.len());
+                st.counters.drops.full += 1;
+                drop(st);
+                if evicted > 0 {
+                    shared.settled.notify_all();
+                }
+                return Recorded::DroppedFull;
+            }
+            evicted += 1;
+        }
+        let dest = st.dest_index(target);
+        st.append(dest, line, Instant::now(), settings);
+        drop(st);
+        shared.wake.notify_one();
+        if evicted > 0 {
+            shared.settled.notify_all();
+            Recorded::EnqueuedDroppingOldest { dropped: evicted }
+        } else {
+            Recorded::Enqueued
+        }
+    }
+
+    /// Counts a point refused before it was reserved (sampled out, invalid).
+    fn count_at_door(&self, outcome: Recorded) -> Recorded {
+        let closed = self.with_shard(|shard| {
+            let mut staged = shard.staged.lock();
+            if self.shared().closed.load(Ordering::Acquire) {
+                staged.counters.ignored += 1;
+                return true;
+            }
+            staged.counters.recorded += 1;
+            match outcome {
+                Recorded::SampledOut => staged.counters.sampled_out += 1,
+                _ => staged.counters.invalid += 1,
+            }
+            false
+        });
+        if closed { Recorded::Closed } else { outcome }
     }
 
     /// Records a `Series` value for its `record()`, as a `Result`.
@@ -451,18 +674,23 @@ impl BufferedWriter {
     /// # Ok::<(), influx_series::Error>(())
     /// ```
     pub fn clear(&self) -> usize {
-        let mut st = self.shared().state.lock();
-        let dropped = st.drop_waiting();
-        st.counters.drops.unsent -= dropped as u64;
+        let shared = self.shared();
+        let mut st = shared.state.lock();
+        let staged = shared.discard_staged();
+        let waiting = st.drop_waiting();
+        st.counters.drops.unsent -= waiting as u64;
+        let dropped = staged + waiting;
         st.counters.drops.cleared += dropped as u64;
         drop(st);
-        self.shared().settled.notify_all();
+        shared.settled.notify_all();
         dropped
     }
 
     /// Counters and gauges, in one consistent snapshot.
     pub fn stats(&self) -> Stats {
-        self.shared().state.lock().stats()
+        let shared = self.shared();
+        let st = shared.state.lock();
+        shared.stats(&st)
     }
 
     /// Waits until every point recorded before the call is written, rejected or dropped, or
@@ -471,6 +699,7 @@ impl BufferedWriter {
         let shared = self.shared();
         let deadline = Instant::now() + timeout;
         let mut st = shared.state.lock();
+        shared.drain(&mut st);
         if st.mark_all() == 0 {
             return Ok(());
         }
@@ -504,6 +733,9 @@ impl BufferedWriter {
         let until = Instant::now() + deadline;
         let mut st = shared.state.lock();
         if !st.stop {
+            shared.closed.store(true, Ordering::SeqCst);
+            // Every point recorded before `closed` was set is in a shard now: take them.
+            shared.drain(&mut st);
             st.closed = true;
             st.mark_all();
             shared.wake.notify_one();
@@ -520,10 +752,11 @@ impl BufferedWriter {
             while !st.worker_done && Instant::now() < until {
                 shared.settled.wait_until(&mut st, until);
             }
+            let stats = shared.stats(&st);
             let report = ShutdownReport {
                 complete,
-                left_over: st.stats().drops.unsent + st.stats().in_flight,
-                stats: st.stats(),
+                left_over: stats.drops.unsent + stats.in_flight,
+                stats,
             };
             let done = st.worker_done;
             drop(st);
@@ -537,7 +770,7 @@ impl BufferedWriter {
             );
             return report;
         }
-        let stats = st.stats();
+        let stats = shared.stats(&st);
         ShutdownReport {
             complete: stats.buffered == 0 && stats.in_flight == 0 && stats.drops.unsent == 0,
             left_over: stats.drops.unsent + stats.in_flight,
@@ -552,8 +785,13 @@ impl WriterBuilder {
     pub fn start(self) -> Result<BufferedWriter, Error> {
         let settings = self.settings()?;
         let enabled = settings.enabled;
+        let budget = Arc::new(Budget::default());
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(&settings)),
+            id: WRITER_IDS.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(State::new(budget.clone())),
+            shards: Mutex::new(Vec::new()),
+            budget,
+            closed: AtomicBool::new(false),
             wake: Condvar::new(),
             settled: Condvar::new(),
             settings,

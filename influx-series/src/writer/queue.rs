@@ -162,6 +162,21 @@ impl Queue {
         self.segments.push_back(Segment::default());
     }
 
+    /// Appends lines taken whole (`bytes`, line `i` ending at `ends[i]`), as a segment of
+    /// their own: no copy.
+    pub(crate) fn push_lines(&mut self, bytes: Vec<u8>, ends: Vec<usize>) {
+        if ends.is_empty() {
+            return;
+        }
+        self.points += ends.len();
+        self.bytes += bytes.len();
+        self.segments.push_back(Segment {
+            bytes,
+            ends,
+            head: 0,
+        });
+    }
+
     /// Drops the front line; returns its size in bytes.
     pub(crate) fn drop_front(&mut self) -> usize {
         let front = self.segments.front_mut().expect("a line to drop");

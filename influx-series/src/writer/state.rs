@@ -1,12 +1,62 @@
-//! What the writer holds, under one lock: the destinations' queues, the budget, the counters.
+//! What the writer holds under its global lock: the destinations' queues (lines taken from
+//! the shards), the batch in flight, the counters of what became of points; and the budget,
+//! in atomics that `record()` reserves from without a lock.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use influx_core::Precision;
 
-use super::config::{OnFull, Settings};
+use super::config::Settings;
 use super::queue::{Batch, Queue, Taken};
-use super::{Drops, Flagged, Recorded, Stats};
+use super::shard::{ShardCounters, splitmix, unit};
+use super::{Drops, Flagged, Stats};
+
+/// A value on a cache line of its own, so that counters recording threads write do not share
+/// a line with counters only the writer's thread writes.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+/// The memory budget, in points and bytes: reserved by `record()` (a point's sequence number
+/// is its reservation), released when a point is written, rejected or dropped. Held is
+/// reserved minus released.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    pub(crate) reserved_points: Padded<AtomicU64>,
+    pub(crate) reserved_bytes: AtomicU64,
+    pub(crate) released: Padded<(AtomicU64, AtomicU64)>,
+    /// The reservations when the shards were last taken (for triggers).
+    pub(crate) drained: Padded<(AtomicU64, AtomicU64)>,
+}
+
+impl Budget {
+    pub(crate) fn release(&self, points: usize, bytes: usize) {
+        self.released
+            .0
+            .0
+            .fetch_add(points as u64, Ordering::Release);
+        self.released.0.1.fetch_add(bytes as u64, Ordering::Release);
+    }
+
+    /// Points and bytes held now (reservations in progress included).
+    pub(crate) fn held(&self) -> (u64, u64) {
+        let released = (
+            self.released.0.0.load(Ordering::Acquire),
+            self.released.0.1.load(Ordering::Acquire),
+        );
+        (
+            self.reserved_points
+                .0
+                .load(Ordering::Acquire)
+                .saturating_sub(released.0),
+            self.reserved_bytes
+                .load(Ordering::Acquire)
+                .saturating_sub(released.1),
+        )
+    }
+}
 
 /// Where a line goes: database, retention policy, and the precision it is encoded in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +104,8 @@ pub(crate) struct InFlight {
 
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
+    /// Points recorded through the global lock (when the budget was full).
     pub(crate) recorded: u64,
-    pub(crate) sampled_out: u64,
-    pub(crate) invalid: u64,
     pub(crate) drops: Drops,
     pub(crate) rejected: u64,
     pub(crate) written: u64,
@@ -82,8 +131,11 @@ pub(crate) struct State {
     pub(crate) worker_done: bool,
     /// No request before this (a backoff).
     pub(crate) backoff_until: Option<Instant>,
-    /// The sampling generator's state (splitmix64), or `None` when every point is kept.
-    sampler: Option<u64>,
+    /// Since when lines wait in the shards (set by the writer's thread when told of the first).
+    pub(crate) staged_since: Option<Instant>,
+    /// Counters of shards whose threads ended.
+    pub(crate) folded: ShardCounters,
+    budget: Arc<Budget>,
     jitter_state: u64,
 }
 
@@ -96,8 +148,7 @@ pub(crate) enum Next {
 }
 
 impl State {
-    pub(crate) fn new(settings: &Settings) -> Self {
-        let seed = settings.sample_seed.unwrap_or_else(random_seed);
+    pub(crate) fn new(budget: Arc<Budget>) -> Self {
         State {
             dests: Vec::new(),
             points: 0,
@@ -109,95 +160,77 @@ impl State {
             stop: false,
             worker_done: false,
             backoff_until: None,
-            sampler: (settings.sample_probability < 1.0).then_some(seed),
+            staged_since: None,
+            folded: ShardCounters::default(),
+            budget,
             jitter_state: random_seed(),
         }
     }
 
-    /// Whether the next point is kept by sampling at `p`.
-    pub(crate) fn sample(&mut self, p: f64) -> bool {
-        match &mut self.sampler {
-            None => true,
-            Some(state) => unit(splitmix(state)) < p,
+    /// The index of `target`'s destination, registered if new.
+    pub(crate) fn dest_index(&mut self, target: &Target<'_>) -> u32 {
+        if let Some(i) = self.dests.iter().position(|d| d.matches(target)) {
+            return i as u32;
         }
+        self.dests.push(Dest {
+            database: target.database.to_owned(),
+            retention_policy: target.retention_policy.map(str::to_owned),
+            precision: target.precision,
+            queue: Queue::default(),
+            oldest: None,
+            due_at: None,
+            flush_mark: 0,
+            flagged: None,
+            create_tried: false,
+        });
+        (self.dests.len() - 1) as u32
     }
 
-    /// Counts one point at the door: recorded and what became of it right away.
-    pub(crate) fn count_refused(&mut self, outcome: &Recorded) {
-        self.counters.recorded += 1;
-        match outcome {
-            Recorded::SampledOut => self.counters.sampled_out += 1,
-            Recorded::Invalid(_) => self.counters.invalid += 1,
-            _ => unreachable!("only points refused at the door are counted here"),
-        }
-    }
-
-    /// Takes one encoded line (newline included) for `target`, within the budget. Returns
-    /// what happened and whether the worker should look again (a trigger was crossed, or
-    /// the queue was empty and now has a deadline).
-    pub(crate) fn enqueue(
-        &mut self,
-        target: Target<'_>,
-        line: &[u8],
-        settings: &Settings,
-    ) -> (Recorded, bool) {
-        self.counters.recorded += 1;
-        let mut evicted = 0;
-        while self.points + 1 > settings.max_buffer_size
-            || self.bytes + line.len() > settings.max_buffer_bytes
-        {
-            let oldest = match settings.on_full {
-                OnFull::DropNewest => None,
-                OnFull::DropOldest => self.oldest_waiting(),
-            };
-            let Some(dest) = oldest else {
-                // Drop-newest, or everything owned is in flight.
-                self.counters.drops.full += 1;
-                return (Recorded::DroppedFull, evicted > 0);
-            };
-            self.drop_front(dest);
-            self.counters.drops.overflow += 1;
-            evicted += 1;
-        }
-        let index = match self.dests.iter().position(|d| d.matches(&target)) {
-            Some(i) => i,
-            None => {
-                self.dests.push(Dest {
-                    database: target.database.to_owned(),
-                    retention_policy: target.retention_policy.map(str::to_owned),
-                    precision: target.precision,
-                    queue: Queue::default(),
-                    oldest: None,
-                    due_at: None,
-                    flush_mark: 0,
-                    flagged: None,
-                    create_tried: false,
-                });
-                self.dests.len() - 1
-            }
-        };
+    /// Appends a line (newline included, already in the budget) to a destination's queue;
+    /// `since` is when it was recorded, or earlier.
+    pub(crate) fn append(&mut self, dest: u32, line: &[u8], since: Instant, settings: &Settings) {
         let jitter = self.next_jitter(settings.jitter);
-        let dest = &mut self.dests[index];
-        let bytes_before = dest.queue.byte_len();
-        let mut wake = false;
-        if dest.oldest.is_none() {
-            let now = Instant::now();
-            dest.oldest = Some(now);
-            dest.due_at = Some(now + settings.interval + jitter);
-            wake = true;
+        let d = &mut self.dests[dest as usize];
+        if d.oldest.is_none() {
+            d.oldest = Some(since);
+            d.due_at = Some(since + settings.interval + jitter);
         }
-        dest.queue.push(line);
-        wake |= dest.queue.len() == settings.trigger_size
-            || (bytes_before < settings.trigger_bytes
-                && dest.queue.byte_len() >= settings.trigger_bytes);
+        d.queue.push(line);
         self.points += 1;
         self.bytes += line.len();
-        let recorded = if evicted > 0 {
-            Recorded::EnqueuedDroppingOldest { dropped: evicted }
-        } else {
-            Recorded::Enqueued
-        };
-        (recorded, wake || (self.marked > 0 && evicted > 0))
+    }
+
+    /// Appends lines taken whole from a shard (see [`State::append`]).
+    pub(crate) fn append_lines(
+        &mut self,
+        dest: u32,
+        bytes: Vec<u8>,
+        ends: Vec<usize>,
+        since: Instant,
+        settings: &Settings,
+    ) {
+        let jitter = self.next_jitter(settings.jitter);
+        let d = &mut self.dests[dest as usize];
+        if d.oldest.is_none() {
+            d.oldest = Some(since);
+            d.due_at = Some(since + settings.interval + jitter);
+        }
+        self.points += ends.len();
+        self.bytes += bytes.len();
+        d.queue.push_lines(bytes, ends);
+    }
+
+    /// Drops the oldest waiting line (never one in flight), counted as an overflow; false
+    /// when nothing waits.
+    pub(crate) fn evict_oldest(&mut self) -> bool {
+        match self.oldest_waiting() {
+            Some(dest) => {
+                self.drop_front(dest);
+                self.counters.drops.overflow += 1;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The destination whose waiting lines are the oldest.
@@ -224,6 +257,7 @@ impl State {
         }
         self.points -= 1;
         self.bytes -= size;
+        self.budget.release(1, size);
     }
 
     /// The next batch due, if any: a destination a flush waits for, or one over a trigger,
@@ -281,6 +315,7 @@ impl State {
         };
         self.points -= settled;
         self.bytes -= settled_bytes;
+        self.budget.release(settled, settled_bytes);
         let marked_in_rest = flight.marked.saturating_sub(settled);
         self.marked -= flight.marked - marked_in_rest;
         if rest.len() > 0 {
@@ -323,6 +358,7 @@ impl State {
             let points = d.queue.clear();
             self.points -= points;
             self.bytes -= bytes;
+            self.budget.release(points, bytes);
             self.marked -= d.flush_mark;
             d.flush_mark = 0;
             d.oldest = None;
@@ -339,26 +375,30 @@ impl State {
     }
 
     /// A consistent snapshot.
-    pub(crate) fn stats(&self) -> Stats {
+    /// A consistent snapshot, given the shards' counters and what they stage (taken with
+    /// every shard's lock held, and this state's).
+    pub(crate) fn stats(&self, shards: &ShardCounters, staged: (u64, u64)) -> Stats {
         let (in_flight, in_flight_bytes) = self
             .in_flight
             .map_or((0, 0), |f| (f.points as u64, f.bytes as u64));
         let c = &self.counters;
+        let mut s = self.folded;
+        s.add(shards);
         Stats {
-            recorded: c.recorded,
-            sampled_out: c.sampled_out,
-            invalid: c.invalid,
+            recorded: c.recorded + s.recorded,
+            sampled_out: s.sampled_out,
+            invalid: s.invalid,
             dropped: c.drops.total(),
             drops: c.drops,
             rejected: c.rejected,
             written: c.written,
-            buffered: self.points as u64 - in_flight,
-            buffered_bytes: self.bytes as u64 - in_flight_bytes,
+            buffered: self.points as u64 - in_flight + staged.0,
+            buffered_bytes: self.bytes as u64 - in_flight_bytes + staged.1,
             in_flight,
             in_flight_bytes,
             requests: c.requests,
             failed_requests: c.failed_requests,
-            ignored: c.ignored,
+            ignored: c.ignored + s.ignored,
             flagged: self
                 .dests
                 .iter()
@@ -387,21 +427,7 @@ impl State {
     }
 }
 
-/// splitmix64: a small, fast generator with good statistics, for sampling and jitter.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The top 53 bits as a number in `0..1`.
-fn unit(x: u64) -> f64 {
-    (x >> 11) as f64 / (1u64 << 53) as f64
-}
-
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(
@@ -417,12 +443,11 @@ mod tests {
     use super::*;
     use crate::writer::WriterBuilder;
 
-    fn settings(points: usize, on_full: OnFull) -> Settings {
+    fn settings() -> Settings {
         WriterBuilder::default()
-            .max_buffer_size(points)
-            .trigger_size(points.min(2))
+            .max_buffer_size(100)
+            .trigger_size(2)
             .max_batch_size(2)
-            .on_full(on_full)
             .settings()
             .unwrap()
     }
@@ -433,63 +458,61 @@ mod tests {
         precision: Precision::Nanoseconds,
     };
 
-    #[test]
-    fn a_full_budget_drops_the_oldest_and_counts_it() {
-        let s = settings(3, OnFull::DropOldest);
-        let mut st = State::new(&s);
-        for i in 0..5 {
-            st.enqueue(T, format!("m v={i}\n").as_bytes(), &s);
+    /// A state with `n` lines `m v=i` waiting, their budget reserved.
+    fn with_lines(n: usize, s: &Settings) -> (State, Arc<Budget>) {
+        let budget = Arc::new(Budget::default());
+        let mut st = State::new(budget.clone());
+        let dest = st.dest_index(&T);
+        for i in 0..n {
+            let line = format!("m v={i}\n");
+            budget.reserved_points.0.fetch_add(1, Ordering::Relaxed);
+            budget
+                .reserved_bytes
+                .fetch_add(line.len() as u64, Ordering::Relaxed);
+            st.append(dest, line.as_bytes(), Instant::now(), s);
         }
+        (st, budget)
+    }
+
+    fn stats(st: &State) -> Stats {
+        let shards = ShardCounters {
+            recorded: st.points as u64 + st.counters.drops.total() + st.counters.written,
+            ..ShardCounters::default()
+        };
+        st.stats(&shards, (0, 0))
+    }
+
+    #[test]
+    fn eviction_drops_the_oldest_waiting_and_releases_its_budget() {
+        let s = settings();
+        let (mut st, budget) = with_lines(5, &s);
+        assert!(st.evict_oldest());
+        assert!(st.evict_oldest());
         assert_eq!(st.dests[0].queue.text(), "m v=2\nm v=3\nm v=4\n");
-        let stats = st.stats();
-        assert_eq!(
-            (stats.recorded, stats.drops.overflow, stats.buffered),
-            (5, 2, 3)
-        );
-        assert!(stats.adds_up());
+        assert_eq!(budget.held(), (3, 18));
+        assert_eq!(st.counters.drops.overflow, 2);
+        assert!(stats(&st).adds_up());
     }
 
     #[test]
-    fn drop_newest_refuses_the_new_point() {
-        let s = settings(3, OnFull::DropNewest);
-        let mut st = State::new(&s);
-        for i in 0..5 {
-            st.enqueue(T, format!("m v={i}\n").as_bytes(), &s);
-        }
-        assert_eq!(st.dests[0].queue.text(), "m v=0\nm v=1\nm v=2\n");
-        assert_eq!(st.stats().drops.full, 2);
-        assert!(st.stats().adds_up());
-    }
-
-    #[test]
-    fn points_in_flight_are_never_dropped() {
-        let s = settings(2, OnFull::DropOldest);
-        let mut st = State::new(&s);
-        st.enqueue(T, b"m v=0\n", &s);
-        st.enqueue(T, b"m v=1\n", &s);
+    fn points_in_flight_are_never_evicted_and_a_failed_batch_comes_back_first() {
+        let s = settings();
+        let (mut st, budget) = with_lines(2, &s);
         let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
             panic!("due by the trigger")
         };
         let batch = batch.into_batch();
         assert_eq!(batch.len(), 2);
-        let (outcome, _) = st.enqueue(T, b"m v=2\n", &s);
-        assert!(matches!(outcome, Recorded::DroppedFull), "{outcome:?}");
-        let stats = st.stats();
-        assert_eq!((stats.in_flight, stats.drops.full), (2, 1));
-        assert!(stats.adds_up());
-        // The batch fails: it comes back in front, in order.
+        assert!(!st.evict_oldest(), "nothing waits: both are in flight");
         st.settle(0, 0, batch);
         assert_eq!(st.dests[0].queue.text(), "m v=0\nm v=1\n");
-        assert!(st.stats().adds_up());
+        assert_eq!(budget.held(), (2, 12));
     }
 
     #[test]
     fn a_flush_waits_for_lines_until_they_settle() {
-        let s = settings(100, OnFull::DropOldest);
-        let mut st = State::new(&s);
-        for i in 0..3 {
-            st.enqueue(T, format!("m v={i}\n").as_bytes(), &s);
-        }
+        let s = settings();
+        let (mut st, budget) = with_lines(3, &s);
         let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
             panic!("due by the trigger")
         };
@@ -507,20 +530,6 @@ mod tests {
         st.settle(2, bytes, Batch::default());
         assert_eq!(st.marked(), 0);
         assert_eq!(st.owned(), 0);
-    }
-
-    #[test]
-    fn sampling_is_seeded() {
-        let s = WriterBuilder::default()
-            .sample_probability(0.5)
-            .sample_seed(7)
-            .settings()
-            .unwrap();
-        let run = || {
-            let mut st = State::new(&s);
-            (0..64).map(|_| st.sample(0.5)).collect::<Vec<_>>()
-        };
-        assert_eq!(run(), run());
-        assert!(run().iter().any(|k| *k) && run().iter().any(|k| !*k));
+        assert_eq!(budget.held(), (0, 0));
     }
 }

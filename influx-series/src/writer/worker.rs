@@ -2,6 +2,7 @@
 //! every point by the answer.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use influx_core::{
@@ -91,6 +92,39 @@ impl Logs {
     }
 }
 
+/// Takes the shards' lines into the queues when they are due (a trigger, the interval, a
+/// flush or a shutdown); otherwise returns when they will be, if lines wait there.
+fn staged(shared: &Shared, st: &mut State, now: Instant) -> Option<Instant> {
+    let settings = &shared.settings;
+    let budget = &shared.budget;
+    let points = budget
+        .reserved_points
+        .0
+        .load(Ordering::Acquire)
+        .saturating_sub(budget.drained.0.0.load(Ordering::Acquire));
+    if points == 0 {
+        return None;
+    }
+    let bytes = budget
+        .reserved_bytes
+        .load(Ordering::Acquire)
+        .saturating_sub(budget.drained.0.1.load(Ordering::Acquire));
+    let since = *st.staged_since.get_or_insert(now);
+    let due = since + settings.interval;
+    if st.closed
+        || st.marked() > 0
+        || points >= settings.trigger_size as u64
+        || bytes >= settings.trigger_bytes as u64
+        || now >= due
+    {
+        shared.drain(st);
+        shared.prune(st);
+        None
+    } else {
+        Some(due)
+    }
+}
+
 fn options(st: &State, dest: usize) -> WriteOptions {
     let d = &st.dests[dest];
     let mut options = WriteOptions::new(d.database.clone()).precision(d.precision);
@@ -116,6 +150,8 @@ fn run(shared: &Shared, client: &Client) {
                     shared.settled.notify_all();
                     return;
                 }
+                // Lines in the shards: from when they wait, and taken when due.
+                let staged_until = staged(shared, &mut st, now);
                 if let Some(at) = st.backoff_until {
                     if now < at {
                         shared.wake.wait_until(&mut st, at);
@@ -129,8 +165,11 @@ fn run(shared: &Shared, client: &Client) {
                         break (dest, batch, options);
                     }
                     Next::Wait(at) => {
-                        let at = at.map_or(now + LOG_EVERY, |at| at.min(now + LOG_EVERY));
-                        shared.wake.wait_until(&mut st, at);
+                        let mut until = now + LOG_EVERY;
+                        for at in [at, staged_until].into_iter().flatten() {
+                            until = until.min(at);
+                        }
+                        shared.wake.wait_until(&mut st, until);
                     }
                 }
             }
