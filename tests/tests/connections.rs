@@ -6,20 +6,18 @@
 
 mod support {
     pub mod api;
+    pub mod trace;
 }
 
-use std::fmt::Debug;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use influx_series::{Client, Error, RetryPolicy, WriteOptions};
 use influx_testserver::fake::{FakeServer, respond};
 use influx_testserver::{ADMIN_PASSWORD, ADMIN_USER, Server};
 use support::api::Api;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
+use support::trace::Capture;
 
 const SECRET: &str = "hunter2-Pa55";
 
@@ -177,48 +175,6 @@ fn the_pool_size_bounds_the_connections_kept<C: Api>() {
         }
         assert_eq!(accepted.load(Ordering::SeqCst), expected, "pool {pool:?}");
     }
-}
-
-/// Everything a `tracing` subscriber sees: span and event names and fields, as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<String>>);
-
-impl Capture {
-    fn text(&self) -> String {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-struct Fields<'a>(&'a mut String);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.push_str(&format!(" {}={value:?}", field.name()));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        let mut text = self.0.lock().unwrap();
-        text.push_str(&format!("\nspan {}", span.metadata().name()));
-        span.record(&mut Fields(&mut text));
-        Id::from_u64(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-    fn record(&self, _: &Id, values: &Record<'_>) {
-        values.record(&mut Fields(&mut self.0.lock().unwrap()));
-    }
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut text = self.0.lock().unwrap();
-        text.push_str(&format!("\nevent {}", event.metadata().level()));
-        event.record(&mut Fields(&mut text));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
 }
 
 /// With credentials checked by a real server: a wrong password, a right one, a retried

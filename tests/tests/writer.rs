@@ -7,6 +7,7 @@
 
 mod support {
     pub mod db;
+    pub mod trace;
 }
 
 use std::net::TcpStream;
@@ -745,4 +746,34 @@ fn points_recorded_one_after_the_other_from_two_threads_arrive_in_that_order() {
     let stats = writer.stats();
     assert_eq!(stats.written, 4_001);
     assert_adds_up(&stats);
+}
+
+#[test]
+fn dropping_a_writer_without_shutdown_logs_how_many_points_were_unsent() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let capture = support::trace::Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        let writer = writer_on(&format!("http://127.0.0.1:{port}"), "db")
+            .interval(Duration::from_secs(60))
+            .start()
+            .unwrap();
+        for i in 0..1_000 {
+            writer.record(point("m", 0, i));
+        }
+        let started = Instant::now();
+        drop(writer);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a drop never waits"
+        );
+    });
+    let text = capture.text();
+    assert!(
+        text.contains("dropped without shutdown: 1000 point(s) unsent"),
+        "{text}"
+    );
 }
