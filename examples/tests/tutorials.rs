@@ -115,3 +115,33 @@ fn request_timing_records_each_request_with_its_duration() {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
 }
+
+#[test]
+fn web_service_demo_records_each_request() {
+    let server = influx_testserver::shared();
+    let out = Command::new(env!("CARGO_BIN_EXE_web_service"))
+        .arg("--demo")
+        .env("INFLUXDB_URL", server.url())
+        .env("INFLUXDB_INTERVAL", "50")
+        .output()
+        .expect("the demo starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("shutdown: complete true, 6 written, 0 left over"),
+        "{stdout}"
+    );
+    for line in [
+        "/items/{id}: status 200, 24 bytes",
+        "/items/{id}: status 500, 9 bytes",
+        "/items/{id}: status 500, 16 bytes",
+        "/stream/{n}: status 200, 33 bytes",
+        "unmatched: status 404, 0 bytes",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}

@@ -13,6 +13,8 @@
 
 mod batch;
 mod buffer;
+#[cfg(feature = "tower")]
+pub mod metrics;
 mod series;
 mod values;
 #[cfg(feature = "blocking")]

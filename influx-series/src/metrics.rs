@@ -1,0 +1,524 @@
+//! Request metrics for HTTP services: sprockets-influxdb's Tornado mixin as a
+//! [`tower_layer::Layer`], so one layer serves axum, hyper and tonic services alike.
+//!
+//! [`RequestMetricsLayer`] wraps any `tower::Service<http::Request<B>>` and records one point a
+//! finished request into a [`BufferedWriter`]: never blocking the request (recording is
+//! [`BufferedWriter::record`], which never waits), never failing it (a point the writer refuses
+//! is counted there, not returned).
+//!
+//! Each point, in the measurement the layer is named with:
+//! - tags `method`, `endpoint` (the route pattern: see [`RequestMetricsLayer::endpoint`]),
+//!   `status_code`, `environment` (from `ENVIRONMENT`, when set), `correlation_id` (from a
+//!   request header, when present), the writer's own tags (`hostname`, ...), extra static
+//!   tags, and what the hooks add;
+//! - fields `duration` (seconds, from the request's arrival to the end of the response body,
+//!   not just its headers) and `content_length` (the bytes the body yielded);
+//! - the time of the request's arrival.
+//!
+//! Requests that do not finish are recorded too, with what is known:
+//! - the service returns an error: `status_code` 500;
+//! - the handler panics: behind tower-http's `CatchPanicLayer` the layer sees the 500 it
+//!   makes; inside it, the unwinding is seen, and recorded as a 500;
+//! - the client goes away (the response future or the body is dropped first): a
+//!   `cancelled=true` tag, the status if the headers were made, and `content_length` the bytes
+//!   the body had yielded.
+//!
+//! ```no_run
+//! use std::convert::Infallible;
+//! use influx_series::metrics::RequestMetricsLayer;
+//! use influx_series::writer::BufferedWriter;
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let writer = BufferedWriter::from_env()?;
+//! let service = ServiceBuilder::new()
+//!     .layer(RequestMetricsLayer::new(writer.clone(), "my-service").correlation_header("x-request-id"))
+//!     .service_fn(|_request: http::Request<String>| async {
+//!         Ok::<_, Infallible>(http::Response::new(String::from("hello")))
+//!     });
+//! let response = service.oneshot(http::Request::new(String::new())).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Buf;
+use http::{Extensions, HeaderMap, HeaderName, Method, Request, Response, StatusCode, Uri};
+use http_body::{Body, Frame, SizeHint};
+use influx_core::{Field, Point, Precision};
+
+use crate::writer::BufferedWriter;
+
+/// What a request looks like to the layer's extractors and hooks (it is borrowed while the
+/// request arrives; the body is not available).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RequestInfo<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The URI.
+    pub uri: &'a Uri,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The extensions (where axum puts `MatchedPath`).
+    pub extensions: &'a Extensions,
+}
+
+/// What the response looks like to the response hook.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ResponseInfo<'a> {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+}
+
+/// Tags and fields a hook adds to a request's point.
+#[derive(Debug, Default)]
+pub struct Extra {
+    tags: Vec<(Cow<'static, str>, String)>,
+    fields: Vec<(Cow<'static, str>, Field)>,
+}
+
+impl Extra {
+    /// Adds a tag (a later one of the same key wins).
+    pub fn tag(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        self.tags.push((key.into(), value.into()));
+    }
+
+    /// Adds a field (a later one of the same key wins).
+    pub fn field(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Field>) {
+        self.fields.push((key.into(), value.into()));
+    }
+}
+
+type Endpoint = dyn Fn(&RequestInfo<'_>) -> Option<String> + Send + Sync;
+type OnRequest = dyn Fn(&RequestInfo<'_>, &mut Extra) + Send + Sync;
+type OnResponse = dyn Fn(&ResponseInfo<'_>, &mut Extra) + Send + Sync;
+
+/// The `endpoint` tag of a request whose route pattern is not known.
+pub const UNMATCHED: &str = "unmatched";
+
+struct Config {
+    writer: BufferedWriter,
+    measurement: Cow<'static, str>,
+    endpoint: Option<Arc<Endpoint>>,
+    correlation: Option<HeaderName>,
+    environment: Option<String>,
+    tags: Vec<(Cow<'static, str>, String)>,
+    on_request: Option<Arc<OnRequest>>,
+    on_response: Option<Arc<OnResponse>>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestMetricsLayer")
+            .field("measurement", &self.measurement)
+            .field("correlation", &self.correlation)
+            .field("environment", &self.environment)
+            .field("tags", &self.tags)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`tower_layer::Layer`] that records one point a finished request: see the
+/// [module](self).
+#[derive(Debug, Clone)]
+pub struct RequestMetricsLayer {
+    config: Arc<Config>,
+}
+
+impl RequestMetricsLayer {
+    /// Records into `writer`, in `measurement` (sprockets uses the service's name), with the
+    /// `environment` tag from `ENVIRONMENT` when it is set and not empty.
+    pub fn new(writer: BufferedWriter, measurement: impl Into<Cow<'static, str>>) -> Self {
+        RequestMetricsLayer {
+            config: Arc::new(Config {
+                writer,
+                measurement: measurement.into(),
+                endpoint: None,
+                correlation: None,
+                environment: std::env::var("ENVIRONMENT").ok().filter(|e| !e.is_empty()),
+                tags: Vec::new(),
+                on_request: None,
+                on_response: None,
+            }),
+        }
+    }
+
+    fn config(&mut self) -> &mut Config {
+        Arc::get_mut(&mut self.config).expect("the layer is configured before it is cloned")
+    }
+
+    /// How to tell a request's route pattern, for the `endpoint` tag: never the raw path,
+    /// whose ids would make a series a request. When it answers `None` (or without one),
+    /// the tag is [`UNMATCHED`].
+    ///
+    /// With axum (the layer added with `Router::layer`, so that routing has run; this crate
+    /// does not depend on axum, so the example is not compiled here: `examples/src/bin/
+    /// web_service.rs` is):
+    ///
+    /// ```text
+    /// layer.endpoint(|r| r.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned()))
+    /// ```
+    ///
+    /// With tonic, the path is the method (`/package.Service/Method`), a bounded set:
+    /// `layer.endpoint(|r| Some(r.uri.path().to_owned()))`, behind a router that refuses
+    /// unknown methods.
+    pub fn endpoint(
+        mut self,
+        f: impl Fn(&RequestInfo<'_>) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.config().endpoint = Some(Arc::new(f));
+        self
+    }
+
+    /// The request header whose value is the `correlation_id` tag (for example
+    /// `x-correlation-id` or `x-request-id`); a request without it gets no such tag.
+    ///
+    /// # Panics
+    /// If `name` is not a valid header name.
+    pub fn correlation_header(mut self, name: &str) -> Self {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("a valid header name");
+        self.config().correlation = Some(name);
+        self
+    }
+
+    /// The `environment` tag (instead of `ENVIRONMENT`'s value).
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.config().environment = Some(environment.into());
+        self
+    }
+
+    /// A tag on every point.
+    pub fn tag(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
+        self.config().tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// A hook called as each request arrives, to add tags or fields from it.
+    pub fn on_request(
+        mut self,
+        f: impl Fn(&RequestInfo<'_>, &mut Extra) + Send + Sync + 'static,
+    ) -> Self {
+        self.config().on_request = Some(Arc::new(f));
+        self
+    }
+
+    /// A hook called when the response's head is made, to add tags or fields from it.
+    pub fn on_response(
+        mut self,
+        f: impl Fn(&ResponseInfo<'_>, &mut Extra) + Send + Sync + 'static,
+    ) -> Self {
+        self.config().on_response = Some(Arc::new(f));
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for RequestMetricsLayer {
+    type Service = RequestMetrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestMetrics {
+            inner,
+            config: self.config.clone(),
+        }
+    }
+}
+
+/// A service wrapped by [`RequestMetricsLayer`].
+#[derive(Debug, Clone)]
+pub struct RequestMetrics<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+/// A request being measured: everything known so far. Recorded once, when the response body
+/// ends, or when whatever holds it is dropped first.
+#[derive(Debug)]
+struct Pending {
+    config: Arc<Config>,
+    started: Instant,
+    /// Nanoseconds since the epoch, unique in the process: two requests that arrive at once
+    /// with the same tags are two points.
+    arrived: i64,
+    method: String,
+    endpoint: String,
+    correlation: Option<String>,
+    status: Option<StatusCode>,
+    bytes: u64,
+    extra: Extra,
+}
+
+impl Pending {
+    fn new<B>(config: &Arc<Config>, request: &Request<B>) -> Pending {
+        let info = RequestInfo {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+            extensions: request.extensions(),
+        };
+        let endpoint = config
+            .endpoint
+            .as_ref()
+            .and_then(|f| f(&info))
+            .unwrap_or_else(|| UNMATCHED.to_owned());
+        let correlation = config
+            .correlation
+            .as_ref()
+            .and_then(|name| request.headers().get(name))
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let mut extra = Extra::default();
+        if let Some(hook) = &config.on_request {
+            hook(&info, &mut extra);
+        }
+        Pending {
+            config: config.clone(),
+            started: Instant::now(),
+            arrived: influx_core::clock::unique_now_nanos(),
+            method: request.method().as_str().to_owned(),
+            endpoint,
+            correlation,
+            status: None,
+            bytes: 0,
+            extra,
+        }
+    }
+
+    fn head<B>(&mut self, response: &Response<B>) {
+        self.status = Some(response.status());
+        if let Some(hook) = &self.config.on_response {
+            let info = ResponseInfo {
+                status: response.status(),
+                headers: response.headers(),
+            };
+            hook(&info, &mut self.extra);
+        }
+    }
+
+    /// Records the point; `cancelled` when the request did not run to its end.
+    fn record(self, cancelled: bool) {
+        let duration = self.started.elapsed().as_secs_f64();
+        let config = &*self.config;
+        let mut point = Point::builder(config.measurement.clone())
+            .tag("method", self.method)
+            .tag("endpoint", self.endpoint)
+            .timestamp_in(self.arrived, Precision::Nanoseconds);
+        if let Some(status) = self.status {
+            point = point.tag("status_code", status.as_str());
+        }
+        if let Some(environment) = &config.environment {
+            point = point.tag("environment", environment.clone());
+        }
+        if let Some(id) = self.correlation {
+            point = point.tag("correlation_id", id);
+        }
+        if cancelled {
+            point = point.tag("cancelled", "true");
+        }
+        for (k, v) in &config.tags {
+            point = point.tag(k.clone(), v.clone());
+        }
+        for (k, v) in self.extra.tags {
+            point = point.tag(k, v);
+        }
+        point = point.field("duration", duration).field(
+            "content_length",
+            i64::try_from(self.bytes).unwrap_or(i64::MAX),
+        );
+        for (k, v) in self.extra.fields {
+            point = point.field(k, v);
+        }
+        match point.build() {
+            Ok(point) => {
+                // Never blocks; a point the writer refuses is counted there.
+                config.writer.record(point);
+            }
+            Err(e) => tracing::debug!("request metrics: the point is invalid: {e}"),
+        }
+    }
+}
+
+impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for RequestMetrics<S>
+where
+    S: tower_service::Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: Body + Send + 'static,
+{
+    type Response = Response<MeteredBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let pending = Pending::new(&self.config, &request);
+        ResponseFuture {
+            inner: Box::pin(self.inner.call(request)),
+            pending: Some(pending),
+        }
+    }
+}
+
+/// The response future of [`RequestMetrics`].
+pub struct ResponseFuture<F> {
+    inner: Pin<Box<F>>,
+    pending: Option<Pending>,
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
+{
+    type Output = Result<Response<MeteredBody<B>>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let guard = PanicGuard(&mut this.pending);
+        let result = std::task::ready!(this.inner.as_mut().poll(cx));
+        drop(guard);
+        let mut pending = self.pending.take().expect("polled after completion");
+        Poll::Ready(match result {
+            Ok(response) => {
+                pending.head(&response);
+                let (parts, body) = response.into_parts();
+                let body = MeteredBody {
+                    inner: Box::pin(body),
+                    pending: Some(pending),
+                };
+                if body.inner.is_end_stream() {
+                    // Nothing to send: done now (a server may never poll such a body).
+                    let mut body = body;
+                    if let Some(pending) = body.pending.take() {
+                        pending.record(false);
+                    }
+                    Ok(Response::from_parts(parts, body))
+                } else {
+                    Ok(Response::from_parts(parts, body))
+                }
+            }
+            Err(e) => {
+                pending.status = Some(StatusCode::INTERNAL_SERVER_ERROR);
+                pending.record(false);
+                Err(e)
+            }
+        })
+    }
+}
+
+/// Records a request as a 500 if the inner service or body panics while it is polled (the
+/// future or body may be dropped much later, after the panic was caught).
+struct PanicGuard<'a>(&'a mut Option<Pending>);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(mut pending) = self.0.take()
+        {
+            pending.status = Some(StatusCode::INTERNAL_SERVER_ERROR);
+            pending.record(false);
+        }
+    }
+}
+
+impl<F> Drop for ResponseFuture<F> {
+    fn drop(&mut self) {
+        if let Some(mut pending) = self.pending.take() {
+            if std::thread::panicking() {
+                // The handler panicked inside this layer.
+                pending.status = Some(StatusCode::INTERNAL_SERVER_ERROR);
+                pending.record(false);
+            } else {
+                pending.record(true);
+            }
+        }
+    }
+}
+
+/// A response body that counts the bytes it yields and records the request's point when it
+/// ends (or is dropped before).
+pub struct MeteredBody<B> {
+    inner: Pin<Box<B>>,
+    pending: Option<Pending>,
+}
+
+impl<B> std::fmt::Debug for MeteredBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeteredBody").finish_non_exhaustive()
+    }
+}
+
+impl<B: Body> Body for MeteredBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        let guard = PanicGuard(&mut this.pending);
+        let frame = std::task::ready!(this.inner.as_mut().poll_frame(cx));
+        drop(guard);
+        match &frame {
+            Some(Ok(frame)) => {
+                if let (Some(data), Some(pending)) = (frame.data_ref(), self.pending.as_mut()) {
+                    pending.bytes += data.remaining() as u64;
+                }
+                if self.inner.is_end_stream()
+                    && let Some(pending) = self.pending.take()
+                {
+                    pending.record(false);
+                }
+            }
+            Some(Err(_)) => {
+                // The body failed: the response was cut short.
+                if let Some(pending) = self.pending.take() {
+                    pending.record(true);
+                }
+            }
+            None => {
+                if let Some(pending) = self.pending.take() {
+                    pending.record(false);
+                }
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B> Drop for MeteredBody<B> {
+    fn drop(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            // A server sends no body to a HEAD request, and may drop it unread.
+            let cancelled = pending.method != "HEAD";
+            pending.record(cancelled);
+        }
+    }
+}
