@@ -51,7 +51,8 @@ use std::time::Instant;
 use bytes::Buf;
 use http::{Extensions, HeaderMap, HeaderName, Method, Request, Response, StatusCode, Uri};
 use http_body::{Body, Frame, SizeHint};
-use influx_core::{Field, Point, Precision};
+use influx_core::line::{self, NameKind};
+use influx_core::{EncodeError, EncodeErrorKind, Field, Part};
 
 use crate::writer::BufferedWriter;
 
@@ -249,9 +250,9 @@ struct Pending {
     /// Nanoseconds since the epoch, unique in the process: two requests that arrive at once
     /// with the same tags are two points.
     arrived: i64,
-    method: String,
+    method: Method,
     endpoint: String,
-    correlation: Option<String>,
+    correlation: Option<http::HeaderValue>,
     status: Option<StatusCode>,
     bytes: u64,
     extra: Extra,
@@ -274,9 +275,7 @@ impl Pending {
             .correlation
             .as_ref()
             .and_then(|name| request.headers().get(name))
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
+            .cloned();
         let mut extra = Extra::default();
         if let Some(hook) = &config.on_request {
             hook(&info, &mut extra);
@@ -285,7 +284,7 @@ impl Pending {
             config: config.clone(),
             started: Instant::now(),
             arrived: influx_core::clock::unique_now_nanos(),
-            method: request.method().as_str().to_owned(),
+            method: request.method().clone(),
             endpoint,
             correlation,
             status: None,
@@ -307,43 +306,139 @@ impl Pending {
 
     /// Records the point; `cancelled` when the request did not run to its end.
     fn record(self, cancelled: bool) {
-        let duration = self.started.elapsed().as_secs_f64();
-        let config = &*self.config;
-        let mut point = Point::builder(config.measurement.clone())
-            .tag("method", self.method)
-            .tag("endpoint", self.endpoint)
-            .timestamp_in(self.arrived, Precision::Nanoseconds);
-        if let Some(status) = self.status {
-            point = point.tag("status_code", status.as_str());
+        let writer = self.config.writer.clone();
+        // Never blocks; a point the writer refuses is counted there.
+        writer.record(
+            Finished {
+                pending: self,
+                duration: 0.0,
+                cancelled,
+            }
+            .stamped(),
+        );
+    }
+}
+
+/// A finished request, encoded straight into the writer's line (no `Point` in between: this
+/// runs once a request).
+struct Finished {
+    pending: Pending,
+    duration: f64,
+    cancelled: bool,
+}
+
+impl Finished {
+    fn stamped(mut self) -> Self {
+        self.duration = self.pending.started.elapsed().as_secs_f64();
+        self
+    }
+}
+
+/// The longest correlation id kept (a client sends what it wants; more is cut).
+const MAX_CORRELATION: usize = 128;
+
+impl crate::writer::Record for Finished {
+    fn __encode(
+        &self,
+        context: &crate::writer::RecordContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<crate::writer::Destination<'_>, influx_core::Error> {
+        let p = &self.pending;
+        let config = &*p.config;
+        let invalid = |kind, part| influx_core::Error::InvalidInput(EncodeError::new(kind, part));
+        line::write_name(out, NameKind::Measurement, &config.measurement)
+            .map_err(|k| invalid(k, Part::Measurement))?;
+        // Tags, sorted by key. Of one key, the request's own tag pushed last wins; the
+        // writer's tags (hostname, ...) only where the request has none of that key.
+        let mut tags: Vec<(&str, &str, usize)> = Vec::with_capacity(8 + config.tags.len());
+        push(&mut tags, "method", p.method.as_str());
+        push(&mut tags, "endpoint", &p.endpoint);
+        if let Some(status) = &p.status {
+            push(&mut tags, "status_code", status.as_str());
         }
         if let Some(environment) = &config.environment {
-            point = point.tag("environment", environment.clone());
+            push(&mut tags, "environment", environment);
         }
-        if let Some(id) = self.correlation {
-            point = point.tag("correlation_id", id);
+        if let Some(id) = p.correlation.as_ref().and_then(|v| v.to_str().ok()) {
+            let mut end = id.len().min(MAX_CORRELATION);
+            while !id.is_char_boundary(end) {
+                end -= 1;
+            }
+            push(&mut tags, "correlation_id", &id[..end]);
         }
-        if cancelled {
-            point = point.tag("cancelled", "true");
+        if self.cancelled {
+            push(&mut tags, "cancelled", "true");
         }
         for (k, v) in &config.tags {
-            point = point.tag(k.clone(), v.clone());
+            push(&mut tags, k, v);
         }
-        for (k, v) in self.extra.tags {
-            point = point.tag(k, v);
+        for (k, v) in &p.extra.tags {
+            push(&mut tags, k, v);
         }
-        point = point.field("duration", duration).field(
-            "content_length",
-            i64::try_from(self.bytes).unwrap_or(i64::MAX),
-        );
-        for (k, v) in self.extra.fields {
-            point = point.field(k, v);
+        let own = tags.len();
+        for (k, v) in context.tags() {
+            push(&mut tags, k, v);
         }
-        match point.build() {
-            Ok(point) => {
-                // Never blocks; a point the writer refuses is counted there.
-                config.writer.record(point);
+        tags.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
+        let mut i = 0;
+        while i < tags.len() {
+            let key = tags[i].0;
+            let mut j = i + 1;
+            while j < tags.len() && tags[j].0 == key {
+                j += 1;
             }
-            Err(e) => tracing::debug!("request metrics: the point is invalid: {e}"),
+            // In `i..j` the request's own come first (lower order): the last of them wins,
+            // else the writer's.
+            let last_own = (i..j).rev().find(|&k| tags[k].2 < own);
+            let value = tags[last_own.unwrap_or(i)].1;
+            if !value.is_empty() {
+                out.push(b',');
+                line::write_name(out, NameKind::TagKey, key)
+                    .map_err(|k| invalid(k, Part::TagKey(key.to_owned())))?;
+                out.push(b'=');
+                line::write_name(out, NameKind::TagValue, value)
+                    .map_err(|k| invalid(k, Part::TagValue(key.to_owned())))?;
+            }
+            i = j;
+        }
+        out.extend_from_slice(b" duration=");
+        line::write_f64(out, self.duration)
+            .map_err(|k| invalid(k, Part::FieldValue("duration".into())))?;
+        out.extend_from_slice(b",content_length=");
+        line::write_i64(out, i64::try_from(p.bytes).unwrap_or(i64::MAX));
+        for (key, value) in &p.extra.fields {
+            out.push(b',');
+            line::write_name(out, NameKind::FieldKey, key)
+                .map_err(|k| invalid(k, Part::FieldKey(key.to_string())))?;
+            out.push(b'=');
+            write_field(out, value).map_err(|k| invalid(k, Part::FieldValue(key.to_string())))?;
+        }
+        line::write_timestamp_nanos(out, p.arrived, context.precision());
+        Ok(crate::writer::Destination::default())
+    }
+}
+
+/// Adds a tag, remembering the order it came in.
+fn push<'a>(tags: &mut Vec<(&'a str, &'a str, usize)>, key: &'a str, value: &'a str) {
+    let order = tags.len();
+    tags.push((key, value, order));
+}
+
+fn write_field(out: &mut Vec<u8>, value: &Field) -> Result<(), EncodeErrorKind> {
+    match value {
+        Field::Float(v) => line::write_f64(out, *v),
+        Field::Integer(v) => {
+            line::write_i64(out, *v);
+            Ok(())
+        }
+        Field::UInteger(v) => line::write_u64(out, *v),
+        Field::Boolean(v) => {
+            line::write_bool(out, *v);
+            Ok(())
+        }
+        Field::String(v) => {
+            line::write_str_value(out, v);
+            Ok(())
         }
     }
 }

@@ -72,6 +72,8 @@ fn writer(client: &Client) -> BufferedWriter {
         .client(ClientConfig::from_url(&server.url()).unwrap())
         .database(client.database().unwrap())
         .tag_hostname(false)
+        .tag("zone", "z1")
+        .tag("region", "from-writer")
         .interval(Duration::from_millis(20))
         .start()
         .unwrap()
@@ -124,7 +126,13 @@ fn tags_hooks_and_the_route_pattern_are_recorded() {
         .correlation_header("x-correlation-id")
         .endpoint(|r| r.extensions.get::<Route>().map(|route| route.0.to_owned()))
         .tag("service", "catalog")
-        .on_request(|r, extra| extra.tag("version", r.uri.query().unwrap_or("none")))
+        .tag("region", "from-layer")
+        .on_request(|r, extra| {
+            extra.tag("version", r.uri.query().unwrap_or("none"));
+            if r.method == http::Method::GET {
+                extra.tag("service", "from-hook");
+            }
+        })
         .on_response(|r, extra| {
             extra.field("json", r.headers.contains_key("content-type"));
         });
@@ -170,7 +178,16 @@ fn tags_hooks_and_the_route_pattern_are_recorded() {
     assert_eq!(p["service"], "catalog");
     assert_eq!(p["version"], "v2");
     assert_eq!(p["json"], "true");
+    // The writer's tags where the request has none; the layer's own where it has.
+    assert_eq!(
+        (p["zone"].as_str(), p["region"].as_str()),
+        ("z1", "from-layer")
+    );
     let g = points.iter().find(|p| p["method"] == "GET").unwrap();
+    assert_eq!(
+        g["service"], "from-hook",
+        "a hook's tag wins over a static one"
+    );
     assert_eq!(g["endpoint"], UNMATCHED);
     assert!(!g.contains_key("correlation_id"));
 }

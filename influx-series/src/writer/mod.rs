@@ -830,6 +830,20 @@ pub struct RecordContext<'a> {
     tags: &'a SharedTags,
 }
 
+impl RecordContext<'_> {
+    /// The precision points are written in.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The writer's tags (hostname, environment, ...), sorted by key.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn tags(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.tags.iter()
+    }
+}
+
 /// Where a recorded line goes; `None` parts are the writer's defaults.
 #[doc(hidden)]
 #[derive(Debug, Default)]
