@@ -489,11 +489,14 @@ where
         let this = &mut *self;
         let guard = PanicGuard(&mut this.pending);
         let result = std::task::ready!(this.inner.as_mut().poll(cx));
+        if let (Ok(response), Some(pending)) = (&result, guard.0.as_mut()) {
+            // Under the guard: a response hook that panics still leaves its point.
+            pending.head(response);
+        }
         drop(guard);
         let mut pending = self.pending.take().expect("polled after completion");
         Poll::Ready(match result {
             Ok(response) => {
-                pending.head(&response);
                 let (parts, body) = response.into_parts();
                 let body = MeteredBody {
                     inner: Box::pin(body),
@@ -536,14 +539,10 @@ impl Drop for PanicGuard<'_> {
 
 impl<F> Drop for ResponseFuture<F> {
     fn drop(&mut self) {
-        if let Some(mut pending) = self.pending.take() {
-            if std::thread::panicking() {
-                // The handler panicked inside this layer.
-                pending.status = Some(StatusCode::INTERNAL_SERVER_ERROR);
-                pending.record(false);
-            } else {
-                pending.record(true);
-            }
+        // Dropped before the answer (a panic of the service while polled was recorded by
+        // `PanicGuard`): the client went away, or the caller gave up.
+        if let Some(pending) = self.pending.take() {
+            pending.record(true);
         }
     }
 }

@@ -291,3 +291,32 @@ fn an_error_a_panic_a_dropped_future_and_a_dropped_body_are_all_recorded() {
     assert!(!empty.contains_key("cancelled"));
     assert!(writer.stats().adds_up());
 }
+
+#[test]
+fn a_response_hook_that_panics_still_leaves_the_point() {
+    let client = fresh("metrics_hook_panic");
+    let writer = writer(&client);
+    let layer = RequestMetricsLayer::new(writer.clone(), "api").on_response(|r, _extra| {
+        if r.status == StatusCode::IM_A_TEAPOT {
+            panic!("a hook that panics");
+        }
+    });
+    let service = layer.layer(service_fn(|_r: Request<String>| async {
+        Ok::<_, Infallible>(
+            Response::builder()
+                .status(StatusCode::IM_A_TEAPOT)
+                .body(String::from("tea"))
+                .unwrap(),
+        )
+    }));
+    runtime().block_on(async {
+        let request = Request::get("/tea").body(String::new()).unwrap();
+        let unwound = std::panic::AssertUnwindSafe(service.oneshot(request))
+            .catch_unwind()
+            .await;
+        assert!(unwound.is_err());
+    });
+    let points = points(&client, &writer);
+    assert_eq!(points.len(), 1, "{points:#?}");
+    assert_eq!(points[0]["status_code"], "500");
+}

@@ -777,3 +777,75 @@ fn dropping_a_writer_without_shutdown_logs_how_many_points_were_unsent() {
         "{text}"
     );
 }
+
+#[test]
+fn a_disabled_writer_takes_nothing_and_shuts_down_at_once() {
+    let writer = BufferedWriter::builder()
+        .from_lookup(|name| (name == "INFLUXDB_ENABLED").then(|| "false".to_owned()))
+        .start()
+        .unwrap();
+    assert!(matches!(
+        writer.record(point("m", 0, 1)),
+        Recorded::Disabled
+    ));
+    let started = Instant::now();
+    let report = writer.shutdown(Duration::from_secs(30));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "no thread to wait for"
+    );
+    assert!(report.complete);
+    assert_eq!((report.stats.recorded, report.stats.ignored), (0, 1));
+}
+
+#[test]
+fn waiting_for_ever_is_a_valid_timeout() {
+    let client = fresh("writer_forever");
+    let db = client.database().unwrap().to_owned();
+    let writer = writer_on(&influx_testserver::shared().url(), &db)
+        .start()
+        .unwrap();
+    writer.flush(Duration::MAX).unwrap();
+    writer.record(point("m", 0, 1));
+    writer.flush(Duration::MAX).unwrap();
+    assert_eq!(writer.stats().written, 1);
+    assert!(writer.shutdown(Duration::MAX).complete);
+}
+
+#[test]
+fn retry_after_zero_still_waits_the_backoff() {
+    let fake = fake_always("503 Service Unavailable", vec![("Retry-After", "0")]);
+    let writer = writer_on(fake.url(), "db")
+        .interval(Duration::from_millis(10))
+        .backoff(Duration::from_millis(200), Duration::from_millis(200))
+        .start()
+        .unwrap();
+    record_for(&writer, Duration::from_secs(1));
+    let requests = fake.requests();
+    for gap in gaps(&requests) {
+        assert!(gap >= Duration::from_millis(95), "{gap:?}");
+    }
+    assert!(requests.len() <= 12, "{}", requests.len());
+    writer.shutdown(Duration::from_millis(100));
+}
+
+#[test]
+fn a_point_larger_than_the_byte_budget_is_refused_without_evicting_anything() {
+    let writer = writer_on("http://127.0.0.1:9", "db")
+        .interval(Duration::from_secs(60))
+        .max_buffer_bytes(300)
+        .trigger_bytes(300)
+        .start()
+        .unwrap();
+    assert!(writer.record(point("m", 0, 1)).is_enqueued());
+    let big = Point::builder("m")
+        .field("s", "x".repeat(400))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        writer.record(big),
+        Recorded::Invalid(influx_series::Error::RequestTooLarge { limit: 300, .. })
+    ));
+    let stats = writer.stats();
+    assert_eq!((stats.buffered, stats.dropped, stats.invalid), (1, 0, 1));
+}

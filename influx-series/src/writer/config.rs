@@ -78,6 +78,9 @@ pub(crate) struct Settings {
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// The longest interval, jitter or backoff taken.
+const MAX_WAIT: Duration = Duration::from_secs(86_400);
+
 /// Settings of a [`super::BufferedWriter`]: start with [`super::BufferedWriter::builder`].
 ///
 /// Each setting comes from code if set here, else from the environment if
@@ -415,14 +418,21 @@ impl WriterBuilder {
                 ),
             );
         }
-        if interval.value.is_zero() {
-            return invalid(interval.source, "an interval must be above 0".into());
+        if interval.value.is_zero() || interval.value > MAX_WAIT {
+            return invalid(
+                interval.source,
+                "an interval must be above 0 and at most a day".into(),
+            );
+        }
+        if jitter.value > MAX_WAIT {
+            return invalid(jitter.source, "a jitter must be at most a day".into());
         }
         let backoff = self.backoff.unwrap_or(defaults::BACKOFF);
-        if backoff.0.is_zero() || backoff.1 < backoff.0 {
+        if backoff.0.is_zero() || backoff.1 < backoff.0 || backoff.1 > MAX_WAIT {
             return invalid(
                 "backoff()",
-                "the initial wait must be above 0 and at most the longest".into(),
+                "the initial wait must be above 0 and at most the longest, itself at most a day"
+                    .into(),
             );
         }
 
@@ -588,6 +598,11 @@ mod tests {
         assert!(m.contains("INFLUXDB_MAX_BATCH_SIZE"), "{m}");
         let m = message(with_env(&[("INFLUXDB_PORT", "eighty")]));
         assert!(m.contains("INFLUXDB_PORT"), "{m}");
+        let m = message(with_env(&[("INFLUXDB_INTERVAL", "172800000")]));
+        assert!(
+            m.contains("INFLUXDB_INTERVAL") && m.contains("a day"),
+            "{m}"
+        );
     }
 
     #[test]

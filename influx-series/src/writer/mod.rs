@@ -277,14 +277,10 @@ impl Shared {
     /// consistent cut: every shard is locked at once).
     pub(crate) fn drain(&self, st: &mut State) {
         let shards = self.shards.lock();
-        let reserved = (
-            self.budget.reserved_points.0.load(Ordering::Acquire),
-            self.budget.reserved_bytes.load(Ordering::Acquire),
-        );
         let cut = Cut::take(&shards);
         drop(shards);
-        self.budget.drained.0.0.store(reserved.0, Ordering::Release);
-        self.budget.drained.0.1.store(reserved.1, Ordering::Release);
+        let (points, bytes) = cut.size();
+        self.budget.mark_drained(points, bytes);
         let since = st.staged_since.take().unwrap_or_else(Instant::now);
         let settings = &self.settings;
         match cut.into_single() {
@@ -299,6 +295,7 @@ impl Shared {
         let cut = Cut::take(&shards);
         drop(shards);
         let (points, bytes) = cut.size();
+        self.budget.mark_drained(points, bytes);
         self.budget.release(points, bytes);
         points
     }
@@ -401,6 +398,14 @@ const MAX_KEPT_SCRATCH: usize = 64 * 1024;
 
 static WRITER_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// Now plus `wait`, or a century from now for a wait too long to add (`Duration::MAX`).
+fn deadline_after(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
 impl BufferedWriter {
     /// A builder with every setting at its default; see [`WriterBuilder`].
     pub fn builder() -> WriterBuilder {
@@ -497,10 +502,11 @@ impl BufferedWriter {
     fn enqueue(&self, target: Destination<'_>, line: &[u8]) -> Recorded {
         let shared = self.shared();
         let settings = &shared.settings;
-        if line.len() > settings.max_batch_bytes {
+        let limit = settings.max_batch_bytes.min(settings.max_buffer_bytes);
+        if line.len() > limit {
             return self.count_at_door(Recorded::Invalid(Error::RequestTooLarge {
                 size: line.len(),
-                limit: settings.max_batch_bytes,
+                limit,
             }));
         }
         let Some(database) = target.database.or(settings.database.as_deref()) else {
@@ -564,6 +570,7 @@ impl BufferedWriter {
         });
         if !appended {
             budget.release(1, line.len());
+            budget.mark_drained(1, line.len());
             return Recorded::Closed;
         }
         // Wake the writer's thread for the first line since it last took the shards (it
@@ -579,6 +586,9 @@ impl BufferedWriter {
             || since == settings.trigger_size as u64
             || (since_bytes >= trigger_bytes && since_bytes - size < trigger_bytes)
         {
+            // Taken and released first: the writer's thread is then either waiting (and
+            // woken) or yet to look at the counters (and sees this line).
+            drop(shared.state.lock());
             shared.wake.notify_one();
         }
         Recorded::Enqueued
@@ -590,6 +600,8 @@ impl BufferedWriter {
     fn enqueue_full(&self, target: &Target<'_>, line: &[u8]) -> Recorded {
         let shared = self.shared();
         let settings = &shared.settings;
+        // This reservation never goes through a shard.
+        shared.budget.mark_drained(1, line.len());
         let mut st = shared.state.lock();
         if shared.closed.load(Ordering::Acquire) {
             shared.budget.release(1, line.len());
@@ -697,7 +709,7 @@ impl BufferedWriter {
     /// `timeout` passes. Destinations are sent at once, whatever their triggers.
     pub fn flush(&self, timeout: Duration) -> Result<(), FlushError> {
         let shared = self.shared();
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut st = shared.state.lock();
         shared.drain(&mut st);
         if st.mark_all() == 0 {
@@ -730,7 +742,7 @@ impl BufferedWriter {
     /// again.
     pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
         let shared = self.shared();
-        let until = Instant::now() + deadline;
+        let until = deadline_after(deadline);
         let mut st = shared.state.lock();
         if !st.stop {
             shared.closed.store(true, Ordering::SeqCst);
@@ -799,6 +811,8 @@ impl WriterBuilder {
         let thread = if enabled {
             Some(worker::spawn(shared.clone())?)
         } else {
+            // No thread will ever run: nothing waits for one.
+            shared.state.lock().worker_done = true;
             None
         };
         Ok(BufferedWriter {

@@ -27,11 +27,18 @@ pub(crate) struct Budget {
     pub(crate) reserved_points: Padded<AtomicU64>,
     pub(crate) reserved_bytes: AtomicU64,
     pub(crate) released: Padded<(AtomicU64, AtomicU64)>,
-    /// The reservations when the shards were last taken (for triggers).
+    /// Reservations that left the shards (taken by a cut) or never went through one (the
+    /// full path, a closed writer): reserved minus this is what the shards hold (for
+    /// triggers and wake-ups).
     pub(crate) drained: Padded<(AtomicU64, AtomicU64)>,
 }
 
 impl Budget {
+    pub(crate) fn mark_drained(&self, points: usize, bytes: usize) {
+        self.drained.0.0.fetch_add(points as u64, Ordering::AcqRel);
+        self.drained.0.1.fetch_add(bytes as u64, Ordering::AcqRel);
+    }
+
     pub(crate) fn release(&self, points: usize, bytes: usize) {
         self.released
             .0

@@ -10,6 +10,8 @@ use influx_core::{
     classify_write_failure,
 };
 
+use parking_lot::MutexGuard;
+
 use super::Shared;
 use super::config::OnMissingDatabase;
 use super::queue::Batch;
@@ -77,17 +79,21 @@ struct Logs {
 }
 
 impl Logs {
-    /// Reports drops since the last report, at most every [`LOG_EVERY`].
-    fn drops(&mut self, st: &State, now: Instant) {
+    /// Reports drops since the last report, at most every [`LOG_EVERY`]; the lock is let go
+    /// meanwhile (a `tracing` subscriber is code of the user's, which may record).
+    fn drops(&mut self, st: &mut MutexGuard<'_, State>, now: Instant) {
         let d = st.counters.drops;
         let seen = (d.overflow, d.full);
         if seen != self.drops_seen && self.drops.ready(now) {
-            tracing::warn!(
-                oldest_dropped = d.overflow - self.drops_seen.0,
-                newest_refused = d.full - self.drops_seen.1,
-                "buffered InfluxDB writer full: points dropped since the last report"
-            );
+            let (oldest, newest) = (d.overflow - self.drops_seen.0, d.full - self.drops_seen.1);
             self.drops_seen = seen;
+            MutexGuard::unlocked(st, || {
+                tracing::warn!(
+                    oldest_dropped = oldest,
+                    newest_refused = newest,
+                    "buffered InfluxDB writer full: points dropped since the last report"
+                );
+            });
         }
     }
 }
@@ -144,8 +150,10 @@ fn run(shared: &Shared, client: &Client) {
             loop {
                 shared.settled.notify_all();
                 let now = Instant::now();
-                logs.drops(&st, now);
+                logs.drops(&mut st, now);
                 if st.stop {
+                    // Lines a failed request put back after the stop are unsent too.
+                    st.drop_waiting();
                     st.worker_done = true;
                     shared.settled.notify_all();
                     return;
@@ -218,14 +226,15 @@ fn settle(
         let mut st = shared.state.lock();
         count(&mut st, &commit, false);
         let d = &mut st.dests[dest];
-        if d.flagged.take().is_some() {
-            tracing::info!(database = %d.database, "writes to the destination succeed again");
-        }
+        let recovered = d.flagged.take().map(|_| d.database.clone());
         let bytes = batch.bytes.len();
         st.settle(batch.len(), bytes, Batch::default());
         *failures = 0;
         drop(st);
         shared.settled.notify_all();
+        if let Some(database) = recovered {
+            tracing::info!(%database, "writes to the destination succeed again");
+        }
         return;
     };
     let settled_bytes = if line == 0 { 0 } else { batch.ends[line - 1] };
@@ -244,10 +253,11 @@ fn settle(
                 if !tried {
                     match client.create_database(&database) {
                         Ok(()) => {
-                            tracing::info!(%database, "created the missing database");
                             let mut st = shared.state.lock();
                             count(&mut st, &commit, true);
                             st.settle(line, settled_bytes, batch.tail(line));
+                            drop(st);
+                            tracing::info!(%database, "created the missing database");
                             return;
                         }
                         Err(e) => {
@@ -261,6 +271,9 @@ fn settle(
     }
     let mut st = shared.state.lock();
     count(&mut st, &commit, true);
+    // What to log, once the lock is let go.
+    let mut log_failure = None;
+    let mut log_flagged = None;
     match failure {
         WriteFailure::Transient => {
             *failures = failures.saturating_add(1);
@@ -270,18 +283,14 @@ fn settle(
                 .saturating_mul(1u32 << (*failures - 1).min(20))
                 .min(settings.backoff.1);
             let wait = match outcome.retry_after {
-                Some(asked) => asked.min(MAX_RETRY_AFTER),
+                // `Retry-After: 0` does not make the writer hammer the server.
+                Some(asked) => asked.min(MAX_RETRY_AFTER).max(base / 2),
                 None => base.mul_f64(0.5 + 0.5 * st.unit_random()),
             };
             st.backoff_until = Some(now + wait);
             st.settle(line, settled_bytes, batch.tail(line));
             if logs.failures.ready(now) {
-                tracing::warn!(
-                    failures = *failures,
-                    kept = st.owned(),
-                    wait_ms = wait.as_millis() as u64,
-                    "InfluxDB write failed, points kept for a retry: {error}"
-                );
+                log_failure = Some((st.owned(), wait));
             }
         }
         WriteFailure::MissingDatabase | WriteFailure::Refused => {
@@ -294,12 +303,7 @@ fn settle(
             let d = &mut st.dests[dest];
             let reason = error.to_string();
             if d.flagged.as_deref() != Some(reason.as_str()) {
-                tracing::warn!(
-                    database = %d.database,
-                    retention_policy = d.retention_policy.as_deref().unwrap_or(""),
-                    dropped = unsent,
-                    "destination flagged, its batch dropped without a retry: {reason}"
-                );
+                log_flagged = Some((d.database.clone(), d.retention_policy.clone()));
                 d.flagged = Some(reason);
             }
             let bytes = batch.bytes.len();
@@ -308,6 +312,22 @@ fn settle(
     }
     drop(st);
     shared.settled.notify_all();
+    if let Some((kept, wait)) = log_failure {
+        tracing::warn!(
+            failures = *failures,
+            kept,
+            wait_ms = wait.as_millis() as u64,
+            "InfluxDB write failed, points kept for a retry: {error}"
+        );
+    }
+    if let Some((database, retention_policy)) = log_flagged {
+        tracing::warn!(
+            %database,
+            retention_policy = retention_policy.as_deref().unwrap_or(""),
+            dropped = unsent,
+            "destination flagged, its batch dropped without a retry: {error}"
+        );
+    }
 }
 
 /// Adds a write's figures to the counters.
