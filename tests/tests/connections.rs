@@ -184,6 +184,9 @@ fn the_password_appears_nowhere<C: Api>() {
     let capture = Capture::default();
     let mut seen = String::new();
     tracing::subscriber::with_default(capture.clone(), || {
+        // Other tests of this binary, running meanwhile without a subscriber, may have left
+        // the crate's call sites marked uninteresting: look again with this one in place.
+        tracing::callsite::rebuild_interest_cache();
         // A wrong password: 401.
         let wrong = C::connect(
             Client::builder()

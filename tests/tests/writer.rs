@@ -757,6 +757,9 @@ fn dropping_a_writer_without_shutdown_logs_how_many_points_were_unsent() {
         .port();
     let capture = support::trace::Capture::default();
     tracing::subscriber::with_default(capture.clone(), || {
+        // Other tests of this binary, running meanwhile without a subscriber, may have left
+        // the crate's call sites marked uninteresting: look again with this one in place.
+        tracing::callsite::rebuild_interest_cache();
         let writer = writer_on(&format!("http://127.0.0.1:{port}"), "db")
             .interval(Duration::from_secs(60))
             .start()
