@@ -18,7 +18,7 @@ use http_body::Body;
 use influx_series::ClientConfig;
 use influx_series::metrics::RequestMetricsLayer;
 use influx_series::writer::BufferedWriter;
-use influx_series_benches::rounds::{Variant, interleaved, median, median_duration};
+use influx_series_benches::rounds::{Variant, interleaved, median, median_duration, min_max};
 use tower::{Layer, ServiceExt, service_fn};
 
 /// A writer that sends nothing while measured (its interval is an hour, its budget holds a
@@ -100,11 +100,7 @@ fn in_process(n: usize, rounds: usize, reps: usize) {
         .zip(&times[1])
         .map(|(bare, layered)| per(*layered) - per(*bare))
         .collect();
-    let (lo, hi) = costs
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
-            (lo.min(c), hi.max(c))
-        });
+    let (lo, hi) = min_max(&costs);
     println!("| {n} requests in process, median of {rounds} rounds | time | ns a request |");
     println!("|---|---|---|");
     for (v, t) in variants.iter().zip(&times) {

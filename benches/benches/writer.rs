@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use influx_series::writer::BufferedWriter;
 use influx_series::{Client, ClientConfig, Series};
-use influx_series_benches::rounds::{Variant, interleaved, median, median_duration};
+use influx_series_benches::rounds::{Variant, interleaved, median, median_duration, min_max};
 use influx_series_benches::samples;
 
 /// A borrowed twin of the reference shape: recorded by value without cloning strings.
@@ -361,12 +361,4 @@ fn end_to_end(url: &str, client: &Client, smoke: bool) {
         );
     }
     let _ = fs::remove_dir_all(&dir);
-}
-
-fn min_max(values: &[f64]) -> (f64, f64) {
-    values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        })
 }

@@ -56,3 +56,12 @@ pub fn median_ratio(a: &[Duration], b: &[Duration]) -> f64 {
 pub fn median_duration(d: &[Duration]) -> Duration {
     Duration::from_secs_f64(median(d.iter().map(Duration::as_secs_f64).collect()))
 }
+
+/// The smallest and the largest of a list of values.
+pub fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
+}

@@ -52,7 +52,7 @@ use bytes::Buf;
 use http::{Extensions, HeaderMap, HeaderName, Method, Request, Response, StatusCode, Uri};
 use http_body::{Body, Frame, SizeHint};
 use influx_core::line::{self, NameKind};
-use influx_core::{EncodeError, EncodeErrorKind, Field, Part};
+use influx_core::{EncodeError, Field, Part};
 
 use crate::writer::BufferedWriter;
 
@@ -411,7 +411,9 @@ impl crate::writer::Record for Finished {
             line::write_name(out, NameKind::FieldKey, key)
                 .map_err(|k| invalid(k, Part::FieldKey(key.to_string())))?;
             out.push(b'=');
-            write_field(out, value).map_err(|k| invalid(k, Part::FieldValue(key.to_string())))?;
+            value
+                .write(out)
+                .map_err(|k| invalid(k, Part::FieldValue(key.to_string())))?;
         }
         line::write_timestamp_nanos(out, p.arrived, context.precision());
         Ok(crate::writer::Destination::default())
@@ -422,25 +424,6 @@ impl crate::writer::Record for Finished {
 fn push<'a>(tags: &mut Vec<(&'a str, &'a str, usize)>, key: &'a str, value: &'a str) {
     let order = tags.len();
     tags.push((key, value, order));
-}
-
-fn write_field(out: &mut Vec<u8>, value: &Field) -> Result<(), EncodeErrorKind> {
-    match value {
-        Field::Float(v) => line::write_f64(out, *v),
-        Field::Integer(v) => {
-            line::write_i64(out, *v);
-            Ok(())
-        }
-        Field::UInteger(v) => line::write_u64(out, *v),
-        Field::Boolean(v) => {
-            line::write_bool(out, *v);
-            Ok(())
-        }
-        Field::String(v) => {
-            line::write_str_value(out, v);
-            Ok(())
-        }
-    }
 }
 
 impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for RequestMetrics<S>

@@ -49,6 +49,15 @@ fn point(measurement: &'static str, thread: usize, i: i64) -> Point {
         .unwrap()
 }
 
+/// A loopback port nothing listens on (a server that is down).
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 #[track_caller]
 fn assert_adds_up(stats: &Stats) {
     assert!(stats.adds_up(), "counters do not add up: {stats:#?}");
@@ -450,11 +459,7 @@ fn a_missing_database_is_dropped_created_or_held_as_configured() {
 
 #[test]
 fn shutdown_with_the_server_down_returns_by_its_deadline_and_reports_what_is_left() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = dead_port();
     let writer = writer_on(&format!("http://127.0.0.1:{port}"), "db")
         .start()
         .unwrap();
@@ -575,11 +580,7 @@ fn a_series_type_bound_to_a_writer_records_into_it() {
         time,
     };
     // The writer's policy applies: over its budget the oldest points go, and record() says Ok.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = dead_port();
     let down = writer_on(&format!("http://127.0.0.1:{port}"), "db")
         .max_buffer_size(10)
         .max_batch_size(1)
@@ -643,11 +644,7 @@ fn a_writer_starts_and_records_inside_a_tokio_runtime() {
 
 #[test]
 fn drop_newest_refuses_new_points_when_full() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = dead_port();
     let writer = writer_on(&format!("http://127.0.0.1:{port}"), "db")
         .interval(Duration::from_secs(60))
         .max_buffer_size(10)
@@ -750,11 +747,7 @@ fn points_recorded_one_after_the_other_from_two_threads_arrive_in_that_order() {
 
 #[test]
 fn dropping_a_writer_without_shutdown_logs_how_many_points_were_unsent() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = dead_port();
     let capture = support::trace::Capture::default();
     tracing::subscriber::with_default(capture.clone(), || {
         // Other tests of this binary, running meanwhile without a subscriber, may have left

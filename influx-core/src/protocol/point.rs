@@ -106,8 +106,10 @@ impl From<std::borrow::Cow<'_, str>> for Field {
 }
 
 impl Field {
-    /// Writes the value as it appears after `key=`.
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeErrorKind> {
+    /// Writes the value as it appears after `key=` (for encoders of influx-series that write
+    /// lines without a `Point`).
+    #[doc(hidden)]
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeErrorKind> {
         match self {
             Field::Float(v) => line::write_f64(out, *v),
             Field::Integer(v) => {
