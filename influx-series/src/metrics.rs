@@ -182,7 +182,8 @@ impl RequestMetricsLayer {
     }
 
     /// The request header whose value is the `correlation_id` tag (for example
-    /// `x-correlation-id` or `x-request-id`); a request without it gets no such tag.
+    /// `x-correlation-id` or `x-request-id`); at most its first 128 bytes are kept. A request
+    /// without it, or whose value is not visible ASCII, gets no such tag.
     ///
     /// # Panics
     /// If `name` is not a valid header name.
