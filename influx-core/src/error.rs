@@ -253,6 +253,104 @@ pub enum PartialWriteKind {
     Other,
 }
 
+/// Why a DataFrame cannot be written (see `Client::write_dataframe`, feature `polars`): found by
+/// the checks that run over the whole frame before anything is sent.
+///
+/// ```
+/// use influx_series::FrameError;
+/// let err = FrameError::MissingColumn { column: "time".into(), role: "time" };
+/// assert_eq!(err.to_string(), "the frame has no time column `time`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// A column the options name is not in the frame (`role`: `time`, `tag` or `field`).
+    MissingColumn {
+        /// The column's name.
+        column: String,
+        /// What the options wanted it for.
+        role: &'static str,
+    },
+    /// A column listed both in `tag_columns` and in `field_columns`, or as the time column too.
+    ColumnInTwoRoles {
+        /// The column's name.
+        column: String,
+    },
+    /// The time column is not a `Datetime` or a `Date`.
+    TimeColumnType {
+        /// The column's name.
+        column: String,
+        /// Its polars type.
+        dtype: String,
+    },
+    /// A row whose time is null.
+    NullTime {
+        /// The row (0-based).
+        row: usize,
+    },
+    /// A tag column of a type tags cannot hold exactly (floats, times, nested types): tags are
+    /// text, categoricals, integers or booleans.
+    TagColumnType {
+        /// The column's name.
+        column: String,
+        /// Its polars type.
+        dtype: String,
+    },
+    /// A field column of a type InfluxDB has no field for (categoricals and enums are tags,
+    /// not fields; times, lists and binaries have no field type).
+    FieldColumnType {
+        /// The column's name.
+        column: String,
+        /// Its polars type.
+        dtype: String,
+    },
+    /// No column is left to be a field.
+    NoFieldColumns,
+    /// The measurement, a column's name or a shared tag breaks a line-protocol rule.
+    Name(EncodeError),
+    /// A cell that cannot be written exactly (a tag value with a newline, an infinite float, an
+    /// unsigned integer above `i64::MAX`, a time outside the server's range, a key too long).
+    Cell {
+        /// The row (0-based).
+        row: usize,
+        /// What is wrong, and in which column.
+        error: EncodeError,
+    },
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameError::MissingColumn { column, role } => {
+                write!(f, "the frame has no {role} column `{column}`")
+            }
+            FrameError::ColumnInTwoRoles { column } => {
+                write!(f, "column `{column}` is given two roles (time, tag, field)")
+            }
+            FrameError::TimeColumnType { column, dtype } => write!(
+                f,
+                "time column `{column}` is {dtype}, not a Datetime or a Date"
+            ),
+            FrameError::NullTime { row } => write!(f, "row {row} has no time (null)"),
+            FrameError::TagColumnType { column, dtype } => write!(
+                f,
+                "tag column `{column}` is {dtype}: tags are strings, categoricals, integers or \
+                 booleans"
+            ),
+            FrameError::FieldColumnType { column, dtype } => write!(
+                f,
+                "field column `{column}` is {dtype}: fields are floats, integers, booleans or \
+                 strings (categoricals and enums are tags)"
+            ),
+            FrameError::NoFieldColumns => f.write_str("the frame has no field column"),
+            FrameError::Name(e) => write!(f, "{e}"),
+            FrameError::Cell { row, error } => write!(f, "row {row}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
 /// The one error type of the client.
 ///
 /// The server's own text is always kept; `Display` is one readable line.
@@ -369,6 +467,18 @@ pub enum Error {
         /// The buffer's bound in bytes.
         max_bytes: usize,
     },
+    /// A DataFrame that cannot be written as it is; nothing was sent.
+    InvalidFrame(FrameError),
+    /// A batch of a DataFrame's rows failed: the rows before `rows` were written (but for
+    /// rows with no field, which are skipped), and nothing from `rows.end` on was sent.
+    FrameRows {
+        /// The rows of the batch that failed (0-based, end excluded).
+        rows: std::ops::Range<usize>,
+        /// Points stored by the call before the error, this batch's earlier requests included.
+        written_before: usize,
+        /// What went wrong with the batch.
+        source: Box<Error>,
+    },
     /// The server answered with a redirect; `/write` and `/query` never follow one (a 301 or
     /// 302 would turn a POST into a GET).
     Redirect {
@@ -442,6 +552,17 @@ impl fmt::Display for Error {
                 "buffer full ({max_points} points or {max_bytes} bytes, in flight included): \
                  the point was not taken; commit, or raise max_pending / max_pending_bytes"
             ),
+            Error::InvalidFrame(e) => write!(f, "invalid frame: {e}"),
+            Error::FrameRows {
+                rows,
+                written_before,
+                ..
+            } => write!(
+                f,
+                "rows {}..{} of the frame were not written ({written_before} point(s) before \
+                 them were)",
+                rows.start, rows.end
+            ),
             Error::Redirect { status, location } => match location {
                 Some(l) => write!(f, "redirect {status} to `{l}`, not followed"),
                 None => write!(f, "redirect {status} without a Location, not followed"),
@@ -459,7 +580,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Interrupted { source, .. } => Some(source.as_ref()),
+            Error::Interrupted { source, .. } | Error::FrameRows { source, .. } => {
+                Some(source.as_ref())
+            }
             Error::Rejected {
                 stopped: Some(source),
                 ..
@@ -559,7 +682,8 @@ impl Error {
         match self {
             Error::PartialWrite { written_before, .. }
             | Error::BatchRejected { written_before, .. }
-            | Error::Interrupted { written_before, .. } => *written_before,
+            | Error::Interrupted { written_before, .. }
+            | Error::FrameRows { written_before, .. } => *written_before,
             Error::Rejected { commit, .. } => commit.written,
             _ => 0,
         }

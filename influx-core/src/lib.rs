@@ -19,10 +19,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// The parts, each depending only on those listed after it: client -> query -> protocol,
-// and every part on `error`.
+// The parts, each depending only on those listed after it: client -> frame -> query ->
+// protocol, and every part on `error`.
 mod client;
 mod error;
+#[cfg(feature = "polars")]
+pub mod frame;
 mod protocol;
 mod query;
 
@@ -43,7 +45,7 @@ pub use client::retry::RetryPolicy;
 pub use client::retry::{WriteFailure, classify_write_failure};
 pub use client::{admin, influxql};
 pub use error::{
-    Cause, Commit, EncodeError, EncodeErrorKind, Error, ParseError, ParseErrorKind, Part,
+    Cause, Commit, EncodeError, EncodeErrorKind, Error, FrameError, ParseError, ParseErrorKind, Part,
     PartialWriteKind, Rejection,
 };
 pub use protocol::line::LineBuf;

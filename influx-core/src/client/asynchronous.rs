@@ -373,6 +373,47 @@ impl AsyncClient {
         ))
     }
 
+    /// [`Client::write_dataframe`](crate::Client::write_dataframe), awaited.
+    ///
+    /// ```no_run
+    /// # async fn demo(df: influx_series::frame::polars_core::prelude::DataFrame) -> Result<(), influx_series::Error> {
+    /// use influx_series::frame::FrameWriteOptions;
+    /// let client = influx_series::AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let done = client.write_dataframe(&df, "cpu", &FrameWriteOptions::new()).await?;
+    /// println!("{} points, {} rows skipped", done.commit.written, done.skipped);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "polars")]
+    pub async fn write_dataframe(
+        &self,
+        df: &polars_core::prelude::DataFrame,
+        measurement: &str,
+        options: &crate::frame::FrameWriteOptions,
+    ) -> Result<crate::frame::FrameWrite, Error> {
+        self.core.write_dataframe(df, measurement, options).await
+    }
+
+    /// [`Client::query_dataframes`](crate::Client::query_dataframes), awaited.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), influx_series::Error> {
+    /// use influx_series::frame::FrameQueryOptions;
+    /// let client = influx_series::AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let frames = client.query_dataframes("SELECT * FROM cpu", &FrameQueryOptions::new()).await?;
+    /// for (key, frame) in &frames {
+    ///     println!("{} {:?}: {} rows", key.measurement, key.tags, frame.height());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "polars")]
+    pub async fn query_dataframes(
+        &self,
+        query: &str,
+        options: &crate::frame::FrameQueryOptions,
+    ) -> Result<crate::frame::Frames, Error> {
+        self.core.query_dataframes(query, options).await
+    }
+
     /// [`Client::create_database`](crate::Client::create_database), awaited.
     pub async fn create_database(&self, name: &str) -> Result<(), Error> {
         self.core.create_database(name).await

@@ -533,6 +533,79 @@ impl Client {
         })
     }
 
+    /// Writes a DataFrame's rows as points of `measurement` (influxdb-python's
+    /// `DataFrameClient.write_points`): see [`crate::frame`] for the columns' roles and types.
+    ///
+    /// The whole frame is checked first: a missing time column, a column of a type its role
+    /// cannot take, no field column, or a cell that cannot be written exactly (a tag with a
+    /// newline, an infinite float, an unsigned integer above `i64::MAX`, a time out of range)
+    /// is [`Error::InvalidFrame`], and nothing is sent. Rows then go in batches
+    /// ([`WriteOptions::batch_size`](crate::WriteOptions::batch_size) rows, by default
+    /// [`DEFAULT_FRAME_BATCH`](crate::frame::DEFAULT_FRAME_BATCH)), each split further under
+    /// the client's `max_request_size`. A batch that fails is [`Error::FrameRows`], naming its
+    /// rows; every batch before it was written, and nothing after it is sent.
+    ///
+    /// ```no_run
+    /// use influx_series::frame::polars_core::prelude::*;
+    /// use influx_series::frame::FrameWriteOptions;
+    /// use influx_series::{Client, WriteOptions};
+    ///
+    /// let time = Int64Chunked::from_vec("time".into(), vec![1_570_620_038_253_000_000])
+    ///     .into_datetime(TimeUnit::Nanoseconds, None)
+    ///     .into_column();
+    /// let df = DataFrame::new(1, vec![
+    ///     time,
+    ///     Column::new("host".into(), ["server01"]),
+    ///     Column::new("say".into(), [r#"say "hi""#]),
+    /// ])?;
+    /// let client = Client::new("http://127.0.0.1:8086")?;
+    /// let options = FrameWriteOptions::new()
+    ///     .tag_columns(["host"])
+    ///     .write_options(WriteOptions::new("metrics"));
+    /// let done = client.write_dataframe(&df, "talk", &options)?;
+    /// assert_eq!(done.commit.written, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "polars")]
+    pub fn write_dataframe(
+        &self,
+        df: &polars_core::prelude::DataFrame,
+        measurement: &str,
+        options: &crate::frame::FrameWriteOptions,
+    ) -> Result<crate::frame::FrameWrite, Error> {
+        complete(self.core.write_dataframe(df, measurement, options))
+    }
+
+    /// Runs a one-statement query and reads its answer as one DataFrame per series, keyed by
+    /// measurement and `GROUP BY` tags (influxdb-python's `DataFrameClient.query`). The time is
+    /// a UTC `Datetime` column named `time`, first; the other columns are typed as
+    /// [`FrameQueryOptions`](crate::frame::FrameQueryOptions) says (the server's field types
+    /// by default), with nulls where a row has no value. The answer is read chunk by chunk
+    /// into the frames' columns; it is never held whole.
+    ///
+    /// ```no_run
+    /// use influx_series::frame::{FrameKey, FrameQueryOptions};
+    /// use influx_series::Client;
+    ///
+    /// let client = Client::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let frames = client.query_dataframes(
+    ///     "SELECT usage FROM cpu WHERE time > now() - 1h GROUP BY host",
+    ///     &FrameQueryOptions::new(),
+    /// )?;
+    /// if let Some(frame) = frames.get(&FrameKey::new("cpu", [("host", "server01")])) {
+    ///     println!("{frame:?}");
+    /// }
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    #[cfg(feature = "polars")]
+    pub fn query_dataframes(
+        &self,
+        query: &str,
+        options: &crate::frame::FrameQueryOptions,
+    ) -> Result<crate::frame::Frames, Error> {
+        complete(self.core.query_dataframes(query, options))
+    }
+
     /// `CREATE DATABASE` (does nothing if it exists).
     pub fn create_database(&self, name: &str) -> Result<(), Error> {
         complete(self.core.create_database(name))

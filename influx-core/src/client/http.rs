@@ -313,6 +313,11 @@ impl QueryOptions {
         self.epoch
     }
 
+    /// The database, if set.
+    pub(crate) fn database_value(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
     /// Binds `$name` in the query to `value` (sent apart from the query text, so values never
     /// need quoting).
     pub fn bind(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {

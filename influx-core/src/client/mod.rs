@@ -12,6 +12,8 @@ pub(crate) mod blocking;
 pub(crate) mod chunks;
 pub(crate) mod config;
 pub(crate) mod core;
+#[cfg(feature = "polars")]
+pub(crate) mod frames;
 pub(crate) mod http;
 pub mod influxql;
 pub(crate) mod retry;

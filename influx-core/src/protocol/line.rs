@@ -443,6 +443,15 @@ impl LineBuf {
         Ok(())
     }
 
+    /// Appends lines written by `write`, each ending in `\n` and with its timestamp; `write`
+    /// returns how many lines it wrote, and passes on whatever else it returns.
+    #[cfg_attr(not(feature = "polars"), allow(dead_code))]
+    pub(crate) fn extend_lines<R>(&mut self, write: impl FnOnce(&mut Vec<u8>) -> (usize, R)) -> R {
+        let (lines, other) = write(&mut self.bytes);
+        self.lines += lines;
+        other
+    }
+
     /// Appends every line of another buffer.
     pub fn append(&mut self, other: &LineBuf) {
         self.bytes.extend_from_slice(&other.bytes);

@@ -1,0 +1,289 @@
+//! DataFrames in and out (feature `polars`): influxdb-python's `DataFrameClient`, on polars.
+//!
+//! - [`Client::write_dataframe`](crate::Client::write_dataframe) writes a frame's rows as
+//!   points: a named time column, tag columns, field columns, shared tags, in batches of rows.
+//!   Every cell is escaped by the rules of every other write, and the whole frame is checked
+//!   before anything is sent.
+//! - [`Client::query_dataframes`](crate::Client::query_dataframes) reads a query's answer as
+//!   one frame per series, typed by the server's field types (or a schema you give), never by
+//!   guesses from the JSON.
+//!
+//! The frames are polars' own: this crate depends on `polars-core`, the crate the `polars`
+//! crate re-exports its `DataFrame` from, and re-exports it as [`polars_core`]. A frame built
+//! with `polars` 0.55 is the same type.
+//!
+//! # Conversions
+//!
+//! | polars | written as | read back as |
+//! |---|---|---|
+//! | `Float64`, `Float32` | float (NaN and null: field left out of the row) | `Float64` |
+//! | `Int8` .. `Int64`, `UInt8` .. `UInt32` | integer (`i`) | `Int64` |
+//! | `UInt64` | integer, if at most `i64::MAX` (1.x has no unsigned type) | `Int64` |
+//! | `Boolean` | boolean | `Boolean` |
+//! | `String` | string, `\` and `"` escaped | `String` |
+//! | `Categorical`, `Enum` | tags only | `String` (a tag) |
+//! | `Datetime(unit, zone)`, `Date` | the time, at the write's precision | `Datetime(epoch unit, UTC)` |
+//!
+//! A zoned time is the same instant read back in UTC; a `Date` is its midnight UTC. Tags are
+//! text: a tag column of integers or booleans reads back as `String`. A row whose fields are
+//! all null or NaN is not written, and counted in [`FrameWrite::skipped`].
+
+pub(crate) mod decode;
+pub(crate) mod encode;
+
+use std::collections::BTreeMap;
+
+pub use decode::decode_dataframes;
+pub use polars_core;
+
+use polars_core::prelude::DataFrame;
+
+use crate::client::http::{QueryOptions, WriteOptions};
+use crate::error::{Commit, FrameError};
+use crate::protocol::line::LineBuf;
+
+/// Encodes every row of `df` as a line into `out` (each line ending in `\n`), after the same
+/// checks [`Client::write_dataframe`](crate::Client::write_dataframe) runs; returns how many
+/// rows were skipped for having no field. On error nothing is appended.
+///
+/// ```
+/// use influx_series::frame::polars_core::prelude::*;
+/// use influx_series::frame::{encode_dataframe, FrameWriteOptions};
+/// use influx_series::LineBuf;
+///
+/// let time = Int64Chunked::from_vec("time".into(), vec![1, 2])
+///     .into_datetime(TimeUnit::Nanoseconds, None)
+///     .into_column();
+/// let host = Column::new("host".into(), ["a b", "c"]);
+/// let say = Column::new("say".into(), [Some(r#"say "hi""#), None]);
+/// let df = DataFrame::new(2, vec![time, host, say]).unwrap();
+///
+/// let mut out = LineBuf::new();
+/// let options = FrameWriteOptions::new().tag_columns(["host"]);
+/// let skipped = encode_dataframe(&df, "talk", &options, &mut out)?;
+/// assert_eq!(out.as_str(), "talk,host=a\\ b say=\"say \\\"hi\\\"\" 1\n");
+/// assert_eq!(skipped, 1);
+/// # Ok::<(), influx_series::FrameError>(())
+/// ```
+pub fn encode_dataframe(
+    df: &DataFrame,
+    measurement: &str,
+    options: &FrameWriteOptions,
+    out: &mut LineBuf,
+) -> Result<usize, FrameError> {
+    let encoder = encode::FrameEncoder::new(df, measurement, options)?;
+    Ok(out.extend_lines(|bytes| encoder.encode(0..encoder.height(), bytes)))
+}
+
+/// Rows per request when [`WriteOptions::batch_size`] is not set: the batch InfluxDB's own
+/// documentation recommends, and a bound on what one batch holds in memory.
+pub const DEFAULT_FRAME_BATCH: usize = 5_000;
+
+/// How [`Client::write_dataframe`](crate::Client::write_dataframe) reads a frame: which column
+/// is the time, which are tags and which are fields, and the write's options (database,
+/// retention policy, precision, shared tags, rows per request).
+///
+/// Roles follow influxdb-python: with neither list, every column but the time is a field; with
+/// only `tag_columns`, the rest are fields; with only `field_columns`, the rest are tags; with
+/// both, other columns are left out. A categorical or enum column no list names is a tag.
+///
+/// ```
+/// use influx_series::frame::FrameWriteOptions;
+/// use influx_series::{Precision, SharedTags, WriteOptions};
+///
+/// let options = FrameWriteOptions::new()
+///     .time_column("at")
+///     .tag_columns(["host", "region"])
+///     .write_options(
+///         WriteOptions::new("metrics")
+///             .precision(Precision::Milliseconds)
+///             .tags(SharedTags::new([("source", "import")])?)
+///             .batch_size(10_000),
+///     );
+/// # Ok::<(), influx_series::EncodeError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct FrameWriteOptions {
+    pub(crate) time_column: String,
+    pub(crate) tag_columns: Vec<String>,
+    pub(crate) field_columns: Vec<String>,
+    pub(crate) write: WriteOptions,
+}
+
+impl Default for FrameWriteOptions {
+    fn default() -> Self {
+        FrameWriteOptions {
+            time_column: "time".to_owned(),
+            tag_columns: Vec::new(),
+            field_columns: Vec::new(),
+            write: WriteOptions::default(),
+        }
+    }
+}
+
+impl FrameWriteOptions {
+    /// The time column is `time`; roles as described above; the client's database,
+    /// nanoseconds, [`DEFAULT_FRAME_BATCH`] rows per request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The column that holds each row's time (a `Datetime` of any unit and zone, or a `Date`).
+    pub fn time_column(mut self, name: impl Into<String>) -> Self {
+        self.time_column = name.into();
+        self
+    }
+
+    /// The columns written as tags.
+    pub fn tag_columns<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.tag_columns = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The columns written as fields.
+    pub fn field_columns<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.field_columns = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The write's options: database, retention policy, precision, shared tags (a tag column of
+    /// the same key wins), consistency, and rows per request (`batch_size`).
+    pub fn write_options(mut self, options: WriteOptions) -> Self {
+        self.write = options;
+        self
+    }
+
+    /// Rows per request.
+    pub(crate) fn batch_rows(&self) -> usize {
+        self.write.batch_size_value().unwrap_or(DEFAULT_FRAME_BATCH)
+    }
+}
+
+/// What [`Client::write_dataframe`](crate::Client::write_dataframe) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct FrameWrite {
+    /// Points stored, requests made.
+    pub commit: Commit,
+    /// Rows not written because every field of theirs was null or NaN.
+    pub skipped: usize,
+}
+
+/// The type of a column read back: InfluxDB's four field types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    /// `Float64`.
+    Float,
+    /// `Int64`.
+    Integer,
+    /// `String`.
+    String,
+    /// `Boolean`.
+    Boolean,
+}
+
+impl FieldType {
+    /// The type `SHOW FIELD KEYS` names (`float`, `integer`, `string`, `boolean`; `unsigned`
+    /// reads as `Integer`).
+    pub fn from_server(name: &str) -> Option<FieldType> {
+        match name {
+            "float" => Some(FieldType::Float),
+            "integer" | "unsigned" => Some(FieldType::Integer),
+            "string" => Some(FieldType::String),
+            "boolean" => Some(FieldType::Boolean),
+            _ => None,
+        }
+    }
+}
+
+/// How [`Client::query_dataframes`](crate::Client::query_dataframes) types its columns.
+///
+/// A column's type comes from, in order: the schema given here; the server's field types
+/// (`SHOW FIELD KEYS` on the query's database, asked before the query, unless turned off);
+/// and, for columns neither knows (tags selected as columns, aggregates such as `mean` or
+/// `count`), the column's cells taken as a whole: numbers are `Float64`, text is `String`,
+/// booleans are `Boolean`. The time is a UTC `Datetime` at the query's epoch (nanoseconds if
+/// none is set; seconds, minutes and hours as milliseconds, the coarsest unit polars has).
+///
+/// ```
+/// use influx_series::frame::{FieldType, FrameQueryOptions};
+/// use influx_series::QueryOptions;
+///
+/// let options = FrameQueryOptions::new()
+///     .query_options(QueryOptions::new().database("metrics"))
+///     .column("count", FieldType::Integer);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FrameQueryOptions {
+    pub(crate) query: QueryOptions,
+    pub(crate) schema: BTreeMap<String, FieldType>,
+    pub(crate) no_server_types: bool,
+}
+
+impl FrameQueryOptions {
+    /// The client's database, nanosecond times, types from the server.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The query's options: database, epoch, bind parameters, chunk size.
+    pub fn query_options(mut self, options: QueryOptions) -> Self {
+        self.query = options;
+        self
+    }
+
+    /// Reads column `name` as `ty`, whatever the server says.
+    pub fn column(mut self, name: impl Into<String>, ty: FieldType) -> Self {
+        self.schema.insert(name.into(), ty);
+        self
+    }
+
+    /// The epoch times are asked in.
+    pub(crate) fn epoch(&self) -> crate::Precision {
+        self.query.epoch_value().unwrap_or_default()
+    }
+
+    /// Whether to ask the server for its field types first (default: yes). Without them,
+    /// columns the schema does not name are typed from their cells as a whole.
+    pub fn server_types(mut self, on: bool) -> Self {
+        self.no_server_types = !on;
+        self
+    }
+}
+
+/// The key of a frame read back: its measurement and its `GROUP BY` tags (influxdb-python's
+/// `(measurement, (("tag", "value"), ...))`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FrameKey {
+    /// The measurement (empty for a statement whose series has no name).
+    pub measurement: String,
+    /// The `GROUP BY` tags, sorted by key.
+    pub tags: Vec<(String, String)>,
+}
+
+impl FrameKey {
+    /// The key of a series of `measurement` with these tags.
+    ///
+    /// ```
+    /// use influx_series::frame::FrameKey;
+    /// let key = FrameKey::new("cpu", [("host", "a")]);
+    /// assert_eq!(key.tags, [("host".to_string(), "a".to_string())]);
+    /// ```
+    pub fn new<K: Into<String>, V: Into<String>>(
+        measurement: impl Into<String>,
+        tags: impl IntoIterator<Item = (K, V)>,
+    ) -> FrameKey {
+        let mut tags: Vec<(String, String)> = tags
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        tags.sort();
+        FrameKey {
+            measurement: measurement.into(),
+            tags,
+        }
+    }
+}
+
+/// The frames of a query, one per series, in the answer's order of keys.
+pub type Frames = BTreeMap<FrameKey, polars_core::prelude::DataFrame>;
