@@ -45,8 +45,8 @@ pub use client::retry::RetryPolicy;
 pub use client::retry::{WriteFailure, classify_write_failure};
 pub use client::{admin, influxql};
 pub use error::{
-    Cause, Commit, EncodeError, EncodeErrorKind, Error, FrameError, ParseError, ParseErrorKind, Part,
-    PartialWriteKind, Rejection,
+    Cause, Commit, EncodeError, EncodeErrorKind, Error, FrameError, ParseError, ParseErrorKind,
+    Part, PartialWriteKind, Rejection,
 };
 pub use protocol::line::LineBuf;
 pub use protocol::parse::{Lines, check_lines, parse_line, parse_lines};

@@ -5,6 +5,8 @@
 
 mod support {
     pub mod db;
+    #[allow(dead_code)] // this binary uses only `hard_string`
+    pub mod r#gen;
 }
 
 use std::process::Command;
@@ -14,8 +16,8 @@ use influx_series::frame::{
     FieldType, FrameKey, FrameQueryOptions, FrameWriteOptions, Frames, encode_dataframe,
 };
 use influx_series::{
-    Client, EncodeErrorKind, Error, FrameError, LineBuf, Part, Precision, QueryOptions,
-    SharedTags, Value, WriteOptions,
+    Client, EncodeErrorKind, Error, FrameError, LineBuf, Part, Precision, QueryOptions, SharedTags,
+    Value, WriteOptions,
 };
 use support::db::fresh;
 
@@ -119,21 +121,20 @@ fn every_supported_type_round_trips() {
         Some(-1e300),
         None,
     ];
-    let f32v = [Some(0.1f32), Some(3.5), None, Some(-2.0), None, Some(1e-45), None];
+    let f32v = [
+        Some(0.1f32),
+        Some(3.5),
+        None,
+        Some(-2.0),
+        None,
+        Some(1e-45),
+        None,
+    ];
     let text = [0, 1, 5, 3, 9, 4, 9].map(|i| TEXTS.get(i).copied());
     let text2 = [0, 0, 9, 0, 9, 0, 9].map(|i| TEXTS.get(i + 2).copied());
-    let hosts = [
-        "web 1,a=b",
-        "C:\\dir",
-        "üñí",
-        "plain",
-        "",
-        "plain",
-        "x",
-    ];
-    let enum_type = DataType::from_frozen_categories(
-        FrozenCategories::new(["north", "south"]).unwrap(),
-    );
+    let hosts = ["web 1,a=b", "C:\\dir", "üñí", "plain", "", "plain", "x"];
+    let enum_type =
+        DataType::from_frozen_categories(FrozenCategories::new(["north", "south"]).unwrap());
     let df = DataFrame::new(
         n as usize,
         vec![
@@ -141,22 +142,102 @@ fn every_supported_type_round_trips() {
             Column::new("host".into(), hosts),
             categorical(
                 "region",
-                &[Some("eu west"), Some("us"), None, Some("eu west"), Some("us"), Some("us"), None],
+                &[
+                    Some("eu west"),
+                    Some("us"),
+                    None,
+                    Some("eu west"),
+                    Some("us"),
+                    Some("us"),
+                    None,
+                ],
             ),
-            Column::new("zone".into(), ["north", "south", "north", "north", "south", "south", "north"])
-                .cast(&enum_type)
-                .unwrap(),
+            Column::new(
+                "zone".into(),
+                [
+                    "north", "south", "north", "north", "south", "south", "north",
+                ],
+            )
+            .cast(&enum_type)
+            .unwrap(),
             Column::new("f64".into(), f64v),
             Column::new("f32".into(), f32v),
-            Column::new("i8".into(), [Some(-128i8), Some(127), None, Some(0), None, Some(1), None]),
-            Column::new("i16".into(), [Some(i16::MIN), None, Some(i16::MAX), Some(0), None, Some(2), None]),
-            Column::new("i32".into(), [Some(i32::MIN), Some(i32::MAX), None, Some(0), None, Some(3), None]),
-            Column::new("i64".into(), [Some(i64::MIN), Some(i64::MAX), None, Some(-1), None, Some(4), None]),
-            Column::new("u8".into(), [Some(255u8), Some(0), None, Some(1), None, Some(5), None]),
-            Column::new("u16".into(), [Some(u16::MAX), None, Some(0), Some(1), None, Some(6), None]),
-            Column::new("u32".into(), [Some(u32::MAX), Some(0), None, Some(1), None, Some(7), None]),
-            Column::new("u64".into(), [Some(i64::MAX as u64), Some(0), None, Some(1), None, Some(8), None]),
-            Column::new("ok".into(), [Some(true), Some(false), None, Some(true), None, Some(false), None]),
+            Column::new(
+                "i8".into(),
+                [Some(-128i8), Some(127), None, Some(0), None, Some(1), None],
+            ),
+            Column::new(
+                "i16".into(),
+                [
+                    Some(i16::MIN),
+                    None,
+                    Some(i16::MAX),
+                    Some(0),
+                    None,
+                    Some(2),
+                    None,
+                ],
+            ),
+            Column::new(
+                "i32".into(),
+                [
+                    Some(i32::MIN),
+                    Some(i32::MAX),
+                    None,
+                    Some(0),
+                    None,
+                    Some(3),
+                    None,
+                ],
+            ),
+            Column::new(
+                "i64".into(),
+                [
+                    Some(i64::MIN),
+                    Some(i64::MAX),
+                    None,
+                    Some(-1),
+                    None,
+                    Some(4),
+                    None,
+                ],
+            ),
+            Column::new(
+                "u8".into(),
+                [Some(255u8), Some(0), None, Some(1), None, Some(5), None],
+            ),
+            Column::new(
+                "u16".into(),
+                [Some(u16::MAX), None, Some(0), Some(1), None, Some(6), None],
+            ),
+            Column::new(
+                "u32".into(),
+                [Some(u32::MAX), Some(0), None, Some(1), None, Some(7), None],
+            ),
+            Column::new(
+                "u64".into(),
+                [
+                    Some(i64::MAX as u64),
+                    Some(0),
+                    None,
+                    Some(1),
+                    None,
+                    Some(8),
+                    None,
+                ],
+            ),
+            Column::new(
+                "ok".into(),
+                [
+                    Some(true),
+                    Some(false),
+                    None,
+                    Some(true),
+                    None,
+                    Some(false),
+                    None,
+                ],
+            ),
             Column::new("text".into(), text),
             Column::new("text2".into(), text2),
         ],
@@ -189,10 +270,19 @@ fn every_supported_type_round_trips() {
         .map(|&i| f32v[i].map(|v| v.to_string().parse().unwrap()))
         .collect();
     assert_eq!(f64s(&back, "f32"), want_f32);
-    assert_eq!(i64s(&back, "i8"), [Some(-128), Some(127), None, Some(0), Some(1)]);
+    assert_eq!(
+        i64s(&back, "i8"),
+        [Some(-128), Some(127), None, Some(0), Some(1)]
+    );
     assert_eq!(
         i64s(&back, "i16"),
-        [Some(i16::MIN as i64), None, Some(i16::MAX as i64), Some(0), Some(2)]
+        [
+            Some(i16::MIN as i64),
+            None,
+            Some(i16::MAX as i64),
+            Some(0),
+            Some(2)
+        ]
     );
     assert_eq!(
         i64s(&back, "i64"),
@@ -220,13 +310,25 @@ fn every_supported_type_round_trips() {
     // Tags read back as text; an empty or null tag is left out, so it reads back as null.
     assert_eq!(
         strs(&back, "host"),
-        [Some("web 1,a=b"), Some("C:\\dir"), Some("üñí"), Some("plain"), Some("plain")]
-            .map(|s| s.map(str::to_owned))
+        [
+            Some("web 1,a=b"),
+            Some("C:\\dir"),
+            Some("üñí"),
+            Some("plain"),
+            Some("plain")
+        ]
+        .map(|s| s.map(str::to_owned))
     );
     assert_eq!(
         strs(&back, "region"),
-        [Some("eu west"), Some("us"), None, Some("eu west"), Some("us")]
-            .map(|s| s.map(str::to_owned))
+        [
+            Some("eu west"),
+            Some("us"),
+            None,
+            Some("eu west"),
+            Some("us")
+        ]
+        .map(|s| s.map(str::to_owned))
     );
     assert_eq!(
         strs(&back, "zone"),
@@ -292,12 +394,14 @@ fn times_of_every_unit_and_zone_are_the_same_instants() {
     // Written at millisecond precision, read at a millisecond epoch.
     let df = DataFrame::new(
         2,
-        vec![times_ns("time", &[T0, T0 + 999_999]), Column::new("v".into(), [1i64, 2])],
+        vec![
+            times_ns("time", &[T0, T0 + 999_999]),
+            Column::new("v".into(), [1i64, 2]),
+        ],
     )
     .unwrap();
-    let options = FrameWriteOptions::new().write_options(
-        WriteOptions::new(db(&client)).precision(Precision::Milliseconds),
-    );
+    let options = FrameWriteOptions::new()
+        .write_options(WriteOptions::new(db(&client)).precision(Precision::Milliseconds));
     let done = client.write_dataframe(&df, "coarse", &options).unwrap();
     assert_eq!(done.commit.written, 2);
     let frames = client
@@ -364,11 +468,11 @@ fn bad_frames_are_refused_before_anything_is_sent() {
         )
         .unwrap()
     };
-    let write = |df: &DataFrame, options: FrameWriteOptions| {
-        match client.write_dataframe(df, "bad", &options) {
-            Err(Error::InvalidFrame(e)) => e,
-            other => panic!("expected a frame error, got {other:?}"),
-        }
+    let write = |df: &DataFrame, options: FrameWriteOptions| match client
+        .write_dataframe(df, "bad", &options)
+    {
+        Err(Error::InvalidFrame(e)) => e,
+        other => panic!("expected a frame error, got {other:?}"),
     };
     let base = || opts(&client);
 
@@ -384,7 +488,10 @@ fn bad_frames_are_refused_before_anything_is_sent() {
     );
     // A time column that is not a time.
     let e = write(&df, base().time_column("w"));
-    assert!(matches!(e, FrameError::TimeColumnType { ref column, .. } if column == "w"), "{e}");
+    assert!(
+        matches!(e, FrameError::TimeColumnType { ref column, .. } if column == "w"),
+        "{e}"
+    );
     // A tag column of floats.
     let e = write(&df, base().tag_columns(["v"]));
     assert!(
@@ -404,10 +511,21 @@ fn bad_frames_are_refused_before_anything_is_sent() {
     // A categorical listed as a field.
     let df = good(categorical("kind", &[Some("a"), Some("b"), None]));
     let e = write(&df, base().field_columns(["kind", "v"]));
-    assert!(matches!(e, FrameError::FieldColumnType { ref column, .. } if column == "kind"), "{e}");
+    assert!(
+        matches!(e, FrameError::FieldColumnType { ref column, .. } if column == "kind"),
+        "{e}"
+    );
     // A column listed twice, and a listed column that does not exist.
-    let e = write(&df, base().tag_columns(["kind"]).field_columns(["kind", "v"]));
-    assert_eq!(e, FrameError::ColumnInTwoRoles { column: "kind".into() });
+    let e = write(
+        &df,
+        base().tag_columns(["kind"]).field_columns(["kind", "v"]),
+    );
+    assert_eq!(
+        e,
+        FrameError::ColumnInTwoRoles {
+            column: "kind".into()
+        }
+    );
     let e = write(&df, base().field_columns(["nope"]));
     assert_eq!(
         e,
@@ -429,11 +547,16 @@ fn bad_frames_are_refused_before_anything_is_sent() {
             )
         }
     );
-    let e = write(&good(Column::new("x".into(), [1.0, 2.0, f64::INFINITY])), base());
+    let e = write(
+        &good(Column::new("x".into(), [1.0, 2.0, f64::INFINITY])),
+        base(),
+    );
     assert!(matches!(e, FrameError::Cell { row: 2, .. }), "{e}");
     let e = write(
         &good(Column::new("host".into(), ["a", "b", "two\nlines"])),
-        base().tag_columns(["host"]).write_options(WriteOptions::new(db(&client)).batch_size(1)),
+        base()
+            .tag_columns(["host"])
+            .write_options(WriteOptions::new(db(&client)).batch_size(1)),
     );
     assert_eq!(
         e,
@@ -458,7 +581,10 @@ fn bad_frames_are_refused_before_anything_is_sent() {
     assert_eq!(write(&null_time, base()), FrameError::NullTime { row: 1 });
     // A field named like a shared tag, and a bad measurement.
     let shared = WriteOptions::new(db(&client)).tags(SharedTags::new([("v", "x")]).unwrap());
-    let e = write(&good(Column::new("w".into(), [1, 2, 3])), base().write_options(shared));
+    let e = write(
+        &good(Column::new("w".into(), [1, 2, 3])),
+        base().write_options(shared),
+    );
     assert!(
         matches!(&e, FrameError::Name(n) if n.kind() == EncodeErrorKind::KeyConflict),
         "{e}"
@@ -467,7 +593,10 @@ fn bad_frames_are_refused_before_anything_is_sent() {
         Err(Error::InvalidFrame(e)) => e,
         other => panic!("{other:?}"),
     };
-    assert!(matches!(&e, FrameError::Name(n) if n.kind() == EncodeErrorKind::Comment), "{e}");
+    assert!(
+        matches!(&e, FrameError::Name(n) if n.kind() == EncodeErrorKind::Comment),
+        "{e}"
+    );
 
     // Nothing reached the server.
     let measurements = client.query("SHOW MEASUREMENTS").unwrap();
@@ -494,12 +623,15 @@ fn batches_go_in_order_and_a_failed_batch_names_its_rows() {
         12,
         vec![
             times_ns("time", &t),
-            Column::new("v".into(), (0..12).map(|i| i as f64 + 0.5).collect::<Vec<_>>()),
+            Column::new(
+                "v".into(),
+                (0..12).map(|i| i as f64 + 0.5).collect::<Vec<_>>(),
+            ),
         ],
     )
     .unwrap();
-    let options = FrameWriteOptions::new()
-        .write_options(WriteOptions::new(db(&client)).batch_size(5));
+    let options =
+        FrameWriteOptions::new().write_options(WriteOptions::new(db(&client)).batch_size(5));
     let err = client.write_dataframe(&df, "batch", &options).unwrap_err();
     match &err {
         Error::FrameRows {
@@ -508,7 +640,10 @@ fn batches_go_in_order_and_a_failed_batch_names_its_rows() {
             source,
         } => {
             assert_eq!((rows.clone(), *written_before), (5..10, 5), "{err}");
-            assert!(source.to_string().contains("field type conflict"), "{source}");
+            assert!(
+                source.to_string().contains("field type conflict"),
+                "{source}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -539,7 +674,10 @@ fn frames_are_keyed_by_series_and_typed_by_the_server_or_the_caller() {
         .unwrap();
     assert_eq!(
         frames.keys().cloned().collect::<Vec<_>>(),
-        [FrameKey::new("cpu", [("host", "a")]), FrameKey::new("cpu", [("host", "b")])]
+        [
+            FrameKey::new("cpu", [("host", "a")]),
+            FrameKey::new("cpu", [("host", "b")])
+        ]
     );
     let a = &frames[&FrameKey::new("cpu", [("host", "a")])];
     let b = &frames[&FrameKey::new("cpu", [("host", "b")])];
@@ -556,7 +694,10 @@ fn frames_are_keyed_by_series_and_typed_by_the_server_or_the_caller() {
     // Aggregates are not field keys: typed from their cells, or as the caller says.
     let q = "SELECT mean(usage), count(usage) FROM cpu GROUP BY region";
     let frames = client
-        .query_dataframes(q, &FrameQueryOptions::new().column("count", FieldType::Integer))
+        .query_dataframes(
+            q,
+            &FrameQueryOptions::new().column("count", FieldType::Integer),
+        )
         .unwrap();
     let eu = &frames[&FrameKey::new("cpu", [("region", "eu")])];
     assert_eq!(f64s(eu, "mean"), [Some(2.5)]);
@@ -764,10 +905,22 @@ print(json.dumps({{"time": [int(t.value) for t in index], "host": list(frame["ho
     let (instants, _) = times(&back);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.get("time").and_then(Value::as_i64), Some(instants[i]));
-        assert_eq!(row.get("usage").and_then(Value::as_f64), f64s(&back, "usage")[i]);
-        assert_eq!(row.get("count").and_then(Value::as_i64), i64s(&back, "count")[i]);
-        assert_eq!(row.get("host").and_then(Value::as_str), strs(&back, "host")[i].as_deref());
-        assert_eq!(row.get("note").and_then(Value::as_str), strs(&back, "note")[i].as_deref());
+        assert_eq!(
+            row.get("usage").and_then(Value::as_f64),
+            f64s(&back, "usage")[i]
+        );
+        assert_eq!(
+            row.get("count").and_then(Value::as_i64),
+            i64s(&back, "count")[i]
+        );
+        assert_eq!(
+            row.get("host").and_then(Value::as_str),
+            strs(&back, "host")[i].as_deref()
+        );
+        assert_eq!(
+            row.get("note").and_then(Value::as_str),
+            strs(&back, "note")[i].as_deref()
+        );
     }
     // And what Python meant to write, its times to the millisecond: it computes them with a
     // float division (influxdb-python #926), so 1570620038253 ms arrives as ...252999936 ns.
@@ -804,4 +957,126 @@ print(json.dumps({{"time": [int(t.value) for t in index], "host": list(frame["ho
         .collect();
     assert_eq!(strs(&back, "note"), want_note);
     assert_eq!(col(&back, "count").dtype(), &DataType::Int64);
+}
+
+/// Property: a frame encodes to exactly the lines of its rows as `Point`s (null and NaN fields
+/// left out, empty tags left out, rows without a field skipped), and is refused as a whole
+/// exactly when some row's point would be refused.
+#[test]
+fn frames_encode_as_their_rows_would_as_points() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use support::r#gen::hard_string;
+
+    // Mostly texts that need escapes but are valid, some that may not be.
+    let text = |max: usize| {
+        prop_oneof![
+            3 => prop::string::string_regex(&format!("[a-z ,=\"é✓\\\\]{{1,{max}}}")).unwrap(),
+            1 => hard_string(max),
+        ]
+    };
+    let cell = || prop::option::of(text(8));
+    let float = prop_oneof![
+        3 => prop::option::of(prop::num::f64::ANY),
+        1 => Just(Some(f64::NAN)),
+        1 => Just(None),
+    ];
+    let rows = prop::collection::vec((cell(), cell(), cell(), float), 1..5);
+    let names = prop::collection::vec(text(5), 5);
+    let mut runner = TestRunner::new(Config {
+        cases: 1024,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let (accepted, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    runner
+        .run(&(names, rows), |(names, rows)| {
+            let (measurement, tags, fields) = (&names[0], &names[1..3], &names[3..5]);
+            let n = rows.len();
+            let column = |name: &str, i: usize| {
+                let values: Vec<Option<&str>> = rows
+                    .iter()
+                    .map(|r| [&r.0, &r.1, &r.2][i].as_deref())
+                    .collect();
+                Column::new(name.into(), values)
+            };
+            let floats: Vec<Option<f64>> = rows.iter().map(|r| r.3).collect();
+            let time: Vec<i64> = (0..n as i64).map(|i| T0 + i).collect();
+            let Ok(df) = DataFrame::new(
+                n,
+                vec![
+                    times_ns("time", &time),
+                    column(&tags[0], 0),
+                    column(&tags[1], 1),
+                    column(&fields[0], 2),
+                    Column::new(fields[1].as_str().into(), floats),
+                ],
+            ) else {
+                // Two columns of one name (or one named `time`): not a frame.
+                return Ok(());
+            };
+            let options = FrameWriteOptions::new().tag_columns(tags.to_vec());
+            let mut from_frame = LineBuf::new();
+            let frame = encode_dataframe(&df, measurement, &options, &mut from_frame);
+
+            // The rows as points: any refusal refuses the frame.
+            let mut from_points = LineBuf::new();
+            // The frame checks every column's name, used by a row or not.
+            let names_ok = influx_series::Point::builder(measurement.clone())
+                .tag(tags[0].clone(), "v")
+                .tag(tags[1].clone(), "v")
+                .field(fields[0].clone(), 0i64)
+                .field(fields[1].clone(), 0i64)
+                .build()
+                .is_ok();
+            let mut any_refused = !names_ok;
+            for (i, row) in rows.iter().enumerate() {
+                let mut b = influx_series::Point::builder(measurement.clone());
+                for (key, value) in tags.iter().zip([&row.0, &row.1]) {
+                    if let Some(v) = value {
+                        b = b.tag(key.clone(), v.clone());
+                    }
+                }
+                let mut has_field = false;
+                if let Some(s) = &row.2 {
+                    b = b.field(fields[0].clone(), s.clone());
+                    has_field = true;
+                }
+                if let Some(x) = row.3.filter(|x| !x.is_nan()) {
+                    b = b.field(fields[1].clone(), x);
+                    has_field = true;
+                }
+                if !has_field {
+                    // Skipped by the frame, but its tags are still checked: so check them
+                    // with a field the names cannot break.
+                    b = b.field(fields[0].clone(), 0i64);
+                }
+                match b.timestamp_in(time[i], Precision::Nanoseconds).build() {
+                    Ok(p) if has_field => from_points.push_point(&p, Precision::Nanoseconds),
+                    Ok(_) => {}
+                    Err(_) => any_refused = true,
+                }
+            }
+            match frame {
+                Ok(_) => {
+                    prop_assert!(!any_refused, "the frame took rows a point refuses: {df:?}");
+                    prop_assert_eq!(from_frame.as_str(), from_points.as_str());
+                    accepted.set(accepted.get() + 1);
+                }
+                Err(e) => {
+                    prop_assert!(
+                        any_refused,
+                        "the frame was refused ({e}), no point was: {df:?}"
+                    );
+                    refused.set(refused.get() + 1);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (accepted, refused) = (accepted.get(), refused.get());
+    assert!(
+        accepted > 100 && refused > 100,
+        "{accepted} accepted, {refused} refused"
+    );
 }

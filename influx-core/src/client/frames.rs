@@ -22,8 +22,7 @@ impl<T: Transport> Core<T> {
         measurement: &str,
         options: &FrameWriteOptions,
     ) -> Result<FrameWrite, Error> {
-        let encoder =
-            FrameEncoder::new(df, measurement, options).map_err(Error::InvalidFrame)?;
+        let encoder = FrameEncoder::new(df, measurement, options).map_err(Error::InvalidFrame)?;
         let rows_per_batch = options.batch_rows().max(1);
         let mut done = FrameWrite::default();
         let mut lines = LineBuf::new();
@@ -114,4 +113,3 @@ impl<T: Transport> Core<T> {
         reader.finish()
     }
 }
-

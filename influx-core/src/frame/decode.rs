@@ -5,9 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use polars_core::prelude::{
-    BooleanChunkedBuilder, ChunkedBuilder, Column, DataFrame, Float64Type, Int64Chunked,
-    Int64Type, IntoColumn, IntoSeries, PrimitiveChunkedBuilder, StringChunkedBuilder, TimeUnit,
-    TimeZone,
+    BooleanChunkedBuilder, ChunkedBuilder, Column, DataFrame, Float64Type, Int64Chunked, Int64Type,
+    IntoColumn, IntoSeries, PrimitiveChunkedBuilder, StringChunkedBuilder, TimeUnit, TimeZone,
 };
 
 use crate::error::Error;

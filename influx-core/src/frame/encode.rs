@@ -310,8 +310,8 @@ impl FrameEncoder {
         for (field, name) in self.fields.iter().zip(field_names) {
             match field.cells.cursor() {
                 Cursor::F64(values, validity) => {
-                    if let Some(row) = (0..values.len())
-                        .find(|&r| values[r].is_infinite() && valid(validity, r))
+                    if let Some(row) =
+                        (0..values.len()).find(|&r| values[r].is_infinite() && valid(validity, r))
                     {
                         return Err(cell_error(
                             row,
@@ -321,8 +321,8 @@ impl FrameEncoder {
                     }
                 }
                 Cursor::F32(values, validity) => {
-                    if let Some(row) = (0..values.len())
-                        .find(|&r| values[r].is_infinite() && valid(validity, r))
+                    if let Some(row) =
+                        (0..values.len()).find(|&r| values[r].is_infinite() && valid(validity, r))
                     {
                         return Err(cell_error(
                             row,
@@ -375,12 +375,9 @@ impl FrameEncoder {
                     }
                     widest
                 }
-                Cursor::Cat(_, _, escaped) => escaped
-                    .iter()
-                    .flatten()
-                    .map(|e| e.len())
-                    .max()
-                    .unwrap_or(0),
+                Cursor::Cat(_, _, escaped) => {
+                    escaped.iter().flatten().map(|e| e.len()).max().unwrap_or(0)
+                }
                 // `-9223372036854775808`, `false`.
                 _ => 20,
             };

@@ -10,7 +10,16 @@
 //!
 //! The frames are polars' own: this crate depends on `polars-core`, the crate the `polars`
 //! crate re-exports its `DataFrame` from, and re-exports it as [`polars_core`]. A frame built
-//! with `polars` 0.55 is the same type.
+//! with `polars` 0.55 is the same type. The feature turns on polars' `timezones` (without it,
+//! polars panics when it prints a zoned time, such as the UTC times read back here).
+//!
+//! # How a frame is encoded
+//!
+//! Each column is prepared once: its name escaped, its cells as one contiguous array (integer
+//! columns of other widths cast to 64 bits, a categorical's categories escaped once each).
+//! Every cell is then checked before anything is sent. Lines are written row after row, each
+//! cell read from its column's array straight into the request's buffer: no `Point`, row or
+//! string is made per cell. One batch of lines is held at a time.
 //!
 //! # Conversions
 //!
@@ -18,7 +27,7 @@
 //! |---|---|---|
 //! | `Float64`, `Float32` | float (NaN and null: field left out of the row) | `Float64` |
 //! | `Int8` .. `Int64`, `UInt8` .. `UInt32` | integer (`i`) | `Int64` |
-//! | `UInt64` | integer, if at most `i64::MAX` (1.x has no unsigned type) | `Int64` |
+//! | `UInt64` | integer, if at most `i64::MAX` (1.x servers refuse unsigned: 1.6.7 answers `invalid number` to `1u`) | `Int64` |
 //! | `Boolean` | boolean | `Boolean` |
 //! | `String` | string, `\` and `"` escaped | `String` |
 //! | `Categorical`, `Enum` | tags only | `String` (a tag) |
