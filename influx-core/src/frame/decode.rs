@@ -14,7 +14,7 @@ use crate::frame::{FieldType, FrameKey, FrameQueryOptions, Frames};
 use crate::protocol::precision::Precision;
 use crate::query::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::query::resultset::Message;
-use crate::query::scan::{ScanError, Scanner};
+use crate::query::scan::Scanner;
 use crate::query::value::Value;
 
 /// The polars unit of a query's epoch, and how many of it make one epoch unit.
@@ -301,12 +301,14 @@ impl<'a> AnswerVisitor<'a> for FrameReader<'_> {
                 let Some(builder) = series.columns.get_mut(col) else {
                     return Err(s.error("a row with more cells than columns").into());
                 };
-                builder.push(cell, self.per_unit).map_err(|m| ScanError {
-                    offset: at,
-                    message: format!(
-                        "row {}, column `{}` of `{measurement}`: {m}",
-                        series.rows, series.names[col]
-                    ),
+                builder.push(cell, self.per_unit).map_err(|m| {
+                    Stop::Error(Error::Decode(
+                        format!(
+                            "row {}, column `{}` of `{measurement}` (at byte {at}): {m}",
+                            series.rows, series.names[col]
+                        )
+                        .into(),
+                    ))
                 })?;
                 col += 1;
             }
