@@ -43,13 +43,106 @@ struct CpuTheirs {
 }
 
 fn main() {
+    let part = std::env::var("DERIVE_PART").unwrap_or_default();
     if !std::env::args().any(|a| a == "--bench") {
         // `cargo bench` passes `--bench`; `cargo test` (which passes nothing) runs this once as
         // a smoke test: keep it short.
         run(1, 3);
+        threads(1, 1_000);
     } else {
-        run(ROUNDS, 15);
+        // `DERIVE_PART=encode` or `=threads` runs one part.
+        if part != "threads" {
+            run(ROUNDS, 15);
+        }
+        if part != "encode" {
+            threads(ROUNDS, 200_000);
+        }
     }
+}
+
+/// `record()` from 1, 2 and 4 threads at once, each recording `per_thread` points of the
+/// reference shape into the type's buffer (no autocommit, nothing sent); throughput in points
+/// a second, and each thread count's against one thread's, per round.
+fn threads(rounds: usize, per_thread: usize) {
+    let data: Vec<Cpu> = samples(1_000)
+        .into_iter()
+        .map(|s| Cpu {
+            host: s.host,
+            region: s.region,
+            usage_user: s.usage_user,
+            usage_system: s.usage_system,
+            count: s.count,
+            ok: s.ok,
+            time: DateTime::from_timestamp_nanos(s.nanos),
+        })
+        .collect();
+    // Room for every point of a run.
+    Threads::set_max_pending(4 * per_thread, usize::MAX);
+    let counts = [1usize, 2, 4];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
+    for _ in 0..rounds {
+        for (i, &n) in counts.iter().enumerate() {
+            let start = std::time::Instant::now();
+            std::thread::scope(|scope| {
+                for _ in 0..n {
+                    let data = &data;
+                    scope.spawn(move || {
+                        for k in 0..per_thread {
+                            let c = &data[k % data.len()];
+                            Threads {
+                                host: &c.host,
+                                region: &c.region,
+                                usage_user: c.usage_user,
+                                usage_system: c.usage_system,
+                                count: c.count,
+                                ok: c.ok,
+                                time: c.time,
+                            }
+                            .record()
+                            .unwrap();
+                        }
+                    });
+                }
+            });
+            let elapsed = start.elapsed();
+            assert_eq!(Threads::clear(), n * per_thread, "every point counted");
+            rates[i].push((n * per_thread) as f64 / elapsed.as_secs_f64());
+        }
+    }
+    println!(
+        "| record() threads ({per_thread} points each, median of {rounds} rounds) | M points/s | vs 1 thread (min-max) |"
+    );
+    println!("|---|---|---|");
+    for (i, &n) in counts.iter().enumerate() {
+        let per_round: Vec<f64> = rates[i].iter().zip(&rates[0]).map(|(a, b)| a / b).collect();
+        let (lo, hi) = influx_series_benches::rounds::min_max(&per_round);
+        println!(
+            "| {n} | {:.2} | {:.2}x ({lo:.2}-{hi:.2}) |",
+            influx_series_benches::rounds::median(rates[i].clone()) / 1e6,
+            influx_series_benches::rounds::median(per_round),
+        );
+    }
+    let two_vs_four: Vec<f64> = rates[2].iter().zip(&rates[1]).map(|(a, b)| a / b).collect();
+    println!(
+        "\n4 threads / 2 threads: {:.2}x (target >= 1.0x); 2 threads / 1: target >= 1.6x\n",
+        influx_series_benches::rounds::median(two_vs_four)
+    );
+}
+
+/// The reference shape again, as its own type (its own buffer) for the threads part.
+#[derive(Series)]
+#[series(name = "cpu")]
+struct Threads<'a> {
+    #[series(tag)]
+    host: &'a str,
+    #[series(tag)]
+    region: &'a str,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
 }
 
 fn run(rounds: usize, reps: usize) {

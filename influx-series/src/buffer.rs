@@ -1,8 +1,20 @@
 //! The per-type buffer behind every `#[derive(Series)]` type: encoded lines, not structs,
 //! bounded in points and bytes.
+//!
+//! Each recording thread appends to a shard of its own (one per type and thread), under a lock
+//! no other recording thread takes, so threads do not contend. The bounds hold across shards
+//! without a counter every `record()` touches: a shard spends credit, points and bytes it was
+//! granted from the type's bounds in blocks; when a shard's credit runs out it asks the type's
+//! state for more, and when the bounds have none left, every shard's unspent credit is taken
+//! back first, so a point is refused only when the lines themselves fill the bounds.
+//!
+//! A commit takes the lines put back by a failed commit first, then each shard's, shard after
+//! shard: one thread's points keep their order; points of different threads are not ordered
+//! between them.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "async")]
@@ -70,14 +82,47 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_KEPT_SCRATCH: usize = 64 * 1024;
 
 thread_local! {
-    /// Where `record()` encodes a line before it takes the buffer's lock: a panic or an error
-    /// while encoding leaves nothing half-written in the buffer, and the formatting happens
-    /// outside the lock.
-    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// What `record()` keeps per thread (in one place: one thread-local access a point).
+    static LOCAL: RefCell<Local> = const {
+        RefCell::new(Local {
+            scratch: Vec::new(),
+            shards: Vec::new(),
+        })
+    };
+}
+
+struct Local {
+    /// Where `record()` encodes a line before it takes the shard's lock: a panic or an error
+    /// while encoding leaves nothing half-written in the buffer.
+    scratch: Vec<u8>,
+    /// This thread's shards, one for each type it records (by buffer id).
+    shards: Vec<(u64, Arc<Shard>)>,
+}
+
+/// Ids of buffers, given on first use (`SeriesBuffer::new` is `const`).
+static NEXT_BUFFER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// At most this many points of credit a shard is granted at once.
+const MAX_BLOCK_POINTS: usize = 1_024;
+/// At most this many bytes of credit a shard is granted at once (more for a longer line).
+const MAX_BLOCK_BYTES: usize = 256 * 1024;
+
+/// One thread's lines of one type, on cache lines of their own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard {
+    inner: Mutex<ShardLines>,
+}
+
+#[derive(Debug, Default)]
+struct ShardLines {
+    lines: Lines,
+    /// Credit granted and not spent yet: it counts in the type's bounds.
+    credit: Limits,
 }
 
 /// The bounds of one buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Limits {
     pub(crate) points: usize,
     pub(crate) bytes: usize,
@@ -111,6 +156,13 @@ impl Lines {
         self
     }
 
+    /// Appends every line of `other`.
+    fn append(&mut self, other: &Lines) {
+        let offset = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.ends.extend(other.ends.iter().map(|end| end + offset));
+    }
+
     /// Appends a line (newline included), growing the bytes no further than `room`: doubling
     /// past the bound would hold twice the memory the bound promises. (The line ends, 8 bytes
     /// a line, grow as a `Vec` does.)
@@ -140,13 +192,17 @@ fn grow_within<T>(v: &mut Vec<T>, additional: usize, bound: usize) {
 
 #[derive(Debug)]
 struct State {
-    pending: Lines,
+    /// Lines a commit that stopped put back: older than any line in the shards.
+    front: Lines,
     /// Lines taken by a commit that has not settled yet: they count in the bounds.
     in_flight_points: usize,
     in_flight_bytes: usize,
-    /// What pending lines may take: the bounds less what is in flight (kept apart so that
-    /// `record()` compares, and no more).
-    room: Limits,
+    /// What counts in the bounds: the shards' lines and unspent credit, `front`, in flight.
+    committed: Limits,
+    /// Every shard of the type, in the order their threads first recorded.
+    shards: Vec<Arc<Shard>>,
+    /// The shard of records made where their thread's own cannot be reached.
+    spare: Option<Arc<Shard>>,
     failures: u32,
     retry_at: Option<Instant>,
     /// The bounds: from the attributes (or the defaults), or set at run time.
@@ -154,11 +210,26 @@ struct State {
 }
 
 impl State {
-    fn update_room(&mut self) {
-        self.room = Limits {
-            points: self.limits.points.saturating_sub(self.in_flight_points),
-            bytes: self.limits.bytes.saturating_sub(self.in_flight_bytes),
-        };
+    /// What is left of the bounds.
+    fn free(&self) -> Limits {
+        Limits {
+            points: self.limits.points.saturating_sub(self.committed.points),
+            bytes: self.limits.bytes.saturating_sub(self.committed.bytes),
+        }
+    }
+
+    /// Takes back every shard's unspent credit (the caller may hold one shard's lock, passed
+    /// as `held`, whose credit it handles itself).
+    fn reclaim(&mut self, held: Option<&Arc<Shard>>) {
+        for shard in &self.shards {
+            if held.is_some_and(|h| Arc::ptr_eq(h, shard)) {
+                continue;
+            }
+            let mut s = shard.inner.lock();
+            self.committed.points -= s.credit.points;
+            self.committed.bytes -= s.credit.bytes;
+            s.credit = Limits::default();
+        }
     }
 }
 
@@ -167,7 +238,12 @@ impl State {
 #[derive(Debug)]
 pub struct SeriesBuffer {
     meta: SeriesMeta,
+    /// Given on first use, to find this thread's shard.
+    id: AtomicU64,
     state: Mutex<State>,
+    /// Pending points (front and shards), kept for types with `autocommit` only, so that
+    /// `record()` can tell a commit is due without summing the shards.
+    pending_count: AtomicUsize,
     /// Held while a commit sends: one commit at a time per type, so lines put back after a
     /// failure never overtake lines of another commit.
     committing: CommitLock,
@@ -248,18 +324,25 @@ impl SeriesBuffer {
         };
         SeriesBuffer {
             meta,
+            id: AtomicU64::new(0),
             state: Mutex::new(State {
-                pending: Lines {
+                front: Lines {
                     bytes: Vec::new(),
                     ends: Vec::new(),
                 },
                 in_flight_points: 0,
                 in_flight_bytes: 0,
-                room: limits,
+                committed: Limits {
+                    points: 0,
+                    bytes: 0,
+                },
+                shards: Vec::new(),
+                spare: None,
                 failures: 0,
                 retry_at: None,
                 limits,
             }),
+            pending_count: AtomicUsize::new(0),
             committing: CommitLock {
                 held: Mutex::new(false),
                 freed: Condvar::new(),
@@ -314,56 +397,180 @@ impl SeriesBuffer {
             points: limits.points.max(1),
             bytes: limits.bytes.max(1),
         };
-        state.update_room();
+        // Credit granted under the old bounds goes back.
+        state.reclaim(None);
     }
 
-    /// Encodes one line with `write` and appends it. Returns whether an autocommit is due
-    /// (the threshold is reached and no backoff runs).
+    /// The buffer's id, given on first use.
+    #[inline]
+    fn id(&self) -> u64 {
+        let id = self.id.load(Ordering::Relaxed);
+        if id != 0 {
+            return id;
+        }
+        let new = NEXT_BUFFER_ID.fetch_add(1, Ordering::Relaxed);
+        match self
+            .id
+            .compare_exchange(0, new, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => new,
+            Err(existing) => existing,
+        }
+    }
+
+    /// A new shard, registered with the type.
+    #[cold]
+    fn new_shard(&self) -> Arc<Shard> {
+        let shard = Arc::new(Shard::default());
+        self.state.lock().shards.push(shard.clone());
+        shard
+    }
+
+    /// Encodes one line with `write` and appends it to this thread's shard. Returns whether an
+    /// autocommit is due (the threshold is reached and no backoff runs).
     #[inline]
     pub(crate) fn record(
         &self,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<bool, Error> {
-        // Taken out of the thread's slot for the while: a `record()` from inside the encoding
-        // of another point (a member's `TagValue` that records) finds the slot empty and
-        // works in space of its own, and a panic merely loses the space.
-        let mut scratch = SCRATCH.take();
-        scratch.clear();
-        let appended = match write(&mut scratch) {
-            Ok(()) => {
-                scratch.push(b'\n');
-                Ok(self.append(&scratch))
+        let id = self.id();
+        let mut write = Some(write);
+        let fast = LOCAL.try_with(|local| {
+            // Borrowed already: a `record()` from inside the encoding of another point (a
+            // member's `TagValue` that records), which takes the spare path below.
+            let mut local = local.try_borrow_mut().ok()?;
+            let Local { scratch, shards } = &mut *local;
+            scratch.clear();
+            let write = write.take()?;
+            if let Err(e) = write(scratch) {
+                return Some(Err(e.into()));
             }
-            Err(e) => Err(e),
-        };
-        if scratch.capacity() <= MAX_KEPT_SCRATCH {
-            SCRATCH.set(scratch);
-        }
-        match appended {
-            Ok(Ok(due)) => Ok(due),
-            Ok(Err(limits)) => Err(Error::BufferFull {
-                max_points: limits.points,
-                max_bytes: limits.bytes,
-            }),
-            Err(e) => Err(e.into()),
+            scratch.push(b'\n');
+            let shard = match shards.iter().position(|(i, _)| *i == id) {
+                Some(at) => &shards[at].1,
+                None => {
+                    // Shards of buffers that are gone (only this thread holds them).
+                    shards.retain(|(_, s)| Arc::strong_count(s) > 1);
+                    shards.push((id, self.new_shard()));
+                    &shards[shards.len() - 1].1
+                }
+            };
+            let appended = self.append_to(shard, scratch);
+            if scratch.capacity() > MAX_KEPT_SCRATCH {
+                *scratch = Vec::new();
+            }
+            Some(self.appended(appended))
+        });
+        match (fast, write) {
+            (Ok(Some(result)), _) => result,
+            // No thread-local (a destructor's `record()`), or it is in use: the spare shard.
+            (_, Some(write)) => {
+                let mut line = Vec::new();
+                write(&mut line)?;
+                line.push(b'\n');
+                let spare = self.spare_shard();
+                let appended = self.append_to(&spare, &line);
+                self.appended(appended)
+            }
+            (_, None) => unreachable!("`write` runs at most once, and then gives a result"),
         }
     }
 
-    /// Appends one encoded line (newline included) and says whether an autocommit is due; a
-    /// full buffer takes nothing and answers its bounds.
-    // Inlined into `record`: this is the hot path, and a call costs a tenth of it.
+    /// What `record()` answers once the line went in (or did not).
     #[inline(always)]
-    fn append(&self, line: &[u8]) -> Result<bool, Limits> {
-        let mut state = self.state.lock();
-        let room = state.room;
-        if state.pending.len() >= room.points || state.pending.bytes.len() + line.len() > room.bytes
-        {
-            return Err(state.limits);
+    fn appended(&self, appended: Result<(), Limits>) -> Result<bool, Error> {
+        match appended {
+            Ok(()) => Ok(self.count_and_check()),
+            Err(limits) => Err(Error::BufferFull {
+                max_points: limits.points,
+                max_bytes: limits.bytes,
+            }),
         }
-        state.pending.push_within(line, room.bytes);
-        Ok(self.meta.autocommit
-            && state.pending.len() >= self.meta.threshold()
-            && state.retry_at.is_none_or(|at| Instant::now() >= at))
+    }
+
+    /// The shard of records that cannot use their thread's own.
+    #[cold]
+    fn spare_shard(&self) -> Arc<Shard> {
+        let mut state = self.state.lock();
+        if let Some(spare) = &state.spare {
+            return spare.clone();
+        }
+        let spare = Arc::new(Shard::default());
+        state.shards.push(spare.clone());
+        state.spare = Some(spare.clone());
+        spare
+    }
+
+    #[inline(always)]
+    fn append_to(&self, shard: &Arc<Shard>, line: &[u8]) -> Result<(), Limits> {
+        {
+            let mut s = shard.inner.lock();
+            if s.credit.points >= 1 && s.credit.bytes >= line.len() {
+                s.credit.points -= 1;
+                s.credit.bytes -= line.len();
+                let room = s.lines.bytes.len() + line.len() + s.credit.bytes;
+                s.lines.push_within(line, room);
+                return Ok(());
+            }
+        }
+        self.append_granting(shard, line)
+    }
+
+    /// Appends after granting `shard` credit from the bounds (taking back every other shard's
+    /// unspent credit first if the bounds have none left).
+    #[cold]
+    fn append_granting(&self, shard: &Arc<Shard>, line: &[u8]) -> Result<(), Limits> {
+        let mut state = self.state.lock();
+        let mut s = shard.inner.lock();
+        // This shard's leftover goes back, and a fresh block is granted.
+        state.committed.points -= s.credit.points;
+        state.committed.bytes -= s.credit.bytes;
+        s.credit = Limits::default();
+        let mut free = state.free();
+        if free.points < 1 || free.bytes < line.len() {
+            state.reclaim(Some(shard));
+            free = state.free();
+            if free.points < 1 || free.bytes < line.len() {
+                return Err(state.limits);
+            }
+        }
+        let grant = Limits {
+            points: free
+                .points
+                .min((state.limits.points / 16).clamp(1, MAX_BLOCK_POINTS)),
+            bytes: free.bytes.min(
+                (state.limits.bytes / 16)
+                    .clamp(1, MAX_BLOCK_BYTES)
+                    .max(line.len()),
+            ),
+        };
+        state.committed.points += grant.points;
+        state.committed.bytes += grant.bytes;
+        s.credit = Limits {
+            points: grant.points - 1,
+            bytes: grant.bytes - line.len(),
+        };
+        let room = s.lines.bytes.len() + line.len() + s.credit.bytes;
+        s.lines.push_within(line, room);
+        Ok(())
+    }
+
+    /// Counts a recorded point (types with `autocommit`) and says whether a commit is due: the
+    /// threshold is reached and no backoff runs.
+    #[inline(always)]
+    fn count_and_check(&self) -> bool {
+        if !self.meta.autocommit {
+            return false;
+        }
+        let pending = self.pending_count.fetch_add(1, Ordering::Relaxed) + 1;
+        pending >= self.meta.threshold() && self.not_backing_off()
+    }
+
+    fn not_backing_off(&self) -> bool {
+        self.state
+            .lock()
+            .retry_at
+            .is_none_or(|at| Instant::now() >= at)
     }
 
     /// The commit lock, if no other commit holds it (for autocommits, which never wait).
@@ -409,10 +616,9 @@ impl SeriesBuffer {
     /// Whether an autocommit is due now (for a background commit deciding to go on).
     #[cfg(feature = "async")]
     pub(crate) fn autocommit_due(&self) -> bool {
-        let state = self.state.lock();
         self.meta.autocommit
-            && state.pending.len() >= self.meta.threshold()
-            && state.retry_at.is_none_or(|at| Instant::now() >= at)
+            && self.pending_count.load(Ordering::Relaxed) >= self.meta.threshold()
+            && self.not_backing_off()
     }
 
     /// Keeps points a background commit saw refused, for the next flush to report.
@@ -431,37 +637,65 @@ impl SeriesBuffer {
         std::mem::take(&mut *self.refused_in_background.lock())
     }
 
-    /// Takes every pending line to send (call with the commit lock held); they count as in
-    /// flight until [`SeriesBuffer::settle`].
+    /// Takes every pending line to send (call with the commit lock held): the lines a failed
+    /// commit put back, then each shard's. They count as in flight until
+    /// [`SeriesBuffer::settle`].
     pub(crate) fn take(&self) -> Lines {
         let mut state = self.state.lock();
-        let batch = std::mem::take(&mut state.pending);
+        let mut batch = std::mem::take(&mut state.front);
+        for shard in &state.shards {
+            let mut s = shard.inner.lock();
+            if s.lines.len() == 0 {
+                continue;
+            }
+            if batch.len() == 0 {
+                // The common case, one thread's lines: handed over whole.
+                batch = std::mem::take(&mut s.lines);
+            } else {
+                batch.append(&s.lines);
+                s.lines = Lines::default();
+            }
+        }
+        // Shards whose thread is gone and which hold nothing are forgotten, credit and all.
+        let mut returned = Limits::default();
+        state.shards.retain(|shard| {
+            let s = shard.inner.lock();
+            let keep = Arc::strong_count(shard) > 1 || s.lines.len() > 0;
+            if !keep {
+                returned.points += s.credit.points;
+                returned.bytes += s.credit.bytes;
+            }
+            keep
+        });
+        state.committed.points -= returned.points;
+        state.committed.bytes -= returned.bytes;
         state.in_flight_points = batch.len();
         state.in_flight_bytes = batch.bytes.len();
-        state.update_room();
+        if self.meta.autocommit {
+            self.pending_count.fetch_sub(batch.len(), Ordering::Relaxed);
+        }
         batch
     }
 
     /// After a commit: the lines from `unsent` on go back in front of whatever was recorded
-    /// meanwhile; the rest were written or refused. A commit that stopped (`failed`) starts or
-    /// lengthens the backoff, in the same step, so no other thread sees the lines back
-    /// without it; one that reached the server ends it.
+    /// meanwhile; the rest were written or refused, and leave the bounds. A commit that
+    /// stopped (`failed`) starts or lengthens the backoff, in the same step, so no other
+    /// thread sees the lines back without it; one that reached the server ends it.
     pub(crate) fn settle(&self, batch: Lines, unsent: usize, failed: bool) {
         let mut state = self.state.lock();
+        let unsent = unsent.min(batch.len());
+        state.committed.points -= unsent;
+        state.committed.bytes -= batch.start_of(unsent);
         state.in_flight_points = 0;
         state.in_flight_bytes = 0;
-        state.update_room();
         if unsent < batch.len() {
             let mut back = batch.tail(unsent);
-            let recorded = std::mem::take(&mut state.pending);
-            // Exactly: the lines were within the bounds before they were taken.
-            back.bytes.reserve_exact(recorded.bytes.len());
-            back.ends.reserve_exact(recorded.ends.len());
-            let offset = back.bytes.len();
-            back.bytes.extend_from_slice(&recorded.bytes);
-            back.ends
-                .extend(recorded.ends.iter().map(|end| end + offset));
-            state.pending = back;
+            if self.meta.autocommit {
+                self.pending_count.fetch_add(back.len(), Ordering::Relaxed);
+            }
+            // Only one commit runs at a time, so `front` is empty; kept in order regardless.
+            back.append(&state.front);
+            state.front = back;
         }
         if failed {
             state.failures = state.failures.saturating_add(1);
@@ -478,20 +712,46 @@ impl SeriesBuffer {
 
     /// The number of pending points (not counting a commit in flight).
     pub(crate) fn pending(&self) -> usize {
-        self.state.lock().pending.len()
+        let state = self.state.lock();
+        state.front.len()
+            + state
+                .shards
+                .iter()
+                .map(|s| s.inner.lock().lines.len())
+                .sum::<usize>()
     }
 
-    /// The pending lines as text.
+    /// The pending lines as text, in the order a commit sends them.
     pub(crate) fn pending_lines(&self) -> String {
-        String::from_utf8_lossy(&self.state.lock().pending.bytes).into_owned()
+        let state = self.state.lock();
+        let mut text = String::from_utf8_lossy(&state.front.bytes).into_owned();
+        for shard in &state.shards {
+            text.push_str(&String::from_utf8_lossy(&shard.inner.lock().lines.bytes));
+        }
+        text
     }
 
     /// Drops every pending line and returns how many there were.
     pub(crate) fn clear(&self) -> usize {
         let mut state = self.state.lock();
-        let n = state.pending.len();
-        state.pending = Lines::default();
-        n
+        let mut dropped = Limits {
+            points: state.front.len(),
+            bytes: state.front.bytes.len(),
+        };
+        state.front = Lines::default();
+        for shard in &state.shards {
+            let mut s = shard.inner.lock();
+            dropped.points += s.lines.len();
+            dropped.bytes += s.lines.bytes.len();
+            s.lines = Lines::default();
+        }
+        state.committed.points -= dropped.points;
+        state.committed.bytes -= dropped.bytes;
+        if self.meta.autocommit {
+            self.pending_count
+                .fetch_sub(dropped.points, Ordering::Relaxed);
+        }
+        dropped.points
     }
 
     pub(crate) fn bind(&self, bound: Bound) {
@@ -561,6 +821,7 @@ mod tests {
         assert_eq!(buf.pending_lines(), "a v=2\"x\ny\"\na v=3\na v=4\n");
         let all = buf.take();
         assert_eq!(all.ends, [11, 17, 23]);
+        assert_accounted(&buf);
     }
 
     #[test]
@@ -610,6 +871,175 @@ mod tests {
             Err(Error::BufferFull { max_bytes: 12, .. })
         ));
         assert_eq!(buf.pending_lines(), "a v=2\na v=3\n");
+    }
+
+    /// Lines `t<thread> v=<i>` from each thread, in the order given.
+    fn per_thread(text: &str) -> std::collections::BTreeMap<String, Vec<u64>> {
+        let mut seen: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+        for line in text.lines() {
+            let (thread, i) = line.split_once(" v=").unwrap();
+            seen.entry(thread.to_owned())
+                .or_default()
+                .push(i.parse().unwrap());
+        }
+        seen
+    }
+
+    #[test]
+    fn threads_keep_their_order_and_every_point_is_counted() {
+        static BUF: SeriesBuffer = SeriesBuffer::new(SeriesMeta {
+            type_name: "T",
+            bulk_size: None,
+            autocommit: false,
+            max_pending: None,
+            max_pending_bytes: None,
+            precision: Precision::Nanoseconds,
+            database: None,
+            retention_policy: None,
+            client: None,
+            select: "",
+        });
+        let mut taken = String::new();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                scope.spawn(move || {
+                    for i in 0..20_000u64 {
+                        BUF.record(|out| {
+                            out.extend_from_slice(format!("t{t} v={i}").as_bytes());
+                            Ok(())
+                        })
+                        .unwrap();
+                    }
+                });
+            }
+            // Commits while the threads record.
+            for _ in 0..20 {
+                let batch = BUF.take();
+                taken.push_str(std::str::from_utf8(&batch.bytes).unwrap());
+                BUF.settle(batch, usize::MAX, false);
+                std::thread::yield_now();
+            }
+        });
+        assert_eq!(BUF.pending() + taken.lines().count(), 80_000);
+        taken.push_str(&BUF.pending_lines());
+        let seen = per_thread(&taken);
+        assert_eq!(seen.len(), 4);
+        for (thread, values) in seen {
+            assert_eq!(
+                values,
+                (0..20_000).collect::<Vec<_>>(),
+                "{thread} out of order"
+            );
+        }
+        assert_accounted(&BUF);
+    }
+
+    /// The bounds count exactly the lines held and the credit granted.
+    fn assert_accounted(buf: &SeriesBuffer) {
+        let state = buf.state.lock();
+        let mut held = Limits {
+            points: state.front.len() + state.in_flight_points,
+            bytes: state.front.bytes.len() + state.in_flight_bytes,
+        };
+        for shard in &state.shards {
+            let s = shard.inner.lock();
+            held.points += s.lines.len() + s.credit.points;
+            held.bytes += s.lines.bytes.len() + s.credit.bytes;
+        }
+        assert_eq!(state.committed, held);
+    }
+
+    #[test]
+    fn the_bound_is_exact_across_threads() {
+        // Four threads record until the buffer is full: exactly the bound is taken, though
+        // each thread was granted credit in blocks.
+        let buf = SeriesBuffer::new(meta(None, false));
+        buf.set_limits(Limits {
+            points: 1_000,
+            bytes: 1 << 20,
+        });
+        let accepted = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let (buf, accepted) = (&buf, &accepted);
+                scope.spawn(move || {
+                    for i in 0..1_000 {
+                        match buf.record(|out| {
+                            out.extend_from_slice(format!("t{t} v={i}").as_bytes());
+                            Ok(())
+                        }) {
+                            Ok(_) => {
+                                accepted.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(Error::BufferFull { max_points, .. }) => {
+                                assert_eq!(max_points, 1_000);
+                            }
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(accepted.load(Ordering::Relaxed), 1_000);
+        assert_eq!(buf.pending(), 1_000);
+        // In bytes too: a byte bound of what 10 lines take.
+        let buf = SeriesBuffer::new(meta(None, false));
+        buf.set_limits(Limits {
+            points: 1_000,
+            bytes: 10 * "t0 v=0\n".len(),
+        });
+        std::thread::scope(|scope| {
+            for t in 0..2 {
+                let buf = &buf;
+                scope.spawn(move || {
+                    for _ in 0..10 {
+                        let _ = buf.record(|out| {
+                            out.extend_from_slice(format!("t{t} v=0").as_bytes());
+                            Ok(())
+                        });
+                    }
+                });
+            }
+        });
+        assert_eq!(buf.pending(), 10);
+        let batch = buf.take();
+        assert_eq!(batch.bytes.len(), 10 * 7);
+        assert_accounted(&buf);
+        // Written: the room is back, for any thread.
+        buf.settle(batch, 10, false);
+        assert_accounted(&buf);
+        buf.record(line("t0 v=0")).unwrap();
+        assert_eq!(buf.pending(), 1);
+    }
+
+    #[test]
+    fn lines_of_a_thread_that_ended_are_kept_until_taken() {
+        static BUF: SeriesBuffer = SeriesBuffer::new(SeriesMeta {
+            type_name: "T",
+            bulk_size: None,
+            autocommit: false,
+            max_pending: None,
+            max_pending_bytes: None,
+            precision: Precision::Nanoseconds,
+            database: None,
+            retention_policy: None,
+            client: None,
+            select: "",
+        });
+        // `join` returns once the thread is gone, its thread-locals (its shard) dropped.
+        std::thread::spawn(|| BUF.record(line("a v=1")).unwrap())
+            .join()
+            .unwrap();
+        assert_eq!(BUF.pending_lines(), "a v=1\n");
+        assert_eq!(BUF.take().len(), 1);
+        // Its shard is forgotten, and its credit given back.
+        assert!(BUF.state.lock().shards.is_empty());
+        assert_eq!(
+            BUF.state.lock().committed.points,
+            1,
+            "only the line in flight counts"
+        );
+        assert_accounted(&BUF);
     }
 
     #[test]

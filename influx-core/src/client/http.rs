@@ -314,6 +314,7 @@ impl QueryOptions {
     }
 
     /// The database, if set.
+    #[cfg_attr(not(feature = "polars"), allow(dead_code))]
     pub(crate) fn database_value(&self) -> Option<&str> {
         self.database.as_deref()
     }
