@@ -67,6 +67,13 @@ pub trait Series {
     /// the writer counts) or sampled out; [`Error::BufferFull`] when the writer refused it;
     /// [`Error::InvalidInput`] when it cannot be encoded. It never writes in the calling
     /// thread.
+    ///
+    /// Threads record without contending: each thread appends to a shard of the type's buffer
+    /// of its own, and a commit takes every shard's lines. One thread's points are sent in the
+    /// order it recorded them (so of two points of one series and timestamp, its later one is
+    /// the one stored); points of different threads are not ordered between them. The
+    /// bounds hold across threads exactly: a point is refused only when the buffered points
+    /// themselves fill them.
     fn record(self) -> Result<(), Error>
     where
         Self: Sized,

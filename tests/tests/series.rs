@@ -228,6 +228,61 @@ fn eight_threads_record_800_000_points_and_all_arrive() {
 }
 
 #[derive(Series)]
+#[series(name = "lastwins", bulk_size = 1000, autocommit)]
+struct LastWins {
+    #[series(tag)]
+    worker: String,
+    #[series(tag)]
+    slot: u32,
+    n: i64,
+    #[series(time)]
+    t: i64,
+}
+
+#[test]
+fn each_threads_points_keep_their_order_so_its_last_write_wins() {
+    // Four threads each write 100 series (worker, slot) over and over at one timestamp per
+    // series, with autocommits from every thread taking every thread's shard: the value
+    // stored for each series is the last one its thread recorded.
+    let client = fresh("lastwins");
+    LastWins::bind(client.clone());
+    std::thread::scope(|scope| {
+        for w in 0..4 {
+            scope.spawn(move || {
+                for i in 0..20_000i64 {
+                    LastWins {
+                        worker: format!("w{w}"),
+                        slot: (i % 100) as u32,
+                        n: i,
+                        t: 1_000 + i % 100,
+                    }
+                    .record()
+                    .unwrap();
+                }
+            });
+        }
+    });
+    LastWins::commit().unwrap();
+    assert_eq!(LastWins::pending(), 0);
+    let sets = client
+        .query("SELECT n FROM lastwins GROUP BY worker, slot")
+        .unwrap();
+    let series = sets[0].series();
+    assert_eq!(series.len(), 400);
+    for s in series {
+        let slot: i64 = s.tags()["slot"].parse().unwrap();
+        let rows: Vec<_> = s.rows().collect();
+        assert_eq!(rows.len(), 1, "{:?}", s.tags());
+        assert_eq!(
+            rows[0].get("n").and_then(Value::as_i64),
+            Some(19_900 + slot),
+            "{:?}",
+            s.tags()
+        );
+    }
+}
+
+#[derive(Series)]
 #[series(name = "outage", bulk_size = 5, autocommit)]
 struct Outage {
     n: i64,
