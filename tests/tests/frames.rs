@@ -552,10 +552,14 @@ fn bad_frames_are_refused_before_anything_is_sent() {
         base(),
     );
     assert!(matches!(e, FrameError::Cell { row: 2, .. }), "{e}");
+    // (Two tag columns, listed out of key order: the error names the right one.)
+    let mut df = good(Column::new("host".into(), ["a", "b", "two\nlines"]));
+    df.hstack_mut(&[Column::new("dc".into(), ["x", "y", "z"])])
+        .unwrap();
     let e = write(
-        &good(Column::new("host".into(), ["a", "b", "two\nlines"])),
+        &df,
         base()
-            .tag_columns(["host"])
+            .tag_columns(["host", "dc"])
             .write_options(WriteOptions::new(db(&client)).batch_size(1)),
     );
     assert_eq!(

@@ -82,8 +82,9 @@ impl Cells {
     }
 }
 
-/// A tag column: its `,key=` prefix, escaped, and its cells.
+/// A tag column: its name, its `,key=` prefix, escaped, and its cells.
 struct TagColumn {
+    name: String,
     prefix: Vec<u8>,
     cells: Cells,
 }
@@ -232,7 +233,12 @@ impl FrameEncoder {
             let mut prefix = vec![b','];
             line::write_checked_name(&mut prefix, NameKind::TagKey, name);
             prefix.push(b'=');
-            tags.push((name.clone(), TagSlot::Column(TagColumn { prefix, cells })));
+            let column = TagColumn {
+                name: name.clone(),
+                prefix,
+                cells,
+            };
+            tags.push((name.clone(), TagSlot::Column(column)));
         }
         for (key, value) in options.write.shared_tags().iter() {
             if tag_names.iter().any(|t| t == key) {
@@ -275,7 +281,7 @@ impl FrameEncoder {
             precision,
             height,
         };
-        encoder.check_cells(&tag_names, &field_names)?;
+        encoder.check_cells(&field_names)?;
         Ok(encoder)
     }
 
@@ -287,7 +293,7 @@ impl FrameEncoder {
     /// Checks every cell the encoder will write: times, floats, unsigned integers, tag texts
     /// and key lengths. Vectorised over each column; the rows are walked only for the text of
     /// string tags and, when the widest possible key could be too long, for key lengths.
-    fn check_cells(&self, tag_names: &[String], field_names: &[String]) -> Result<(), FrameError> {
+    fn check_cells(&self, field_names: &[String]) -> Result<(), FrameError> {
         // Times.
         let nanos_per_unit = self.time.nanos_per_unit;
         let (times, validity) = primitive(self.time.values.downcast_as_array());
@@ -347,7 +353,6 @@ impl FrameEncoder {
         }
         // Tag texts, and the widest each tag column can write.
         let mut widest_series = self.measurement.len();
-        let mut names = tag_names.iter();
         for slot in &self.tags {
             let column = match slot {
                 TagSlot::Shared(text) => {
@@ -356,7 +361,7 @@ impl FrameEncoder {
                 }
                 TagSlot::Column(column) => column,
             };
-            let name = names.next().map(String::as_str).unwrap_or_default();
+            let name = column.name.as_str();
             let widest_value = match column.cells.cursor() {
                 Cursor::Str(array) => {
                     let mut widest = 0;
