@@ -108,9 +108,11 @@ const MAX_BLOCK_POINTS: usize = 1_024;
 const MAX_BLOCK_BYTES: usize = 256 * 1024;
 
 /// One thread's lines of one type, on cache lines of their own.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(align(128))]
 struct Shard {
+    /// The thread that records into it.
+    owner: std::thread::ThreadId,
     inner: Mutex<ShardLines>,
 }
 
@@ -119,6 +121,8 @@ struct ShardLines {
     lines: Lines,
     /// Credit granted and not spent yet: it counts in the type's bounds.
     credit: Limits,
+    /// How far the lines' bytes may grow (doubling) before the next grant.
+    grow_to: usize,
 }
 
 /// The bounds of one buffer.
@@ -201,10 +205,7 @@ struct State {
     committed: Limits,
     /// Every shard of the type, in the order their threads first recorded.
     shards: Vec<Arc<Shard>>,
-    /// The shard of records made where their thread's own cannot be reached.
-    spare: Option<Arc<Shard>>,
     failures: u32,
-    retry_at: Option<Instant>,
     /// The bounds: from the attributes (or the defaults), or set at run time.
     limits: Limits,
 }
@@ -244,6 +245,9 @@ pub struct SeriesBuffer {
     /// Pending points (front and shards), kept for types with `autocommit` only, so that
     /// `record()` can tell a commit is due without summing the shards.
     pending_count: AtomicUsize,
+    /// When autocommits may try again after a failure, in nanoseconds since
+    /// [`nanos_since_start`]'s start; 0 when no backoff runs.
+    retry_at: AtomicU64,
     /// Held while a commit sends: one commit at a time per type, so lines put back after a
     /// failure never overtake lines of another commit.
     committing: CommitLock,
@@ -337,12 +341,11 @@ impl SeriesBuffer {
                     bytes: 0,
                 },
                 shards: Vec::new(),
-                spare: None,
                 failures: 0,
-                retry_at: None,
                 limits,
             }),
             pending_count: AtomicUsize::new(0),
+            retry_at: AtomicU64::new(0),
             committing: CommitLock {
                 held: Mutex::new(false),
                 freed: Condvar::new(),
@@ -421,7 +424,10 @@ impl SeriesBuffer {
     /// A new shard, registered with the type.
     #[cold]
     fn new_shard(&self) -> Arc<Shard> {
-        let shard = Arc::new(Shard::default());
+        let shard = Arc::new(Shard {
+            owner: std::thread::current().id(),
+            inner: Mutex::default(),
+        });
         self.state.lock().shards.push(shard.clone());
         shard
     }
@@ -437,7 +443,7 @@ impl SeriesBuffer {
         let mut write = Some(write);
         let fast = LOCAL.try_with(|local| {
             // Borrowed already: a `record()` from inside the encoding of another point (a
-            // member's `TagValue` that records), which takes the spare path below.
+            // member's `TagValue` that records), which takes the path below.
             let mut local = local.try_borrow_mut().ok()?;
             let Local { scratch, shards } = &mut *local;
             scratch.clear();
@@ -463,24 +469,28 @@ impl SeriesBuffer {
         });
         match (fast, write) {
             (Ok(Some(result)), _) => result,
-            // No thread-local (a destructor's `record()`), or it is in use: the spare shard.
+            // A `record()` from inside another's encoding, or from a thread-local's destructor:
+            // this thread's shard, found by its owner, so the thread's order holds.
             (_, Some(write)) => {
                 let mut line = Vec::new();
                 write(&mut line)?;
                 line.push(b'\n');
-                let spare = self.spare_shard();
-                let appended = self.append_to(&spare, &line);
+                let shard = self.shard_of_this_thread();
+                let appended = self.append_to(&shard, &line);
                 self.appended(appended)
             }
             (_, None) => unreachable!("`write` runs at most once, and then gives a result"),
         }
     }
 
-    /// What `record()` answers once the line went in (or did not).
+    /// What `record()` answers once the line went in (or did not): with the pending count
+    /// after it (types with `autocommit`), whether a commit is due.
     #[inline(always)]
-    fn appended(&self, appended: Result<(), Limits>) -> Result<bool, Error> {
+    fn appended(&self, appended: Result<usize, Limits>) -> Result<bool, Error> {
         match appended {
-            Ok(()) => Ok(self.count_and_check()),
+            Ok(pending) => Ok(self.meta.autocommit
+                && pending >= self.meta.threshold()
+                && self.not_backing_off()),
             Err(limits) => Err(Error::BufferFull {
                 max_points: limits.points,
                 max_bytes: limits.bytes,
@@ -488,38 +498,52 @@ impl SeriesBuffer {
         }
     }
 
-    /// The shard of records that cannot use their thread's own.
+    /// This thread's shard, found in the registry by its owner (for records that cannot reach
+    /// the thread-local list), made if there is none.
     #[cold]
-    fn spare_shard(&self) -> Arc<Shard> {
-        let mut state = self.state.lock();
-        if let Some(spare) = &state.spare {
-            return spare.clone();
-        }
-        let spare = Arc::new(Shard::default());
-        state.shards.push(spare.clone());
-        state.spare = Some(spare.clone());
-        spare
+    fn shard_of_this_thread(&self) -> Arc<Shard> {
+        let me = std::thread::current().id();
+        let found = self
+            .state
+            .lock()
+            .shards
+            .iter()
+            .find(|s| s.owner == me)
+            .cloned();
+        found.unwrap_or_else(|| self.new_shard())
     }
 
+    /// Appends to `shard`; with `autocommit`, returns the pending count with this line in it
+    /// (counted under the shard's lock, so no commit takes the line before it is counted).
     #[inline(always)]
-    fn append_to(&self, shard: &Arc<Shard>, line: &[u8]) -> Result<(), Limits> {
+    fn append_to(&self, shard: &Arc<Shard>, line: &[u8]) -> Result<usize, Limits> {
         {
             let mut s = shard.inner.lock();
             if s.credit.points >= 1 && s.credit.bytes >= line.len() {
                 s.credit.points -= 1;
                 s.credit.bytes -= line.len();
-                let room = s.lines.bytes.len() + line.len() + s.credit.bytes;
+                let room = s.grow_to.max(s.lines.bytes.len() + line.len());
                 s.lines.push_within(line, room);
-                return Ok(());
+                return Ok(self.count());
             }
         }
         self.append_granting(shard, line)
     }
 
+    /// Counts a line just appended (types with `autocommit` only), under its shard's lock.
+    #[inline(always)]
+    fn count(&self) -> usize {
+        if self.meta.autocommit {
+            self.pending_count.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            0
+        }
+    }
+
     /// Appends after granting `shard` credit from the bounds (taking back every other shard's
     /// unspent credit first if the bounds have none left).
     #[cold]
-    fn append_granting(&self, shard: &Arc<Shard>, line: &[u8]) -> Result<(), Limits> {
+    fn append_granting(&self, shard: &Arc<Shard>, line: &[u8]) -> Result<usize, Limits> {
         let mut state = self.state.lock();
         let mut s = shard.inner.lock();
         // This shard's leftover goes back, and a fresh block is granted.
@@ -550,27 +574,20 @@ impl SeriesBuffer {
             points: grant.points - 1,
             bytes: grant.bytes - line.len(),
         };
-        let room = s.lines.bytes.len() + line.len() + s.credit.bytes;
+        // The shard's bytes may double up to its share of the room left (not just this
+        // block: growing a block at a time would copy the lines over and over).
+        let share = free.bytes / state.shards.len().max(1);
+        s.grow_to = s.lines.bytes.len() + line.len() + s.credit.bytes.max(share);
+        let room = s.grow_to;
         s.lines.push_within(line, room);
-        Ok(())
+        Ok(self.count())
     }
 
-    /// Counts a recorded point (types with `autocommit`) and says whether a commit is due: the
-    /// threshold is reached and no backoff runs.
-    #[inline(always)]
-    fn count_and_check(&self) -> bool {
-        if !self.meta.autocommit {
-            return false;
-        }
-        let pending = self.pending_count.fetch_add(1, Ordering::Relaxed) + 1;
-        pending >= self.meta.threshold() && self.not_backing_off()
-    }
-
+    /// No backoff runs (read without a lock: autocommit types without `bulk_size` ask at
+    /// every `record()`).
     fn not_backing_off(&self) -> bool {
-        self.state
-            .lock()
-            .retry_at
-            .is_none_or(|at| Instant::now() >= at)
+        let until = self.retry_at.load(Ordering::Relaxed);
+        until == 0 || nanos_since_start() >= until
     }
 
     /// The commit lock, if no other commit holds it (for autocommits, which never wait).
@@ -642,7 +659,17 @@ impl SeriesBuffer {
     /// [`SeriesBuffer::settle`].
     pub(crate) fn take(&self) -> Lines {
         let mut state = self.state.lock();
+        // A batch taken and never settled (its commit's future dropped, or a panic in between)
+        // is gone: its room comes back.
+        state.committed.points -= state.in_flight_points;
+        state.committed.bytes -= state.in_flight_bytes;
         let mut batch = std::mem::take(&mut state.front);
+        // What the shards hold, to make room for it at once (lines recorded meanwhile are
+        // taken too, growing the batch as a `Vec` grows).
+        let (mut points, mut bytes) = state.shards.iter().fold((0, 0), |(p, b), s| {
+            let s = s.inner.lock();
+            (p + s.lines.len(), b + s.lines.bytes.len())
+        });
         for shard in &state.shards {
             let mut s = shard.inner.lock();
             if s.lines.len() == 0 {
@@ -651,10 +678,16 @@ impl SeriesBuffer {
             if batch.len() == 0 {
                 // The common case, one thread's lines: handed over whole.
                 batch = std::mem::take(&mut s.lines);
+                points = points.saturating_sub(batch.len());
+                bytes = bytes.saturating_sub(batch.bytes.len());
             } else {
+                batch.bytes.reserve_exact(bytes.max(s.lines.bytes.len()));
+                batch.ends.reserve_exact(points.max(s.lines.len()));
+                (points, bytes) = (0, 0);
                 batch.append(&s.lines);
                 s.lines = Lines::default();
             }
+            s.grow_to = 0;
         }
         // Shards whose thread is gone and which hold nothing are forgotten, credit and all.
         let mut returned = Limits::default();
@@ -703,10 +736,11 @@ impl SeriesBuffer {
             let delay = exp.min(MAX_BACKOFF);
             // Jitter of up to a quarter, so many processes do not retry in step.
             let jitter = delay.mul_f64(jitter_fraction() * 0.25);
-            state.retry_at = Some(Instant::now() + delay + jitter);
+            let at = nanos_since_start() + (delay + jitter).as_nanos() as u64;
+            self.retry_at.store(at.max(1), Ordering::Relaxed);
         } else {
             state.failures = 0;
-            state.retry_at = None;
+            self.retry_at.store(0, Ordering::Relaxed);
         }
     }
 
@@ -761,6 +795,12 @@ impl SeriesBuffer {
     pub(crate) fn bound(&self) -> Bound {
         self.bound.lock().clone()
     }
+}
+
+/// Nanoseconds since the first call (a monotonic clock in one word, for backoff deadlines).
+fn nanos_since_start() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }
 
 /// A number in `0..1` that differs between calls; good enough to spread retries.
@@ -1040,6 +1080,56 @@ mod tests {
             "only the line in flight counts"
         );
         assert_accounted(&BUF);
+    }
+
+    #[test]
+    fn a_batch_never_settled_gives_its_room_back() {
+        // A commit's future dropped between `take` and `settle` loses its lines (as before the
+        // shards), but not the room they held.
+        let buf = SeriesBuffer::new(meta(None, false));
+        buf.set_limits(Limits {
+            points: 3,
+            bytes: 1000,
+        });
+        for _ in 0..3 {
+            buf.record(line("a v=1")).unwrap();
+        }
+        drop(buf.take());
+        let batch = buf.take();
+        assert_eq!(batch.len(), 0);
+        buf.settle(batch, 0, false);
+        for _ in 0..3 {
+            buf.record(line("a v=2")).unwrap();
+        }
+        assert_accounted(&buf);
+    }
+
+    #[test]
+    fn a_record_made_while_encoding_comes_before_the_point_being_encoded() {
+        // A member's encoding that records a point of the same type: that point finishes
+        // first, and is appended first, in this thread's shard.
+        static BUF: SeriesBuffer = SeriesBuffer::new(SeriesMeta {
+            type_name: "T",
+            bulk_size: None,
+            autocommit: false,
+            max_pending: None,
+            max_pending_bytes: None,
+            precision: Precision::Nanoseconds,
+            database: None,
+            retention_policy: None,
+            client: None,
+            select: "",
+        });
+        BUF.record(line("a v=1")).unwrap();
+        BUF.record(|out| {
+            BUF.record(line("a v=2")).unwrap();
+            out.extend_from_slice(b"a v=3");
+            Ok(())
+        })
+        .unwrap();
+        BUF.record(line("a v=4")).unwrap();
+        assert_eq!(BUF.pending_lines(), "a v=1\na v=2\na v=3\na v=4\n");
+        assert_eq!(BUF.state.lock().shards.len(), 1, "one thread, one shard");
     }
 
     #[test]

@@ -71,9 +71,12 @@ pub trait Series {
     /// Threads record without contending: each thread appends to a shard of the type's buffer
     /// of its own, and a commit takes every shard's lines. One thread's points are sent in the
     /// order it recorded them (so of two points of one series and timestamp, its later one is
-    /// the one stored); points of different threads are not ordered between them. The
-    /// bounds hold across threads exactly: a point is refused only when the buffered points
-    /// themselves fill them.
+    /// the one stored); points of different threads are not ordered between them, even when
+    /// one thread records after another has (a channel, a lock, or an async task that moved
+    /// to another worker thread of a runtime between two `record()`s): to have the later of
+    /// two such points win, give them different timestamps or record them from one thread.
+    /// The bounds hold across threads exactly: a point is refused only when the buffered
+    /// points themselves fill them.
     fn record(self) -> Result<(), Error>
     where
         Self: Sized,
