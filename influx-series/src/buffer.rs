@@ -577,7 +577,8 @@ impl SeriesBuffer {
         // The shard's bytes may double up to its share of the room left (not just this
         // block: growing a block at a time would copy the lines over and over).
         let share = free.bytes / state.shards.len().max(1);
-        s.grow_to = s.lines.bytes.len() + line.len() + s.credit.bytes.max(share);
+        // (Saturating: a bound may be `usize::MAX`, "no bound".)
+        s.grow_to = (s.lines.bytes.len() + line.len()).saturating_add(s.credit.bytes.max(share));
         let room = s.grow_to;
         s.lines.push_within(line, room);
         Ok(self.count())
@@ -1130,6 +1131,20 @@ mod tests {
         BUF.record(line("a v=4")).unwrap();
         assert_eq!(BUF.pending_lines(), "a v=1\na v=2\na v=3\na v=4\n");
         assert_eq!(BUF.state.lock().shards.len(), 1, "one thread, one shard");
+    }
+
+    #[test]
+    fn a_bound_of_usize_max_is_no_bound() {
+        let buf = SeriesBuffer::new(meta(None, false));
+        buf.set_limits(Limits {
+            points: usize::MAX,
+            bytes: usize::MAX,
+        });
+        for _ in 0..3 {
+            buf.record(line("a v=1")).unwrap();
+        }
+        assert_eq!(buf.pending(), 3);
+        assert_accounted(&buf);
     }
 
     #[test]
