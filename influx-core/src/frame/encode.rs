@@ -314,41 +314,21 @@ impl FrameEncoder {
         }
         // Fields.
         for (field, name) in self.fields.iter().zip(field_names) {
-            match field.cells.cursor() {
-                Cursor::F64(values, validity) => {
-                    if let Some(row) =
-                        (0..values.len()).find(|&r| values[r].is_infinite() && valid(validity, r))
-                    {
-                        return Err(cell_error(
-                            row,
-                            EncodeErrorKind::NonFiniteFloat,
-                            Part::FieldValue(name.clone()),
-                        ));
-                    }
-                }
-                Cursor::F32(values, validity) => {
-                    if let Some(row) =
-                        (0..values.len()).find(|&r| values[r].is_infinite() && valid(validity, r))
-                    {
-                        return Err(cell_error(
-                            row,
-                            EncodeErrorKind::NonFiniteFloat,
-                            Part::FieldValue(name.clone()),
-                        ));
-                    }
-                }
-                Cursor::U64(values, validity) => {
-                    if let Some(row) = (0..values.len())
-                        .find(|&r| values[r] > i64::MAX as u64 && valid(validity, r))
-                    {
-                        return Err(cell_error(
-                            row,
-                            EncodeErrorKind::IntegerOutOfRange,
-                            Part::FieldValue(name.clone()),
-                        ));
-                    }
-                }
-                _ => {}
+            // The first row whose value cannot be written, and why.
+            let first = |len: usize, validity, bad: &dyn Fn(usize) -> bool| {
+                (0..len).find(|&r| bad(r) && valid(validity, r))
+            };
+            let bad = match field.cells.cursor() {
+                Cursor::F64(v, n) => first(v.len(), n, &|r| v[r].is_infinite())
+                    .map(|r| (r, EncodeErrorKind::NonFiniteFloat)),
+                Cursor::F32(v, n) => first(v.len(), n, &|r| v[r].is_infinite())
+                    .map(|r| (r, EncodeErrorKind::NonFiniteFloat)),
+                Cursor::U64(v, n) => first(v.len(), n, &|r| v[r] > i64::MAX as u64)
+                    .map(|r| (r, EncodeErrorKind::IntegerOutOfRange)),
+                _ => None,
+            };
+            if let Some((row, kind)) = bad {
+                return Err(cell_error(row, kind, Part::FieldValue(name.clone())));
             }
         }
         // Tag texts, and the widest each tag column can write.
@@ -602,6 +582,41 @@ fn categorical_cells(
         })?
         .rechunk()
         .into_owned();
+    let (values, validity) = primitive(codes.downcast_as_array());
+    // Codes index a mapping that may hold far more categories than this column uses (polars'
+    // global one grows with the process): when they are sparse, they are renumbered densely,
+    // so the table below holds only this column's categories.
+    let highest = values.iter().copied().max().unwrap_or(0) as usize;
+    let codes = if highest > 2 * values.len() + 1_024 {
+        let mut dense: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        let renumbered: Vec<u32> = values
+            .iter()
+            .map(|&code| {
+                let next = dense.len() as u32;
+                *dense.entry(code).or_insert(next)
+            })
+            .collect();
+        let mut originals = vec![0u32; dense.len()];
+        for (&code, &at) in &dense {
+            originals[at as usize] = code;
+        }
+        let renumbered =
+            UInt32Chunked::from_vec_validity(codes.name().clone(), renumbered, validity.cloned());
+        return escape_categories(renumbered, |at| originals[at as usize], mapping, name);
+    } else {
+        codes
+    };
+    escape_categories(codes, |code| code, mapping, name)
+}
+
+/// Each category `codes` uses, checked and escaped once; `category` gives the mapping's code
+/// of a value of `codes`.
+fn escape_categories(
+    codes: UInt32Chunked,
+    category: impl Fn(u32) -> u32,
+    mapping: &CategoricalMapping,
+    name: &str,
+) -> Result<Cells, FrameError> {
     let mut escaped: Vec<Option<Box<[u8]>>> = Vec::new();
     let mut seen: Vec<bool> = Vec::new();
     let (values, validity) = primitive(codes.downcast_as_array());
@@ -609,16 +624,16 @@ fn categorical_cells(
         if !valid(validity, row) {
             continue;
         }
-        let code = code as usize;
-        if code >= seen.len() {
-            seen.resize(code + 1, false);
-            escaped.resize(code + 1, None);
+        let index = code as usize;
+        if index >= seen.len() {
+            seen.resize(index + 1, false);
+            escaped.resize(index + 1, None);
         }
-        if seen[code] {
+        if seen[index] {
             continue;
         }
-        seen[code] = true;
-        let text = mapping.cat_to_str(code as u32).unwrap_or_default();
+        seen[index] = true;
+        let text = mapping.cat_to_str(category(code)).unwrap_or_default();
         if text.is_empty() {
             continue;
         }
@@ -626,7 +641,7 @@ fn categorical_cells(
             .map_err(|kind| cell_error(row, kind, Part::TagValue(name.to_owned())))?;
         let mut out = Vec::with_capacity(text.len());
         line::write_checked_name(&mut out, NameKind::TagValue, text);
-        escaped[code] = Some(out.into_boxed_slice());
+        escaped[index] = Some(out.into_boxed_slice());
     }
     Ok(Cells::Cat { codes, escaped })
 }
@@ -738,5 +753,47 @@ fn write_field_value(cursor: &Cursor<'_>, row: usize, out: &mut Vec<u8>) {
         Cursor::Bool(array) => line::write_bool(out, array.value(row)),
         Cursor::Str(array) => line::write_str_value(out, array.value(row)),
         Cursor::Cat(..) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn a_column_of_few_categories_of_a_large_mapping_escapes_only_those() {
+        // A mapping of 100 000 categories, a column that uses two of the last ones.
+        let many: Vec<String> = (0..100_000).map(|i| format!("cat {i}")).collect();
+        let dtype = DataType::from_frozen_categories(
+            FrozenCategories::new(many.iter().map(String::as_str)).unwrap(),
+        );
+        let host = Column::new("host".into(), ["cat 99998", "cat 99999", "cat 99998"])
+            .cast(&dtype)
+            .unwrap();
+        let time = Int64Chunked::from_vec("time".into(), vec![1, 2, 3])
+            .into_datetime(TimeUnit::Nanoseconds, None)
+            .into_column();
+        let v = Column::new("v".into(), [1i64, 2, 3]);
+        let df = DataFrame::new(3, vec![time, host, v]).unwrap();
+        let encoder = FrameEncoder::new(&df, "m", &FrameWriteOptions::new()).unwrap();
+        let TagSlot::Column(column) = &encoder.tags[0] else {
+            panic!("a tag column");
+        };
+        let Cells::Cat { escaped, .. } = &column.cells else {
+            panic!("categorical cells");
+        };
+        assert_eq!(
+            escaped.len(),
+            2,
+            "one entry a category used, not one a code"
+        );
+        let mut out = Vec::new();
+        encoder.encode(0..3, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "m,host=cat\\ 99998 v=1i 1\nm,host=cat\\ 99999 v=2i 2\nm,host=cat\\ 99998 v=3i 3\n"
+        );
     }
 }
