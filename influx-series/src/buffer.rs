@@ -219,6 +219,23 @@ impl State {
         }
     }
 
+    /// Forgets the shards whose thread is gone (only this list holds them) and which hold no
+    /// line, taking back their credit.
+    fn prune(&mut self) {
+        let mut returned = Limits::default();
+        self.shards.retain(|shard| {
+            let s = shard.inner.lock();
+            let keep = Arc::strong_count(shard) > 1 || s.lines.len() > 0;
+            if !keep {
+                returned.points += s.credit.points;
+                returned.bytes += s.credit.bytes;
+            }
+            keep
+        });
+        self.committed.points -= returned.points;
+        self.committed.bytes -= returned.bytes;
+    }
+
     /// Takes back every shard's unspent credit (the caller may hold one shard's lock, passed
     /// as `held`, whose credit it handles itself).
     fn reclaim(&mut self, held: Option<&Arc<Shard>>) {
@@ -428,7 +445,11 @@ impl SeriesBuffer {
             owner: std::thread::current().id(),
             inner: Mutex::default(),
         });
-        self.state.lock().shards.push(shard.clone());
+        let mut state = self.state.lock();
+        // Shards of threads that are gone and that hold no line: forgotten here too, so that
+        // threads that come and go without a commit do not grow the list.
+        state.prune();
+        state.shards.push(shard.clone());
         shard
     }
 
@@ -691,18 +712,7 @@ impl SeriesBuffer {
             s.grow_to = 0;
         }
         // Shards whose thread is gone and which hold nothing are forgotten, credit and all.
-        let mut returned = Limits::default();
-        state.shards.retain(|shard| {
-            let s = shard.inner.lock();
-            let keep = Arc::strong_count(shard) > 1 || s.lines.len() > 0;
-            if !keep {
-                returned.points += s.credit.points;
-                returned.bytes += s.credit.bytes;
-            }
-            keep
-        });
-        state.committed.points -= returned.points;
-        state.committed.bytes -= returned.bytes;
+        state.prune();
         state.in_flight_points = batch.len();
         state.in_flight_bytes = batch.bytes.len();
         if self.meta.autocommit {
@@ -817,7 +827,7 @@ fn jitter_fraction() -> f64 {
 mod tests {
     use super::*;
 
-    fn meta(bulk: Option<usize>, autocommit: bool) -> SeriesMeta {
+    const fn meta(bulk: Option<usize>, autocommit: bool) -> SeriesMeta {
         SeriesMeta {
             type_name: "T",
             bulk_size: bulk,
@@ -928,18 +938,7 @@ mod tests {
 
     #[test]
     fn threads_keep_their_order_and_every_point_is_counted() {
-        static BUF: SeriesBuffer = SeriesBuffer::new(SeriesMeta {
-            type_name: "T",
-            bulk_size: None,
-            autocommit: false,
-            max_pending: None,
-            max_pending_bytes: None,
-            precision: Precision::Nanoseconds,
-            database: None,
-            retention_policy: None,
-            client: None,
-            select: "",
-        });
+        static BUF: SeriesBuffer = SeriesBuffer::new(meta(None, false));
         let mut taken = String::new();
         std::thread::scope(|scope| {
             for t in 0..4 {
@@ -1055,18 +1054,7 @@ mod tests {
 
     #[test]
     fn lines_of_a_thread_that_ended_are_kept_until_taken() {
-        static BUF: SeriesBuffer = SeriesBuffer::new(SeriesMeta {
-            type_name: "T",
-            bulk_size: None,
-            autocommit: false,
-            max_pending: None,
-            max_pending_bytes: None,
-            precision: Precision::Nanoseconds,
-            database: None,
-            retention_policy: None,
-            client: None,
-            select: "",
-        });
+        static BUF: SeriesBuffer = SeriesBuffer::new(meta(None, false));
         // `join` returns once the thread is gone, its thread-locals (its shard) dropped.
         std::thread::spawn(|| BUF.record(line("a v=1")).unwrap())
             .join()
@@ -1109,18 +1097,7 @@ mod tests {
     fn a_record_made_while_encoding_comes_before_the_point_being_encoded() {
         // A member's encoding that records a point of the same type: that point finishes
         // first, and is appended first, in this thread's shard.
-        static BUF: SeriesBuffer = SeriesBuffer::new(SeriesMeta {
-            type_name: "T",
-            bulk_size: None,
-            autocommit: false,
-            max_pending: None,
-            max_pending_bytes: None,
-            precision: Precision::Nanoseconds,
-            database: None,
-            retention_policy: None,
-            client: None,
-            select: "",
-        });
+        static BUF: SeriesBuffer = SeriesBuffer::new(meta(None, false));
         BUF.record(line("a v=1")).unwrap();
         BUF.record(|out| {
             BUF.record(line("a v=2")).unwrap();
@@ -1131,6 +1108,30 @@ mod tests {
         BUF.record(line("a v=4")).unwrap();
         assert_eq!(BUF.pending_lines(), "a v=1\na v=2\na v=3\na v=4\n");
         assert_eq!(BUF.state.lock().shards.len(), 1, "one thread, one shard");
+    }
+
+    #[test]
+    fn threads_that_come_and_go_do_not_grow_the_list_of_shards() {
+        // A full buffer and no commit: 200 threads each try to record once, and end.
+        static BUF: SeriesBuffer = SeriesBuffer::new(meta(None, false));
+        BUF.set_limits(Limits {
+            points: 1,
+            bytes: 1000,
+        });
+        BUF.record(line("a v=1")).unwrap();
+        for _ in 0..200 {
+            std::thread::spawn(|| assert!(BUF.record(line("a v=2")).is_err()))
+                .join()
+                .unwrap();
+        }
+        // This thread's shard, and at most the last thread's, not yet pruned.
+        assert!(
+            BUF.state.lock().shards.len() <= 2,
+            "{}",
+            BUF.state.lock().shards.len()
+        );
+        assert_eq!(BUF.pending_lines(), "a v=1\n");
+        assert_accounted(&BUF);
     }
 
     #[test]
