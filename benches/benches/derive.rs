@@ -64,20 +64,9 @@ fn main() {
 /// reference shape into the type's buffer (no autocommit, nothing sent); throughput in points
 /// a second, and each thread count's against one thread's, per round.
 fn threads(rounds: usize, per_thread: usize) {
-    let data: Vec<Cpu> = samples(1_000)
-        .into_iter()
-        .map(|s| Cpu {
-            host: s.host,
-            region: s.region,
-            usage_user: s.usage_user,
-            usage_system: s.usage_system,
-            count: s.count,
-            ok: s.ok,
-            time: DateTime::from_timestamp_nanos(s.nanos),
-        })
-        .collect();
+    let data = cpus(1_000);
     // Room for every point of a run.
-    Threads::set_max_pending(4 * per_thread, usize::MAX);
+    Borrowed::set_max_pending(4 * per_thread, usize::MAX);
     let counts = [1usize, 2, 4];
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
     for _ in 0..rounds {
@@ -89,23 +78,13 @@ fn threads(rounds: usize, per_thread: usize) {
                     scope.spawn(move || {
                         for k in 0..per_thread {
                             let c = &data[k % data.len()];
-                            Threads {
-                                host: &c.host,
-                                region: &c.region,
-                                usage_user: c.usage_user,
-                                usage_system: c.usage_system,
-                                count: c.count,
-                                ok: c.ok,
-                                time: c.time,
-                            }
-                            .record()
-                            .unwrap();
+                            borrowed(c).record().unwrap();
                         }
                     });
                 }
             });
             let elapsed = start.elapsed();
-            assert_eq!(Threads::clear(), n * per_thread, "every point counted");
+            assert_eq!(Borrowed::clear(), n * per_thread, "every point counted");
             rates[i].push((n * per_thread) as f64 / elapsed.as_secs_f64());
         }
     }
@@ -129,36 +108,8 @@ fn threads(rounds: usize, per_thread: usize) {
     );
 }
 
-/// The reference shape again, as its own type (its own buffer) for the threads part.
-#[derive(Series)]
-#[series(name = "cpu")]
-struct Threads<'a> {
-    #[series(tag)]
-    host: &'a str,
-    #[series(tag)]
-    region: &'a str,
-    usage_user: f64,
-    usage_system: f64,
-    count: i64,
-    ok: bool,
-    #[series(time)]
-    time: DateTime<Utc>,
-}
-
 fn run(rounds: usize, reps: usize) {
-    let data = samples(N);
-    let ours: Vec<Cpu> = data
-        .iter()
-        .map(|s| Cpu {
-            host: s.host.clone(),
-            region: s.region.clone(),
-            usage_user: s.usage_user,
-            usage_system: s.usage_system,
-            count: s.count,
-            ok: s.ok,
-            time: DateTime::from_timestamp_nanos(s.nanos),
-        })
-        .collect();
+    let ours = cpus(N);
     let theirs: Vec<CpuTheirs> = ours
         .iter()
         .map(|c| CpuTheirs {
@@ -222,17 +173,7 @@ fn run(rounds: usize, reps: usize) {
                 // `record()` takes the point by value: a borrowed twin of the same schema
                 // (its own type, so its own buffer) records the same bytes without cloning.
                 for c in black_box(&ours) {
-                    Borrowed {
-                        host: &c.host,
-                        region: &c.region,
-                        usage_user: c.usage_user,
-                        usage_system: c.usage_system,
-                        count: c.count,
-                        ok: c.ok,
-                        time: c.time,
-                    }
-                    .record()
-                    .unwrap();
+                    borrowed(c).record().unwrap();
                 }
                 black_box(Borrowed::clear());
             }),
@@ -285,4 +226,33 @@ struct Borrowed<'a> {
     ok: bool,
     #[series(time)]
     time: DateTime<Utc>,
+}
+
+/// A borrowed twin of `point`, recorded without cloning its strings.
+fn borrowed(point: &Cpu) -> Borrowed<'_> {
+    Borrowed {
+        host: &point.host,
+        region: &point.region,
+        usage_user: point.usage_user,
+        usage_system: point.usage_system,
+        count: point.count,
+        ok: point.ok,
+        time: point.time,
+    }
+}
+
+/// `n` points of the reference shape.
+fn cpus(n: usize) -> Vec<Cpu> {
+    samples(n)
+        .into_iter()
+        .map(|s| Cpu {
+            host: s.host,
+            region: s.region,
+            usage_user: s.usage_user,
+            usage_system: s.usage_system,
+            count: s.count,
+            ok: s.ok,
+            time: DateTime::from_timestamp_nanos(s.nanos),
+        })
+        .collect()
 }
