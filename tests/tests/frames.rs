@@ -661,6 +661,45 @@ fn batches_go_in_order_and_a_failed_batch_names_its_rows() {
 }
 
 #[test]
+fn a_row_larger_than_a_request_is_refused_and_rows_after_it_are_not_sent() {
+    // Requests are bounded by the client's max_request_size: a row whose line alone is over
+    // it cannot be sent; the batches before it are written, nothing from it on.
+    let client = fresh("frame_request_size");
+    let small = Client::builder()
+        .host("127.0.0.1")
+        .port(influx_testserver::shared().http_port())
+        .database(db(&client))
+        .max_request_size(1_000)
+        .build()
+        .unwrap();
+    let big = "x".repeat(5_000);
+    let df = DataFrame::new(
+        3,
+        vec![
+            times_ns("time", &[T0, T0 + 1, T0 + 2]),
+            Column::new("s".into(), ["small", big.as_str(), "small"]),
+        ],
+    )
+    .unwrap();
+    let options = FrameWriteOptions::new().write_options(WriteOptions::default().batch_size(1));
+    match small.write_dataframe(&df, "big", &options) {
+        Err(Error::FrameRows {
+            rows,
+            written_before: 1,
+            source,
+        }) => {
+            assert_eq!(rows, 1..2);
+            assert!(
+                matches!(*source, Error::RequestTooLarge { limit: 1_000, .. }),
+                "{source:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stored(&client, "SELECT count(s) FROM big"), 1);
+}
+
+#[test]
 fn frames_are_keyed_by_series_and_typed_by_the_server_or_the_caller() {
     let client = fresh("frame_read");
     // Whole floats: the server sends `2.0` as `2`.
@@ -830,9 +869,9 @@ fn the_async_client_writes_and_reads_frames() {
 
 fn python(script: &str, client: &Client) -> serde_json::Value {
     let server = influx_testserver::shared();
-    let out = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(script)
+    // Bounded in time: a Python that hangs fails the test after two minutes.
+    let out = Command::new("timeout")
+        .args(["120", "/usr/bin/python3", "-c", script])
         .env("INFLUX_PORT", server.http_port().to_string())
         .env("INFLUX_DB", db(client))
         .output()

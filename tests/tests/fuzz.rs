@@ -6,7 +6,7 @@
 //! - `encode_then_parse`: random points (the generator of `support/gen.rs`) encoded at every
 //!   precision and parsed back.
 //! - `query_answers`: real influxd answers (`tests/fuzz/answers/`), mutated, through every
-//!   decoder (`decode_response`, `decode_rows`, `deserialize_rows`).
+//!   decoder (`decode_response`, `decode_rows`, `deserialize_rows`, `decode_dataframes`).
 //! - `query_answer_row_counts_agree`: the decoders as oracles for each other.
 //!
 //! In the normal suite each target runs a fixed number of cases from a fixed seed, so the suite
@@ -31,6 +31,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use influx_series::chrono::{DateTime, Utc};
+use influx_series::frame::{FieldType, FrameQueryOptions, decode_dataframes};
 use influx_series::{
     CellContext, EncodeErrorKind, Error, Json, LineBuf, ParseErrorKind, Point, Precision,
     ResultSet, Series, check_lines, decode_response, decode_rows, deserialize_rows, parse_line,
@@ -1547,6 +1548,19 @@ fn check_answer(case: &AnswerCase) -> Result<&'static str, String> {
                 black_box(rows);
             }
             Err(e) => decode_error_ok("deserialize_rows::<AnyRow>", &e)?,
+        }
+        // Frames, typed from the cells alone and by a schema that may not fit them.
+        let typed = FrameQueryOptions::new()
+            .column("value", FieldType::Float)
+            .column("n", FieldType::Integer)
+            .column("host", FieldType::String);
+        for options in [FrameQueryOptions::new(), typed] {
+            match decode_dataframes(body, statement, &options) {
+                Ok(frames) => {
+                    black_box(frames.values().map(|f| f.height()).sum::<usize>());
+                }
+                Err(e) => decode_error_ok("decode_dataframes", &e)?,
+            }
         }
     }
     Ok(if lenient.is_ok() {
