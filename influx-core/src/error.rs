@@ -401,6 +401,27 @@ pub enum Error {
         /// What stopped it.
         source: Box<Error>,
     },
+    /// A write that kept several requests in flight stopped (see
+    /// [`ClientBuilder::writes_in_flight`](crate::ClientBuilder::writes_in_flight)) with the
+    /// points it did not store scattered among those it did. Of the points the call was given,
+    /// the ones at the positions in `unwritten` (0-based, ascending, end excluded) were not
+    /// sent or not known to be stored; every other point before `reached` was stored; none
+    /// from `reached` on was sent. Sending the unwritten points again, in their order, gives
+    /// what one uninterrupted call would have stored.
+    ///
+    /// When the points not stored are all the ones from some position on, the error is
+    /// [`Error::Interrupted`] (or the error itself, with `written_before` set), as with one
+    /// request at a time.
+    Unwritten {
+        /// Points stored.
+        written: usize,
+        /// The positions of the points not stored, before `reached`.
+        unwritten: Vec<std::ops::Range<usize>>,
+        /// How many of the call's points were taken up; the rest were not sent.
+        reached: usize,
+        /// What stopped it: the failure of the earliest point not stored.
+        source: Box<Error>,
+    },
     /// A statement of a query failed.
     Statement {
         /// The 0-based index of the statement.
@@ -505,6 +526,23 @@ impl fmt::Display for Error {
             Error::Interrupted { written_before, .. } => {
                 write!(f, "write stopped after {written_before} point(s)")
             }
+            Error::Unwritten {
+                written,
+                unwritten,
+                reached,
+                ..
+            } => {
+                let missing: usize = unwritten.iter().map(ExactSizeIterator::len).sum();
+                write!(
+                    f,
+                    "write stopped: {written} point(s) stored, {missing} of the first {reached} \
+                     not stored"
+                )?;
+                if let Some(first) = unwritten.first() {
+                    write!(f, " (the first at position {})", first.start)?;
+                }
+                Ok(())
+            }
             Error::Statement { index, message } => write!(f, "statement {index} failed: {message}"),
             Error::Transport(m) => write!(f, "transport error: {m}"),
             Error::Timeout(m) => write!(f, "timed out: {m}"),
@@ -580,9 +618,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Interrupted { source, .. } | Error::FrameRows { source, .. } => {
-                Some(source.as_ref())
-            }
+            Error::Interrupted { source, .. }
+            | Error::Unwritten { source, .. }
+            | Error::FrameRows { source, .. } => Some(source.as_ref()),
             Error::Rejected {
                 stopped: Some(source),
                 ..
@@ -685,6 +723,7 @@ impl Error {
             | Error::Interrupted { written_before, .. }
             | Error::FrameRows { written_before, .. } => *written_before,
             Error::Rejected { commit, .. } => commit.written,
+            Error::Unwritten { written, .. } => *written,
             _ => 0,
         }
     }

@@ -34,7 +34,7 @@ pub use client::asynchronous::AsyncClient;
 pub use client::blocking::{Client, ResultStream, RowStream};
 pub use client::config::{
     ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_DATAGRAM,
-    DEFAULT_MAX_REQUEST_SIZE, MTU_1500_DATAGRAM,
+    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_WRITES_IN_FLIGHT, MAX_WRITES_IN_FLIGHT, MTU_1500_DATAGRAM,
 };
 pub use client::core::Statements;
 #[doc(hidden)]
@@ -43,6 +43,8 @@ pub use client::http::{Consistency, QueryOptions, WriteOptions};
 pub use client::retry::RetryPolicy;
 #[doc(hidden)]
 pub use client::retry::{WriteFailure, classify_write_failure};
+#[doc(hidden)]
+pub use client::write::Unsent;
 pub use client::{admin, influxql};
 pub use error::{
     Cause, Commit, EncodeError, EncodeErrorKind, Error, FrameError, ParseError, ParseErrorKind,

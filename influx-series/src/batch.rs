@@ -116,7 +116,8 @@ impl<T: Series> Batch<T> {
 
     fn settle(&mut self, outcome: WriteOutcome) -> Result<Commit, Error> {
         let (result, unsent) = outcome_result(outcome, self.lines.len());
-        self.lines = std::mem::take(&mut self.lines).tail(unsent);
+        let lines = &mut self.lines;
+        unsent.keep(&mut lines.bytes, &mut lines.ends);
         result
     }
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 #[cfg(feature = "async")]
 use influx_core::Rejection;
-use influx_core::{EncodeError, Error, Precision};
+use influx_core::{EncodeError, Error, Precision, Unsent};
 use parking_lot::{Condvar, Mutex};
 
 use crate::__private::Client;
@@ -143,21 +143,6 @@ pub(crate) struct Lines {
 impl Lines {
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    fn start_of(&self, line: usize) -> usize {
-        if line == 0 { 0 } else { self.ends[line - 1] }
-    }
-
-    /// Lines `from..`, as a batch of their own.
-    pub(crate) fn tail(mut self, from: usize) -> Lines {
-        let offset = self.start_of(from);
-        self.bytes.drain(..offset);
-        self.ends.drain(..from);
-        for end in &mut self.ends {
-            *end -= offset;
-        }
-        self
     }
 
     /// Appends every line of `other`.
@@ -721,19 +706,26 @@ impl SeriesBuffer {
         batch
     }
 
-    /// After a commit: the lines from `unsent` on go back in front of whatever was recorded
-    /// meanwhile; the rest were written or refused, and leave the bounds. A commit that
+    /// After a commit that sent nothing: every line goes back, and no backoff starts.
+    pub(crate) fn settle_none(&self, batch: Lines) {
+        let unsent = Unsent::tail(0, batch.len());
+        self.settle(batch, &unsent, false);
+    }
+
+    /// After a commit: the `unsent` lines go back, in their order, in front of whatever was
+    /// recorded meanwhile; the rest were written or refused, and leave the bounds. A commit that
     /// stopped (`failed`) starts or lengthens the backoff, in the same step, so no other
     /// thread sees the lines back without it; one that reached the server ends it.
-    pub(crate) fn settle(&self, batch: Lines, unsent: usize, failed: bool) {
+    pub(crate) fn settle(&self, batch: Lines, unsent: &Unsent, failed: bool) {
+        let (points, bytes) = (batch.len(), batch.bytes.len());
+        let mut back = batch;
+        unsent.keep(&mut back.bytes, &mut back.ends);
         let mut state = self.state.lock();
-        let unsent = unsent.min(batch.len());
-        state.committed.points -= unsent;
-        state.committed.bytes -= batch.start_of(unsent);
+        state.committed.points -= points - back.len();
+        state.committed.bytes -= bytes - back.bytes.len();
         state.in_flight_points = 0;
         state.in_flight_bytes = 0;
-        if unsent < batch.len() {
-            let mut back = batch.tail(unsent);
+        if back.len() > 0 {
             if self.meta.autocommit {
                 self.pending_count.fetch_add(back.len(), Ordering::Relaxed);
             }
@@ -827,6 +819,12 @@ fn jitter_fraction() -> f64 {
 mod tests {
     use super::*;
 
+    /// Settles the first `settled` lines of `batch`; the rest go back.
+    fn settle_first(buf: &SeriesBuffer, batch: Lines, settled: usize, failed: bool) {
+        let unsent = Unsent::tail(settled.min(batch.len()), batch.len());
+        buf.settle(batch, &unsent, failed);
+    }
+
     const fn meta(bulk: Option<usize>, autocommit: bool) -> SeriesMeta {
         SeriesMeta {
             type_name: "T",
@@ -866,7 +864,7 @@ mod tests {
         buf.record(line("a v=2\"x\ny\"")).unwrap();
         let batch = buf.take();
         buf.record(line("a v=3")).unwrap();
-        buf.settle(batch, 1, true);
+        settle_first(&buf, batch, 1, true);
         // Backing off: the threshold is reached but no autocommit is due.
         assert!(!buf.record(line("a v=4")).unwrap());
         assert_eq!(buf.pending_lines(), "a v=2\"x\ny\"\na v=3\na v=4\n");
@@ -908,7 +906,7 @@ mod tests {
         let batch = buf.take();
         // In flight, the three still count.
         assert!(buf.record(line("a v=2")).is_err());
-        buf.settle(batch, 3, false);
+        settle_first(&buf, batch, 3, false);
         buf.record(line("a v=2")).unwrap();
         assert_eq!(buf.pending_lines(), "a v=2\n");
 
@@ -956,7 +954,7 @@ mod tests {
             for _ in 0..20 {
                 let batch = BUF.take();
                 taken.push_str(std::str::from_utf8(&batch.bytes).unwrap());
-                BUF.settle(batch, usize::MAX, false);
+                BUF.settle(batch, &Unsent::default(), false);
                 std::thread::yield_now();
             }
         });
@@ -1046,7 +1044,7 @@ mod tests {
         assert_eq!(batch.bytes.len(), 10 * 7);
         assert_accounted(&buf);
         // Written: the room is back, for any thread.
-        buf.settle(batch, 10, false);
+        settle_first(&buf, batch, 10, false);
         assert_accounted(&buf);
         buf.record(line("t0 v=0")).unwrap();
         assert_eq!(buf.pending(), 1);
@@ -1086,7 +1084,7 @@ mod tests {
         drop(buf.take());
         let batch = buf.take();
         assert_eq!(batch.len(), 0);
-        buf.settle(batch, 0, false);
+        settle_first(&buf, batch, 0, false);
         for _ in 0..3 {
             buf.record(line("a v=2")).unwrap();
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use influx_core::AsyncClient;
 #[cfg(feature = "blocking")]
 use influx_core::{Client, FromRow, QueryOptions};
-use influx_core::{Commit, EncodeError, Error, WriteOptions, WriteOutcome};
+use influx_core::{Commit, EncodeError, Error, Unsent, WriteOptions, WriteOutcome};
 #[cfg(feature = "blocking")]
 use parking_lot::RwLock;
 
@@ -482,14 +482,14 @@ fn resolve<'a>(buffer: &SeriesBuffer, given: Option<&'a Client>) -> Result<Resol
 fn send(buffer: &SeriesBuffer, given: Option<&Client>) -> Result<Commit, Error> {
     let batch = buffer.take();
     if batch.len() == 0 {
-        buffer.settle(batch, 0, false);
+        buffer.settle_none(batch);
         return Ok(Commit::default());
     }
     let client = match resolve(buffer, given) {
         Ok(client) => client,
         Err(e) => {
             // Nothing was tried: no backoff.
-            buffer.settle(batch, 0, false);
+            buffer.settle_none(batch);
             return Err(e);
         }
     };
@@ -508,7 +508,7 @@ fn send(buffer: &SeriesBuffer, given: Option<&Client>) -> Result<Commit, Error> 
 async fn send_async(buffer: &SeriesBuffer, client: &AsyncClient) -> Result<Commit, Error> {
     let batch = buffer.take();
     if batch.len() == 0 {
-        buffer.settle(batch, 0, false);
+        buffer.settle_none(batch);
         return Ok(Commit::default());
     }
     let meta = buffer.meta();
@@ -530,7 +530,7 @@ fn settle(buffer: &SeriesBuffer, batch: Lines, outcome: WriteOutcome) -> Result<
     let failed = result
         .as_ref()
         .is_err_and(|e| !matches!(e, Error::Rejected { stopped: None, .. }));
-    buffer.settle(batch, unsent, failed);
+    buffer.settle(batch, &unsent, failed);
     result
 }
 
@@ -546,20 +546,23 @@ pub(crate) fn write_options(meta: &SeriesMeta) -> WriteOptions {
     options
 }
 
-/// What to tell the caller of a write of `lines` lines, and the first line not settled
-/// (every line, when all were written or refused).
+/// What to tell the caller of a write of `lines` lines, and the lines not settled (none,
+/// when all were written or refused).
 pub(crate) fn outcome_result(
     outcome: WriteOutcome,
     lines: usize,
-) -> (Result<Commit, Error>, usize) {
+) -> (Result<Commit, Error>, Unsent) {
     let commit = outcome.commit;
     let (stopped, unsent) = match outcome.stopped {
-        Some((unsent, error)) => (Some(error), unsent),
-        None => (None, lines),
+        Some((unsent, error)) => {
+            let error = unsent.error(error, lines, commit.written);
+            (Some(error), unsent)
+        }
+        None => (None, Unsent::default()),
     };
     let result = match (stopped, outcome.rejections.is_empty()) {
         (None, true) => Ok(commit),
-        (Some(error), true) => Err(error.after_writing(commit.written)),
+        (Some(error), true) => Err(error),
         (stopped, false) => Err(Error::Rejected {
             commit,
             rejections: outcome.rejections,

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use influx_series::{Client, Error, FieldRef, FieldValue, LineBuf, Series, TagValue, Value};
 use influx_testserver::fake::{FakeServer, respond};
-use support::db::fresh;
+use support::db::{fresh, one_at_a_time};
 
 fn count(client: &Client, q: &str) -> i64 {
     client.query(q).unwrap()[0]
@@ -62,7 +62,8 @@ fn a_full_buffer_refuses_new_points_and_keeps_every_accepted_one() {
     assert_eq!(Bounded::pending(), 100);
 
     // Everything accepted arrives once a server is there, in order.
-    let client = fresh("bounded");
+    // One request at a time: the test counts them.
+    let client = one_at_a_time(&fresh("bounded"));
     Bounded::bind(client.clone());
     let done = Bounded::commit().unwrap();
     assert_eq!((done.written, done.requests), (100, 10));
@@ -132,7 +133,8 @@ fn big_backlog(run: &str) {
 
 #[test]
 fn a_backlog_over_the_servers_body_limit_is_written_in_requests_under_it() {
-    let client = fresh("big_points");
+    // One request at a time: the test counts them.
+    let client = one_at_a_time(&fresh("big_points"));
     // Default caps: requests of at most 10 MiB, so influxd never sees one over its limit.
     big_backlog("capped");
     let done = BigPoint::commit_with(&client).unwrap();
@@ -146,6 +148,7 @@ fn a_backlog_over_the_servers_body_limit_is_written_in_requests_under_it() {
         .port(influx_testserver::shared().http_port())
         .database(client.database().unwrap())
         .max_request_size(64 << 20)
+        .writes_in_flight(1)
         .build()
         .unwrap();
     big_backlog("split");

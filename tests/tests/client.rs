@@ -598,7 +598,10 @@ fn points_are_written_from_any_iterator<C: Api>() {
             &WriteOptions::default().batch_size(1000),
         )
         .unwrap();
-    assert_eq!((done.written, done.requests), (5000, 5));
+    assert_eq!(done.written, 5000);
+    // Five requests of 1 000 one at a time; with two in flight (the default), points are dealt
+    // to them by series and time, so a round's second request holds a little under 1 000.
+    assert!((5..=6).contains(&done.requests), "{}", done.requests);
     // Borrowed from a slice, owned from an array.
     let owned = [point(5000), point(5001)];
     let done = client

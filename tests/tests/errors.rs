@@ -115,7 +115,10 @@ fn wrapped_errors_are_printed_once<C: Api>() {
     let points: Vec<Point> = (0..4)
         .map(|i| Point::builder("m").field("v", i).build().unwrap())
         .collect();
-    let err = C::connect_url(fake.url())
+    // One request at a time, so that the first is the one answered with 204.
+    let config = influx_series::ClientConfig::from_url(fake.url()).unwrap();
+    let one_at_a_time = influx_series::ClientBuilder::from(config).writes_in_flight(1);
+    let err = C::connect(one_at_a_time.into_config())
         .unwrap()
         .write_points(&points, &WriteOptions::new("db").batch_size(2))
         .unwrap_err();

@@ -219,10 +219,24 @@ impl Server {
 
     /// Starts it again on the same ports and data directory (stopping it first if it
     /// runs) and waits for `/ping`. Panics if influxd does not come up.
+    ///
+    /// A port of the stopped server can be held for a moment by a loopback connection that
+    /// happened to get it as its own (ephemeral) port: a port clash is tried again, five
+    /// times over a second, before it fails.
     pub fn restart(&mut self) {
         self.stop();
-        if let Err(LaunchError::PortTaken(e) | LaunchError::Failed(e)) = self.launch() {
-            panic!("influx-testserver: restart failed: {e}");
+        let mut tries = 0;
+        loop {
+            match self.launch() {
+                Ok(()) => return,
+                Err(LaunchError::PortTaken(_)) if tries < 5 => {
+                    tries += 1;
+                    sleep(Duration::from_millis(200));
+                }
+                Err(LaunchError::PortTaken(e) | LaunchError::Failed(e)) => {
+                    panic!("influx-testserver: restart failed: {e}")
+                }
+            }
         }
     }
 

@@ -195,6 +195,50 @@ impl Transport for BlockingHttp {
         std::future::ready(())
     }
 
+    fn run_all<F>(&self, futures: Vec<F>) -> impl Future<Output = Vec<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        // Each future does its I/O when first polled (see `core::complete`): to have their
+        // requests in flight at once, each but the first runs on a thread of its own, and the
+        // first on this one. A future whose thread cannot be made runs here, after the first.
+        let slots: Vec<_> = futures
+            .into_iter()
+            .map(|future| std::sync::Mutex::new(Some(future)))
+            .collect();
+        let run = |slot: &std::sync::Mutex<Option<F>>| {
+            let future = slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            future.map(complete)
+        };
+        let outputs: Vec<F::Output> = std::thread::scope(|scope| {
+            let others: Vec<_> = slots
+                .iter()
+                .skip(1)
+                .map(|slot| {
+                    std::thread::Builder::new()
+                        .name("influx-write".into())
+                        .spawn_scoped(scope, move || run(slot))
+                        .ok()
+                })
+                .collect();
+            let mut outputs: Vec<Option<F::Output>> = slots.first().map(run).into_iter().collect();
+            for (slot, other) in slots.iter().skip(1).zip(others) {
+                let output = match other.map(std::thread::ScopedJoinHandle::join) {
+                    Some(Ok(output)) => output,
+                    Some(Err(panic)) => std::panic::resume_unwind(panic),
+                    None => run(slot),
+                };
+                outputs.push(output);
+            }
+            outputs.into_iter().flatten().collect()
+        });
+        std::future::ready(outputs)
+    }
+
     fn send_datagrams(
         &self,
         host: &str,

@@ -100,6 +100,7 @@ pub struct ClientConfig {
     /// Headers sent with every request; values never shown by `Debug`.
     pub(crate) headers: Vec<(String, Redacted)>,
     pub(crate) pool_max_idle_per_host: Option<usize>,
+    pub(crate) writes_in_flight: usize,
     pub(crate) udp: Udp,
 }
 
@@ -116,6 +117,15 @@ pub(crate) struct Udp {
 /// The largest UDP payload over IPv4 (65 535 bytes less the IP and UDP headers): the default
 /// bound on a datagram's size.
 pub const DEFAULT_MAX_DATAGRAM: usize = 65_507;
+
+/// How many write requests a write of several requests keeps in flight by default (see
+/// [`ClientBuilder::writes_in_flight`]): on a 2-core machine, influxd stores about 1.3 times
+/// as many points a second over two connections as over one, and no more over three
+/// (docs/benchmarks.md).
+pub const DEFAULT_WRITES_IN_FLIGHT: usize = 2;
+
+/// The most write requests a write keeps in flight.
+pub const MAX_WRITES_IN_FLIGHT: usize = 16;
 
 /// The datagram size that fits a 1 500-byte Ethernet MTU without fragments (less 20 bytes of
 /// IPv4 header and 8 of UDP), for [`ClientBuilder::udp_max_datagram`].
@@ -172,6 +182,7 @@ impl Default for ClientConfig {
             proxy: None,
             headers: Vec::new(),
             pool_max_idle_per_host: None,
+            writes_in_flight: DEFAULT_WRITES_IN_FLIGHT,
             udp: Udp {
                 port: None,
                 precision: Precision::Nanoseconds,
@@ -453,6 +464,11 @@ impl ClientConfig {
         self.max_request_size
     }
 
+    /// How many requests a write of several requests keeps in flight at most.
+    pub fn writes_in_flight(&self) -> usize {
+        self.writes_in_flight
+    }
+
     /// The UDP port writes go to, if they go over UDP.
     pub fn udp_port(&self) -> Option<u16> {
         self.udp.port
@@ -689,6 +705,28 @@ impl ClientBuilder {
     /// (influxdb-python's `pool_size`; default: no limit).
     pub fn pool_size(mut self, connections: usize) -> Self {
         self.config.pool_max_idle_per_host = Some(connections);
+        self
+    }
+
+    /// How many requests a write that needs several keeps in flight at once, over as many
+    /// connections (default [`DEFAULT_WRITES_IN_FLIGHT`], at most [`MAX_WRITES_IN_FLIGHT`];
+    /// 1 sends one request after another). It applies to `write_points`, `write_lines`,
+    /// `write_raw`, the commits of `#[derive(Series)]` types and the buffered writer.
+    ///
+    /// Lines are dealt to the requests by series and timestamp, so two points of the same
+    /// series and time always go in the same request, or in requests one after the other, in
+    /// the order they were given: the later one wins, as it would with one request at a time.
+    /// When one request fails while another succeeds, what was written stays written and is
+    /// never sent again; the points not written are reported
+    /// ([`Error::Unwritten`](crate::Error::Unwritten)) or, in a buffer, kept in their order.
+    ///
+    /// ```
+    /// let client = influx_series::Client::builder().writes_in_flight(1).build()?;
+    /// assert_eq!(client.config().writes_in_flight(), 1);
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn writes_in_flight(mut self, requests: usize) -> Self {
+        self.config.writes_in_flight = requests.clamp(1, MAX_WRITES_IN_FLIGHT);
         self
     }
 

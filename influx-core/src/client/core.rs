@@ -26,7 +26,7 @@ use crate::client::http::{
 };
 use crate::client::influxql::quote_ident;
 use crate::client::retry::{self, Next, Replay};
-use crate::client::write::{OnRefusal, WritePlan};
+use crate::client::write::{OnRefusal, Unsent, WritePlan, lane_of};
 use crate::error::{Cause, Commit, Error, Rejection};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
@@ -55,6 +55,17 @@ pub(crate) trait Transport: Send + Sync {
     /// Waits `delay` before a retry (the blocking transport sleeps right away).
     fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send;
 
+    /// Runs every future to its end, at the same time, and gives their outputs in order:
+    /// several requests in flight. (The blocking transport, whose futures do their I/O when
+    /// first polled, runs each on a thread of its own.)
+    fn run_all<F>(&self, futures: Vec<F>) -> impl Future<Output = Vec<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        join_all(futures)
+    }
+
     /// Sends each datagram to `host:port` over UDP, in order; on failure, how many were sent
     /// before it.
     fn send_datagrams(
@@ -63,6 +74,30 @@ pub(crate) trait Transport: Send + Sync {
         port: u16,
         datagrams: Vec<&[u8]>,
     ) -> impl Future<Output = Result<(), (usize, Error)>> + Send;
+}
+
+/// Polls every future in turn until all are done; their outputs in order.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(&mut outputs) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(done) => *output = Some(done),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// A failure to send a datagram.
@@ -390,7 +425,7 @@ impl<B> QueryStream<B> {
 }
 
 /// What [`crate::Client::write_isolating`] did: the commit, the refused points, and, if it
-/// stopped, the first line it did not settle and why.
+/// stopped, the lines it did not settle and why.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct WriteOutcome {
@@ -398,10 +433,37 @@ pub struct WriteOutcome {
     pub commit: Commit,
     /// Points the server refused for good.
     pub rejections: Vec<Rejection>,
-    /// Where the write stopped (the first unsettled line) and why.
-    pub stopped: Option<(usize, Error)>,
+    /// The lines not settled (not sent, or not known to be stored), and why.
+    pub stopped: Option<(Unsent, Error)>,
     /// The `Retry-After` of the answer it stopped at, if the server sent one (in seconds).
     pub retry_after: Option<Duration>,
+}
+
+/// The lines of a batch dealt to one of the requests in flight.
+#[derive(Default)]
+struct Lane {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Each line's number in the batch.
+    lines: Vec<usize>,
+}
+
+impl Lane {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.lines.clear();
+    }
+}
+
+/// What one run of requests did: like [`WriteOutcome`], with the first line it did not settle
+/// (every line from there on is unsettled), and an error only if it failed itself.
+struct Run {
+    commit: Commit,
+    rejections: Vec<Rejection>,
+    unsent_from: usize,
+    stopped: Option<Error>,
+    retry_after: Option<Duration>,
 }
 
 /// A client's state and every call, over a transport.
@@ -631,19 +693,27 @@ impl<T: Transport> Core<T> {
         let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let stamp = !options.uses_server_time();
         let options = &*options.with_untimestamped(!stamp);
+        let lanes = self.config.writes_in_flight.max(1);
         let mut done = Commit::default();
         let mut bytes = Vec::new();
         let mut ends = Vec::new();
+        // Lines and bytes dealt to each request in flight, this round.
+        let mut filled = vec![(0usize, 0usize); lanes];
+        // Points taken up by earlier rounds.
+        let mut reached = 0;
         let mut rest = points.into_iter().peekable();
         while rest.peek().is_some() {
             bytes.clear();
             ends.clear();
+            filled.fill((0, 0));
             let cap_bytes = self.request_cap();
-            // One request's worth: the point that crosses the byte cap goes first next time
-            // (the plan below sends a single line over the cap alone).
+            // One request's worth for each request in flight: the round ends before the point
+            // that would take one of them over a cap, and that point goes first next round
+            // (the plan sends a single line over the byte cap alone).
             while let Some(p) = rest.peek() {
                 let p = p.borrow();
                 if let Err(e) = options.shared_tags().check_against(p) {
+                    // Every earlier round was written whole; this one is not sent.
                     return Err(Error::from(e).after_writing(done.written));
                 }
                 let start = bytes.len();
@@ -656,24 +726,44 @@ impl<T: Transport> Core<T> {
                     time,
                 );
                 bytes.push(b'\n');
-                if !ends.is_empty() && bytes.len() > cap_bytes {
+                let lane = if lanes > 1 {
+                    lane_of(&bytes[start..], lanes)
+                } else {
+                    0
+                };
+                let (lines, size) = &mut filled[lane];
+                if *lines > 0 && *size + (bytes.len() - start) > cap_bytes {
                     bytes.truncate(start);
                     break;
                 }
+                *lines += 1;
+                *size += bytes.len() - start;
                 ends.push(bytes.len());
                 rest.next();
-                if ends.len() == cap_points {
+                if *lines == cap_points {
                     break;
                 }
             }
             let outcome = self
-                .write_batch(&bytes, &ends, options, cap_points, OnRefusal::Stop)
+                .write_batch(
+                    &bytes,
+                    &ends,
+                    options,
+                    cap_points,
+                    OnRefusal::Stop,
+                    // The round was filled for this many requests in flight.
+                    Some(lanes),
+                )
                 .await;
             let written = done.written;
             done.add(outcome.commit);
-            if let Some((_, e)) = outcome.stopped {
-                return Err(e.after_writing(written + outcome.commit.written));
+            if let Some((unsent, e)) = outcome.stopped {
+                let end = reached + ends.len();
+                return Err(unsent
+                    .shift(reached)
+                    .error(e, end, written + outcome.commit.written));
             }
+            reached += ends.len();
         }
         Ok(done)
     }
@@ -738,10 +828,10 @@ impl<T: Transport> Core<T> {
     ) -> Result<Commit, Error> {
         let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let outcome = self
-            .write_batch(bytes, ends, options, cap_points, OnRefusal::Stop)
+            .write_batch(bytes, ends, options, cap_points, OnRefusal::Stop, None)
             .await;
         match outcome.stopped {
-            Some((_, e)) => Err(e.after_writing(outcome.commit.written)),
+            Some((unsent, e)) => Err(unsent.error(e, ends.len(), outcome.commit.written)),
             None => Ok(outcome.commit),
         }
     }
@@ -768,12 +858,12 @@ impl<T: Transport> Core<T> {
                 Err(e) => WriteOutcome {
                     commit: Commit::default(),
                     rejections: Vec::new(),
-                    stopped: Some((0, e)),
+                    stopped: Some((Unsent::tail(0, ends.len()), e)),
                     retry_after: None,
                 },
             };
         }
-        self.write_batch(bytes, ends, options, cap_points, OnRefusal::Isolate)
+        self.write_batch(bytes, ends, options, cap_points, OnRefusal::Isolate, None)
             .await
     }
 
@@ -861,6 +951,9 @@ impl<T: Transport> Core<T> {
         }
     }
 
+    /// Writes the lines of `bytes` ending at `ends`: in one run of requests, one after
+    /// another, or, when they need several requests and the client keeps several in flight,
+    /// dealt by [`lane_of`] to that many runs going at once.
     async fn write_batch(
         &self,
         bytes: &[u8],
@@ -868,7 +961,109 @@ impl<T: Transport> Core<T> {
         options: &WriteOptions,
         cap_points: usize,
         on_refusal: OnRefusal,
+        lanes: Option<usize>,
     ) -> WriteOutcome {
+        let cap_bytes = self.request_cap();
+        let requests = ends
+            .len()
+            .div_ceil(cap_points.max(1))
+            .max(bytes.len().div_ceil(cap_bytes.max(1)));
+        // No more runs than requests: twelve lines in requests of five need three requests,
+        // not sixteen of a line or two.
+        let lanes = lanes.unwrap_or(self.config.writes_in_flight.min(requests));
+        if lanes <= 1 || requests <= 1 {
+            let run = self
+                .write_run(bytes, ends, options, cap_points, on_refusal, None)
+                .await;
+            return WriteOutcome {
+                commit: run.commit,
+                rejections: run.rejections,
+                stopped: run
+                    .stopped
+                    .map(|e| (Unsent::tail(run.unsent_from, ends.len()), e)),
+                retry_after: run.retry_after,
+            };
+        }
+        let mut outcome = WriteOutcome {
+            commit: Commit::default(),
+            rejections: Vec::new(),
+            stopped: None,
+            retry_after: None,
+        };
+        let mut dealt: Vec<Lane> = (0..lanes).map(|_| Lane::default()).collect();
+        // Rounds, each of about one request per lane: only a round's lines are ever copied,
+        // so a batch as large as a buffer's bound is not held twice.
+        let mut next = 0;
+        while next < ends.len() {
+            let cap_bytes = self.request_cap();
+            for lane in &mut dealt {
+                lane.clear();
+            }
+            while next < ends.len() {
+                let start = if next == 0 { 0 } else { ends[next - 1] };
+                let text = &bytes[start..ends[next]];
+                let lane = &mut dealt[lane_of(text, lanes)];
+                // A line over the byte cap goes alone; the plan sends or refuses it.
+                if !lane.lines.is_empty() && lane.bytes.len() + text.len() > cap_bytes {
+                    break;
+                }
+                lane.bytes.extend_from_slice(text);
+                lane.ends.push(lane.bytes.len());
+                lane.lines.push(next);
+                next += 1;
+                if lane.lines.len() >= cap_points {
+                    break;
+                }
+            }
+            // Once one run stops, the others send nothing more: a server that failed one
+            // request is not sent another.
+            let halt = std::sync::atomic::AtomicBool::new(false);
+            let runs = dealt
+                .iter()
+                .filter(|lane| !lane.lines.is_empty())
+                .map(|lane| {
+                    let (bytes, ends) = (&lane.bytes, &lane.ends);
+                    self.write_run(bytes, ends, options, cap_points, on_refusal, Some(&halt))
+                })
+                .collect();
+            let runs = self.http.run_all(runs).await;
+            let mut unsent = Vec::new();
+            // The error of the earliest line not settled, and that line.
+            let mut first: Option<(usize, Error)> = None;
+            let lanes = dealt.iter().filter(|lane| !lane.lines.is_empty());
+            for (lane, run) in lanes.zip(runs) {
+                outcome.commit.add(run.commit);
+                outcome.rejections.extend(run.rejections);
+                outcome.retry_after = outcome.retry_after.max(run.retry_after);
+                let lines = &lane.lines[run.unsent_from..];
+                unsent.extend_from_slice(lines);
+                if let (Some(e), Some(&line)) = (run.stopped, lines.first())
+                    && first.as_ref().is_none_or(|(at, _)| line < *at)
+                {
+                    first = Some((line, e));
+                }
+            }
+            if let Some((_, e)) = first {
+                unsent.sort_unstable();
+                unsent.extend(next..ends.len());
+                outcome.stopped = Some((Unsent::from_sorted(unsent), e));
+                break;
+            }
+        }
+        outcome
+    }
+
+    /// Sends lines in requests one after another, as the plan cuts them, until all are
+    /// settled, one fails, or `halt` is set (by another run, which it then sets for others).
+    async fn write_run(
+        &self,
+        bytes: &[u8],
+        ends: &[usize],
+        options: &WriteOptions,
+        cap_points: usize,
+        on_refusal: OnRefusal,
+        halt: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Run {
         let mut plan = WritePlan::new(
             bytes,
             ends,
@@ -880,27 +1075,37 @@ impl<T: Transport> Core<T> {
         let mut stopped = None;
         let mut retry_after = None;
         loop {
+            if halt.is_some_and(|halt| halt.load(Ordering::Relaxed)) {
+                break;
+            }
             let piece = match plan.next() {
                 Ok(Some(piece)) => piece,
                 Ok(None) => break,
                 Err(e) => {
-                    stopped = Some((plan.unsent_from(), e));
+                    stopped = Some(e);
                     break;
                 }
             };
             let (result, asked) = self.write_body(plan.body(piece).to_vec(), options).await;
             if let Err(e) = plan.settle(piece, result) {
-                stopped = Some((plan.unsent_from(), e));
+                stopped = Some(e);
                 retry_after = asked;
                 break;
             }
         }
+        if stopped.is_some()
+            && let Some(halt) = halt
+        {
+            halt.store(true, Ordering::Relaxed);
+        }
         self.request_cap
             .fetch_min(plan.cap_bytes(), Ordering::Relaxed);
+        let unsent_from = plan.unsent_from();
         let (commit, rejections) = plan.finish();
-        WriteOutcome {
+        Run {
             commit,
             rejections,
+            unsent_from,
             stopped,
             retry_after,
         }

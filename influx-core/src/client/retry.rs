@@ -168,7 +168,9 @@ pub enum WriteFailure {
 #[doc(hidden)]
 pub fn classify_write_failure(e: &Error) -> WriteFailure {
     match e {
-        Error::Interrupted { source, .. } => classify_write_failure(source),
+        Error::Interrupted { source, .. } | Error::Unwritten { source, .. } => {
+            classify_write_failure(source)
+        }
         Error::Transport(_) if is_refused_handshake(e) => WriteFailure::Refused,
         Error::Transport(_) | Error::Timeout(_) | Error::Protocol(_) => WriteFailure::Transient,
         Error::Client {

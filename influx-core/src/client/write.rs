@@ -15,6 +15,8 @@
 //!   unparsable lines) refuse the whole request for the sake of some of its lines.
 //! - `413`: the body is over `max-body-size` (applied after gunzip).
 
+use std::ops::Range;
+
 use crate::error::{Commit, Error, Rejection};
 
 /// What to do when the server refuses (part of) a request.
@@ -320,6 +322,142 @@ fn refused_by(message: &str, dropped: u64) -> usize {
         .saturating_add(unparsable)
 }
 
+/// The lines of a batch a write did not settle (not sent, or not known to be stored), as
+/// ascending runs `from..to`: the batch's tail when requests went one at a time, any lines
+/// when several were in flight.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unsent {
+    runs: Vec<Range<usize>>,
+}
+
+impl Unsent {
+    /// Lines `from..to`, the tail of a batch of `to` lines.
+    pub fn tail(from: usize, to: usize) -> Unsent {
+        let mut unsent = Unsent::default();
+        unsent.push_run(from..to);
+        unsent
+    }
+
+    /// Adds lines `run`, which come after every line already held.
+    fn push_run(&mut self, run: Range<usize>) {
+        if run.is_empty() {
+            return;
+        }
+        match self.runs.last_mut() {
+            Some(last) if last.end == run.start => last.end = run.end,
+            _ => self.runs.push(run),
+        }
+    }
+
+    /// The runs, ascending.
+    pub fn runs(&self) -> &[Range<usize>] {
+        &self.runs
+    }
+
+    /// How many lines.
+    pub fn lines(&self) -> usize {
+        self.runs.iter().map(ExactSizeIterator::len).sum()
+    }
+
+    /// Where the unsettled lines start, when they are exactly the lines from there to `len`.
+    pub fn tail_from(&self, len: usize) -> Option<usize> {
+        match self.runs.as_slice() {
+            [] => Some(len),
+            [only] if only.end == len => Some(only.start),
+            _ => None,
+        }
+    }
+
+    /// Keeps only the unsettled lines of `bytes` (lines ending at `ends`), in their order.
+    pub fn keep(&self, bytes: &mut Vec<u8>, ends: &mut Vec<usize>) {
+        let start_of = |line: usize, ends: &[usize]| if line == 0 { 0 } else { ends[line - 1] };
+        let (mut to_byte, mut to_line) = (0, 0);
+        for run in &self.runs {
+            let (from, to) = (start_of(run.start, ends), ends[run.end - 1]);
+            bytes.copy_within(from..to, to_byte);
+            for line in run.clone() {
+                ends[to_line] = ends[line] - from + to_byte;
+                to_line += 1;
+            }
+            to_byte += to - from;
+        }
+        bytes.truncate(to_byte);
+        ends.truncate(to_line);
+    }
+
+    /// The error of a call of `reached` points that stopped at `error` with `written` of them
+    /// stored: the error itself when the unsettled points are its tail (with `written_before`
+    /// set), [`Error::Unwritten`] when they are scattered.
+    pub fn error(&self, error: Error, reached: usize, written: usize) -> Error {
+        if self.tail_from(reached).is_some() {
+            return error.after_writing(written);
+        }
+        Error::Unwritten {
+            written,
+            unwritten: self.runs.clone(),
+            reached,
+            source: Box::new(error),
+        }
+    }
+
+    /// Moves every run `by` lines on (for a part of a longer call).
+    pub(crate) fn shift(mut self, by: usize) -> Unsent {
+        for run in &mut self.runs {
+            *run = run.start + by..run.end + by;
+        }
+        self
+    }
+
+    /// The runs of sorted, distinct line numbers.
+    pub(crate) fn from_sorted(lines: impl IntoIterator<Item = usize>) -> Unsent {
+        let mut unsent = Unsent::default();
+        for line in lines {
+            unsent.push_run(line..line + 1);
+        }
+        unsent
+    }
+}
+
+/// Which of `lanes` requests in flight a line goes in: the same for every line of the same
+/// series and timestamp, so that two writes of one point are never in flight at once and the
+/// later one lands last. The series key is the line up to its first unescaped space; the
+/// timestamp, its text after the last space (for a line without one, a piece of its last
+/// field: such a point gets the server's time, which differs between requests anyway).
+pub(crate) fn lane_of(line: &[u8], lanes: usize) -> usize {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut key_end = line.len();
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b'\\' => i += 2,
+            b' ' => {
+                key_end = i;
+                break;
+            }
+            _ => i += 1,
+        }
+    }
+    let time = match memchr::memrchr(b' ', line) {
+        Some(space) if space > key_end => &line[space + 1..],
+        _ => &[],
+    };
+    // FNV-1a: deterministic (lanes must not depend on a per-process seed) and fast on the
+    // few dozen bytes of a key.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in line[..key_end].iter().chain(b" ").chain(time) {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    // FNV's last multiply leaves the high bits of keys that differ only at their end (times
+    // a step apart) poorly spread: a finaliser (MurmurHash3's) mixes every bit into all.
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^= hash >> 33;
+    (hash % lanes.max(1) as u64) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,5 +595,78 @@ mod tests {
             refused_by("partial write: field type conflict dropped=3", 3),
             3
         );
+    }
+
+    #[test]
+    fn unsent_keeps_exactly_its_lines_in_order() {
+        let (bytes, ends) = lines(10, 10);
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+        let unsent = Unsent::from_sorted([1, 2, 5, 9]);
+        assert_eq!(unsent.runs(), [1..3, 5..6, 9..10]);
+        assert_eq!(unsent.lines(), 4);
+        assert_eq!(unsent.tail_from(10), None);
+        let (mut kept, mut kept_ends) = (bytes.clone(), ends.clone());
+        unsent.keep(&mut kept, &mut kept_ends);
+        let expected: String = [1, 2, 5, 9]
+            .iter()
+            .map(|&i| text(&bytes[ends[i] - 10..ends[i]]))
+            .collect();
+        assert_eq!(text(&kept), expected);
+        assert_eq!(kept_ends, [10, 20, 30, 40]);
+
+        let tail = Unsent::tail(7, 10);
+        assert_eq!(tail.tail_from(10), Some(7));
+        assert_eq!(Unsent::default().tail_from(10), Some(10));
+        let (mut kept, mut kept_ends) = (bytes.clone(), ends.clone());
+        Unsent::default().keep(&mut kept, &mut kept_ends);
+        assert!(kept.is_empty() && kept_ends.is_empty());
+    }
+
+    #[test]
+    fn scattered_unsent_lines_are_an_unwritten_error_and_a_tail_is_not() {
+        let stop = || Error::Transport("connection reset".into());
+        match Unsent::from_sorted([3, 4, 8]).error(stop(), 10, 7) {
+            Error::Unwritten {
+                written,
+                unwritten,
+                reached,
+                source,
+            } => {
+                assert_eq!((written, reached), (7, 10));
+                assert_eq!(unwritten, [3..5, 8..9]);
+                assert!(matches!(*source, Error::Transport(_)));
+            }
+            other => panic!("{other:?}"),
+        }
+        match Unsent::tail(6, 10).error(stop(), 10, 6) {
+            Error::Interrupted { written_before, .. } => assert_eq!(written_before, 6),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_point_always_goes_in_the_same_lane_and_points_spread_over_lanes() {
+        for lanes in [2, 3, 4] {
+            // The same series and time, whatever the fields.
+            let lane = lane_of(b"cpu,host=a v=1i 1000\n", lanes);
+            assert_eq!(lane_of(b"cpu,host=a v=2i,w=\"x y\" 1000\n", lanes), lane);
+            let mut counts = vec![0usize; lanes];
+            for t in 0..10_000 {
+                counts[lane_of(format!("cpu,host=a v=1i {t}\n").as_bytes(), lanes)] += 1;
+            }
+            let even = 10_000 / lanes;
+            for count in counts {
+                assert!(
+                    count.abs_diff(even) < even / 10,
+                    "{lanes} lanes: {count} of 10 000"
+                );
+            }
+        }
+        // An escaped space belongs to the key: these are two series.
+        let spread: std::collections::HashSet<_> = (0..64)
+            .map(|i| lane_of(format!("m,k=a\\ {i} v=1 5\n").as_bytes(), 4))
+            .collect();
+        assert!(spread.len() > 1, "the key's escaped space ended the key");
+        assert!(lane_of(b"m v=1", 1) == 0 && lane_of(b"", 2) < 2);
     }
 }

@@ -17,13 +17,10 @@ impl Batch {
         self.ends.len()
     }
 
-    fn start_of(&self, line: usize) -> usize {
-        if line == 0 { 0 } else { self.ends[line - 1] }
-    }
-
     /// Lines `from..`, as a batch of their own.
+    #[cfg(test)]
     pub(crate) fn tail(mut self, from: usize) -> Batch {
-        let offset = self.start_of(from);
+        let offset = if from == 0 { 0 } else { self.ends[from - 1] };
         self.bytes.drain(..offset);
         self.ends.drain(..from);
         for end in &mut self.ends {

@@ -222,7 +222,7 @@ fn settle(
     } else {
         logs.rejected_since += commit.refused as u64;
     }
-    let Some((line, error)) = outcome.stopped else {
+    let Some((unsent, error)) = outcome.stopped else {
         let mut st = shared.state.lock();
         count(&mut st, &commit, false);
         let d = &mut st.dests[dest];
@@ -237,8 +237,12 @@ fn settle(
         }
         return;
     };
-    let settled_bytes = if line == 0 { 0 } else { batch.ends[line - 1] };
-    let unsent = batch.len() - line;
+    // What was not settled goes back, in its order; the rest is done with.
+    let (total, total_bytes) = (batch.len(), batch.bytes.len());
+    let mut back = batch;
+    unsent.keep(&mut back.bytes, &mut back.ends);
+    let (line, settled_bytes) = (total - back.len(), total_bytes - back.bytes.len());
+    let unsent = back.len();
     let mut failure = classify_write_failure(&error);
     if failure == WriteFailure::MissingDatabase {
         match settings.on_missing_database {
@@ -255,7 +259,7 @@ fn settle(
                         Ok(()) => {
                             let mut st = shared.state.lock();
                             count(&mut st, &commit, true);
-                            st.settle(line, settled_bytes, batch.tail(line));
+                            st.settle(line, settled_bytes, back);
                             drop(st);
                             tracing::info!(%database, "created the missing database");
                             return;
@@ -288,7 +292,7 @@ fn settle(
                 None => base.mul_f64(0.5 + 0.5 * st.unit_random()),
             };
             st.backoff_until = Some(now + wait);
-            st.settle(line, settled_bytes, batch.tail(line));
+            st.settle(line, settled_bytes, back);
             if logs.failures.ready(now) {
                 log_failure = Some((st.owned(), wait));
             }
@@ -306,8 +310,7 @@ fn settle(
                 log_flagged = Some((d.database.clone(), d.retention_policy.clone()));
                 d.flagged = Some(reason);
             }
-            let bytes = batch.bytes.len();
-            st.settle(batch.len(), bytes, Batch::default());
+            st.settle(total, total_bytes, Batch::default());
         }
     }
     drop(st);

@@ -12,3 +12,10 @@ pub fn fresh(prefix: &str) -> Client {
     client.create_database(&db).unwrap();
     client
 }
+
+/// The same client, sending one write request at a time: for tests that count requests.
+#[allow(dead_code)]
+pub fn one_at_a_time(client: &Client) -> Client {
+    let config = influx_series::ClientBuilder::from(client.config().clone()).writes_in_flight(1);
+    Client::with_config(config.into_config()).unwrap()
+}

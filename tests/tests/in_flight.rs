@@ -1,0 +1,502 @@
+//! Several write requests in flight (`ClientBuilder::writes_in_flight`) against a real
+//! influxd: every point stored once, the last write of a point winning as with one request
+//! at a time, concurrent commits storing exactly what was recorded, and a server stopped in
+//! the middle of a write: what was written is reported and never sent again, what was not is
+//! reported (or kept, in a buffer) in its order, and sending it completes the data exactly.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use influx_series::{
+    AsyncClient, Client, Error, Point, Precision, QueryOptions, RetryPolicy, Series, Value,
+    WriteOptions,
+};
+use influx_testserver::Server;
+
+/// Series (tag `s`) per data set; keys are (series, time).
+const SERIES: usize = 50;
+
+/// Write `pos` of a data set of `keys` keys written `passes` times over: pass `p` writes
+/// every key once, in an order of its own, with `v = p`. The last write of every key is
+/// thus the one with `v = passes - 1`, and writes of one key come both far apart and close.
+#[derive(Debug, Clone)]
+struct Write {
+    /// The key: series (tag `s`) and time.
+    s: String,
+    t: i64,
+    v: i64,
+    pos: i64,
+}
+
+fn write_at(pos: usize, keys: usize) -> Write {
+    let pass = pos / keys;
+    // A different permutation of the keys in every pass (7919 and 104 729 are prime).
+    let key = (pos % keys * [1, 7919, 104_729][pass % 3] + pass * 13) % keys;
+    Write {
+        s: format!("s{}", key % SERIES),
+        t: 1_000_000 + (key / SERIES) as i64,
+        v: pass as i64,
+        pos: pos as i64,
+    }
+}
+
+fn writes(keys: usize, passes: usize) -> Vec<Write> {
+    (0..keys * passes).map(|pos| write_at(pos, keys)).collect()
+}
+
+fn point(w: &Write) -> Point {
+    Point::builder("m")
+        .tag("s", w.s.clone())
+        .field("v", w.v)
+        .field("pos", w.pos)
+        .timestamp_in(w.t, Precision::Nanoseconds)
+        .build()
+        .unwrap()
+}
+
+/// The position of the last write of every key: what each key must end up holding.
+fn last_writes(writes: &[Write]) -> HashMap<(String, i64), i64> {
+    writes.iter().map(|w| ((w.s.clone(), w.t), w.pos)).collect()
+}
+
+/// What the database holds: the `pos` stored for every key.
+fn stored(client: &Client) -> HashMap<(String, i64), i64> {
+    let sets = client
+        .query_with(
+            "SELECT pos FROM m GROUP BY s",
+            &QueryOptions::new().epoch(Precision::Nanoseconds),
+        )
+        .unwrap();
+    let mut out = HashMap::new();
+    for series in sets[0].series() {
+        let s = series.tags()["s"].to_owned();
+        for row in series.rows() {
+            let time = row.get("time").and_then(Value::as_i64).unwrap();
+            let pos = row.get("pos").and_then(Value::as_i64).unwrap();
+            assert!(out.insert((s.clone(), time), pos).is_none());
+        }
+    }
+    out
+}
+
+/// Asserts the database holds every key's last write, and nothing else.
+fn assert_complete(client: &Client, writes: &[Write]) {
+    let expected = last_writes(writes);
+    let got = stored(client);
+    assert_eq!(got.len(), expected.len(), "keys stored");
+    let wrong: Vec<_> = expected
+        .iter()
+        .filter(|(key, pos)| got.get(*key) != Some(*pos))
+        .take(5)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "keys not holding their last write: {wrong:?}"
+    );
+}
+
+fn client_on(url: &str, db: &str, in_flight: usize) -> Client {
+    let client = Client::builder()
+        .host("127.0.0.1")
+        .port(url.rsplit(':').next().unwrap().parse().unwrap())
+        .database(db)
+        .writes_in_flight(in_flight)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    client.create_database(db).unwrap();
+    client
+}
+
+#[test]
+fn with_several_requests_in_flight_every_point_is_stored_and_its_last_write_wins() {
+    let server = influx_testserver::shared();
+    let writes = writes(20_000, 3);
+    let points: Vec<Point> = writes.iter().map(point).collect();
+    for in_flight in [1, 2, 3] {
+        let db = server.unique_db("inflight");
+        let client = client_on(&server.url(), &db, in_flight);
+        let done = client
+            .write_points(&points, &WriteOptions::default().batch_size(1_000))
+            .unwrap();
+        assert_eq!(done.written, points.len(), "{in_flight} in flight");
+        // Requests of at most 1 000 points.
+        assert!(done.requests >= 60, "{}", done.requests);
+        assert_complete(&client, &writes);
+    }
+}
+
+#[test]
+fn the_async_client_keeps_requests_in_flight_with_the_same_result() {
+    let server = influx_testserver::shared();
+    let db = server.unique_db("inflight_async");
+    let blocking = client_on(&server.url(), &db, 1);
+    let client = AsyncClient::builder()
+        .host("127.0.0.1")
+        .port(server.http_port())
+        .database(db.as_str())
+        .writes_in_flight(2)
+        .build_async()
+        .unwrap();
+    let writes = writes(10_000, 3);
+    let points: Vec<Point> = writes.iter().map(point).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let done = runtime
+        .block_on(client.write_points(&points, &WriteOptions::default().batch_size(500)))
+        .unwrap();
+    assert_eq!(done.written, points.len());
+    assert_complete(&blocking, &writes);
+}
+
+#[derive(Series)]
+#[series(name = "m")]
+struct Recorded {
+    #[series(tag)]
+    s: String,
+    v: i64,
+    pos: i64,
+    #[series(time)]
+    t: i64,
+}
+
+impl Recorded {
+    fn of(w: &Write, suffix: &str) -> Recorded {
+        Recorded {
+            s: format!("{}{suffix}", w.s),
+            v: w.v,
+            pos: w.pos,
+            t: w.t,
+        }
+    }
+}
+
+#[test]
+fn concurrent_commits_with_requests_in_flight_store_exactly_what_was_recorded() {
+    // Four threads record 25 000 points each (their own series) and commit every 5 000,
+    // so commits run while others record: exactly 100 000 points arrive.
+    let server = influx_testserver::shared();
+    let db = server.unique_db("inflight_commits");
+    let client = client_on(&server.url(), &db, 2);
+    Recorded::bind(client.clone());
+    let writes = writes(25_000, 1);
+    let written = Mutex::new(0);
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let (writes, written) = (&writes, &written);
+            scope.spawn(move || {
+                let suffix = format!("_{thread}");
+                for (i, w) in writes.iter().enumerate() {
+                    Recorded::of(w, &suffix).record().unwrap();
+                    if i % 5_000 == 4_999 {
+                        *written.lock().unwrap() += Recorded::commit().unwrap().written;
+                    }
+                }
+            });
+        }
+    });
+    *written.lock().unwrap() += Recorded::commit().unwrap().written;
+    assert_eq!(*written.lock().unwrap(), 100_000);
+    assert_eq!(Recorded::pending(), 0);
+    assert_eq!(count(&client), 100_000);
+}
+
+/// How many points measurement `m` holds.
+fn count(client: &Client) -> i64 {
+    client
+        .query("SELECT count(v) FROM m")
+        .ok()
+        .and_then(|sets| {
+            sets[0]
+                .rows()
+                .next()
+                .and_then(|r| r.get("count").and_then(Value::as_i64))
+        })
+        .unwrap_or(0)
+}
+
+/// Stops `server` (from another thread) once `client` sees at least `after` points stored.
+fn stop_when_stored(server: &Mutex<Server>, client: &Client, after: i64) {
+    while count(client) < after {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.lock().unwrap().stop();
+}
+
+/// The positions a stopped write reported as not stored, out of `total`.
+fn unwritten_of(err: &Error, total: usize) -> Vec<Range<usize>> {
+    match err {
+        Error::Unwritten {
+            unwritten, reached, ..
+        } => {
+            let mut runs = unwritten.clone();
+            runs.push(*reached..total);
+            runs
+        }
+        other => std::iter::once(other.written_before()..total).collect(),
+    }
+}
+
+#[test]
+fn a_server_stopped_in_the_middle_of_a_write_loses_and_repeats_nothing() {
+    let server = Mutex::new(Server::start());
+    let url = server.lock().unwrap().url();
+    let client = client_on(&url, "stopped", 2);
+    let watcher = client_on(&url, "stopped", 1);
+    let writes = writes(100_000, 3);
+    let points: Vec<Point> = writes.iter().map(point).collect();
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| stop_when_stored(&server, &watcher, 30_000));
+        client.write_points(&points, &WriteOptions::default().batch_size(500))
+    });
+    let err = result.expect_err("the write ended before the server was stopped");
+    let unwritten = unwritten_of(&err, points.len());
+    let missing: usize = unwritten.iter().map(ExactSizeIterator::len).sum();
+    // Every point is either reported stored or reported not stored, never both nor neither.
+    assert_eq!(err.written_before() + missing, points.len(), "{err}");
+    assert!(err.written_before() >= 30_000, "{err}");
+
+    server.lock().unwrap().restart();
+    // Nothing reported stored was lost, nor overwritten by an earlier write of its key:
+    // a key whose last write was reported stored holds it.
+    let is_unwritten = |pos: usize| unwritten.iter().any(|r| r.contains(&pos));
+    let got = stored(&watcher);
+    for (key, last) in last_writes(&writes) {
+        if !is_unwritten(last as usize) {
+            assert_eq!(got.get(&key), Some(&last), "{key:?}");
+        }
+    }
+    // Sending exactly the points reported not stored, in their order, completes the data.
+    let again: Vec<&Point> = unwritten.iter().flat_map(|r| &points[r.clone()]).collect();
+    let done = client
+        .write_points(again, &WriteOptions::default().batch_size(500))
+        .unwrap();
+    assert_eq!(done.written, missing);
+    assert_complete(&watcher, &writes);
+}
+
+#[derive(Series)]
+#[series(name = "m")]
+struct Outage {
+    #[series(tag)]
+    s: String,
+    v: i64,
+    pos: i64,
+    #[series(time)]
+    t: i64,
+}
+
+#[test]
+fn a_commit_cut_by_a_stopped_server_keeps_exactly_the_unwritten_points_in_order() {
+    let server = Mutex::new(Server::start());
+    let url = server.lock().unwrap().url();
+    let client = client_on(&url, "stopped", 2);
+    let watcher = client_on(&url, "stopped", 1);
+    Outage::bind(client.clone());
+    let writes = writes(100_000, 3);
+    for w in &writes {
+        let (s, v, pos, t) = (w.s.clone(), w.v, w.pos, w.t);
+        Outage { s, v, pos, t }.record().unwrap();
+    }
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| stop_when_stored(&server, &watcher, 30_000));
+        Outage::commit()
+    });
+    let err = result.expect_err("the commit ended before the server was stopped");
+    // What was written left the buffer; everything else is still in it.
+    assert_eq!(
+        err.written_before() + Outage::pending(),
+        writes.len(),
+        "{err}"
+    );
+    assert!(err.written_before() >= 30_000, "{err}");
+    // The kept lines are in their recorded order.
+    let kept = Outage::pending_lines();
+    let positions: Vec<i64> = kept
+        .lines()
+        .map(|line| {
+            let at = line.find("pos=").unwrap() + 4;
+            line[at..]
+                .split(['i', ','])
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(positions.is_sorted(), "the kept points are out of order");
+
+    server.lock().unwrap().restart();
+    let done = Outage::commit().unwrap();
+    assert_eq!(done.written + err.written_before(), writes.len());
+    assert_eq!(Outage::pending(), 0);
+    assert_complete(&watcher, &writes);
+}
+
+// What a real influxd cannot be made to do on demand: fail one of two requests in flight
+// while the other succeeds. A **fake HTTP server** answers 503 to every request that holds
+// one chosen point while `failing` is set, and 204 to everything else.
+
+/// The `pos` of every line of a request body.
+fn positions(body: &[u8]) -> Vec<usize> {
+    std::str::from_utf8(body)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let at = line.find("pos=").unwrap() + 4;
+            line[at..]
+                .split(['i', ','])
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// A fake server failing requests that hold point `pos=7` while the flag it returns is set.
+fn failing_one_request() -> (
+    influx_testserver::fake::FakeServer,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use influx_testserver::fake::{FakeServer, respond};
+    let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let fail = failing.clone();
+    let fake = FakeServer::start(move |request, stream| {
+        let chosen = positions(&request.body).contains(&7);
+        if chosen && fail.load(std::sync::atomic::Ordering::SeqCst) {
+            respond(
+                stream,
+                "503 Service Unavailable",
+                &[],
+                b"{\"error\":\"busy\"}",
+            );
+        } else {
+            respond(stream, "204 No Content", &[], b"");
+        }
+    });
+    (fake, failing)
+}
+
+/// The positions the fake server answered with 204 while failing point 7.
+fn accepted(fake: &influx_testserver::fake::FakeServer) -> Vec<usize> {
+    fake.requests()
+        .iter()
+        .filter(|r| !positions(&r.body).contains(&7))
+        .flat_map(|r| positions(&r.body))
+        .collect()
+}
+
+fn fake_client(fake: &influx_testserver::fake::FakeServer) -> Client {
+    Client::builder()
+        .host("127.0.0.1")
+        .port(fake.port())
+        .database("db")
+        .writes_in_flight(2)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn when_one_request_in_flight_fails_and_the_other_succeeds_only_the_failed_ones_are_unwritten() {
+    let (fake, failing) = failing_one_request();
+    let client = fake_client(&fake);
+    let writes = writes(100, 1);
+    let points: Vec<Point> = writes.iter().map(point).collect();
+    let err = client
+        .write_points(&points, &WriteOptions::default().batch_size(10))
+        .unwrap_err();
+    let Error::Unwritten {
+        written,
+        unwritten,
+        reached,
+        source,
+    } = &err
+    else {
+        panic!("not scattered: {err:?}");
+    };
+    assert!(
+        matches!(**source, Error::Server { status: 503, .. }),
+        "{source:?}"
+    );
+    // The request holding point 7 failed; the other, in flight with it, was stored.
+    let stored = accepted(&fake);
+    assert_eq!(stored.len(), *written);
+    assert!(*written > 0 && *reached < points.len(), "{err:?}");
+    let is_unwritten = |pos: usize| unwritten.iter().any(|r| r.contains(&pos));
+    assert!(is_unwritten(7));
+    for pos in 0..*reached {
+        assert_ne!(
+            stored.contains(&pos),
+            is_unwritten(pos),
+            "point {pos}: {err:?}"
+        );
+    }
+    // Resent in order, the unwritten points arrive, and nothing stored is sent again.
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let before = fake.requests().len();
+    let again: Vec<&Point> = unwritten
+        .iter()
+        .cloned()
+        .chain(std::iter::once(*reached..points.len()))
+        .flat_map(|r| &points[r])
+        .collect();
+    client
+        .write_points(again, &WriteOptions::default().batch_size(10))
+        .unwrap();
+    let mut resent: Vec<usize> = fake.requests()[before..]
+        .iter()
+        .flat_map(|r| positions(&r.body))
+        .collect();
+    resent.sort_unstable();
+    let expected: Vec<usize> = (0..points.len())
+        .filter(|&p| !stored.contains(&p))
+        .collect();
+    assert_eq!(resent, expected);
+}
+
+/// Requests of at most 10 points: a commit of 100 takes several.
+#[derive(Series)]
+#[series(name = "m", bulk_size = 10)]
+struct HalfFailed {
+    #[series(tag)]
+    s: String,
+    v: i64,
+    pos: i64,
+    #[series(time)]
+    t: i64,
+}
+
+#[test]
+fn when_one_commit_request_fails_and_the_other_succeeds_the_buffer_keeps_only_the_failed_ones() {
+    let (fake, failing) = failing_one_request();
+    HalfFailed::bind(fake_client(&fake));
+    for w in writes(100, 1) {
+        let (s, v, pos, t) = (w.s, w.v, w.pos, w.t);
+        HalfFailed { s, v, pos, t }.record().unwrap();
+    }
+    let err = HalfFailed::commit_with(&fake_client(&fake)).unwrap_err();
+    assert!(matches!(err, Error::Unwritten { .. }), "{err:?}");
+    let stored = accepted(&fake);
+    assert_eq!(stored.len(), err.written_before());
+    // Exactly the points not stored are kept, in their recorded order.
+    let kept = positions(HalfFailed::pending_lines().as_bytes());
+    let expected: Vec<usize> = (0..100).filter(|p| !stored.contains(p)).collect();
+    assert_eq!(kept, expected);
+
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let before = fake.requests().len();
+    let done = HalfFailed::commit_with(&fake_client(&fake)).unwrap();
+    assert_eq!(done.written, expected.len());
+    let mut resent: Vec<usize> = fake.requests()[before..]
+        .iter()
+        .flat_map(|r| positions(&r.body))
+        .collect();
+    resent.sort_unstable();
+    assert_eq!(resent, expected, "what was stored is not sent again");
+}
