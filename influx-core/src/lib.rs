@@ -38,7 +38,7 @@ pub use client::config::{
 };
 pub use client::core::Statements;
 #[doc(hidden)]
-pub use client::core::WriteOutcome;
+pub use client::core::{Caps, WriteOutcome};
 pub use client::http::{Consistency, QueryOptions, WriteOptions};
 pub use client::retry::RetryPolicy;
 #[doc(hidden)]

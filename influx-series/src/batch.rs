@@ -9,7 +9,7 @@ use influx_core::AsyncClient;
 #[cfg(feature = "blocking")]
 use influx_core::Client;
 use influx_core::line::Rollback;
-use influx_core::{Commit, Error, WriteOutcome};
+use influx_core::{Caps, Commit, Error, WriteOutcome};
 
 use crate::buffer::{Limits, Lines};
 use crate::series::{Series, outcome_result, write_options};
@@ -91,7 +91,7 @@ impl<T: Series> Batch<T> {
             &self.lines.bytes,
             &self.lines.ends,
             &write_options(meta),
-            meta.request_cap(),
+            Caps::points(meta.request_cap()),
         );
         self.settle(outcome)
     }
@@ -108,7 +108,7 @@ impl<T: Series> Batch<T> {
                 &self.lines.bytes,
                 &self.lines.ends,
                 &write_options(meta),
-                meta.request_cap(),
+                Caps::points(meta.request_cap()),
             )
             .await;
         self.settle(outcome)

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 #[cfg(feature = "async")]
 use influx_core::AsyncClient;
+use influx_core::{Caps, Commit, EncodeError, Error, Unsent, WriteOptions, WriteOutcome};
 #[cfg(feature = "blocking")]
 use influx_core::{Client, FromRow, QueryOptions};
-use influx_core::{Commit, EncodeError, Error, Unsent, WriteOptions, WriteOutcome};
 #[cfg(feature = "blocking")]
 use parking_lot::RwLock;
 
@@ -498,7 +498,7 @@ fn send(buffer: &SeriesBuffer, given: Option<&Client>) -> Result<Commit, Error> 
         &lines.bytes,
         &lines.ends,
         &write_options(meta),
-        meta.request_cap(),
+        Caps::points(meta.request_cap()),
     );
     settle(buffer, batch, outcome)
 }
@@ -517,7 +517,7 @@ async fn send_async(buffer: &SeriesBuffer, client: &AsyncClient) -> Result<Commi
             &batch.bytes,
             &batch.ends,
             &write_options(meta),
-            meta.request_cap(),
+            Caps::points(meta.request_cap()),
         )
         .await;
     settle(buffer, batch, outcome)

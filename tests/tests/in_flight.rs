@@ -3,17 +3,24 @@
 //! at a time, concurrent commits storing exactly what was recorded, and a server stopped in
 //! the middle of a write: what was written is reported and never sent again, what was not is
 //! reported (or kept, in a buffer) in its order, and sending it completes the data exactly.
+//!
+//! One request failing while the other, in flight with it, succeeds is played by a **fake
+//! HTTP server** (`influx_testserver::fake`): a real influxd cannot be made to fail one of two
+//! requests on demand.
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use influx_series::writer::BufferedWriter;
 use influx_series::{
-    AsyncClient, Client, Error, Point, Precision, QueryOptions, RetryPolicy, Series, Value,
-    WriteOptions,
+    AsyncClient, Client, ClientBuilder, ClientConfig, Error, Point, Precision, QueryOptions,
+    RetryPolicy, Series, Value, WriteOptions,
 };
 use influx_testserver::Server;
+use influx_testserver::fake::{FakeServer, respond};
 
 /// Series (tag `s`) per data set; keys are (series, time).
 const SERIES: usize = 50;
@@ -358,17 +365,15 @@ fn positions(body: &[u8]) -> Vec<usize> {
         .collect()
 }
 
-/// A fake server failing requests that hold point `pos=7` while the flag it returns is set.
-fn failing_one_request() -> (
-    influx_testserver::fake::FakeServer,
-    std::sync::Arc<std::sync::atomic::AtomicBool>,
-) {
-    use influx_testserver::fake::{FakeServer, respond};
-    let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let fail = failing.clone();
+/// A fake server failing requests that hold point `pos=7` while the flag it returns is set;
+/// and the positions of every line it answered with 204, as they came.
+fn failing_one_request() -> (FakeServer, Arc<AtomicBool>, Arc<Mutex<Vec<usize>>>) {
+    let failing = Arc::new(AtomicBool::new(true));
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let (fail, stored) = (failing.clone(), accepted.clone());
     let fake = FakeServer::start(move |request, stream| {
-        let chosen = positions(&request.body).contains(&7);
-        if chosen && fail.load(std::sync::atomic::Ordering::SeqCst) {
+        let lines = positions(&request.body);
+        if lines.contains(&7) && fail.load(Ordering::SeqCst) {
             respond(
                 stream,
                 "503 Service Unavailable",
@@ -376,22 +381,21 @@ fn failing_one_request() -> (
                 b"{\"error\":\"busy\"}",
             );
         } else {
+            stored.lock().unwrap().extend(lines);
             respond(stream, "204 No Content", &[], b"");
         }
     });
-    (fake, failing)
+    (fake, failing, accepted)
 }
 
-/// The positions the fake server answered with 204 while failing point 7.
-fn accepted(fake: &influx_testserver::fake::FakeServer) -> Vec<usize> {
-    fake.requests()
-        .iter()
-        .filter(|r| !positions(&r.body).contains(&7))
-        .flat_map(|r| positions(&r.body))
-        .collect()
+/// Every `pos` in `stored`, sorted.
+fn sorted(stored: &Mutex<Vec<usize>>) -> Vec<usize> {
+    let mut stored = stored.lock().unwrap().clone();
+    stored.sort_unstable();
+    stored
 }
 
-fn fake_client(fake: &influx_testserver::fake::FakeServer) -> Client {
+fn fake_client(fake: &FakeServer) -> Client {
     Client::builder()
         .host("127.0.0.1")
         .port(fake.port())
@@ -404,7 +408,7 @@ fn fake_client(fake: &influx_testserver::fake::FakeServer) -> Client {
 
 #[test]
 fn when_one_request_in_flight_fails_and_the_other_succeeds_only_the_failed_ones_are_unwritten() {
-    let (fake, failing) = failing_one_request();
+    let (fake, failing, stored) = failing_one_request();
     let client = fake_client(&fake);
     let writes = writes(100, 1);
     let points: Vec<Point> = writes.iter().map(point).collect();
@@ -425,21 +429,20 @@ fn when_one_request_in_flight_fails_and_the_other_succeeds_only_the_failed_ones_
         "{source:?}"
     );
     // The request holding point 7 failed; the other, in flight with it, was stored.
-    let stored = accepted(&fake);
-    assert_eq!(stored.len(), *written);
+    let first = sorted(&stored);
+    assert_eq!(first.len(), *written);
     assert!(*written > 0 && *reached < points.len(), "{err:?}");
     let is_unwritten = |pos: usize| unwritten.iter().any(|r| r.contains(&pos));
     assert!(is_unwritten(7));
     for pos in 0..*reached {
         assert_ne!(
-            stored.contains(&pos),
+            first.contains(&pos),
             is_unwritten(pos),
             "point {pos}: {err:?}"
         );
     }
     // Resent in order, the unwritten points arrive, and nothing stored is sent again.
-    failing.store(false, std::sync::atomic::Ordering::SeqCst);
-    let before = fake.requests().len();
+    failing.store(false, Ordering::SeqCst);
     let again: Vec<&Point> = unwritten
         .iter()
         .cloned()
@@ -449,18 +452,9 @@ fn when_one_request_in_flight_fails_and_the_other_succeeds_only_the_failed_ones_
     client
         .write_points(again, &WriteOptions::default().batch_size(10))
         .unwrap();
-    let mut resent: Vec<usize> = fake.requests()[before..]
-        .iter()
-        .flat_map(|r| positions(&r.body))
-        .collect();
-    resent.sort_unstable();
-    let expected: Vec<usize> = (0..points.len())
-        .filter(|&p| !stored.contains(&p))
-        .collect();
-    assert_eq!(resent, expected);
+    assert_eq!(sorted(&stored), (0..points.len()).collect::<Vec<_>>());
 }
 
-/// Requests of at most 10 points: a commit of 100 takes several.
 #[derive(Series)]
 #[series(name = "m", bulk_size = 10)]
 struct HalfFailed {
@@ -474,29 +468,56 @@ struct HalfFailed {
 
 #[test]
 fn when_one_commit_request_fails_and_the_other_succeeds_the_buffer_keeps_only_the_failed_ones() {
-    let (fake, failing) = failing_one_request();
+    let (fake, failing, stored) = failing_one_request();
     HalfFailed::bind(fake_client(&fake));
     for w in writes(100, 1) {
         let (s, v, pos, t) = (w.s, w.v, w.pos, w.t);
         HalfFailed { s, v, pos, t }.record().unwrap();
     }
-    let err = HalfFailed::commit_with(&fake_client(&fake)).unwrap_err();
+    let err = HalfFailed::commit().unwrap_err();
     assert!(matches!(err, Error::Unwritten { .. }), "{err:?}");
-    let stored = accepted(&fake);
-    assert_eq!(stored.len(), err.written_before());
+    let first = sorted(&stored);
+    assert_eq!(first.len(), err.written_before());
     // Exactly the points not stored are kept, in their recorded order.
     let kept = positions(HalfFailed::pending_lines().as_bytes());
-    let expected: Vec<usize> = (0..100).filter(|p| !stored.contains(p)).collect();
+    let expected: Vec<usize> = (0..100).filter(|p| !first.contains(p)).collect();
     assert_eq!(kept, expected);
 
-    failing.store(false, std::sync::atomic::Ordering::SeqCst);
-    let before = fake.requests().len();
-    let done = HalfFailed::commit_with(&fake_client(&fake)).unwrap();
+    failing.store(false, Ordering::SeqCst);
+    let done = HalfFailed::commit().unwrap();
     assert_eq!(done.written, expected.len());
-    let mut resent: Vec<usize> = fake.requests()[before..]
-        .iter()
-        .flat_map(|r| positions(&r.body))
-        .collect();
-    resent.sort_unstable();
-    assert_eq!(resent, expected, "what was stored is not sent again");
+    // Every point arrived once: what was stored was not sent again.
+    assert_eq!(sorted(&stored), (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_buffered_writer_resends_only_what_a_failed_request_in_flight_did_not_store() {
+    let (fake, failing, stored) = failing_one_request();
+    let config = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
+        .writes_in_flight(2)
+        .retry(RetryPolicy::none());
+    let writer = BufferedWriter::builder()
+        .client(config.into_config())
+        .database("db")
+        .tag_hostname(false)
+        .interval(Duration::from_millis(20))
+        .max_batch_size(10)
+        .backoff(Duration::from_millis(10), Duration::from_millis(50))
+        .start()
+        .unwrap();
+    for w in writes(100, 1) {
+        assert!(writer.record(point(&w)).is_enqueued());
+    }
+    // Once a request holding point 7 failed, the server recovers.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while writer.stats().failed_requests == 0 {
+        assert!(std::time::Instant::now() < deadline, "no request failed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    failing.store(false, Ordering::SeqCst);
+    writer.flush(Duration::from_secs(30)).unwrap();
+    let stats = writer.stats();
+    assert_eq!((stats.written, stats.dropped), (100, 0));
+    // Every point arrived once: the failed request's lines were sent again, no other.
+    assert_eq!(sorted(&stored), (0..100).collect::<Vec<_>>());
 }

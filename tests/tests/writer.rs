@@ -272,6 +272,9 @@ fn a_server_that_never_answers_gets_one_request_at_a_time_and_record_never_waits
         .host("127.0.0.1")
         .port(fake.port())
         .timeout(Duration::from_millis(300))
+        // One at a time, so that the gaps between requests are the timeout and the backoff
+        // (with N in flight, a hanging server gets N requests at once, and no more).
+        .writes_in_flight(1)
         .into_config();
     let writer = BufferedWriter::builder()
         .client(config)

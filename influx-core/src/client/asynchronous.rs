@@ -14,7 +14,7 @@ use crate::client::admin::{
 };
 use crate::client::config::ClientConfig;
 use crate::client::core::{
-    self, Core, Head, Prepared, Statements, Transport, WriteOutcome, configure_http,
+    self, Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, configure_http,
     transport_error,
 };
 use crate::client::http::{QueryOptions, WriteOptions};
@@ -241,11 +241,9 @@ impl AsyncClient {
         bytes: &[u8],
         ends: &[usize],
         options: &WriteOptions,
-        cap_points: usize,
+        caps: Caps,
     ) -> WriteOutcome {
-        self.core
-            .write_isolating(bytes, ends, options, cap_points)
-            .await
+        self.core.write_isolating(bytes, ends, options, caps).await
     }
 
     /// [`Client::query`](crate::Client::query), awaited.

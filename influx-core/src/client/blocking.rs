@@ -18,8 +18,8 @@ use crate::client::admin::{
 };
 use crate::client::config::ClientConfig;
 use crate::client::core::{
-    self, Core, Head, Prepared, Statements, Transport, WriteOutcome, complete, configure_http,
-    transport_error,
+    self, Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, complete,
+    configure_http, transport_error,
 };
 use crate::client::http::{QueryOptions, WriteOptions};
 use crate::client::stream::{self, SetStream};
@@ -441,9 +441,9 @@ impl Client {
         bytes: &[u8],
         ends: &[usize],
         options: &WriteOptions,
-        cap_points: usize,
+        caps: Caps,
     ) -> WriteOutcome {
-        complete(self.core.write_isolating(bytes, ends, options, cap_points))
+        complete(self.core.write_isolating(bytes, ends, options, caps))
     }
 
     /// Runs a query (one or more `;`-separated statements) against the client's database and

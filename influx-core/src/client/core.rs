@@ -439,6 +439,27 @@ pub struct WriteOutcome {
     pub retry_after: Option<Duration>,
 }
 
+/// The most a write request holds: points, and bytes (also under the client's
+/// `max_request_size`, lowered by any 413).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Points per request.
+    pub points: usize,
+    /// Bytes per request.
+    pub bytes: usize,
+}
+
+impl Caps {
+    /// At most `points` points, and the client's byte cap.
+    pub fn points(points: usize) -> Caps {
+        Caps {
+            points: points.max(1),
+            bytes: usize::MAX,
+        }
+    }
+}
+
 /// The lines of a batch dealt to one of the requests in flight.
 #[derive(Default)]
 struct Lane {
@@ -749,7 +770,7 @@ impl<T: Transport> Core<T> {
                     &bytes,
                     &ends,
                     options,
-                    cap_points,
+                    Caps::points(cap_points),
                     OnRefusal::Stop,
                     // The round was filled for this many requests in flight.
                     Some(lanes),
@@ -828,7 +849,14 @@ impl<T: Transport> Core<T> {
     ) -> Result<Commit, Error> {
         let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let outcome = self
-            .write_batch(bytes, ends, options, cap_points, OnRefusal::Stop, None)
+            .write_batch(
+                bytes,
+                ends,
+                options,
+                Caps::points(cap_points),
+                OnRefusal::Stop,
+                None,
+            )
             .await;
         match outcome.stopped {
             Some((unsent, e)) => Err(unsent.error(e, ends.len(), outcome.commit.written)),
@@ -841,7 +869,7 @@ impl<T: Transport> Core<T> {
         bytes: &[u8],
         ends: &[usize],
         options: &WriteOptions,
-        cap_points: usize,
+        caps: Caps,
     ) -> WriteOutcome {
         if self.config.udp.port.is_some() {
             let result = match self.check_udp_precision(options) {
@@ -863,7 +891,7 @@ impl<T: Transport> Core<T> {
                 },
             };
         }
-        self.write_batch(bytes, ends, options, cap_points, OnRefusal::Isolate, None)
+        self.write_batch(bytes, ends, options, caps, OnRefusal::Isolate, None)
             .await
     }
 
@@ -959,11 +987,11 @@ impl<T: Transport> Core<T> {
         bytes: &[u8],
         ends: &[usize],
         options: &WriteOptions,
-        cap_points: usize,
+        caps: Caps,
         on_refusal: OnRefusal,
         lanes: Option<usize>,
     ) -> WriteOutcome {
-        let cap_bytes = self.request_cap();
+        let (cap_points, cap_bytes) = (caps.points, self.request_cap().min(caps.bytes));
         let requests = ends
             .len()
             .div_ceil(cap_points.max(1))
@@ -973,7 +1001,7 @@ impl<T: Transport> Core<T> {
         let lanes = lanes.unwrap_or(self.config.writes_in_flight.min(requests));
         if lanes <= 1 || requests <= 1 {
             let run = self
-                .write_run(bytes, ends, options, cap_points, on_refusal, None)
+                .write_run(bytes, ends, options, caps, on_refusal, None)
                 .await;
             return WriteOutcome {
                 commit: run.commit,
@@ -995,7 +1023,7 @@ impl<T: Transport> Core<T> {
         // so a batch as large as a buffer's bound is not held twice.
         let mut next = 0;
         while next < ends.len() {
-            let cap_bytes = self.request_cap();
+            let cap_bytes = self.request_cap().min(caps.bytes);
             for lane in &mut dealt {
                 lane.clear();
             }
@@ -1023,7 +1051,7 @@ impl<T: Transport> Core<T> {
                 .filter(|lane| !lane.lines.is_empty())
                 .map(|lane| {
                     let (bytes, ends) = (&lane.bytes, &lane.ends);
-                    self.write_run(bytes, ends, options, cap_points, on_refusal, Some(&halt))
+                    self.write_run(bytes, ends, options, caps, on_refusal, Some(&halt))
                 })
                 .collect();
             let runs = self.http.run_all(runs).await;
@@ -1060,15 +1088,15 @@ impl<T: Transport> Core<T> {
         bytes: &[u8],
         ends: &[usize],
         options: &WriteOptions,
-        cap_points: usize,
+        caps: Caps,
         on_refusal: OnRefusal,
         halt: Option<&std::sync::atomic::AtomicBool>,
     ) -> Run {
         let mut plan = WritePlan::new(
             bytes,
             ends,
-            cap_points,
-            self.request_cap(),
+            caps.points,
+            self.request_cap().min(caps.bytes),
             self.config.max_request_size,
             on_refusal,
         );

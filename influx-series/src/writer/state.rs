@@ -293,9 +293,12 @@ impl State {
             return Next::Wait(earliest);
         };
         let d = &mut self.dests[i];
-        let batch = d
-            .queue
-            .take_front(settings.max_batch_size, settings.max_batch_bytes);
+        // One batch for each request the client keeps in flight: they go out at once.
+        let in_flight = settings.client.writes_in_flight();
+        let batch = d.queue.take_front(
+            settings.max_batch_size.saturating_mul(in_flight),
+            settings.max_batch_bytes.saturating_mul(in_flight),
+        );
         let marked = batch.len().min(d.flush_mark);
         d.flush_mark -= marked;
         let oldest = d.oldest;
@@ -451,7 +454,11 @@ mod tests {
     use crate::writer::WriterBuilder;
 
     fn settings() -> Settings {
+        // One request in flight: a batch is `max_batch_size` lines.
+        let client = influx_core::ClientConfig::default();
+        let client = influx_core::ClientBuilder::from(client).writes_in_flight(1);
         WriterBuilder::default()
+            .client(client.into_config())
             .max_buffer_size(100)
             .trigger_size(2)
             .max_batch_size(2)

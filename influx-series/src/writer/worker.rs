@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use influx_core::{
-    Client, ClientBuilder, Error, RetryPolicy, WriteFailure, WriteOptions, WriteOutcome,
+    Caps, Client, ClientBuilder, Error, RetryPolicy, WriteFailure, WriteOptions, WriteOutcome,
     classify_write_failure,
 };
 
@@ -184,8 +184,11 @@ fn run(shared: &Shared, client: &Client) {
         };
         // Joined outside the lock: record() never waits for a copy of a batch.
         let batch = batch.into_batch();
-        let outcome =
-            client.write_isolating(&batch.bytes, &batch.ends, &options, settings.max_batch_size);
+        let caps = Caps {
+            points: settings.max_batch_size,
+            bytes: settings.max_batch_bytes,
+        };
+        let outcome = client.write_isolating(&batch.bytes, &batch.ends, &options, caps);
         settle(
             shared,
             client,
