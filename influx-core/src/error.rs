@@ -405,9 +405,10 @@ pub enum Error {
     /// [`ClientBuilder::writes_in_flight`](crate::ClientBuilder::writes_in_flight)) with the
     /// points it did not store scattered among those it did. Of the points the call was given,
     /// the ones at the positions in `unwritten` (0-based, ascending, end excluded) were not
-    /// sent or not known to be stored; every other point before `reached` was stored; none
-    /// from `reached` on was sent. Sending the unwritten points again, in their order, gives
-    /// what one uninterrupted call would have stored.
+    /// sent or not known to be stored; every other point before `reached` was stored (or, in a
+    /// buffer's commit, refused for good and reported as such); none from `reached` on was
+    /// sent. Sending the unwritten points again, in their order, gives what one uninterrupted
+    /// call would have stored.
     ///
     /// When the points not stored are all the ones from some position on, the error is
     /// [`Error::Interrupted`] (or the error itself, with `written_before` set), as with one
@@ -419,7 +420,8 @@ pub enum Error {
         unwritten: Vec<std::ops::Range<usize>>,
         /// How many of the call's points were taken up; the rest were not sent.
         reached: usize,
-        /// What stopped it: the failure of the earliest point not stored.
+        /// What stopped it: the failure of the request in flight that held the earliest
+        /// point not stored among those that failed.
         source: Box<Error>,
     },
     /// A statement of a query failed.

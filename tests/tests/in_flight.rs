@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -257,7 +257,7 @@ fn a_server_stopped_in_the_middle_of_a_write_loses_and_repeats_nothing() {
     let writes = writes(100_000, 3);
     let points: Vec<Point> = writes.iter().map(point).collect();
     let result = std::thread::scope(|scope| {
-        scope.spawn(|| stop_when_stored(&server, &watcher, 30_000));
+        scope.spawn(|| stop_when_stored(&server, &watcher, 20_000));
         client.write_points(&points, &WriteOptions::default().batch_size(500))
     });
     let err = result.expect_err("the write ended before the server was stopped");
@@ -265,7 +265,7 @@ fn a_server_stopped_in_the_middle_of_a_write_loses_and_repeats_nothing() {
     let missing: usize = unwritten.iter().map(ExactSizeIterator::len).sum();
     // Every point is either reported stored or reported not stored, never both nor neither.
     assert_eq!(err.written_before() + missing, points.len(), "{err}");
-    assert!(err.written_before() >= 30_000, "{err}");
+    assert!(err.written_before() >= 20_000, "{err}");
 
     server.lock().unwrap().restart();
     // Nothing reported stored was lost, nor overwritten by an earlier write of its key:
@@ -310,7 +310,7 @@ fn a_commit_cut_by_a_stopped_server_keeps_exactly_the_unwritten_points_in_order(
         Outage { s, v, pos, t }.record().unwrap();
     }
     let result = std::thread::scope(|scope| {
-        scope.spawn(|| stop_when_stored(&server, &watcher, 30_000));
+        scope.spawn(|| stop_when_stored(&server, &watcher, 20_000));
         Outage::commit()
     });
     let err = result.expect_err("the commit ended before the server was stopped");
@@ -320,7 +320,7 @@ fn a_commit_cut_by_a_stopped_server_keeps_exactly_the_unwritten_points_in_order(
         writes.len(),
         "{err}"
     );
-    assert!(err.written_before() >= 30_000, "{err}");
+    assert!(err.written_before() >= 20_000, "{err}");
     // The kept lines are in their recorded order.
     let kept = Outage::pending_lines();
     let positions: Vec<i64> = kept
@@ -370,10 +370,18 @@ fn positions(body: &[u8]) -> Vec<usize> {
 fn failing_one_request() -> (FakeServer, Arc<AtomicBool>, Arc<Mutex<Vec<usize>>>) {
     let failing = Arc::new(AtomicBool::new(true));
     let accepted = Arc::new(Mutex::new(Vec::new()));
+    let arrived = Arc::new(AtomicUsize::new(0));
     let (fail, stored) = (failing.clone(), accepted.clone());
     let fake = FakeServer::start(move |request, stream| {
         let lines = positions(&request.body);
+        let order = arrived.fetch_add(1, Ordering::SeqCst);
         if lines.contains(&7) && fail.load(Ordering::SeqCst) {
+            // The 503 waits until a request after it has arrived: the other one in flight,
+            // which is then answered 204, whichever of the two went out first.
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while arrived.load(Ordering::SeqCst) <= order && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             respond(
                 stream,
                 "503 Service Unavailable",
@@ -514,10 +522,40 @@ fn the_buffered_writer_resends_only_what_a_failed_request_in_flight_did_not_stor
         assert!(std::time::Instant::now() < deadline, "no request failed");
         std::thread::sleep(Duration::from_millis(5));
     }
+    // A flush waits for the failed request's points too.
+    assert!(writer.flush(Duration::from_millis(300)).is_err());
     failing.store(false, Ordering::SeqCst);
     writer.flush(Duration::from_secs(30)).unwrap();
     let stats = writer.stats();
     assert_eq!((stats.written, stats.dropped), (100, 0));
     // Every point arrived once: the failed request's lines were sent again, no other.
     assert_eq!(sorted(&stored), (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn requests_are_in_flight_at_once_up_to_the_setting() {
+    // A fake server that holds every request 100 ms, counting how many it holds at once.
+    let holding = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now, peak) = (holding.clone(), most.clone());
+    let fake = FakeServer::start(move |_, stream| {
+        let held = now.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(held, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(100));
+        now.fetch_sub(1, Ordering::SeqCst);
+        respond(stream, "204 No Content", &[], b"");
+    });
+    let points: Vec<Point> = writes(4_000, 1).iter().map(point).collect();
+    for in_flight in [1, 2, 3] {
+        most.store(0, Ordering::SeqCst);
+        let client = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
+            .writes_in_flight(in_flight)
+            .build()
+            .unwrap();
+        let done = client
+            .write_points(&points, &WriteOptions::new("db").batch_size(500))
+            .unwrap();
+        assert_eq!(done.written, 4_000);
+        assert_eq!(most.load(Ordering::SeqCst), in_flight);
+    }
 }

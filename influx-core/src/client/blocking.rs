@@ -386,11 +386,17 @@ impl Client {
     /// a precision coarser than nanoseconds, stamps taken in the same unit still collide.)
     ///
     /// `points` is any iterator of points, owned or borrowed: a slice, a `Vec`, an array, a
-    /// generator that makes them as they go (only one request's worth is held at a time).
-    /// Each point is checked against the shared tags before its request is sent.
+    /// generator that makes them as they go (only a few requests' worth are held at a time:
+    /// one, with one request in flight; four for each request in flight, and at most 16 MiB
+    /// unless one request is larger, with several). Each point is checked against the shared
+    /// tags before its request is sent.
     ///
-    /// If a request fails, or a point is refused by the checks, the error tells how many points
-    /// earlier requests stored ([`Error::written_before`]); nothing after it is sent.
+    /// Requests go [`writes_in_flight`](crate::ClientBuilder::writes_in_flight) at a time (2
+    /// by default), with the points dealt to them by series and time, so that the last write
+    /// of a point wins as it would one request at a time. If a request fails, or a point is
+    /// refused by the checks, nothing more is sent, and the error tells which points were
+    /// stored: the first [`Error::written_before`] of them, or, when a request failed while
+    /// another in flight with it succeeded, all but those [`Error::Unwritten`] lists.
     ///
     /// ```no_run
     /// use influx_series::{Client, Point, WriteOptions};

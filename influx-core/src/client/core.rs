@@ -439,8 +439,9 @@ pub struct WriteOutcome {
     pub retry_after: Option<Duration>,
 }
 
-/// The most a write request holds: points, and bytes (also under the client's
-/// `max_request_size`, lowered by any 413).
+/// The most a write's requests hold, points and bytes (also under the client's
+/// `max_request_size`, lowered by any 413), and how many of them it keeps in flight (also
+/// under the client's `writes_in_flight`).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
@@ -448,19 +449,44 @@ pub struct Caps {
     pub points: usize,
     /// Bytes per request.
     pub bytes: usize,
+    /// Requests in flight.
+    pub in_flight: usize,
 }
 
 impl Caps {
-    /// At most `points` points, and the client's byte cap.
+    /// At most `points` points; the client's byte cap and requests in flight.
     pub fn points(points: usize) -> Caps {
         Caps {
             points: points.max(1),
             bytes: usize::MAX,
+            in_flight: usize::MAX,
         }
     }
 }
 
-/// The lines of a batch dealt to one of the requests in flight.
+/// A round of `write_points` with several requests in flight holds this many requests' worth
+/// for each of them (and at most [`ROUND_BYTES`], or one request): their requests follow one
+/// another, and the round waits for the slowest only once.
+const ROUND_REQUESTS: usize = 4;
+
+/// The most bytes a round of `write_points` encodes before it sends them (unless one request
+/// is larger).
+const ROUND_BYTES: usize = 16 << 20;
+
+/// The fewest lines worth a request in flight of their own.
+const LANE_LINES: usize = 1_000;
+
+/// A batch, and which lane each of its lines goes to: what one run of
+/// [`Core::write_batch`] sends (the lines of `lane`).
+#[derive(Clone, Copy)]
+struct Dealt<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+    lane_ids: &'a [u8],
+    lane: u8,
+}
+
+/// One request's worth of a lane's lines, copied out of the batch.
 #[derive(Default)]
 struct Lane {
     bytes: Vec<u8>,
@@ -475,6 +501,16 @@ impl Lane {
         self.ends.clear();
         self.lines.clear();
     }
+}
+
+/// What one lane did: its first line not settled (with every later line of the lane), and
+/// why, if the lane itself failed.
+struct LaneRun {
+    commit: Commit,
+    rejections: Vec<Rejection>,
+    unsent_from: Option<usize>,
+    stopped: Option<Error>,
+    retry_after: Option<Duration>,
 }
 
 /// What one run of requests did: like [`WriteOutcome`], with the first line it did not settle
@@ -714,23 +750,33 @@ impl<T: Transport> Core<T> {
         let cap_points = options.batch_size_value().unwrap_or(usize::MAX);
         let stamp = !options.uses_server_time();
         let options = &*options.with_untimestamped(!stamp);
-        let lanes = self.config.writes_in_flight.max(1);
+        let in_flight = self.config.writes_in_flight.max(1);
         let mut done = Commit::default();
         let mut bytes = Vec::new();
         let mut ends = Vec::new();
-        // Lines and bytes dealt to each request in flight, this round.
-        let mut filled = vec![(0usize, 0usize); lanes];
         // Points taken up by earlier rounds.
         let mut reached = 0;
         let mut rest = points.into_iter().peekable();
         while rest.peek().is_some() {
             bytes.clear();
             ends.clear();
-            filled.fill((0, 0));
             let cap_bytes = self.request_cap();
-            // One request's worth for each request in flight: the round ends before the point
-            // that would take one of them over a cap, and that point goes first next round
-            // (the plan sends a single line over the byte cap alone).
+            // A round: one request's worth with one request in flight (the point that crosses
+            // the byte cap goes first next time; the plan sends a single line over the cap
+            // alone); with several, a few requests' worth for each, so that their requests
+            // follow one another without waiting for the slowest of a round.
+            let (round_points, round_bytes) = if in_flight == 1 {
+                (cap_points, cap_bytes)
+            } else {
+                let requests = in_flight * ROUND_REQUESTS;
+                (
+                    requests.saturating_mul(cap_points),
+                    requests
+                        .saturating_mul(cap_bytes)
+                        .min(ROUND_BYTES)
+                        .max(cap_bytes),
+                )
+            };
             while let Some(p) = rest.peek() {
                 let p = p.borrow();
                 if let Err(e) = options.shared_tags().check_against(p) {
@@ -747,21 +793,13 @@ impl<T: Transport> Core<T> {
                     time,
                 );
                 bytes.push(b'\n');
-                let lane = if lanes > 1 {
-                    lane_of(&bytes[start..], lanes)
-                } else {
-                    0
-                };
-                let (lines, size) = &mut filled[lane];
-                if *lines > 0 && *size + (bytes.len() - start) > cap_bytes {
+                if !ends.is_empty() && bytes.len() > round_bytes {
                     bytes.truncate(start);
                     break;
                 }
-                *lines += 1;
-                *size += bytes.len() - start;
                 ends.push(bytes.len());
                 rest.next();
-                if *lines == cap_points {
+                if ends.len() == round_points {
                     break;
                 }
             }
@@ -772,8 +810,6 @@ impl<T: Transport> Core<T> {
                     options,
                     Caps::points(cap_points),
                     OnRefusal::Stop,
-                    // The round was filled for this many requests in flight.
-                    Some(lanes),
                 )
                 .await;
             let written = done.written;
@@ -853,9 +889,14 @@ impl<T: Transport> Core<T> {
                 bytes,
                 ends,
                 options,
-                Caps::points(cap_points),
+                // Text of the caller's: its lines are not read closely enough to tell two
+                // writes of one point apart (blank lines, comments, tag order, spaces), so they
+                // go one request at a time, in order.
+                Caps {
+                    in_flight: 1,
+                    ..Caps::points(cap_points)
+                },
                 OnRefusal::Stop,
-                None,
             )
             .await;
         match outcome.stopped {
@@ -891,7 +932,7 @@ impl<T: Transport> Core<T> {
                 },
             };
         }
-        self.write_batch(bytes, ends, options, caps, OnRefusal::Isolate, None)
+        self.write_batch(bytes, ends, options, caps, OnRefusal::Isolate)
             .await
     }
 
@@ -980,8 +1021,8 @@ impl<T: Transport> Core<T> {
     }
 
     /// Writes the lines of `bytes` ending at `ends`: in one run of requests, one after
-    /// another, or, when they need several requests and the client keeps several in flight,
-    /// dealt by [`lane_of`] to that many runs going at once.
+    /// another, or, when there are enough of them and the client keeps several requests in
+    /// flight, dealt by [`lane_of`] to that many runs going at once.
     async fn write_batch(
         &self,
         bytes: &[u8],
@@ -989,17 +1030,22 @@ impl<T: Transport> Core<T> {
         options: &WriteOptions,
         caps: Caps,
         on_refusal: OnRefusal,
-        lanes: Option<usize>,
     ) -> WriteOutcome {
         let (cap_points, cap_bytes) = (caps.points, self.request_cap().min(caps.bytes));
         let requests = ends
             .len()
             .div_ceil(cap_points.max(1))
             .max(bytes.len().div_ceil(cap_bytes.max(1)));
-        // No more runs than requests: twelve lines in requests of five need three requests,
-        // not sixteen of a line or two.
-        let lanes = lanes.unwrap_or(self.config.writes_in_flight.min(requests));
-        if lanes <= 1 || requests <= 1 {
+        // As many runs as requests, and as lanes of `LANE_LINES` lines: a commit of 5 000
+        // points goes as two requests of about 2 500 at once, twelve lines in requests of
+        // five as three requests, not as sixteen of a line or two.
+        let lanes = self
+            .config
+            .writes_in_flight
+            .min(caps.in_flight)
+            .min(requests.max(ends.len() / LANE_LINES))
+            .clamp(1, usize::from(u8::MAX));
+        if lanes == 1 {
             let run = self
                 .write_run(bytes, ends, options, caps, on_refusal, None)
                 .await;
@@ -1012,73 +1058,135 @@ impl<T: Transport> Core<T> {
                 retry_after: run.retry_after,
             };
         }
+        let mut start = 0;
+        let lane_ids: Vec<u8> = ends
+            .iter()
+            .map(|&end| {
+                let lane = lane_of(&bytes[start..end], lanes);
+                start = end;
+                lane as u8
+            })
+            .collect();
+        // Once one run stops, the others send nothing more: a server that failed one request
+        // is not sent another.
+        let halt = std::sync::atomic::AtomicBool::new(false);
+        let runs = (0..lanes)
+            .map(|lane| {
+                let lines = Dealt {
+                    bytes,
+                    ends,
+                    lane_ids: &lane_ids,
+                    lane: lane as u8,
+                };
+                self.write_lane(lines, options, caps, on_refusal, &halt)
+            })
+            .collect();
+        let runs = self.http.run_all(runs).await;
         let mut outcome = WriteOutcome {
             commit: Commit::default(),
             rejections: Vec::new(),
             stopped: None,
             retry_after: None,
         };
-        let mut dealt: Vec<Lane> = (0..lanes).map(|_| Lane::default()).collect();
-        // Rounds, each of about one request per lane: only a round's lines are ever copied,
-        // so a batch as large as a buffer's bound is not held twice.
-        let mut next = 0;
-        while next < ends.len() {
-            let cap_bytes = self.request_cap().min(caps.bytes);
-            for lane in &mut dealt {
-                lane.clear();
-            }
-            while next < ends.len() {
-                let start = if next == 0 { 0 } else { ends[next - 1] };
-                let text = &bytes[start..ends[next]];
-                let lane = &mut dealt[lane_of(text, lanes)];
-                // A line over the byte cap goes alone; the plan sends or refuses it.
-                if !lane.lines.is_empty() && lane.bytes.len() + text.len() > cap_bytes {
-                    break;
-                }
-                lane.bytes.extend_from_slice(text);
-                lane.ends.push(lane.bytes.len());
-                lane.lines.push(next);
-                next += 1;
-                if lane.lines.len() >= cap_points {
-                    break;
-                }
-            }
-            // Once one run stops, the others send nothing more: a server that failed one
-            // request is not sent another.
-            let halt = std::sync::atomic::AtomicBool::new(false);
-            let runs = dealt
-                .iter()
-                .filter(|lane| !lane.lines.is_empty())
-                .map(|lane| {
-                    let (bytes, ends) = (&lane.bytes, &lane.ends);
-                    self.write_run(bytes, ends, options, caps, on_refusal, Some(&halt))
-                })
-                .collect();
-            let runs = self.http.run_all(runs).await;
-            let mut unsent = Vec::new();
-            // The error of the earliest line not settled, and that line.
-            let mut first: Option<(usize, Error)> = None;
-            let lanes = dealt.iter().filter(|lane| !lane.lines.is_empty());
-            for (lane, run) in lanes.zip(runs) {
-                outcome.commit.add(run.commit);
-                outcome.rejections.extend(run.rejections);
-                outcome.retry_after = outcome.retry_after.max(run.retry_after);
-                let lines = &lane.lines[run.unsent_from..];
-                unsent.extend_from_slice(lines);
-                if let (Some(e), Some(&line)) = (run.stopped, lines.first())
-                    && first.as_ref().is_none_or(|(at, _)| line < *at)
-                {
-                    first = Some((line, e));
-                }
-            }
-            if let Some((_, e)) = first {
-                unsent.sort_unstable();
-                unsent.extend(next..ends.len());
-                outcome.stopped = Some((Unsent::from_sorted(unsent), e));
-                break;
+        // Where each run stopped, and the error of the earliest line not settled.
+        let mut unsent_from = vec![None; lanes];
+        let mut first: Option<(usize, Error)> = None;
+        for (lane, run) in runs.into_iter().enumerate() {
+            outcome.commit.add(run.commit);
+            outcome.rejections.extend(run.rejections);
+            outcome.retry_after = outcome.retry_after.max(run.retry_after);
+            unsent_from[lane] = run.unsent_from;
+            if let (Some(e), Some(line)) = (run.stopped, run.unsent_from)
+                && first.as_ref().is_none_or(|(at, _)| line < *at)
+            {
+                first = Some((line, e));
             }
         }
+        if let Some((_, e)) = first {
+            let unsent = lane_ids.iter().enumerate().filter_map(|(line, &lane)| {
+                unsent_from[usize::from(lane)]
+                    .is_some_and(|from| line >= from)
+                    .then_some(line)
+            });
+            outcome.stopped = Some((Unsent::from_sorted(unsent), e));
+        }
         outcome
+    }
+
+    /// One of the runs of [`Core::write_batch`]: gathers its lane's lines one request's worth
+    /// at a time (so that only a request's worth is ever copied) and sends each as a plan,
+    /// until its lines are settled, one fails, or `halt` is set.
+    async fn write_lane(
+        &self,
+        lines: Dealt<'_>,
+        options: &WriteOptions,
+        caps: Caps,
+        on_refusal: OnRefusal,
+        halt: &std::sync::atomic::AtomicBool,
+    ) -> LaneRun {
+        let Dealt {
+            bytes,
+            ends,
+            lane_ids,
+            lane,
+        } = lines;
+        let mut done = LaneRun {
+            commit: Commit::default(),
+            rejections: Vec::new(),
+            unsent_from: None,
+            stopped: None,
+            retry_after: None,
+        };
+        let mut chunk = Lane::default();
+        let mut next = 0;
+        loop {
+            let cap_bytes = self.request_cap().min(caps.bytes);
+            chunk.clear();
+            while next < ends.len() && chunk.lines.len() < caps.points {
+                if lane_ids[next] != lane {
+                    next += 1;
+                    continue;
+                }
+                let start = if next == 0 { 0 } else { ends[next - 1] };
+                let text = &bytes[start..ends[next]];
+                // A line over the byte cap goes alone; the plan sends or refuses it.
+                if !chunk.lines.is_empty() && chunk.bytes.len() + text.len() > cap_bytes {
+                    break;
+                }
+                chunk.bytes.extend_from_slice(text);
+                chunk.ends.push(chunk.bytes.len());
+                chunk.lines.push(next);
+                next += 1;
+            }
+            if chunk.lines.is_empty() {
+                return done;
+            }
+            if halt.load(Ordering::Relaxed) {
+                done.unsent_from = Some(chunk.lines[0]);
+                return done;
+            }
+            let run = self
+                .write_run(
+                    &chunk.bytes,
+                    &chunk.ends,
+                    options,
+                    caps,
+                    on_refusal,
+                    Some(halt),
+                )
+                .await;
+            done.commit.add(run.commit);
+            done.rejections.extend(run.rejections);
+            if run.stopped.is_some() || run.unsent_from < chunk.lines.len() {
+                // A plan that stops keeps the piece it stopped at unsettled, so the line is
+                // there; if it were not, the last line counts as unsent rather than none.
+                let at = run.unsent_from.min(chunk.lines.len() - 1);
+                done.unsent_from = Some(chunk.lines[at]);
+                done.stopped = run.stopped;
+                done.retry_after = run.retry_after;
+                return done;
+            }
+        }
     }
 
     /// Sends lines in requests one after another, as the plan cuts them, until all are

@@ -232,6 +232,8 @@ impl<'a> WritePlan<'a> {
                         self.reject(piece.from, piece.to, message);
                         return Ok(());
                     }
+                    // Back on the stack, so `unsent_from` can tell where to resume.
+                    self.stack.push(piece);
                     return Err(Error::Client {
                         status: 413,
                         message,
@@ -399,6 +401,14 @@ impl Unsent {
             reached,
             source: Box::new(error),
         }
+    }
+
+    /// How many of the lines are before line `line`.
+    pub fn count_below(&self, line: usize) -> usize {
+        self.runs
+            .iter()
+            .map(|run| run.end.min(line).saturating_sub(run.start))
+            .sum()
     }
 
     /// Moves every run `by` lines on (for a part of a longer call).
@@ -668,5 +678,20 @@ mod tests {
             .collect();
         assert!(spread.len() > 1, "the key's escaped space ended the key");
         assert!(lane_of(b"m v=1", 1) == 0 && lane_of(b"", 2) < 2);
+    }
+
+    #[test]
+    fn a_single_line_over_the_servers_limit_stops_with_the_line_unsettled() {
+        let (bytes, ends) = lines(3, 10);
+        let mut plan = WritePlan::new(&bytes, &ends, 1, 1 << 20, 1 << 20, OnRefusal::Stop);
+        let first = plan.next().unwrap().unwrap();
+        plan.settle(first, Ok(())).unwrap();
+        let second = plan.next().unwrap().unwrap();
+        let too_large = Error::Client {
+            status: 413,
+            message: "request body too large".into(),
+        };
+        assert!(plan.settle(second, Err(too_large)).is_err());
+        assert_eq!(plan.unsent_from(), 1, "the refused line is not settled");
     }
 }

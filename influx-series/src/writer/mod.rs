@@ -29,9 +29,13 @@
 //!   `Retry-After`) before it sends one request again, as a probe.
 //!
 //! The writer's client never retries by itself (its retry policy is replaced), so nothing is
-//! retried twice. One request is in flight at a time, and a destination's points are sent in
-//! the order they were recorded, a failed batch before anything recorded after it: points of
-//! the same series and time reach the server in order, and the last one recorded wins.
+//! retried twice. It keeps as many requests in flight as its client's
+//! [`writes_in_flight`](crate::ClientBuilder::writes_in_flight) (2 by default; one while it
+//! probes a server that failed), with a destination's points dealt to them by series and
+//! time: points of the same series and time go in one request, or in requests one after the
+//! other, in the order they were recorded, a failed request's points before anything recorded
+//! after them, so the last one recorded wins. When one request fails and another succeeds,
+//! only the failed one's points go back to the queue.
 //!
 //! ```no_run
 //! use std::time::Duration;

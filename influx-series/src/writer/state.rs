@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use influx_core::Precision;
+use influx_core::{Precision, Unsent};
 
 use super::config::Settings;
 use super::queue::{Batch, Queue, Taken};
@@ -269,7 +269,7 @@ impl State {
 
     /// The next batch due, if any: a destination a flush waits for, or one over a trigger,
     /// or whose oldest line has waited its interval; the one with the oldest lines first.
-    pub(crate) fn next(&mut self, now: Instant, settings: &Settings) -> Next {
+    pub(crate) fn next(&mut self, now: Instant, settings: &Settings, in_flight: usize) -> Next {
         let mut due: Option<usize> = None;
         let mut earliest: Option<Instant> = None;
         for (i, d) in self.dests.iter().enumerate() {
@@ -293,8 +293,7 @@ impl State {
             return Next::Wait(earliest);
         };
         let d = &mut self.dests[i];
-        // One batch for each request the client keeps in flight: they go out at once.
-        let in_flight = settings.client.writes_in_flight();
+        // One batch for each request in flight: they go out at once.
         let batch = d.queue.take_front(
             settings.max_batch_size.saturating_mul(in_flight),
             settings.max_batch_bytes.saturating_mul(in_flight),
@@ -316,17 +315,25 @@ impl State {
         Next::Send(i, batch)
     }
 
-    /// Settles the batch in flight: `settled` of its first lines are gone (written, rejected
-    /// or dropped: the caller counts which), and `rest` (its last lines) goes back to the
-    /// front of its queue.
-    pub(crate) fn settle(&mut self, settled: usize, settled_bytes: usize, rest: Batch) {
+    /// Settles the batch in flight: `settled` of its lines are gone (written, rejected or
+    /// dropped: the caller counts which), and `rest`, the batch's `unsent` lines, goes back to
+    /// the front of its queue, in order.
+    pub(crate) fn settle(
+        &mut self,
+        settled: usize,
+        settled_bytes: usize,
+        rest: Batch,
+        unsent: &Unsent,
+    ) {
         let Some(flight) = self.in_flight.take() else {
             return;
         };
         self.points -= settled;
         self.bytes -= settled_bytes;
         self.budget.release(settled, settled_bytes);
-        let marked_in_rest = flight.marked.saturating_sub(settled);
+        // A flush waits for the batch's first `marked` lines: those among the unsent ones
+        // are waited for still (with several requests in flight, they need not be the last).
+        let marked_in_rest = unsent.count_below(flight.marked);
         self.marked -= flight.marked - marked_in_rest;
         if rest.len() > 0 {
             let d = &mut self.dests[flight.dest];
@@ -512,13 +519,14 @@ mod tests {
     fn points_in_flight_are_never_evicted_and_a_failed_batch_comes_back_first() {
         let s = settings();
         let (mut st, budget) = with_lines(2, &s);
-        let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
+        let Next::Send(_, batch) = st.next(Instant::now(), &s, 1) else {
             panic!("due by the trigger")
         };
         let batch = batch.into_batch();
         assert_eq!(batch.len(), 2);
         assert!(!st.evict_oldest(), "nothing waits: both are in flight");
-        st.settle(0, 0, batch);
+        let unsent = Unsent::tail(0, batch.len());
+        st.settle(0, 0, batch, &unsent);
         assert_eq!(st.dests[0].queue.text(), "m v=0\nm v=1\n");
         assert_eq!(budget.held(), (2, 12));
     }
@@ -527,21 +535,21 @@ mod tests {
     fn a_flush_waits_for_lines_until_they_settle() {
         let s = settings();
         let (mut st, budget) = with_lines(3, &s);
-        let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
+        let Next::Send(_, batch) = st.next(Instant::now(), &s, 1) else {
             panic!("due by the trigger")
         };
         let batch = batch.into_batch();
         assert_eq!(batch.len(), 2);
         assert_eq!(st.mark_all(), 3);
         // The first line is written, the second comes back.
-        st.settle(1, 6, batch.tail(1));
+        st.settle(1, 6, batch.tail(1), &Unsent::tail(1, 2));
         assert_eq!(st.marked(), 2);
-        let Next::Send(_, batch) = st.next(Instant::now(), &s) else {
+        let Next::Send(_, batch) = st.next(Instant::now(), &s, 1) else {
             panic!("due by the flush")
         };
         let batch = batch.into_batch();
         let bytes = batch.bytes.len();
-        st.settle(2, bytes, Batch::default());
+        st.settle(2, bytes, Batch::default(), &Unsent::default());
         assert_eq!(st.marked(), 0);
         assert_eq!(st.owned(), 0);
         assert_eq!(budget.held(), (0, 0));

@@ -1,13 +1,13 @@
-//! The writer's thread: takes due batches, sends them one request at a time, and settles
-//! every point by the answer.
+//! The writer's thread: takes due batches (one request's worth for each request in flight),
+//! sends them, and settles every point by the answers.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use influx_core::{
-    Caps, Client, ClientBuilder, Error, RetryPolicy, WriteFailure, WriteOptions, WriteOutcome,
-    classify_write_failure,
+    Caps, Client, ClientBuilder, Error, RetryPolicy, Unsent, WriteFailure, WriteOptions,
+    WriteOutcome, classify_write_failure,
 };
 
 use parking_lot::MutexGuard;
@@ -145,7 +145,7 @@ fn run(shared: &Shared, client: &Client) {
     let mut failures: u32 = 0;
     let mut logs = Logs::default();
     loop {
-        let (dest, batch, options) = {
+        let (dest, batch, options, in_flight) = {
             let mut st = shared.state.lock();
             loop {
                 shared.settled.notify_all();
@@ -167,10 +167,17 @@ fn run(shared: &Shared, client: &Client) {
                     }
                     st.backoff_until = None;
                 }
-                match st.next(now, settings) {
+                // After a failure, one request probes the server; then as many as the client
+                // keeps in flight.
+                let in_flight = if failures > 0 {
+                    1
+                } else {
+                    settings.client.writes_in_flight()
+                };
+                match st.next(now, settings, in_flight) {
                     Next::Send(dest, batch) => {
                         let options = options(&st, dest);
-                        break (dest, batch, options);
+                        break (dest, batch, options, in_flight);
                     }
                     Next::Wait(at) => {
                         let mut until = now + LOG_EVERY;
@@ -187,6 +194,7 @@ fn run(shared: &Shared, client: &Client) {
         let caps = Caps {
             points: settings.max_batch_size,
             bytes: settings.max_batch_bytes,
+            in_flight,
         };
         let outcome = client.write_isolating(&batch.bytes, &batch.ends, &options, caps);
         settle(
@@ -225,13 +233,13 @@ fn settle(
     } else {
         logs.rejected_since += commit.refused as u64;
     }
-    let Some((unsent, error)) = outcome.stopped else {
+    let Some((unsent_lines, error)) = outcome.stopped else {
         let mut st = shared.state.lock();
         count(&mut st, &commit, false);
         let d = &mut st.dests[dest];
         let recovered = d.flagged.take().map(|_| d.database.clone());
         let bytes = batch.bytes.len();
-        st.settle(batch.len(), bytes, Batch::default());
+        st.settle(batch.len(), bytes, Batch::default(), &Unsent::default());
         *failures = 0;
         drop(st);
         shared.settled.notify_all();
@@ -243,7 +251,7 @@ fn settle(
     // What was not settled goes back, in its order; the rest is done with.
     let (total, total_bytes) = (batch.len(), batch.bytes.len());
     let mut back = batch;
-    unsent.keep(&mut back.bytes, &mut back.ends);
+    unsent_lines.keep(&mut back.bytes, &mut back.ends);
     let (line, settled_bytes) = (total - back.len(), total_bytes - back.bytes.len());
     let unsent = back.len();
     let mut failure = classify_write_failure(&error);
@@ -262,7 +270,7 @@ fn settle(
                         Ok(()) => {
                             let mut st = shared.state.lock();
                             count(&mut st, &commit, true);
-                            st.settle(line, settled_bytes, back);
+                            st.settle(line, settled_bytes, back, &unsent_lines);
                             drop(st);
                             tracing::info!(%database, "created the missing database");
                             return;
@@ -295,7 +303,7 @@ fn settle(
                 None => base.mul_f64(0.5 + 0.5 * st.unit_random()),
             };
             st.backoff_until = Some(now + wait);
-            st.settle(line, settled_bytes, back);
+            st.settle(line, settled_bytes, back, &unsent_lines);
             if logs.failures.ready(now) {
                 log_failure = Some((st.owned(), wait));
             }
@@ -313,7 +321,7 @@ fn settle(
                 log_flagged = Some((d.database.clone(), d.retention_policy.clone()));
                 d.flagged = Some(reason);
             }
-            st.settle(total, total_bytes, Batch::default());
+            st.settle(total, total_bytes, Batch::default(), &Unsent::default());
         }
     }
     drop(st);
