@@ -1,0 +1,59 @@
+//! How busy the machine was with other work during a run: the CPU time every process used
+//! (/proc/stat) less what this program, its children and its influxd used. On a shared
+//! 2-core machine this tells a reader whether a wide min-max spread came from elsewhere.
+
+/// Clock ticks a second in /proc (`USER_HZ`, 100 on Linux).
+const TICKS: f64 = 100.0;
+
+/// CPU time so far, in clock ticks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuTime {
+    /// Busy time of every CPU, every process.
+    machine: u64,
+    /// This process, its waited-for children (Python, the memory probes) and influxd.
+    ours: u64,
+}
+
+impl CpuTime {
+    /// Reads the clocks now; `None` where /proc cannot tell.
+    pub(crate) fn now(influxd: Option<u32>) -> Option<CpuTime> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let ticks: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .map(|t| t.parse().unwrap_or(0))
+            .collect();
+        // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+        let machine = ticks.iter().take(8).sum::<u64>() - ticks.get(3)? - ticks.get(4)?;
+        let influxd = match influxd {
+            Some(pid) => process_ticks(&format!("/proc/{pid}/stat"))?,
+            None => 0,
+        };
+        Some(CpuTime {
+            machine,
+            ours: process_ticks("/proc/self/stat")? + influxd,
+        })
+    }
+
+    /// CPU seconds other processes used between `earlier` and `self`.
+    pub(crate) fn others_since(&self, earlier: &CpuTime) -> f64 {
+        let machine = self.machine.saturating_sub(earlier.machine);
+        let ours = self.ours.saturating_sub(earlier.ours);
+        machine.saturating_sub(ours) as f64 / TICKS
+    }
+}
+
+/// `utime + stime + cutime + cstime` of a process.
+fn process_ticks(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The command name may hold spaces: the fields start after its closing parenthesis,
+    // with the state (field 3); utime to cstime are fields 14 to 17.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    fields
+        .get(11..15)?
+        .iter()
+        .map(|f| f.parse::<u64>().ok())
+        .sum()
+}

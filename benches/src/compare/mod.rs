@@ -1,0 +1,310 @@
+//! `compare`: this project against the server's own ceiling and against its peers, on a
+//! private influxd, in interleaved rounds (issue 17, item 3).
+//!
+//! The server's ceiling is pre-encoded bodies posted over one and two connections, and the
+//! answer's bytes fetched raw; this project is the derive, the buffered writer,
+//! `write_points` (gzip off and on, default and one write in flight), `query`, `query_as` and
+//! the streams; the peers are the `influxdb` crate 0.8 and influxdb-python 5.3. Every write
+//! goes into a fresh database and is verified by count; every query checks its rows. A peer
+//! or a variant that fails is reported with its error. Then, once each in a fresh process,
+//! the peak memory of reading 1 000 000 rows.
+//!
+//! The report (one Markdown section, with the DESIGN.md section-7 targets met or not) is
+//! printed and written into docs/benchmarks.md between its markers, next to a bar chart,
+//! docs/compare.svg. `--quick` writes both into a temporary directory instead.
+
+mod chart;
+mod data;
+mod http;
+mod load;
+pub(crate) mod memory;
+mod peers;
+mod python;
+mod queries;
+mod report;
+mod stats;
+mod variant;
+mod writes;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use influx_series::{Client, WriteOptions};
+use influx_testserver::Server;
+
+use data::{BATCH, Dataset};
+use load::CpuTime;
+use python::Python;
+use variant::Kind;
+
+/// Rounds without `--rounds`.
+pub(crate) const DEFAULT_ROUNDS: usize = 5;
+/// Points per write and rows per query.
+const ITEMS: usize = 100_000;
+/// The same with `--quick`.
+const QUICK_ITEMS: usize = 10_000;
+/// Rows read by the memory probes.
+const MEMORY_ROWS: usize = 1_000_000;
+
+/// What `compare` was asked for.
+pub(crate) struct Options {
+    rounds: usize,
+    quick: bool,
+    /// The command line, as the report shows it.
+    command: String,
+}
+
+impl Options {
+    /// Reads `compare`'s arguments: `--rounds N`, `--quick`.
+    pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options {
+            rounds: DEFAULT_ROUNDS,
+            quick: false,
+            command: ["cargo run --release -p influx-series-benches -- compare"]
+                .into_iter()
+                .chain(args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--quick" => options.quick = true,
+                "--rounds" => {
+                    let n = args.next().ok_or("--rounds needs a number")?;
+                    options.rounds = n
+                        .parse()
+                        .ok()
+                        .filter(|&n| n >= 1)
+                        .ok_or_else(|| format!("--rounds {n}: not a number of rounds"))?;
+                }
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// The server and how to reach it, shared by every variant.
+pub(crate) struct Setup {
+    /// The private influxd.
+    pub(crate) server: Server,
+    /// A client of ours with default settings: databases, counts, queries.
+    pub(crate) admin: Client,
+    /// `http://127.0.0.1:PORT`
+    pub(crate) url: String,
+    /// The same, for the raw connections.
+    pub(crate) address: SocketAddr,
+}
+
+/// `n` with its thousands set apart, as the docs write them: `100 000`.
+pub(crate) fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `s` for a count other than one.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// At most `chars` characters of `text`.
+pub(crate) fn at_most(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// Runs the comparison; `Err` only when it cannot run at all (no server, no output).
+pub(crate) fn run(options: &Options) -> Result<(), String> {
+    let started = Instant::now();
+    let (items, rounds) = if options.quick {
+        (QUICK_ITEMS, 1)
+    } else {
+        (ITEMS, options.rounds)
+    };
+    let work_dir = std::env::temp_dir().join(format!("influx-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| format!("creating {}: {e}", work_dir.display()))?;
+    eprintln!("starting a private influxd");
+    let server = Server::try_start()?;
+    let url = server.url();
+    let setup = Setup {
+        admin: Client::new(&url).map_err(|e| format!("client: {e}"))?,
+        address: SocketAddr::from(([127, 0, 0, 1], server.http_port())),
+        url,
+        server,
+    };
+    let cpu_at_start = CpuTime::now(setup.server.pid());
+    let python = Python::prepare(&work_dir);
+    let data = Dataset::new(items)?;
+    let query_db = "query_rows";
+    seed_query_database(&setup, &data, query_db)?;
+    let chunked = answer_size(&setup, query_db, true);
+    let whole = answer_size(&setup, query_db, false);
+
+    let mut variants = writes::ceilings(&setup, &data);
+    variants.extend(writes::recorders(&setup, &data));
+    variants.extend(writes::write_points(&setup, &data));
+    variants.extend(peers::variants(&setup, &data.peer, query_db, items));
+    variants.extend(python::variants(&setup, &python, items, query_db, items));
+    variants.extend(queries::raw(&setup, query_db));
+    variants.extend(queries::ours(&setup, query_db, items));
+    // Writes first, then reads, each in the order above (the sort is stable).
+    variants.sort_by_key(|v| v.kind == Kind::Read);
+    eprintln!(
+        "{rounds} round{} of {} variants, {} points or rows each",
+        plural(rounds),
+        variants.len(),
+        grouped(items)
+    );
+    let outcomes = variant::interleaved(variants, rounds);
+
+    let mut notes = vec![
+        "The ceiling's client is a minimal HTTP/1.1 keep-alive client over \
+         `std::net::TcpStream` (no HTTP library, Nagle off, one connection per thread), \
+         chosen over reqwest's blocking client, which hands every body to a runtime thread; \
+         its raw fetches stand in for curl."
+            .to_owned(),
+        format!(
+            "Every write goes into a database of its own, created before and dropped after its \
+             run, and is verified by `SELECT count(usage_user) FROM cpu` ({} expected); \
+             every query checks its row count. The answer to `SELECT * FROM cpu` (epoch=ns) \
+             is {chunked} chunked, {whole} not chunked.",
+            grouped(items)
+        ),
+        format!(
+            "`write_points` keeps {} writes in flight by default \
+             (`ClientConfig::writes_in_flight`). The buffered writer runs with \
+             `tag_hostname(false)` and batches and triggers of 5 000, so it sends the same \
+             lines as the others.",
+            setup.admin.config().writes_in_flight()
+        ),
+        "The `influxdb` crate 0.8 runs on a current-thread tokio runtime, one call at a time, \
+         over plain HTTP; its query asks for no epoch (it has no way to), so its times come \
+         as RFC 3339 text."
+            .to_owned(),
+        match &python.version {
+            Ok(version) => format!(
+                "influxdb-python {version} runs in Debian's /usr/bin/python3, one interpreter \
+                 per variant per round, timing its own work (perf_counter): start-up, imports \
+                 and building the points are not counted."
+            ),
+            Err(e) => format!("influxdb-python could not run: {e}"),
+        },
+    ];
+
+    let memory = if options.quick {
+        None
+    } else {
+        let memory_db = "memory_rows";
+        eprintln!("memory: writing {} rows", grouped(MEMORY_ROWS));
+        let seeded = memory::seed(&setup, memory_db, MEMORY_ROWS)?;
+        notes.push(format!(
+            "Writing the {} rows of the memory part (`write_points` from two threads) took \
+             {:.1} s.",
+            grouped(MEMORY_ROWS),
+            seeded.as_secs_f64()
+        ));
+        Some(memory::measure(&setup, &python, memory_db, MEMORY_ROWS))
+    };
+
+    let summaries = stats::summarise(&outcomes, items);
+    let ratios = stats::ratios(&outcomes);
+    let memory = memory.as_deref().map(|m| (MEMORY_ROWS, m));
+    let targets = stats::targets(&ratios, memory);
+    let others = match (cpu_at_start, CpuTime::now(setup.server.pid())) {
+        (Some(start), Some(end)) => format!("{:.0}", end.others_since(&start)),
+        _ => "an unknown number of".into(),
+    };
+    notes.push(format!(
+        "The run took {:.0} s, not counting the build; other processes on the machine used \
+         {others} CPU-seconds meanwhile (their work shows in the min-max spread).",
+        started.elapsed().as_secs_f64(),
+    ));
+    let chart_name = "compare.svg";
+    let section = report::markdown(&report::Report {
+        command: options.command.clone(),
+        rounds,
+        items,
+        summaries: &summaries,
+        ratios: &ratios,
+        memory,
+        targets: &targets,
+        notes: &notes,
+        chart: chart_name,
+    });
+    println!("{section}");
+
+    let docs = docs_dir(options.quick)?;
+    let title = format!(
+        "Throughput, {} points written or rows read per variant: median of {rounds} \
+         interleaved round{}",
+        grouped(items),
+        plural(rounds)
+    );
+    chart::write(&docs.join(chart_name), &title, &summaries)?;
+    let markdown = docs.join("benchmarks.md");
+    report::splice(&markdown, &section)?;
+    eprintln!(
+        "wrote {} and the section of {} between {} and {}",
+        docs.join(chart_name).display(),
+        markdown.display(),
+        report::BEGIN,
+        report::END
+    );
+    let _ = std::fs::remove_dir_all(&work_dir);
+    Ok(())
+}
+
+/// Writes the rows every query reads, once, before the rounds.
+fn seed_query_database(setup: &Setup, data: &Dataset, db: &str) -> Result<(), String> {
+    setup
+        .admin
+        .create_database(db)
+        .map_err(|e| format!("creating {db}: {e}"))?;
+    setup
+        .admin
+        .write_points(&data.points, &WriteOptions::new(db).batch_size(BATCH))
+        .map_err(|e| format!("seeding {db}: {e}"))?;
+    let stored = variant::stored_count(&setup.admin, db)?;
+    if stored != data.len() as i64 {
+        return Err(format!(
+            "seeding {db}: {stored} points stored, not {}",
+            data.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The size of the answer the raw fetch reads, for the notes.
+fn answer_size(setup: &Setup, db: &str, chunked: bool) -> String {
+    let target = queries::raw_target(db, chunked);
+    match queries::fetch(setup, &mut None, &target) {
+        Ok(bytes) => format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
+        Err(e) => format!("unknown ({e})"),
+    }
+}
+
+/// docs/ of the workspace; a directory of the system's temporary one for `--quick`, which
+/// must not replace the real results with a smoke check's.
+fn docs_dir(quick: bool) -> Result<PathBuf, String> {
+    let dir = if quick {
+        std::env::temp_dir().join("influx-bench-quick")
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("docs")
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    Ok(dir.canonicalize().unwrap_or(dir))
+}

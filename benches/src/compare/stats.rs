@@ -1,0 +1,344 @@
+//! From the rounds' times to what is reported: each variant's median, min and max; ratios
+//! taken per round and summarised the same way; and the DESIGN.md section-7 targets this
+//! program measures, each met or not.
+
+use super::grouped;
+use super::memory::{Measured, Probe};
+use super::variant::{Key, Outcome};
+
+/// A median with the smallest and largest value it was taken from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spread {
+    /// The median.
+    pub(crate) median: f64,
+    /// The smallest value.
+    pub(crate) min: f64,
+    /// The largest value.
+    pub(crate) max: f64,
+}
+
+impl Spread {
+    /// `None` for no values.
+    pub(crate) fn of(mut values: Vec<f64>) -> Option<Spread> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: values[0],
+            max: values[n - 1],
+        })
+    }
+}
+
+/// One variant's summary.
+pub(crate) struct Summary<'a> {
+    /// What ran.
+    pub(crate) outcome: &'a Outcome,
+    /// Seconds over the rounds it succeeded in.
+    pub(crate) seconds: Option<Spread>,
+    /// Points or rows a second over the same rounds.
+    pub(crate) rate: Option<Spread>,
+    /// Rounds it failed in, and the first error.
+    pub(crate) failed: Option<(usize, String)>,
+}
+
+/// Summarises every outcome; `items` is the points or rows each run moves.
+pub(crate) fn summarise(outcomes: &[Outcome], items: usize) -> Vec<Summary<'_>> {
+    outcomes
+        .iter()
+        .map(|outcome| {
+            let seconds: Vec<f64> = outcome
+                .rounds
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|d| d.as_secs_f64()))
+                .collect();
+            let errors: Vec<&String> = outcome
+                .rounds
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .collect();
+            Summary {
+                outcome,
+                rate: Spread::of(seconds.iter().map(|s| items as f64 / s).collect()),
+                seconds: Spread::of(seconds),
+                failed: errors.first().map(|e| (errors.len(), (*e).clone())),
+            }
+        })
+        .collect()
+}
+
+/// How a ratio compares two variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    /// The first one's throughput over the second's (the second's time over the first's).
+    Rate,
+    /// The first one's time over the second's.
+    Time,
+}
+
+/// One ratio, per round then summarised.
+pub(crate) struct Ratio {
+    /// The first variant.
+    pub(crate) first: Key,
+    /// The second variant.
+    pub(crate) second: Key,
+    /// `A vs B`.
+    pub(crate) label: String,
+    /// Whether it compares rates or times.
+    pub(crate) how: How,
+    /// The summary, or why there is none (a variant that failed every round).
+    pub(crate) value: Result<Spread, String>,
+}
+
+/// A short name of a variant, for ratio labels.
+pub(crate) fn short(key: Key) -> String {
+    match key {
+        Key::CeilingOne => "ceiling (1 connection)".into(),
+        Key::CeilingTwo => "ceiling (2 connections)".into(),
+        Key::Derive => "derive".into(),
+        Key::Writer => "buffered writer".into(),
+        Key::WritePoints {
+            gzip,
+            one_in_flight,
+        } => format!(
+            "write_points (gzip {}, {} in flight)",
+            if gzip { "on" } else { "off" },
+            if one_in_flight { "1" } else { "default" }
+        ),
+        Key::CrateWrite => "influxdb crate write".into(),
+        Key::PythonWritePoints => "influxdb-python write_points".into(),
+        Key::PythonSeriesHelper => "influxdb-python SeriesHelper".into(),
+        Key::RawChunked => "raw chunked fetch".into(),
+        Key::RawWhole => "raw unchunked fetch".into(),
+        Key::Query => "query".into(),
+        Key::QueryAs => "query_as".into(),
+        Key::QueryStream => "query_stream".into(),
+        Key::QueryAsStream => "query_as_stream".into(),
+        Key::CrateQuery => "influxdb crate query".into(),
+        Key::PythonQuery => "influxdb-python query".into(),
+    }
+}
+
+const WRITE_POINTS: Key = Key::WritePoints {
+    gzip: false,
+    one_in_flight: false,
+};
+
+/// Every ratio reported: `(first, second, how)`.
+fn ratio_specs() -> Vec<(Key, Key, How)> {
+    let ours = [
+        Key::Derive,
+        Key::Writer,
+        WRITE_POINTS,
+        Key::WritePoints {
+            gzip: true,
+            one_in_flight: false,
+        },
+        Key::WritePoints {
+            gzip: false,
+            one_in_flight: true,
+        },
+        Key::WritePoints {
+            gzip: true,
+            one_in_flight: true,
+        },
+    ];
+    let mut specs = Vec::new();
+    for ceiling in [Key::CeilingOne, Key::CeilingTwo] {
+        specs.extend(ours.iter().map(|&key| (key, ceiling, How::Rate)));
+    }
+    specs.extend([
+        (Key::CeilingTwo, Key::CeilingOne, How::Rate),
+        (ours[3], ours[2], How::Rate),
+        (ours[5], ours[4], How::Rate),
+        (ours[2], ours[4], How::Rate),
+        (Key::Query, Key::RawChunked, How::Rate),
+        (Key::QueryAs, Key::RawChunked, How::Rate),
+        (Key::QueryStream, Key::RawChunked, How::Rate),
+        (Key::QueryAsStream, Key::RawChunked, How::Rate),
+        (Key::RawWhole, Key::RawChunked, How::Rate),
+        (Key::QueryAs, Key::RawChunked, How::Time),
+        (WRITE_POINTS, Key::CrateWrite, How::Rate),
+        (WRITE_POINTS, Key::PythonWritePoints, How::Rate),
+        (Key::Derive, Key::PythonSeriesHelper, How::Rate),
+        (Key::QueryAs, Key::CrateQuery, How::Rate),
+        (Key::Query, Key::PythonQuery, How::Rate),
+        (Key::QueryAs, Key::PythonQuery, How::Rate),
+    ]);
+    specs
+}
+
+/// How a ratio is named.
+fn label(first: Key, second: Key, how: How) -> String {
+    match how {
+        How::Rate => format!("{} vs {}", short(first), short(second)),
+        How::Time => format!("{} time / {} time", short(first), short(second)),
+    }
+}
+
+/// Every ratio whose two variants ran.
+pub(crate) fn ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
+    let find = |key| outcomes.iter().find(|o| o.key == key);
+    ratio_specs()
+        .into_iter()
+        .filter_map(|(a, b, how)| {
+            let (first, second) = (find(a)?, find(b)?);
+            let per_round: Vec<f64> = first
+                .rounds
+                .iter()
+                .zip(&second.rounds)
+                .filter_map(|(x, y)| {
+                    let (x, y) = (
+                        x.as_ref().ok()?.as_secs_f64(),
+                        y.as_ref().ok()?.as_secs_f64(),
+                    );
+                    Some(match how {
+                        How::Rate => y / x,
+                        How::Time => x / y,
+                    })
+                })
+                .collect();
+            let value = Spread::of(per_round).ok_or_else(|| {
+                let failed: Vec<String> = [first, second]
+                    .iter()
+                    .filter(|o| o.rounds.iter().any(Result::is_err))
+                    .map(|o| short(o.key))
+                    .collect();
+                format!("n/a: {} failed", failed.join(" and "))
+            });
+            Some(Ratio {
+                first: a,
+                second: b,
+                label: label(a, b, how),
+                how,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// A DESIGN.md section-7 target, as measured here.
+pub(crate) struct Target {
+    /// The target, in DESIGN.md's words.
+    pub(crate) wording: &'static str,
+    /// What stands for it here.
+    pub(crate) measured: String,
+    /// The measurement, formatted.
+    pub(crate) value: String,
+    /// Met, not met, or not measured (`None`).
+    pub(crate) met: Option<bool>,
+}
+
+/// DESIGN.md section 7, word for word (the program never reads DESIGN.md).
+const WRITES: &str =
+    "end-to-end writes >= 95 % of the server's own ceiling (pre-serialised bodies, same run)";
+const IN_FLIGHT: &str =
+    "writes keep up to N requests in flight: >= 0.95x of the two-connection ceiling";
+const QUERY_VS_CURL: &str = "`query` and `query_as` of 100 k and 1 M rows >= 0.9x of a chunked \
+                             curl fetch of the same query";
+const TYPED_DECODE: &str = "typed decode of 100 000 rows from a live server: `query_as` within \
+                            1.15x of fetching the same response bytes (interleaved medians)";
+const STREAMING: &str = "chunked streaming of 1 M rows with peak RSS under 64 MiB";
+const QUERY_AS_MEMORY: &str =
+    "`query_as` of 1 M rows peaks at <= 1.3x the returned `Vec` plus 16 MiB";
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Checks every target against the ratios and the memory probes with the rows they read
+/// (`None` without the memory part).
+pub(crate) fn targets(ratios: &[Ratio], memory: Option<(usize, &[Measured])>) -> Vec<Target> {
+    let mut out = Vec::new();
+    let mut ratio_target = |wording, first: Key, second: Key, how: How, bound: f64| {
+        let found = ratios
+            .iter()
+            .find(|r| (r.first, r.second, r.how) == (first, second, how));
+        let (value, met) = match found.map(|r| &r.value) {
+            Some(Ok(s)) => (
+                format!("{:.2}x ({:.2}x-{:.2}x)", s.median, s.min, s.max),
+                Some(match how {
+                    How::Rate => s.median >= bound,
+                    How::Time => s.median <= bound,
+                }),
+            ),
+            Some(Err(e)) => (e.clone(), None),
+            None => ("not measured".into(), None),
+        };
+        out.push(Target {
+            wording,
+            measured: label(first, second, how),
+            value,
+            met,
+        });
+    };
+    for ours in [WRITE_POINTS, Key::Derive, Key::Writer] {
+        ratio_target(WRITES, ours, Key::CeilingTwo, How::Rate, 0.95);
+    }
+    ratio_target(IN_FLIGHT, WRITE_POINTS, Key::CeilingTwo, How::Rate, 0.95);
+    for ours in [Key::Query, Key::QueryAs] {
+        ratio_target(QUERY_VS_CURL, ours, Key::RawChunked, How::Rate, 0.9);
+    }
+    ratio_target(TYPED_DECODE, Key::QueryAs, Key::RawChunked, How::Time, 1.15);
+    let Some((rows, memory)) = memory else {
+        return out;
+    };
+    let rows = grouped(rows);
+    let find = |probe| memory.iter().find(|m| m.probe == probe).map(|m| &m.peak);
+    for probe in [Probe::QueryAsStream, Probe::QueryStream] {
+        let (value, met) = match find(probe) {
+            Some(Ok(peak)) if peak.error.is_none() => {
+                let mib = peak.kib as f64 * 1024.0 / MIB;
+                (format!("{mib:.1} MiB peak RSS"), Some(mib < 64.0))
+            }
+            Some(Ok(peak)) => (
+                format!("failed: {}", peak.error.as_deref().unwrap_or("")),
+                None,
+            ),
+            Some(Err(e)) => (format!("failed: {e}"), None),
+            None => ("not measured".into(), None),
+        };
+        out.push(Target {
+            wording: STREAMING,
+            measured: format!("{}, {rows} rows", probe.label()),
+            value,
+            met,
+        });
+    }
+    let (value, met) = match find(Probe::QueryAs) {
+        Some(Ok(peak)) if peak.error.is_none() => match peak.vec_bytes {
+            Some(vec) => {
+                let (peak_mib, vec_mib) = (peak.kib as f64 * 1024.0 / MIB, vec as f64 / MIB);
+                let bound = 1.3 * vec_mib + 16.0;
+                (
+                    format!(
+                        "{peak_mib:.1} MiB peak, bound {bound:.1} MiB (Vec {vec_mib:.1} MiB, \
+                         computed); {:.2}x the Vec",
+                        peak_mib / vec_mib
+                    ),
+                    Some(peak_mib <= bound),
+                )
+            }
+            None => ("no Vec size reported".into(), None),
+        },
+        Some(Ok(peak)) => (
+            format!("failed: {}", peak.error.as_deref().unwrap_or("")),
+            None,
+        ),
+        Some(Err(e)) => (format!("failed: {e}"), None),
+        None => ("not measured".into(), None),
+    };
+    out.push(Target {
+        wording: QUERY_AS_MEMORY,
+        measured: format!("query_as::<Cpu>, {rows} rows"),
+        value,
+        met,
+    });
+    out
+}

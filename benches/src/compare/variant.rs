@@ -1,0 +1,169 @@
+//! Variants and interleaved rounds: every variant runs once per round, in turn, so that a
+//! noisy machine slows them alike; each run times its own work (setup and checks are left
+//! out) and may fail, which is recorded for that round instead of ending the program.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+use influx_series::{Client, QueryOptions};
+
+use super::Setup;
+use super::data::MEASUREMENT;
+
+/// Which variant, for the ratios and targets that name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Key {
+    /// Pre-encoded bodies over one connection.
+    CeilingOne,
+    /// Pre-encoded bodies over two connections at once.
+    CeilingTwo,
+    /// `#[derive(Series)]` with `bulk_size = 5000, autocommit`, then a last commit.
+    Derive,
+    /// The buffered writer: `record()` every point, then `flush`.
+    Writer,
+    /// `Client::write_points` in batches of 5 000.
+    WritePoints {
+        /// Whether bodies are gzip-compressed.
+        gzip: bool,
+        /// `writes_in_flight(1)` instead of the default.
+        one_in_flight: bool,
+    },
+    /// The `influxdb` crate, batches of 5 000.
+    CrateWrite,
+    /// influxdb-python's `write_points(batch_size=5000)`.
+    PythonWritePoints,
+    /// influxdb-python's `SeriesHelper` with `bulk_size = 5000` and autocommit.
+    PythonSeriesHelper,
+    /// The answer's bytes, fetched chunked, not decoded.
+    RawChunked,
+    /// The answer's bytes, fetched in one piece, not decoded.
+    RawWhole,
+    /// `Client::query` (a `ResultSet`).
+    Query,
+    /// `Client::query_as::<Cpu>`.
+    QueryAs,
+    /// `Client::query_stream`, rows counted.
+    QueryStream,
+    /// `Client::query_as_stream::<Cpu>`, rows counted.
+    QueryAsStream,
+    /// The `influxdb` crate's `json_query` and `deserialize_next`.
+    CrateQuery,
+    /// influxdb-python's `query` and `get_points`.
+    PythonQuery,
+}
+
+/// What a variant moves: points written or rows read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Points written (and verified by count).
+    Write,
+    /// Rows read (and counted).
+    Read,
+}
+
+impl Kind {
+    /// The unit of its rate.
+    pub(crate) fn unit(self) -> &'static str {
+        match self {
+            Kind::Write => "points/s",
+            Kind::Read => "rows/s",
+        }
+    }
+}
+
+/// The time of one run's measured work, or why it failed.
+pub(crate) type RunResult = Result<Duration, String>;
+
+/// One variant: a label for the table, and a closure that runs it once.
+pub(crate) struct Variant<'a> {
+    /// Which one.
+    pub(crate) key: Key,
+    /// Shown in the table and the chart.
+    pub(crate) label: String,
+    /// What it moves.
+    pub(crate) kind: Kind,
+    /// Sets up, runs and times, checks; returns the time of the work alone.
+    pub(crate) run: Box<dyn FnMut() -> RunResult + 'a>,
+}
+
+/// What one variant did in every round.
+pub(crate) struct Outcome {
+    /// Which one.
+    pub(crate) key: Key,
+    /// Its label.
+    pub(crate) label: String,
+    /// What it moves.
+    pub(crate) kind: Kind,
+    /// One entry per round, in order.
+    pub(crate) rounds: Vec<RunResult>,
+}
+
+/// Runs `rounds` rounds of every variant in turn; reports progress on stderr.
+pub(crate) fn interleaved(mut variants: Vec<Variant<'_>>, rounds: usize) -> Vec<Outcome> {
+    let mut results: Vec<Vec<RunResult>> = vec![Vec::with_capacity(rounds); variants.len()];
+    for round in 0..rounds {
+        eprint!("round {}/{rounds}:", round + 1);
+        for (variant, results) in variants.iter_mut().zip(&mut results) {
+            // A panic in a peer's code (or ours) fails that run, not the program.
+            let result = panic::catch_unwind(AssertUnwindSafe(|| (variant.run)()))
+                .unwrap_or_else(|_| Err("panicked (see the message above)".into()));
+            eprint!(" {}", if result.is_ok() { "." } else { "x" });
+            results.push(result);
+        }
+        eprintln!();
+    }
+    variants
+        .into_iter()
+        .zip(results)
+        .map(|(v, rounds)| Outcome {
+            key: v.key,
+            label: v.label,
+            kind: v.kind,
+            rounds,
+        })
+        .collect()
+}
+
+/// Runs `work` against a database of its own, created before and dropped after, and checks
+/// that it then holds exactly `points` points.
+pub(crate) fn in_fresh_database(
+    setup: &Setup,
+    prefix: &str,
+    points: usize,
+    work: impl FnOnce(&str) -> RunResult,
+) -> RunResult {
+    let (server, admin) = (&setup.server, &setup.admin);
+    let db = server.unique_db(prefix);
+    admin
+        .create_database(&db)
+        .map_err(|e| format!("creating database {db}: {e}"))?;
+    let outcome = work(&db).and_then(|took| {
+        let stored = stored_count(admin, &db)?;
+        if stored == points as i64 {
+            Ok(took)
+        } else {
+            Err(format!("{stored} points stored, not {points}"))
+        }
+    });
+    // A database left behind costs the server memory in later rounds, nothing more: the
+    // variant's result stands either way.
+    if let Err(e) = admin.drop_database(&db) {
+        eprintln!("warning: dropping {db}: {e}");
+    }
+    outcome
+}
+
+/// `SELECT count(usage_user) FROM cpu` in `db`.
+pub(crate) fn stored_count(client: &Client, db: &str) -> Result<i64, String> {
+    let query = format!("SELECT count(usage_user) FROM {MEASUREMENT}");
+    let sets = client
+        .query_with(&query, &QueryOptions::new().database(db))
+        .map_err(|e| format!("counting in {db}: {e}"))?;
+    // No row at all: nothing was stored.
+    let Some(row) = sets.first().and_then(|set| set.rows().next()) else {
+        return Ok(0);
+    };
+    row.get("count")
+        .and_then(|value| value.as_i64())
+        .ok_or_else(|| format!("counting in {db}: no integer count in {:?}", row.values()))
+}

@@ -1,0 +1,241 @@
+//! The write variants: the server's ceiling (pre-encoded bodies over one and two
+//! connections) and this project's three ways to write (the derive, the buffered writer,
+//! `Client::write_points`). Each writes every point into a database of its own and is
+//! verified by count.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use influx_series::writer::BufferedWriter;
+use influx_series::{Client, ClientBuilder, ClientConfig, Series, WriteOptions};
+
+use super::data::{BATCH, CpuRecord, Dataset};
+use super::http::Connection;
+use super::variant::{Key, Kind, RunResult, Variant, in_fresh_database};
+use super::{Setup, at_most};
+
+/// How long the buffered writer's `flush` may take.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The ceiling over one connection and over two.
+pub(crate) fn ceilings<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'a>> {
+    let mut one: [Option<Connection>; 1] = [None];
+    let mut two: [Option<Connection>; 2] = [None, None];
+    vec![
+        Variant {
+            key: Key::CeilingOne,
+            label: "ceiling: pre-encoded bodies, 1 connection".into(),
+            kind: Kind::Write,
+            run: Box::new(move || {
+                in_fresh_database(setup, "ceiling_one", data.len(), |db| {
+                    post_bodies(setup.address, db, &data.bodies, &mut one)
+                })
+            }),
+        },
+        Variant {
+            key: Key::CeilingTwo,
+            label: "ceiling: pre-encoded bodies, 2 connections".into(),
+            kind: Kind::Write,
+            run: Box::new(move || {
+                in_fresh_database(setup, "ceiling_two", data.len(), |db| {
+                    post_bodies(setup.address, db, &data.bodies, &mut two)
+                })
+            }),
+        },
+    ]
+}
+
+/// Posts `bodies` to `/write` of `db`, split in as many consecutive shares as there are
+/// connections, each share over its own kept-alive connection in its own thread. A
+/// connection is opened before the clock starts and kept for later rounds; one that failed
+/// is opened again next time.
+fn post_bodies(
+    address: SocketAddr,
+    db: &str,
+    bodies: &[Vec<u8>],
+    connections: &mut [Option<Connection>],
+) -> RunResult {
+    for slot in connections.iter_mut().filter(|slot| slot.is_none()) {
+        let connection =
+            Connection::open(address).map_err(|e| format!("connecting to {address}: {e}"))?;
+        *slot = Some(connection);
+    }
+    let target = format!("/write?db={db}&precision=ns");
+    let share = bodies.len().div_ceil(connections.len());
+    let started = Instant::now();
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = connections
+            .iter_mut()
+            .zip(bodies.chunks(share))
+            .map(|(slot, bodies)| {
+                let target = &target;
+                scope.spawn(move || {
+                    let outcome = post_each(slot.as_mut(), target, bodies);
+                    if outcome.is_err() {
+                        *slot = None;
+                    }
+                    outcome
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err("a posting thread panicked".into()))
+            })
+            .collect()
+    });
+    let took = started.elapsed();
+    results.into_iter().collect::<Result<(), String>>()?;
+    Ok(took)
+}
+
+fn post_each(
+    connection: Option<&mut Connection>,
+    target: &str,
+    bodies: &[Vec<u8>],
+) -> Result<(), String> {
+    let connection = connection.ok_or("no connection")?;
+    for body in bodies {
+        let answer = connection
+            .post(target, body)
+            .map_err(|e| format!("POST {target}: {e}"))?;
+        if answer.status != 204 {
+            return Err(format!(
+                "POST {target}: status {}: {}",
+                answer.status,
+                at_most(&answer.error_text, 200)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The derive and the buffered writer.
+pub(crate) fn recorders<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'a>> {
+    vec![
+        Variant {
+            key: Key::Derive,
+            label: "derive: record() x N (bulk_size 5000, autocommit), commit()".into(),
+            kind: Kind::Write,
+            run: Box::new(move || {
+                in_fresh_database(setup, "derive", data.len(), |db| {
+                    let outcome = derive_once(&setup.admin, data, db);
+                    // A failed run leaves points in the type's buffer: they must not be
+                    // written into the next round's database.
+                    CpuRecord::clear();
+                    outcome
+                })
+            }),
+        },
+        Variant {
+            key: Key::Writer,
+            label: "buffered writer: record() x N, flush()".into(),
+            kind: Kind::Write,
+            run: Box::new(move || {
+                in_fresh_database(setup, "writer", data.len(), |db| {
+                    writer_once(&setup.url, data, db)
+                })
+            }),
+        },
+    ]
+}
+
+fn derive_once(admin: &Client, data: &Dataset, db: &str) -> RunResult {
+    CpuRecord::bind(admin.clone().with_database(db));
+    let started = Instant::now();
+    for i in 0..data.len() {
+        data.record(i)
+            .record()
+            .map_err(|e| format!("record(): {e}"))?;
+    }
+    CpuRecord::commit().map_err(|e| format!("commit(): {e}"))?;
+    Ok(started.elapsed())
+}
+
+fn writer_once(url: &str, data: &Dataset, db: &str) -> RunResult {
+    let config = ClientConfig::from_url(url).map_err(|e| e.to_string())?;
+    // Batches of 5 000 as every other variant; no `hostname` tag, so that it sends the same
+    // lines as the others.
+    let writer = BufferedWriter::builder()
+        .client(config)
+        .database(db)
+        .tag_hostname(false)
+        .max_buffer_size(2 * data.len())
+        .trigger_size(BATCH)
+        .max_batch_size(BATCH)
+        .start()
+        .map_err(|e| format!("starting the writer: {e}"))?;
+    let started = Instant::now();
+    for i in 0..data.len() {
+        let recorded = writer.record(data.line(i));
+        if !recorded.is_enqueued() {
+            return Err(format!("record(): {recorded:?}"));
+        }
+    }
+    let flushed = writer.flush(FLUSH_TIMEOUT);
+    let took = started.elapsed();
+    flushed.map_err(|e| format!("flush(): {e}"))?;
+    let stats = writer.stats();
+    writer.shutdown(Duration::from_secs(5));
+    if stats.written != data.len() as u64 {
+        return Err(format!(
+            "the writer wrote {} points: {stats:?}",
+            stats.written
+        ));
+    }
+    Ok(took)
+}
+
+/// `Client::write_points` in batches of 5 000: gzip off and on, each at the default number
+/// of writes in flight and at one.
+pub(crate) fn write_points<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'a>> {
+    let mut variants = Vec::new();
+    for one_in_flight in [false, true] {
+        for gzip in [false, true] {
+            let client = ClientConfig::from_url(&setup.url)
+                .map(ClientBuilder::from)
+                .map(|builder| builder.gzip(gzip))
+                .map(|builder| {
+                    if one_in_flight {
+                        builder.writes_in_flight(1)
+                    } else {
+                        builder
+                    }
+                })
+                .and_then(ClientBuilder::build)
+                .map_err(|e| format!("building the client: {e}"));
+            let in_flight = match &client {
+                Ok(client) => client.config().writes_in_flight().to_string(),
+                Err(_) => "?".into(),
+            };
+            let label = format!(
+                "write_points, batches of 5000, gzip {}, {in_flight} in flight{}",
+                if gzip { "on" } else { "off" },
+                if one_in_flight { "" } else { " (default)" }
+            );
+            variants.push(Variant {
+                key: Key::WritePoints {
+                    gzip,
+                    one_in_flight,
+                },
+                label,
+                kind: Kind::Write,
+                run: Box::new(move || {
+                    let client = client.as_ref().map_err(Clone::clone)?;
+                    in_fresh_database(setup, "write_points", data.len(), |db| {
+                        let options = WriteOptions::new(db).batch_size(BATCH);
+                        let started = Instant::now();
+                        client
+                            .write_points(&data.points, &options)
+                            .map_err(|e| format!("write_points: {e}"))?;
+                        Ok(started.elapsed())
+                    })
+                }),
+            });
+        }
+    }
+    variants
+}

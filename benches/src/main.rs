@@ -1,0 +1,49 @@
+//! `influx-bench`: programs that measure this project against the server's own ceiling and
+//! against its peers, on a private influxd (`influxd` must be installed; influxdb-python comes
+//! from `scripts/ensure-python-peers`).
+//!
+//! `cargo run --release -p influx-series-benches -- compare` runs the comparison of issue 17
+//! (see [`compare`]); with no arguments the program prints its usage.
+
+mod compare;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: influx-bench compare [--rounds N] [--quick]
+
+  compare      this project against the server's ceiling, the influxdb crate 0.8 and
+               influxdb-python 5.3 on a private influxd: 100 000 points or rows per
+               variant, interleaved rounds, then the peak memory of 1 000 000-row reads.
+               Prints a Markdown report and writes it into docs/benchmarks.md (between
+               its `compare` markers) with a chart, docs/compare.svg.
+  --rounds N   interleaved rounds (default 5)
+  --quick      a smoke check: 1 round of 10 000, no memory part; the report and chart go
+               to a temporary directory instead of docs/
+
+Run it as `cargo run --release -p influx-series-benches -- compare`.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some("compare") => {
+            let outcome = compare::Options::parse(&args[1..]).and_then(|o| compare::run(&o));
+            match outcome {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("compare: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(compare::memory::CHILD_COMMAND) => compare::memory::child(&args[1..]),
+        Some(other) => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
