@@ -103,6 +103,7 @@ pub(crate) fn short(key: Key) -> String {
     match key {
         Key::CeilingOne => "ceiling (1 connection)".into(),
         Key::CeilingTwo => "ceiling (2 connections)".into(),
+        Key::ClientBodies => "this client posting the ceiling's bodies".into(),
         Key::Derive => "derive".into(),
         Key::Writer => "buffered writer".into(),
         Key::WritePoints {
@@ -157,6 +158,8 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
     }
     specs.extend([
         (Key::CeilingTwo, Key::CeilingOne, How::Rate),
+        (Key::ClientBodies, Key::CeilingOne, How::Rate),
+        (ours[4], Key::ClientBodies, How::Rate),
         (ours[3], ours[2], How::Rate),
         (ours[5], ours[4], How::Rate),
         (ours[2], ours[4], How::Rate),

@@ -17,6 +17,9 @@ pub(crate) enum Key {
     CeilingOne,
     /// Pre-encoded bodies over two connections at once.
     CeilingTwo,
+    /// The ceiling's pre-encoded bodies posted by this project's client (`write_raw`, lines
+    /// not read), over one connection: its HTTP stack alone, without encoding.
+    ClientBodies,
     /// `#[derive(Series)]` with `bulk_size = 5000, autocommit`, then a last commit.
     Derive,
     /// The buffered writer: `record()` every point, then `flush`.

@@ -42,6 +42,26 @@ pub(crate) fn ceilings<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'
                 })
             }),
         },
+        Variant {
+            key: Key::ClientBodies,
+            label: "this client posting the same bodies: write_raw, lines not read, 1 in flight"
+                .into(),
+            kind: Kind::Write,
+            run: Box::new(move || {
+                in_fresh_database(setup, "client_bodies", data.len(), |db| {
+                    let options = WriteOptions::new(db).check_lines(false);
+                    let started = Instant::now();
+                    for body in &data.bodies {
+                        let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+                        setup
+                            .admin
+                            .write_raw(text, &options)
+                            .map_err(|e| format!("write_raw: {e}"))?;
+                    }
+                    Ok(started.elapsed())
+                })
+            }),
+        },
     ]
 }
 

@@ -386,10 +386,9 @@ impl Client {
     /// a precision coarser than nanoseconds, stamps taken in the same unit still collide.)
     ///
     /// `points` is any iterator of points, owned or borrowed: a slice, a `Vec`, an array, a
-    /// generator that makes them as they go (only a few requests' worth are held at a time:
-    /// one, with one request in flight; four for each request in flight, and at most 16 MiB
-    /// unless one request is larger, with several). Each point is checked against the shared
-    /// tags before its request is sent.
+    /// generator that makes them as they go (only so much is held at a time: one request's
+    /// worth, with one request in flight; 16 MiB of lines, or one request if larger, with
+    /// several). Each point is checked against the shared tags before its request is sent.
     ///
     /// Requests go [`writes_in_flight`](crate::ClientBuilder::writes_in_flight) at a time (2
     /// by default), with the points dealt to them by series and time, so that the last write

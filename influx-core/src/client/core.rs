@@ -122,6 +122,7 @@ pub(crate) struct Prepared {
     pub(crate) body: Option<Bytes>,
     /// The bound on the whole exchange, body included; `None` for a stream, which only has a
     /// bound on each wait for more.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -464,13 +465,9 @@ impl Caps {
     }
 }
 
-/// A round of `write_points` with several requests in flight holds this many requests' worth
-/// for each of them (and at most [`ROUND_BYTES`], or one request): their requests follow one
-/// another, and the round waits for the slowest only once.
-const ROUND_REQUESTS: usize = 4;
-
-/// The most bytes a round of `write_points` encodes before it sends them (unless one request
-/// is larger).
+/// The most bytes a round of `write_points` with several requests in flight encodes before it
+/// sends them (unless one request is larger): their requests follow one another, and a round
+/// waits for the slowest only once.
 const ROUND_BYTES: usize = 16 << 20;
 
 /// The fewest lines worth a request in flight of their own.
@@ -763,19 +760,12 @@ impl<T: Transport> Core<T> {
             let cap_bytes = self.request_cap();
             // A round: one request's worth with one request in flight (the point that crosses
             // the byte cap goes first next time; the plan sends a single line over the cap
-            // alone); with several, a few requests' worth for each, so that their requests
-            // follow one another without waiting for the slowest of a round.
+            // alone); with several, up to `ROUND_BYTES` (or one request, if larger), so that
+            // their requests follow one another without waiting for the slowest of a round.
             let (round_points, round_bytes) = if in_flight == 1 {
                 (cap_points, cap_bytes)
             } else {
-                let requests = in_flight * ROUND_REQUESTS;
-                (
-                    requests.saturating_mul(cap_points),
-                    requests
-                        .saturating_mul(cap_bytes)
-                        .min(ROUND_BYTES)
-                        .max(cap_bytes),
-                )
+                (usize::MAX, ROUND_BYTES.max(cap_bytes))
             };
             while let Some(p) = rest.peek() {
                 let p = p.borrow();
