@@ -14,12 +14,14 @@ usage: influx-bench compare [--rounds N] [--quick]
 
   compare      this project against the server's ceiling, the influxdb crate 0.8 and
                influxdb-python 5.3 on a private influxd: 100 000 points or rows per
-               variant, interleaved rounds, then the peak memory of 1 000 000-row reads.
+               variant, interleaved rounds (the async client against the blocking one
+               too), then the peak memory of 1 000 000-row reads; first, with no server,
+               encoding and record() on the CPU alone (batches of 200 000 points).
                Prints a Markdown report and writes it into docs/benchmarks.md (between
                its `compare` markers) with a chart, docs/compare.svg.
   --rounds N   interleaved rounds (default 5)
-  --quick      a smoke check: 1 round of 10 000, no memory part; the report and chart go
-               to a temporary directory instead of docs/
+  --quick      a smoke check: 1 round of 10 000 (CPU batches of 20 000), no memory part;
+               the report and chart go to a temporary directory instead of docs/
 
 Run it as `cargo run --release -p influx-series-benches -- compare`.";
 

@@ -130,18 +130,7 @@ impl Dataset {
             }
             bodies.push(body);
         }
-        let peer = samples
-            .iter()
-            .map(|s| PeerCpu {
-                time: DateTime::from_timestamp_nanos(s.nanos),
-                host: s.host.clone(),
-                region: s.region.clone(),
-                usage_user: s.usage_user,
-                usage_system: s.usage_system,
-                count: s.count,
-                ok: s.ok,
-            })
-            .collect();
+        let peer = samples.iter().map(peer).collect();
         Ok(Dataset {
             samples,
             points,
@@ -184,6 +173,19 @@ fn line(s: &Sample) -> CpuLine<'_> {
         count: s.count,
         ok: s.ok,
         time: DateTime::from_timestamp_nanos(s.nanos),
+    }
+}
+
+/// A sample for the `influxdb` crate's derive.
+pub(crate) fn peer(s: &Sample) -> PeerCpu {
+    PeerCpu {
+        time: DateTime::from_timestamp_nanos(s.nanos),
+        host: s.host.clone(),
+        region: s.region.clone(),
+        usage_user: s.usage_user,
+        usage_system: s.usage_system,
+        count: s.count,
+        ok: s.ok,
     }
 }
 

@@ -6,14 +6,18 @@
 //! `write_points` (gzip off and on, default and one write in flight), `query`, `query_as` and
 //! the streams; the peers are the `influxdb` crate 0.8 and influxdb-python 5.3. Every write
 //! goes into a fresh database and is verified by count; every query checks its rows. A peer
-//! or a variant that fails is reported with its error. Then, once each in a fresh process,
-//! the peak memory of reading 1 000 000 rows.
+//! or a variant that fails is reported with its error. This project's async client runs in
+//! the same rounds, against the blocking one. Then, once each in a fresh process, the peak
+//! memory of reading 1 000 000 rows. Before all that, while the server is idle, the part
+//! that needs no server: encoding and `record()` on the CPU alone (cpu.rs).
 //!
 //! The report (one Markdown section, with the DESIGN.md section-7 targets met or not) is
 //! printed and written into docs/benchmarks.md between its markers, next to a bar chart,
 //! docs/compare.svg. `--quick` writes both into a temporary directory instead.
 
+mod asynchronous;
 mod chart;
+mod cpu;
 mod data;
 mod http;
 mod load;
@@ -145,6 +149,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         server,
     };
     let cpu_at_start = CpuTime::now(setup.server.pid());
+    // First, while the server is idle and nothing else of ours runs.
+    let cpu_part = cpu::measure(&setup, rounds, options.quick);
     let python = Python::prepare(&work_dir);
     let data = Dataset::new(items)?;
     let query_db = "query_rows";
@@ -155,10 +161,12 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let mut variants = writes::ceilings(&setup, &data);
     variants.extend(writes::recorders(&setup, &data));
     variants.extend(writes::write_points(&setup, &data));
+    variants.extend(asynchronous::write(&setup, &data));
     variants.extend(peers::variants(&setup, &data.peer, query_db, items));
     variants.extend(python::variants(&setup, &python, items, query_db, items));
     variants.extend(queries::raw(&setup, query_db));
     variants.extend(queries::ours(&setup, query_db, items));
+    variants.extend(asynchronous::query(&setup, query_db, items));
     // Writes first, then reads, each in the order above (the sort is stable).
     variants.sort_by_key(|v| v.kind == Kind::Read);
     eprintln!(
@@ -193,6 +201,10 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
          over plain HTTP; its query asks for no epoch (it has no way to), so its times come \
          as RFC 3339 text."
             .to_owned(),
+        "This project's async client (`AsyncClient`, default settings, as the blocking \
+         client's) runs on a current-thread tokio runtime of its own, one call at a time, \
+         as a blocking caller makes them."
+            .to_owned(),
         match &python.version {
             Ok(version) => format!(
                 "influxdb-python {version} runs in Debian's /usr/bin/python3, one interpreter \
@@ -221,7 +233,9 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let summaries = stats::summarise(&outcomes, items);
     let ratios = stats::ratios(&outcomes);
     let memory = memory.as_deref().map(|m| (MEMORY_ROWS, m));
-    let targets = stats::targets(&ratios, memory);
+    let cpu_summaries = stats::summarise(&cpu_part.outcomes, cpu_part.points);
+    let cpu_ratios = stats::cpu_ratios(&cpu_part.outcomes);
+    let targets = stats::targets(&ratios, &cpu_ratios, memory);
     let others = match (cpu_at_start, CpuTime::now(setup.server.pid())) {
         (Some(start), Some(end)) => format!("{:.0}", end.others_since(&start)),
         _ => "an unknown number of".into(),
@@ -242,6 +256,11 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         targets: &targets,
         notes: &notes,
         chart: chart_name,
+        cpu: report::CpuSection {
+            part: &cpu_part,
+            summaries: &cpu_summaries,
+            ratios: &cpu_ratios,
+        },
     });
     println!("{section}");
 

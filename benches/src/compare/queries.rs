@@ -13,7 +13,7 @@ use super::http::{Connection, encode_component};
 use super::variant::{Key, Kind, Variant};
 
 /// The options of every query of ours: times as nanosecond integers, as the raw fetch asks.
-fn options(db: &str) -> QueryOptions {
+pub(crate) fn options(db: &str) -> QueryOptions {
     QueryOptions::new()
         .database(db)
         .epoch(Precision::Nanoseconds)

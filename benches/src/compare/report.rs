@@ -1,11 +1,12 @@
 //! The report: one Markdown section (printed, and written into docs/benchmarks.md between
-//! its markers) with the machine, the command, the tables of times, ratios and memory, and
-//! the targets met or not.
+//! its markers) with the machine, the command, the tables of times, ratios and memory, those
+//! of the part without a server, and the targets met or not.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
+use super::cpu::{self, Part};
 use super::memory::Measured;
 use super::stats::{Ratio, Summary, Target};
 use super::{grouped, plural};
@@ -35,6 +36,18 @@ pub(crate) struct Report<'a> {
     pub(crate) notes: &'a [String],
     /// The chart's file name, next to benchmarks.md.
     pub(crate) chart: &'a str,
+    /// The part without a server.
+    pub(crate) cpu: CpuSection<'a>,
+}
+
+/// The part without a server (cpu.rs), as the report shows it.
+pub(crate) struct CpuSection<'a> {
+    /// What it measured and how.
+    pub(crate) part: &'a Part,
+    /// Its variants' summaries, in table order.
+    pub(crate) summaries: &'a [Summary<'a>],
+    /// Its ratios.
+    pub(crate) ratios: &'a [Ratio],
 }
 
 /// `k` or `M` per second.
@@ -48,6 +61,11 @@ fn rate(value: f64) -> String {
 
 fn ms(seconds: f64) -> String {
     format!("{:.0} ms", seconds * 1e3)
+}
+
+/// Nanoseconds a point, from the seconds of a batch of `points`.
+fn per_point(seconds: f64, points: usize) -> String {
+    format!("{:.1} ns", seconds * 1e9 / points as f64)
 }
 
 fn mib(kib: u64) -> String {
@@ -144,22 +162,8 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
         "\nRatios, per round then summarised: \"A vs B\" is A's throughput over B's (above \
          1: A is faster); \"time / time\" is A's time over B's.\n"
     );
-    let _ = writeln!(w, "| ratio | median | min | max |");
-    let _ = writeln!(w, "|---|---|---|---|");
-    for r in report.ratios {
-        match &r.value {
-            Ok(s) => {
-                let _ = writeln!(
-                    w,
-                    "| {} | {:.2}x | {:.2}x | {:.2}x |",
-                    r.label, s.median, s.min, s.max
-                );
-            }
-            Err(e) => {
-                let _ = writeln!(w, "| {} | {} | - | - |", r.label, cell(e));
-            }
-        }
-    }
+    ratio_table(w, report.ratios);
+    cpu_tables(w, &report.cpu);
     if let Some((rows, memory)) = report.memory {
         let _ = writeln!(
             w,
@@ -212,6 +216,81 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
     }
     let _ = writeln!(w, "\n![throughput per variant]({})", report.chart);
     out
+}
+
+/// The table of `ratios`.
+fn ratio_table(w: &mut String, ratios: &[Ratio]) {
+    let _ = writeln!(w, "| ratio | median | min | max |");
+    let _ = writeln!(w, "|---|---|---|---|");
+    for r in ratios {
+        match &r.value {
+            Ok(s) => {
+                let _ = writeln!(
+                    w,
+                    "| {} | {:.2}x | {:.2}x | {:.2}x |",
+                    r.label, s.median, s.min, s.max
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(w, "| {} | {} | - | - |", r.label, cell(e));
+            }
+        }
+    }
+}
+
+/// The part without a server: how it ran, its times per point and its ratios.
+fn cpu_tables(w: &mut String, cpu: &CpuSection<'_>) {
+    let part = cpu.part;
+    let others = match part.others {
+        Some(seconds) => format!("{seconds:.0}"),
+        None => "an unknown number of".into(),
+    };
+    let _ = writeln!(
+        w,
+        "\nWithout the server, the CPU alone: encoding and recording the reference shape \
+         ({} interleaved round{}; in each, every variant runs {} batch{} of {} points, \
+         passes over the same {} points borrowed, and keeps its median batch; min and max \
+         over the rounds, ratios per round). Nothing is sent: recorded points are dropped \
+         with `clear()`. This part took {:.0} s; other processes used {others} CPU-seconds \
+         meanwhile.{}\n",
+        part.rounds,
+        plural(part.rounds),
+        part.reps,
+        if part.reps == 1 { "" } else { "es" },
+        grouped(part.points),
+        grouped(cpu::PASS),
+        part.took.as_secs_f64(),
+        match &part.check {
+            Ok(()) => " Both derives were checked to write the same line, and `record()` to \
+                       buffer exactly what `write_line` writes."
+                .to_owned(),
+            Err(e) => format!(" The lines could not be checked: {}.", cell(e)),
+        }
+    );
+    let _ = writeln!(
+        w,
+        "| variant | median per point | min | max | median per batch | failed rounds |"
+    );
+    let _ = writeln!(w, "|---|---|---|---|---|---|");
+    for s in cpu.summaries {
+        let times = match s.seconds {
+            Some(t) => format!(
+                "{} | {} | {} | {:.1} ms",
+                per_point(t.median, part.points),
+                per_point(t.min, part.points),
+                per_point(t.max, part.points),
+                t.median * 1e3
+            ),
+            None => "- | - | - | -".to_owned(),
+        };
+        let failed = match &s.failed {
+            Some((count, error)) => format!("{count}: {}", cell(error)),
+            None => "0".into(),
+        };
+        let _ = writeln!(w, "| {} | {times} | {failed} |", s.outcome.label);
+    }
+    let _ = writeln!(w);
+    ratio_table(w, cpu.ratios);
 }
 
 /// Puts `section` between the markers of `path` (appending markers and section at the end

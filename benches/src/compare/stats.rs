@@ -104,6 +104,7 @@ pub(crate) fn short(key: Key) -> String {
         Key::CeilingOne => "ceiling (1 connection)".into(),
         Key::CeilingTwo => "ceiling (2 connections)".into(),
         Key::ClientBodies => "this client posting the ceiling's bodies".into(),
+        Key::WritePointsThree => "write_points (gzip off, 3 in flight)".into(),
         Key::Derive => "derive".into(),
         Key::Writer => "buffered writer".into(),
         Key::WritePoints {
@@ -125,6 +126,18 @@ pub(crate) fn short(key: Key) -> String {
         Key::QueryAsStream => "query_as_stream".into(),
         Key::CrateQuery => "influxdb crate query".into(),
         Key::PythonQuery => "influxdb-python query".into(),
+        Key::AsyncWritePoints => "async write_points (default in flight)".into(),
+        Key::AsyncQueryAs => "async query_as".into(),
+        Key::Encode { threads: 1 } => "derive encode".into(),
+        Key::Encode { threads } => format!("derive encode ({threads} threads)"),
+        Key::CrateEncode => "influxdb crate derive encode".into(),
+        Key::RecordPass => "record() into the type's buffer, emptied every pass".into(),
+        Key::Record { threads: 1 } => "record() into the type's buffer (1 thread)".into(),
+        Key::Record { threads } => format!("record() from {threads} threads at once"),
+        Key::WriterRecord { threads } => format!(
+            "buffered writer record() ({threads} thread{})",
+            super::plural(threads)
+        ),
     }
 }
 
@@ -159,6 +172,8 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
     specs.extend([
         (Key::CeilingTwo, Key::CeilingOne, How::Rate),
         (Key::ClientBodies, Key::CeilingOne, How::Rate),
+        (Key::WritePointsThree, WRITE_POINTS, How::Rate),
+        (Key::WritePointsThree, Key::CeilingTwo, How::Rate),
         (ours[4], Key::ClientBodies, How::Rate),
         (ours[3], ours[2], How::Rate),
         (ours[5], ours[4], How::Rate),
@@ -175,8 +190,34 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
         (Key::QueryAs, Key::CrateQuery, How::Rate),
         (Key::Query, Key::PythonQuery, How::Rate),
         (Key::QueryAs, Key::PythonQuery, How::Rate),
+        (Key::AsyncWritePoints, WRITE_POINTS, How::Time),
+        (Key::AsyncQueryAs, Key::QueryAs, How::Time),
     ]);
     specs
+}
+
+const ENCODE: Key = Key::Encode { threads: 1 };
+const ENCODE_TWO: Key = Key::Encode { threads: 2 };
+const RECORD_ONE: Key = Key::Record { threads: 1 };
+const RECORD_TWO: Key = Key::Record { threads: 2 };
+const RECORD_FOUR: Key = Key::Record { threads: 4 };
+const WRITER_ONE: Key = Key::WriterRecord { threads: 1 };
+const WRITER_TWO: Key = Key::WriterRecord { threads: 2 };
+
+/// Every ratio of the part without a server (cpu.rs), whose batches all hold the same
+/// number of points.
+fn cpu_ratio_specs() -> Vec<(Key, Key, How)> {
+    vec![
+        (ENCODE, Key::CrateEncode, How::Rate),
+        (Key::RecordPass, ENCODE, How::Time),
+        (RECORD_ONE, ENCODE, How::Time),
+        (WRITER_ONE, ENCODE, How::Time),
+        (WRITER_TWO, ENCODE_TWO, How::Time),
+        (ENCODE_TWO, ENCODE, How::Rate),
+        (RECORD_TWO, RECORD_ONE, How::Rate),
+        (RECORD_FOUR, RECORD_TWO, How::Rate),
+        (RECORD_FOUR, RECORD_ONE, How::Rate),
+    ]
 }
 
 /// How a ratio is named.
@@ -187,10 +228,20 @@ fn label(first: Key, second: Key, how: How) -> String {
     }
 }
 
-/// Every ratio whose two variants ran.
+/// Every ratio of the rounds against the server whose two variants ran.
 pub(crate) fn ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
+    ratios_of(outcomes, ratio_specs())
+}
+
+/// Every ratio of the part without a server whose two variants ran.
+pub(crate) fn cpu_ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
+    ratios_of(outcomes, cpu_ratio_specs())
+}
+
+/// The ratios of `specs` whose two variants are among `outcomes`, per round then summarised.
+fn ratios_of(outcomes: &[Outcome], specs: Vec<(Key, Key, How)>) -> Vec<Ratio> {
     let find = |key| outcomes.iter().find(|o| o.key == key);
-    ratio_specs()
+    specs
         .into_iter()
         .filter_map(|(a, b, how)| {
             let (first, second) = (find(a)?, find(b)?);
@@ -252,16 +303,30 @@ const TYPED_DECODE: &str = "typed decode of 100 000 rows from a live server: `qu
 const STREAMING: &str = "chunked streaming of 1 M rows with peak RSS under 64 MiB";
 const QUERY_AS_MEMORY: &str =
     "`query_as` of 1 M rows peaks at <= 1.3x the returned `Vec` plus 16 MiB";
+const DERIVE_ENCODE: &str =
+    "derive encoding >= 20x the `influxdb` crate's derive on the same points";
+const RECORD: &str = "`record()` into a per-type buffer costs at most 1.3x encoding the same \
+                      point alone (explicit timestamp, no contention)";
+const WRITER_RECORD: &str = "the buffered writer's `record()` at most 2x";
+const THREADS: &str = "`record()` from 2 threads >= 1.6x one thread's rate on 2 cores; 4 \
+                       threads no slower than 2";
+const ASYNC: &str = "the async client within 10 % of the blocking one";
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// Checks every target against the ratios and the memory probes with the rows they read
-/// (`None` without the memory part).
-pub(crate) fn targets(ratios: &[Ratio], memory: Option<(usize, &[Measured])>) -> Vec<Target> {
+/// Checks every target against the ratios of the rounds against the server, those of the
+/// part without one (`cpu`), and the memory probes with the rows they read (`None` without
+/// the memory part).
+pub(crate) fn targets(
+    ratios: &[Ratio],
+    cpu: &[Ratio],
+    memory: Option<(usize, &[Measured])>,
+) -> Vec<Target> {
     let mut out = Vec::new();
     let mut ratio_target = |wording, first: Key, second: Key, how: How, bound: f64| {
         let found = ratios
             .iter()
+            .chain(cpu)
             .find(|r| (r.first, r.second, r.how) == (first, second, how));
         let (value, met) = match found.map(|r| &r.value) {
             Some(Ok(s)) => (
@@ -281,6 +346,9 @@ pub(crate) fn targets(ratios: &[Ratio], memory: Option<(usize, &[Measured])>) ->
             met,
         });
     };
+    ratio_target(DERIVE_ENCODE, ENCODE, Key::CrateEncode, How::Rate, 20.0);
+    ratio_target(RECORD, Key::RecordPass, ENCODE, How::Time, 1.3);
+    ratio_target(WRITER_RECORD, WRITER_ONE, ENCODE, How::Time, 2.0);
     for ours in [WRITE_POINTS, Key::Derive, Key::Writer] {
         ratio_target(WRITES, ours, Key::CeilingTwo, How::Rate, 0.95);
     }
@@ -289,6 +357,10 @@ pub(crate) fn targets(ratios: &[Ratio], memory: Option<(usize, &[Measured])>) ->
         ratio_target(QUERY_VS_CURL, ours, Key::RawChunked, How::Rate, 0.9);
     }
     ratio_target(TYPED_DECODE, Key::QueryAs, Key::RawChunked, How::Time, 1.15);
+    ratio_target(THREADS, RECORD_TWO, RECORD_ONE, How::Rate, 1.6);
+    ratio_target(THREADS, RECORD_FOUR, RECORD_TWO, How::Rate, 1.0);
+    ratio_target(ASYNC, Key::AsyncWritePoints, WRITE_POINTS, How::Time, 1.1);
+    ratio_target(ASYNC, Key::AsyncQueryAs, Key::QueryAs, How::Time, 1.1);
     let Some((rows, memory)) = memory else {
         return out;
     };
@@ -344,4 +416,61 @@ pub(crate) fn targets(ratios: &[Ratio], memory: Option<(usize, &[Measured])>) ->
         met,
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::compare::variant::Kind;
+
+    fn outcome(key: Key, millis: &[u64]) -> Outcome {
+        Outcome {
+            key,
+            label: short(key),
+            kind: Kind::Write,
+            rounds: millis
+                .iter()
+                .map(|&ms| Ok(Duration::from_millis(ms)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn cpu_ratios_are_taken_per_round_and_judged_against_their_targets() {
+        let outcomes = [
+            outcome(ENCODE, &[10, 20, 10]),
+            outcome(Key::CrateEncode, &[250, 300, 150]),
+            outcome(Key::RecordPass, &[12, 30, 11]),
+        ];
+        let ratios = cpu_ratios(&outcomes);
+        let find = |first, second| {
+            ratios
+                .iter()
+                .find(|r| (r.first, r.second) == (first, second))
+                .and_then(|r| r.value.as_ref().ok())
+                .copied()
+                .expect("a ratio")
+        };
+        // Per round 25x, 15x and 15x: the median is 15x, not 700 / 40.
+        let derive = find(ENCODE, Key::CrateEncode);
+        assert_eq!((derive.median, derive.min, derive.max), (15.0, 15.0, 25.0));
+        let record = find(Key::RecordPass, ENCODE);
+        assert!((record.median - 1.2).abs() < 1e-9, "{record:?}");
+        assert_eq!(ratios.len(), 2, "only ratios whose variants both ran");
+
+        let targets = targets(&[], &ratios, None);
+        let met = |wording: &str| {
+            targets
+                .iter()
+                .filter(|t| t.wording == wording)
+                .map(|t| t.met)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(met(DERIVE_ENCODE), [Some(false)]);
+        assert_eq!(met(RECORD), [Some(true)]);
+        assert_eq!(met(THREADS), [None, None], "not measured");
+        assert_eq!(met(ASYNC), [None, None], "not measured");
+    }
 }

@@ -17,6 +17,9 @@ pub(crate) enum Key {
     CeilingOne,
     /// Pre-encoded bodies over two connections at once.
     CeilingTwo,
+    /// `Client::write_points` in batches of 5 000, gzip off, three requests in flight (to
+    /// choose the default by measurement).
+    WritePointsThree,
     /// The ceiling's pre-encoded bodies posted by this project's client (`write_raw`, lines
     /// not read), over one connection: its HTTP stack alone, without encoding.
     ClientBodies,
@@ -53,6 +56,32 @@ pub(crate) enum Key {
     CrateQuery,
     /// influxdb-python's `query` and `get_points`.
     PythonQuery,
+    /// `AsyncClient::write_points` in batches of 5 000, on a current-thread runtime.
+    AsyncWritePoints,
+    /// `AsyncClient::query_as::<Cpu>`, on a current-thread runtime.
+    AsyncQueryAs,
+    /// No server: `#[derive(Series)]`'s `write_line` into a reused `Vec`, from this many
+    /// threads at once.
+    Encode {
+        /// Threads encoding at once.
+        threads: usize,
+    },
+    /// No server: the `influxdb` crate's derive, `try_into_query` and `build`.
+    CrateEncode,
+    /// No server: `record()` into the type's buffer from this many threads at once.
+    Record {
+        /// Threads recording at once.
+        threads: usize,
+    },
+    /// No server: `record()` into the type's buffer from one thread, the buffer emptied after
+    /// every pass of 10 000 points (timed, as benches/derive.rs does): what a point costs
+    /// against encoding it into a reused `Vec`, with both buffers of the same size.
+    RecordPass,
+    /// No server: the buffered writer's `record()` (nothing sent) from this many threads.
+    WriterRecord {
+        /// Threads recording at once.
+        threads: usize,
+    },
 }
 
 /// What a variant moves: points written or rows read.

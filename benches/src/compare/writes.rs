@@ -257,5 +257,25 @@ pub(crate) fn write_points<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Varia
             });
         }
     }
+    let three = ClientConfig::from_url(&setup.url)
+        .map(|config| ClientBuilder::from(config).writes_in_flight(3))
+        .and_then(ClientBuilder::build)
+        .map_err(|e| format!("building the client: {e}"));
+    variants.push(Variant {
+        key: Key::WritePointsThree,
+        label: "write_points, batches of 5000, gzip off, 3 in flight".into(),
+        kind: Kind::Write,
+        run: Box::new(move || {
+            let client = three.as_ref().map_err(Clone::clone)?;
+            in_fresh_database(setup, "write_points", data.len(), |db| {
+                let options = WriteOptions::new(db).batch_size(BATCH);
+                let started = Instant::now();
+                client
+                    .write_points(&data.points, &options)
+                    .map_err(|e| format!("write_points: {e}"))?;
+                Ok(started.elapsed())
+            })
+        }),
+    });
     variants
 }
