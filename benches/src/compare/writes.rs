@@ -215,58 +215,58 @@ pub(crate) fn write_points<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Varia
     let mut variants = Vec::new();
     for one_in_flight in [false, true] {
         for gzip in [false, true] {
-            let client = ClientConfig::from_url(&setup.url)
-                .map(ClientBuilder::from)
-                .map(|builder| builder.gzip(gzip))
-                .map(|builder| {
-                    if one_in_flight {
-                        builder.writes_in_flight(1)
-                    } else {
-                        builder
-                    }
-                })
-                .and_then(ClientBuilder::build)
-                .map_err(|e| format!("building the client: {e}"));
-            let in_flight = match &client {
-                Ok(client) => client.config().writes_in_flight().to_string(),
-                Err(_) => "?".into(),
+            let key = Key::WritePoints {
+                gzip,
+                one_in_flight,
             };
-            let label = format!(
-                "write_points, batches of 5000, gzip {}, {in_flight} in flight{}",
-                if gzip { "on" } else { "off" },
-                if one_in_flight { "" } else { " (default)" }
-            );
-            variants.push(Variant {
-                key: Key::WritePoints {
-                    gzip,
-                    one_in_flight,
-                },
-                label,
-                kind: Kind::Write,
-                run: Box::new(move || {
-                    let client = client.as_ref().map_err(Clone::clone)?;
-                    in_fresh_database(setup, "write_points", data.len(), |db| {
-                        let options = WriteOptions::new(db).batch_size(BATCH);
-                        let started = Instant::now();
-                        client
-                            .write_points(&data.points, &options)
-                            .map_err(|e| format!("write_points: {e}"))?;
-                        Ok(started.elapsed())
-                    })
-                }),
-            });
+            let in_flight = one_in_flight.then_some(1);
+            variants.push(write_points_variant(setup, data, key, gzip, in_flight));
         }
     }
-    let three = ClientConfig::from_url(&setup.url)
-        .map(|config| ClientBuilder::from(config).writes_in_flight(3))
+    // Three in flight, to choose the default by measurement.
+    let key = Key::WritePointsThree;
+    variants.push(write_points_variant(setup, data, key, false, Some(3)));
+    variants
+}
+
+/// `write_points` in batches of 5 000 with gzip on or off, and `in_flight` requests in
+/// flight (the default when `None`).
+fn write_points_variant<'a>(
+    setup: &'a Setup,
+    data: &'a Dataset,
+    key: Key,
+    gzip: bool,
+    in_flight: Option<usize>,
+) -> Variant<'a> {
+    let client = ClientConfig::from_url(&setup.url)
+        .map(|config| {
+            let builder = ClientBuilder::from(config).gzip(gzip);
+            match in_flight {
+                Some(n) => builder.writes_in_flight(n),
+                None => builder,
+            }
+        })
         .and_then(ClientBuilder::build)
         .map_err(|e| format!("building the client: {e}"));
-    variants.push(Variant {
-        key: Key::WritePointsThree,
-        label: "write_points, batches of 5000, gzip off, 3 in flight".into(),
+    let shown = match &client {
+        Ok(client) => client.config().writes_in_flight().to_string(),
+        Err(_) => "?".into(),
+    };
+    let label = format!(
+        "write_points, batches of 5000, gzip {}, {shown} in flight{}",
+        if gzip { "on" } else { "off" },
+        if in_flight.is_none() {
+            " (default)"
+        } else {
+            ""
+        }
+    );
+    Variant {
+        key,
+        label,
         kind: Kind::Write,
         run: Box::new(move || {
-            let client = three.as_ref().map_err(Clone::clone)?;
+            let client = client.as_ref().map_err(Clone::clone)?;
             in_fresh_database(setup, "write_points", data.len(), |db| {
                 let options = WriteOptions::new(db).batch_size(BATCH);
                 let started = Instant::now();
@@ -276,6 +276,5 @@ pub(crate) fn write_points<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Varia
                 Ok(started.elapsed())
             })
         }),
-    });
-    variants
+    }
 }
