@@ -5,13 +5,29 @@
 //!
 //! Run: `cargo bench -p influx-series-benches --bench clients` (starts its own influxd).
 
-use influx_series::{AsyncClient, Client, Point, Precision, QueryOptions, WriteOptions};
+use chrono::{DateTime, Utc};
+use influx_series::{AsyncClient, Client, Point, Precision, QueryOptions, Series, WriteOptions};
 use influx_series_benches::rounds::{Variant, interleaved, median_duration, median_ratio};
-use influx_series_benches::{Cpu, samples};
+use influx_series_benches::samples;
 use std::hint::black_box;
 use std::time::Duration;
 
 const POINTS: usize = 50_000;
+
+#[derive(Series, Debug)]
+#[series(name = "cpu")]
+struct Cpu {
+    #[series(tag)]
+    host: String,
+    #[series(tag)]
+    region: String,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
 
 fn main() {
     let smoke = !std::env::args().any(|a| a == "--bench");

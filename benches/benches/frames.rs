@@ -14,6 +14,7 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use influx_series::frame::polars_core::prelude::*;
 use influx_series::frame::{
     FieldType, FrameQueryOptions, FrameWriteOptions, decode_dataframes, encode_dataframe,
@@ -22,9 +23,24 @@ use influx_series::{
     CellContext, Client, Json, LineBuf, Precision, QueryOptions, Series, WriteOptions, decode_rows,
 };
 use influx_series_benches::rounds::{Variant, interleaved, median, median_ratio, min_max};
-use influx_series_benches::{Cpu, samples};
+use influx_series_benches::samples;
 
 const N: usize = 100_000;
+
+#[derive(Series, Clone)]
+#[series(name = "cpu")]
+struct Cpu {
+    #[series(tag)]
+    host: String,
+    #[series(tag)]
+    region: String,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
 
 /// The rows of `SELECT * FROM cpu`, as `decode_rows` reads them (time as the epoch integer).
 #[derive(Series)]
@@ -151,7 +167,18 @@ fn main() {
         (1, 1, 1)
     };
     let df = frame();
-    let derived: Vec<Cpu> = samples(N).iter().map(Cpu::of).collect();
+    let derived: Vec<Cpu> = samples(N)
+        .into_iter()
+        .map(|s| Cpu {
+            host: s.host,
+            region: s.region,
+            usage_user: s.usage_user,
+            usage_system: s.usage_system,
+            count: s.count,
+            ok: s.ok,
+            time: DateTime::from_timestamp_nanos(s.nanos),
+        })
+        .collect();
     let options = FrameWriteOptions::new().tag_columns(["host", "region"]);
 
     // Both encoders write the same bytes.

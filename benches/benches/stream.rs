@@ -24,7 +24,6 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use influx_series::{Client, Precision, QueryOptions, Series};
-use influx_series_benches::Cpu;
 use influx_series_benches::rounds::{Variant, interleaved, median, median_duration};
 use influx_series_benches::samples;
 
@@ -73,6 +72,21 @@ fn held_by<T>(value: T) -> usize {
     let before = LIVE.load(Ordering::Relaxed);
     drop(value);
     (before - LIVE.load(Ordering::Relaxed)) as usize
+}
+
+#[derive(Series, Debug)]
+#[series(name = "cpu")]
+struct Cpu {
+    #[series(tag)]
+    host: String,
+    #[series(tag)]
+    region: String,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
 }
 
 #[derive(Series, Debug)]

@@ -10,21 +10,21 @@
 //! for the others (as benches/derive.rs does); the buffer is checked and emptied after the
 //! batch, untimed. Rounds are interleaved, each variant once per round (variant.rs); in a
 //! round a variant runs [`REPS`] batches and keeps the median one, as benches/src/rounds.rs
-//! does. Nothing is sent: the buffered writer is never due to send during a batch. The points
-//! are the shared `CpuRef`, whose own buffer only this part fills.
+//! does. Nothing is sent: the buffered writer is never due to send during a batch.
 
 use std::hint::black_box;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use influx_series::writer::BufferedWriter;
 use influx_series::{ClientConfig, Series};
 use influx_series_benches::rounds::median;
-use influx_series_benches::{CpuRef, PeerCpu, Sample, samples};
+use influx_series_benches::{Sample, samples};
 use influxdb::{InfluxDbWriteable, Query, WriteQuery};
 
 use super::Setup;
-use super::data::MEASUREMENT;
+use super::data::{MEASUREMENT, PeerCpu, peer};
 use super::load::CpuTime;
 use super::variant::{self, Key, Kind, Outcome, RunResult, Variant};
 
@@ -36,6 +36,36 @@ const PASSES: usize = 20;
 const QUICK_PASSES: usize = 2;
 /// Batches a variant runs each round; the round keeps the median.
 pub(crate) const REPS: usize = 5;
+
+/// The reference shape, borrowed from a [`Sample`]: its own type, so that its buffer is used
+/// by this part alone (no `bulk_size`, no `autocommit`: nothing is ever sent).
+#[derive(Series)]
+#[series(name = "cpu")]
+pub(crate) struct Pending<'a> {
+    #[series(tag)]
+    host: &'a str,
+    #[series(tag)]
+    region: &'a str,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
+
+/// Sample `s` as a [`Pending`] point, with its explicit timestamp.
+fn pending(s: &Sample) -> Pending<'_> {
+    Pending {
+        host: &s.host,
+        region: &s.region,
+        usage_user: s.usage_user,
+        usage_system: s.usage_system,
+        count: s.count,
+        ok: s.ok,
+        time: DateTime::from_timestamp_nanos(s.nanos),
+    }
+}
 
 /// What this part measured.
 pub(crate) struct Part {
@@ -67,7 +97,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
     };
     let points = passes * PASS;
     let data = &samples(PASS)[..];
-    let peers = &data.iter().map(PeerCpu::of).collect::<Vec<PeerCpu>>()[..];
+    let peers = &data.iter().map(peer).collect::<Vec<PeerCpu>>()[..];
     let check = same_lines(&data[1], &peers[1]);
     let writer = idle_writer(&setup.url, points);
     let writer = &writer;
@@ -77,7 +107,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
                 &mut vec![(); threads],
                 passes,
                 |(), share| record(&data[share]),
-                || emptied(CpuRef::clear(), passes),
+                || emptied(Pending::clear(), passes),
             )
         })
     };
@@ -96,7 +126,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
                 let started = Instant::now();
                 for _ in 0..passes {
                     record(data)?;
-                    emptied(CpuRef::clear(), 1)?;
+                    emptied(Pending::clear(), 1)?;
                 }
                 Ok(started.elapsed())
             }));
@@ -125,7 +155,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
         writer.clear();
         writer.shutdown(Duration::from_secs(5));
     }
-    CpuRef::clear();
+    Pending::clear();
     Part {
         outcomes,
         rounds,
@@ -189,7 +219,7 @@ fn batches<'a>(key: Key, reps: usize, mut batch: impl FnMut() -> RunResult + 'a)
 /// exactly what `write_line` writes.
 fn same_lines(sample: &Sample, theirs: &PeerCpu) -> Result<(), String> {
     let mut ours = Vec::new();
-    CpuRef::of(sample)
+    pending(sample)
         .write_line(&mut ours)
         .map_err(|e| format!("write_line: {e}"))?;
     let ours = String::from_utf8(ours).map_err(|e| e.to_string())?;
@@ -215,12 +245,12 @@ fn same_lines(sample: &Sample, theirs: &PeerCpu) -> Result<(), String> {
     if fields(&ours) != fields(&peer) {
         return Err(format!("different lines: {ours:?} and {peer:?}"));
     }
-    CpuRef::clear();
-    CpuRef::of(sample)
+    Pending::clear();
+    pending(sample)
         .record()
         .map_err(|e| format!("record(): {e}"))?;
-    let recorded = CpuRef::pending_lines();
-    CpuRef::clear();
+    let recorded = Pending::pending_lines();
+    Pending::clear();
     if recorded != format!("{ours}\n") {
         return Err(format!("record() buffered {recorded:?}, not {ours:?}"));
     }
@@ -280,7 +310,7 @@ fn encode(data: &[Sample]) -> impl Fn(&mut Own, Range<usize>) -> Result<(), Stri
     move |Own(buf), share| {
         buf.clear();
         for sample in &data[share] {
-            CpuRef::of(sample)
+            pending(sample)
                 .write_line(buf)
                 .map_err(|e| format!("write_line: {e}"))?;
             buf.push(b'\n');
@@ -293,7 +323,7 @@ fn encode(data: &[Sample]) -> impl Fn(&mut Own, Range<usize>) -> Result<(), Stri
 /// `record()` of every point of `share` into the type's buffer.
 fn record(share: &[Sample]) -> Result<(), String> {
     for sample in share {
-        CpuRef::of(sample)
+        pending(sample)
             .record()
             .map_err(|e| format!("record(): {e}"))?;
     }
@@ -303,7 +333,7 @@ fn record(share: &[Sample]) -> Result<(), String> {
 /// The writer's `record()` of every point of `share`.
 fn writer_record(writer: &BufferedWriter, share: &[Sample]) -> Result<(), String> {
     for sample in share {
-        let recorded = writer.record(CpuRef::of(sample));
+        let recorded = writer.record(pending(sample));
         if !recorded.is_enqueued() {
             return Err(format!("record(): {recorded:?}"));
         }

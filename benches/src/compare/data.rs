@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use influx_series::{Point, Precision, Series};
-pub(crate) use influx_series_benches::{Cpu, CpuRef, PeerCpu};
 use influx_series_benches::{Sample, samples};
+use influxdb::InfluxDbWriteable;
 
 /// Lines per pre-encoded body of the ceiling, and points per request of every batched write.
 pub(crate) const BATCH: usize = 5_000;
@@ -15,6 +15,47 @@ pub(crate) const MEASUREMENT: &str = "cpu";
 
 /// The query every read variant runs.
 pub(crate) const QUERY: &str = "SELECT * FROM cpu";
+
+/// One row of the answer to [`QUERY`], owned: what `query_as` returns.
+#[derive(Series, Debug)]
+#[series(name = "cpu")]
+pub(crate) struct Cpu {
+    #[series(tag)]
+    pub(crate) host: String,
+    #[series(tag)]
+    pub(crate) region: String,
+    pub(crate) usage_user: f64,
+    pub(crate) usage_system: f64,
+    pub(crate) count: i64,
+    pub(crate) ok: bool,
+    #[series(time)]
+    pub(crate) time: DateTime<Utc>,
+}
+
+impl Cpu {
+    /// The heap memory this row owns (its two strings' capacities).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.host.capacity() + self.region.capacity()
+    }
+}
+
+/// A point borrowed from a [`Sample`]: recorded by value without copying its strings, so
+/// the timed part of the derive and writer variants does what an application's `record()`
+/// does, not a clone. Used for the ceiling's bodies and the buffered writer.
+#[derive(Series)]
+#[series(name = "cpu")]
+pub(crate) struct CpuLine<'a> {
+    #[series(tag)]
+    host: &'a str,
+    #[series(tag)]
+    region: &'a str,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
 
 /// The same point for the derive variant: its own type, so its own buffer, which writes
 /// itself every 5 000 points from `record()`.
@@ -31,6 +72,21 @@ pub(crate) struct CpuRecord<'a> {
     ok: bool,
     #[series(time)]
     time: DateTime<Utc>,
+}
+
+/// The same point for the `influxdb` crate's derive (which consumes it: copies are made
+/// before the timed part).
+#[derive(InfluxDbWriteable, Clone)]
+pub(crate) struct PeerCpu {
+    time: DateTime<Utc>,
+    #[influxdb(tag)]
+    host: String,
+    #[influxdb(tag)]
+    region: String,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
 }
 
 /// One row of [`QUERY`] for the `influxdb` crate's serde path (it asks for no epoch, so the
@@ -67,14 +123,14 @@ impl Dataset {
         for chunk in samples.chunks(BATCH) {
             let mut body = Vec::with_capacity(chunk.len() * 128);
             for sample in chunk {
-                CpuRef::of(sample)
+                line(sample)
                     .write_line(&mut body)
                     .map_err(|e| format!("encoding a body: {e}"))?;
                 body.push(b'\n');
             }
             bodies.push(body);
         }
-        let peer = samples.iter().map(PeerCpu::of).collect();
+        let peer = samples.iter().map(peer).collect();
         Ok(Dataset {
             samples,
             points,
@@ -89,8 +145,8 @@ impl Dataset {
     }
 
     /// Point `i`, borrowed, for the buffered writer.
-    pub(crate) fn line(&self, i: usize) -> CpuRef<'_> {
-        CpuRef::of(&self.samples[i])
+    pub(crate) fn line(&self, i: usize) -> CpuLine<'_> {
+        line(&self.samples[i])
     }
 
     /// Point `i`, borrowed, for the derive's own buffer.
@@ -105,6 +161,31 @@ impl Dataset {
             ok: s.ok,
             time: DateTime::from_timestamp_nanos(s.nanos),
         }
+    }
+}
+
+fn line(s: &Sample) -> CpuLine<'_> {
+    CpuLine {
+        host: &s.host,
+        region: &s.region,
+        usage_user: s.usage_user,
+        usage_system: s.usage_system,
+        count: s.count,
+        ok: s.ok,
+        time: DateTime::from_timestamp_nanos(s.nanos),
+    }
+}
+
+/// A sample for the `influxdb` crate's derive.
+pub(crate) fn peer(s: &Sample) -> PeerCpu {
+    PeerCpu {
+        time: DateTime::from_timestamp_nanos(s.nanos),
+        host: s.host.clone(),
+        region: s.region.clone(),
+        usage_user: s.usage_user,
+        usage_system: s.usage_system,
+        count: s.count,
+        ok: s.ok,
     }
 }
 
