@@ -558,4 +558,51 @@ fn requests_are_in_flight_at_once_up_to_the_setting() {
         assert_eq!(done.written, 4_000);
         assert_eq!(most.load(Ordering::SeqCst), in_flight);
     }
+    // Every request within the batch size, however the lines were dealt.
+    for request in fake.requests() {
+        assert!(positions(&request.body).len() <= 500);
+    }
+    // The setting is bounded: never no request, never more than MAX_WRITES_IN_FLIGHT threads.
+    let config = |n| {
+        let builder = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap());
+        builder.writes_in_flight(n).into_config().writes_in_flight()
+    };
+    assert_eq!(config(0), 1);
+    assert_eq!(config(1_000), influx_series::MAX_WRITES_IN_FLIGHT);
+}
+
+#[test]
+fn a_write_of_many_points_holds_one_round_of_lines_at_a_time() {
+    // `write_points` takes points from a generator and encodes at most 16 MiB before it
+    // sends them: with 1 KiB lines, the first requests have arrived before the 17 000th point
+    // is made. (A fake server, to count what arrived while the generator runs.)
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let seen = arrived.clone();
+    let fake = FakeServer::start(move |request, stream| {
+        seen.fetch_add(positions(&request.body).len(), Ordering::SeqCst);
+        respond(stream, "204 No Content", &[], b"");
+    });
+    let client = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
+        .build()
+        .unwrap();
+    let padding = "x".repeat(1_000);
+    let generated = (0..40_000usize).map(|pos| {
+        if pos == 17_000 {
+            assert!(
+                arrived.load(Ordering::SeqCst) > 0,
+                "17 000 points held unsent"
+            );
+        }
+        Point::builder("m")
+            .tag("pad", padding.as_str())
+            .field("pos", pos as i64)
+            .timestamp_in(pos as i64, Precision::Nanoseconds)
+            .build()
+            .unwrap()
+    });
+    let done = client
+        .write_points(generated, &WriteOptions::new("db").batch_size(5_000))
+        .unwrap();
+    assert_eq!(done.written, 40_000);
+    assert_eq!(arrived.load(Ordering::SeqCst), 40_000);
 }
