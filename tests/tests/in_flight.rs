@@ -265,7 +265,9 @@ fn a_server_stopped_in_the_middle_of_a_write_loses_and_repeats_nothing() {
     let missing: usize = unwritten.iter().map(ExactSizeIterator::len).sum();
     // Every point is either reported stored or reported not stored, never both nor neither.
     assert_eq!(err.written_before() + missing, points.len(), "{err}");
-    assert!(err.written_before() >= 20_000, "{err}");
+    // The stop came after 20 000 points were stored; the answers to the requests in flight
+    // then (one per lane, 500 points each) may have been lost with the server.
+    assert!(err.written_before() >= 20_000 - 2 * 500, "{err}");
 
     server.lock().unwrap().restart();
     // Nothing reported stored was lost, nor overwritten by an earlier write of its key:
@@ -320,7 +322,9 @@ fn a_commit_cut_by_a_stopped_server_keeps_exactly_the_unwritten_points_in_order(
         writes.len(),
         "{err}"
     );
-    assert!(err.written_before() >= 20_000, "{err}");
+    // The stop came after 20 000 points were stored; the answers to the requests in flight
+    // then (one per lane, of at most 5 000 points) may have been lost with the server.
+    assert!(err.written_before() >= 20_000 - 2 * 5_000, "{err}");
     // The kept lines are in their recorded order.
     let kept = Outage::pending_lines();
     let positions: Vec<i64> = kept

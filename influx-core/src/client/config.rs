@@ -715,9 +715,12 @@ impl ClientBuilder {
     /// `#[derive(Series)]` types and the buffered writer, whose lines this crate encodes;
     /// `write_raw`, `write_lines` and `write_dataframe` send one request at a time.
     ///
-    /// Lines are dealt to the requests by series and timestamp, so two points of the same
-    /// series and time always go in the same request, or in requests one after the other, in
-    /// the order they were given: the later one wins, as it would with one request at a time.
+    /// Lines are dealt to the requests a series at a time, so that influxd gets each series'
+    /// points in their order, from one request at a time (a write of too few series to share
+    /// out, such as one series, is dealt by series and timestamp instead). Either way, two
+    /// points of the same series and time always go in the same request, or in requests one
+    /// after the other, in the order they were given: the later one wins, as it would with one
+    /// request at a time.
     /// A write of fewer than about a thousand lines a request goes as one request. When one
     /// request fails while another succeeds, what was written stays written and is never sent
     /// again; the points not written are reported

@@ -26,7 +26,7 @@ use crate::client::http::{
 };
 use crate::client::influxql::quote_ident;
 use crate::client::retry::{self, Next, Replay};
-use crate::client::write::{OnRefusal, Unsent, WritePlan, lane_of};
+use crate::client::write::{self, OnRefusal, Unsent, WritePlan};
 use crate::error::{Cause, Commit, Error, Rejection};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
@@ -1012,7 +1012,7 @@ impl<T: Transport> Core<T> {
 
     /// Writes the lines of `bytes` ending at `ends`: in one run of requests, one after
     /// another, or, when there are enough of them and the client keeps several requests in
-    /// flight, dealt by [`lane_of`] to that many runs going at once.
+    /// flight, dealt by [`write::deal`] to that many runs going at once.
     async fn write_batch(
         &self,
         bytes: &[u8],
@@ -1048,15 +1048,7 @@ impl<T: Transport> Core<T> {
                 retry_after: run.retry_after,
             };
         }
-        let mut start = 0;
-        let lane_ids: Vec<u8> = ends
-            .iter()
-            .map(|&end| {
-                let lane = lane_of(&bytes[start..end], lanes);
-                start = end;
-                lane as u8
-            })
-            .collect();
+        let lane_ids = write::deal(bytes, ends, lanes);
         // Once one run stops, the others send nothing more: a server that failed one request
         // is not sent another.
         let halt = std::sync::atomic::AtomicBool::new(false);

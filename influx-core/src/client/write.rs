@@ -429,16 +429,80 @@ impl Unsent {
     }
 }
 
-/// Which of `lanes` requests in flight a line goes in: the same for every line of the same
-/// series and timestamp, so that two writes of one point are never in flight at once and the
-/// later one lands last. The series key is the line up to its first unescaped space; the
+/// Deals the lines of `bytes` ending at `ends` to `lanes` requests in flight: the lane of
+/// each line. Two writes of one point (the same series and timestamp) always go in the same
+/// lane, so they are never in flight at once and the later one lands last.
+///
+/// Lines are dealt by series, so that each series' points reach influxd in their order, from
+/// one request at a time: a series whose points arrive from two requests at once, interleaved,
+/// costs the server more (`docs/benchmarks.md`). The series are hashed to [`BUCKETS`] buckets,
+/// and the buckets shared out to the lanes largest first, each to the lane holding the fewest
+/// lines, so that the lanes end together. When the series are too few to share out (the
+/// largest lane would hold more than halfway between an even share and every line, as with one
+/// series), the lines are dealt by point instead, by a hash of series and timestamp.
+pub(crate) fn deal(bytes: &[u8], ends: &[usize], lanes: usize) -> Vec<u8> {
+    let lanes = lanes.clamp(1, usize::from(u8::MAX));
+    let mut sizes = [0usize; BUCKETS];
+    let mut start = 0;
+    let mut dealt: Vec<u8> = ends
+        .iter()
+        .map(|&end| {
+            let bucket = lane_of(&bytes[start..end], BUCKETS, Dealing::BySeries);
+            start = end;
+            sizes[bucket] += 1;
+            bucket as u8
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..BUCKETS).filter(|&b| sizes[b] > 0).collect();
+    order.sort_by_key(|&b| std::cmp::Reverse(sizes[b]));
+    let mut held = vec![0usize; lanes];
+    let mut lane_of_bucket = [0u8; BUCKETS];
+    for bucket in order {
+        let (lane, _) = held
+            .iter()
+            .enumerate()
+            .min_by_key(|&(_, lines)| *lines)
+            .unwrap_or((0, &0));
+        held[lane] += sizes[bucket];
+        lane_of_bucket[bucket] = lane as u8;
+    }
+    let largest = held.iter().copied().max().unwrap_or(0);
+    // Not `largest > (n / lanes + n) / 2`, in whole numbers.
+    if largest * 2 * lanes <= ends.len() * (lanes + 1) {
+        for lane in &mut dealt {
+            *lane = lane_of_bucket[usize::from(*lane)];
+        }
+        return dealt;
+    }
+    let mut start = 0;
+    for (lane, &end) in dealt.iter_mut().zip(ends) {
+        *lane = lane_of(&bytes[start..end], lanes, Dealing::ByPoint) as u8;
+        start = end;
+    }
+    dealt
+}
+
+/// How many buckets [`deal`] hashes series to.
+const BUCKETS: usize = 256;
+
+/// What a line's lane is a hash of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dealing {
+    /// Its series key.
+    BySeries,
+    /// Its series key and timestamp.
+    ByPoint,
+}
+
+/// Which of `lanes` requests in flight a line goes in, by a hash of its series key (and, by
+/// point, its timestamp). The series key is the line up to its first unescaped space; the
 /// timestamp, its text after the last space (for a line without one, a piece of its last
 /// field: such a point gets the server's time, which differs between requests anyway).
-pub(crate) fn lane_of(line: &[u8], lanes: usize) -> usize {
+pub(crate) fn lane_of(line: &[u8], lanes: usize, by: Dealing) -> usize {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let key_end = key_end(line);
     let time = match memchr::memrchr(b' ', line) {
-        Some(space) if space > key_end => &line[space + 1..],
+        Some(space) if space > key_end && by == Dealing::ByPoint => &line[space + 1..],
         _ => &[],
     };
     // Eight bytes at a time, multiplied and rotated in (deterministic: lanes must not depend
@@ -671,13 +735,17 @@ mod tests {
 
     #[test]
     fn a_point_always_goes_in_the_same_lane_and_points_spread_over_lanes() {
+        let by = Dealing::ByPoint;
         for lanes in [2, 3, 4] {
             // The same series and time, whatever the fields.
-            let lane = lane_of(b"cpu,host=a v=1i 1000\n", lanes);
-            assert_eq!(lane_of(b"cpu,host=a v=2i,w=\"x y\" 1000\n", lanes), lane);
+            let lane = lane_of(b"cpu,host=a v=1i 1000\n", lanes, by);
+            assert_eq!(
+                lane_of(b"cpu,host=a v=2i,w=\"x y\" 1000\n", lanes, by),
+                lane
+            );
             let mut counts = vec![0usize; lanes];
             for t in 0..10_000 {
-                counts[lane_of(format!("cpu,host=a v=1i {t}\n").as_bytes(), lanes)] += 1;
+                counts[lane_of(format!("cpu,host=a v=1i {t}\n").as_bytes(), lanes, by)] += 1;
             }
             let even = 10_000 / lanes;
             for count in counts {
@@ -688,11 +756,59 @@ mod tests {
             }
         }
         // An escaped space belongs to the key: these are two series.
-        let spread: std::collections::HashSet<_> = (0..64)
-            .map(|i| lane_of(format!("m,k=a\\ {i} v=1 5\n").as_bytes(), 4))
+        for by in [Dealing::BySeries, Dealing::ByPoint] {
+            let spread: std::collections::HashSet<_> = (0..64)
+                .map(|i| lane_of(format!("m,k=a\\ {i} v=1 5\n").as_bytes(), 4, by))
+                .collect();
+            assert!(spread.len() > 1, "the key's escaped space ended the key");
+            assert!(lane_of(b"m v=1", 1, by) == 0 && lane_of(b"", 2, by) < 2);
+        }
+    }
+
+    /// Lines of `series` series taking turns, `n` in all, with their lane from [`deal`].
+    fn dealt(series: usize, n: usize, lanes: usize) -> Vec<(String, u8)> {
+        let text: String = (0..n)
+            .map(|i| format!("cpu,host=h{} v={i}i {}\n", i % series, i / series))
             .collect();
-        assert!(spread.len() > 1, "the key's escaped space ended the key");
-        assert!(lane_of(b"m v=1", 1) == 0 && lane_of(b"", 2) < 2);
+        let mut ends = Vec::new();
+        for (at, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                ends.push(at + 1);
+            }
+        }
+        let lanes_of = deal(text.as_bytes(), &ends, lanes);
+        text.lines()
+            .map(|line| line.split(' ').next().unwrap().to_owned())
+            .zip(lanes_of)
+            .collect()
+    }
+
+    #[test]
+    fn many_series_are_dealt_whole_to_lanes_and_one_series_is_dealt_by_point() {
+        // 100 series: each in one lane, and the lanes hold about as many lines.
+        let lines = dealt(100, 10_000, 2);
+        let mut lane_of_series = std::collections::HashMap::new();
+        for (series, lane) in &lines {
+            assert_eq!(
+                *lane_of_series.entry(series.clone()).or_insert(*lane),
+                *lane
+            );
+        }
+        // Shared out whole series at a time, largest first: within a series of even.
+        let first = lines.iter().filter(|(_, lane)| *lane == 0).count();
+        assert!(
+            (4_900..=5_100).contains(&first),
+            "{first} of 10 000 in lane 0"
+        );
+        // One series: spread over both lanes all the same, by time.
+        let lines = dealt(1, 10_000, 2);
+        let first = lines.iter().filter(|(_, lane)| *lane == 0).count();
+        assert!(
+            (4_500..=5_500).contains(&first),
+            "{first} of 10 000 in lane 0"
+        );
+        // Each lane number is one of the lanes.
+        assert!(dealt(3, 300, 3).iter().all(|(_, lane)| *lane < 3));
     }
 
     #[test]

@@ -31,8 +31,9 @@
 //! The writer's client never retries by itself (its retry policy is replaced), so nothing is
 //! retried twice. It keeps as many requests in flight as its client's
 //! [`writes_in_flight`](crate::ClientBuilder::writes_in_flight) (2 by default; one while it
-//! probes a server that failed), with a destination's points dealt to them by series and
-//! time: points of the same series and time go in one request, or in requests one after the
+//! probes a server that failed), with a destination's points dealt to them a series at a
+//! time (by series and time when there are too few series to share out): points of the same
+//! series and time go in one request, or in requests one after the
 //! other, in the order they were recorded, a failed request's points before anything recorded
 //! after them, so the last one recorded wins. When one request fails and another succeeds,
 //! only the failed one's points go back to the queue.
