@@ -1,6 +1,6 @@
-//! The blocking client: [`Core`]'s calls over `reqwest::blocking`, each completed in one
-//! poll. This file only moves bytes, and keeps `reqwest::blocking` from panicking inside a
-//! tokio runtime.
+//! The blocking client: [`Core`]'s calls over `reqwest::blocking` (and its writes over plain
+//! HTTP over connections of its own: [`Direct`]), each completed in one poll. This file only
+//! moves bytes, and keeps `reqwest::blocking` from panicking inside a tokio runtime.
 
 use std::borrow::Borrow;
 use std::future::Future;
@@ -21,6 +21,7 @@ use crate::client::core::{
     self, Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, complete,
     configure_http, transport_error,
 };
+use crate::client::direct::{Direct, DirectBody};
 use crate::client::http::{QueryOptions, WriteOptions};
 use crate::client::stream::{self, SetStream};
 use crate::error::{Cause, Commit, Error};
@@ -59,15 +60,17 @@ pub struct Client {
     core: Core<BlockingHttp>,
 }
 
-/// `reqwest::blocking` as a [`Transport`].
+/// `reqwest::blocking` as a [`Transport`], with writes over plain HTTP sent on the calling
+/// thread (see [`Direct`]).
 #[derive(Clone)]
 pub(crate) struct BlockingHttp {
     client: Arc<OwnedClient>,
+    direct: Option<Arc<Direct>>,
 }
 
 /// The blocking HTTP client, dropped off any tokio runtime: its own runtime cannot be shut
 /// down on a runtime's thread.
-struct OwnedClient(Option<reqwest::blocking::Client>);
+pub(crate) struct OwnedClient(Option<reqwest::blocking::Client>);
 
 impl Drop for OwnedClient {
     fn drop(&mut self) {
@@ -112,12 +115,20 @@ impl BlockingHttp {
                 .build()
                 .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))
         })?;
+        let direct = Direct::for_config(config, core::extra_headers(config)?).map(Arc::new);
         Ok(BlockingHttp {
             client: Arc::new(OwnedClient(Some(client))),
+            direct,
         })
     }
 
     fn open_now(&self, request: Prepared) -> Result<(Head, BlockingBody), Error> {
+        if let Some(direct) = &self.direct
+            && Direct::takes(&request)
+        {
+            let (head, body) = direct.open(request)?;
+            return Ok((head, BlockingBody::Direct(body)));
+        }
         let Some(client) = &self.client.0 else {
             unreachable!("the HTTP client is taken only when dropped")
         };
@@ -134,7 +145,7 @@ impl BlockingHttp {
         };
         Ok((
             head,
-            BlockingBody {
+            BlockingBody::Reqwest {
                 response,
                 _client: Arc::clone(&self.client),
             },
@@ -142,17 +153,26 @@ impl BlockingHttp {
     }
 }
 
-/// A body being read; it keeps the HTTP client alive, so that the client is never dropped
-/// (and its runtime shut down) while the body still needs it.
-pub(crate) struct BlockingBody {
-    response: reqwest::blocking::Response,
-    _client: Arc<OwnedClient>,
+/// A body being read.
+pub(crate) enum BlockingBody {
+    /// From reqwest; it keeps the HTTP client alive, so that the client is never dropped (and
+    /// its runtime shut down) while the body still needs it.
+    Reqwest {
+        response: reqwest::blocking::Response,
+        _client: Arc<OwnedClient>,
+    },
+    /// From a connection of [`Direct`]'s.
+    Direct(DirectBody),
 }
 
 fn read_piece(body: &mut BlockingBody) -> Result<Option<Bytes>, Error> {
+    let response = match body {
+        BlockingBody::Reqwest { response, .. } => response,
+        BlockingBody::Direct(body) => return body.next(),
+    };
     let mut piece = vec![0; READ_CHUNK];
     loop {
-        match body.response.read(&mut piece) {
+        match response.read(&mut piece) {
             Ok(0) => return Ok(None),
             Ok(n) => {
                 piece.truncate(n);

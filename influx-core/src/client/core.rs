@@ -124,6 +124,9 @@ pub(crate) struct Prepared {
     /// bound on each wait for more.
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) timeout: Option<Duration>,
+    /// Whether it is a write (`POST /write`): the blocking client sends those itself.
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
+    pub(crate) write: bool,
 }
 
 /// The head of an answer: its status and headers.
@@ -149,6 +152,8 @@ struct Outgoing {
     headers: HeaderMap,
     body: Option<Bytes>,
     replay: Replay,
+    /// `POST /write`.
+    write: bool,
 }
 
 impl Outgoing {
@@ -166,6 +171,7 @@ impl Outgoing {
             headers: self.headers.clone(),
             body: self.body.clone(),
             timeout,
+            write: self.write,
         })
     }
 }
@@ -601,9 +607,10 @@ impl<T: Transport> Core<T> {
                     Some(http::gzip(&request.body).into()),
                 )
             }
-            Method::Post => (reqwest::Method::POST, Some(request.body.into())),
+            Method::Post => (reqwest::Method::POST, Some(request.body)),
         };
         Ok(Outgoing {
+            write: method == reqwest::Method::POST && request.path == "/write",
             method,
             target,
             headers,
@@ -828,7 +835,7 @@ impl<T: Transport> Core<T> {
         }
         let options = &*options.with_untimestamped(!lines.all_timestamped());
         if lines.len_bytes() <= self.request_cap() {
-            self.write_body(lines.as_bytes().to_vec(), options)
+            self.write_body(Bytes::copy_from_slice(lines.as_bytes()), options)
                 .await
                 .0?;
             return Ok(Commit {
@@ -853,7 +860,7 @@ impl<T: Transport> Core<T> {
         if !options.checks_lines() {
             // Unread lines may lack timestamps.
             let options = options.with_untimestamped(true);
-            self.write_body(text.as_bytes().to_vec(), &options)
+            self.write_body(Bytes::copy_from_slice(text.as_bytes()), &options)
                 .await
                 .0?;
             return Ok(Commit::default().with_requests(1));
@@ -1037,7 +1044,7 @@ impl<T: Transport> Core<T> {
             .clamp(1, usize::from(u8::MAX));
         if lanes == 1 {
             let run = self
-                .write_run(bytes, ends, options, caps, on_refusal, None)
+                .write_run(bytes, None, ends, options, caps, on_refusal, None)
                 .await;
             return WriteOutcome {
                 commit: run.commit,
@@ -1147,9 +1154,17 @@ impl<T: Transport> Core<T> {
                 done.unsent_from = Some(chunk.lines[0]);
                 return done;
             }
+            // The gathered lines become the requests' bodies as they are, not copied again;
+            // the next gathering starts a buffer of the same size.
+            let capacity = chunk.bytes.len();
+            let shared = Bytes::from(std::mem::replace(
+                &mut chunk.bytes,
+                Vec::with_capacity(capacity),
+            ));
             let run = self
                 .write_run(
-                    &chunk.bytes,
+                    &shared,
+                    Some(&shared),
                     &chunk.ends,
                     options,
                     caps,
@@ -1173,9 +1188,12 @@ impl<T: Transport> Core<T> {
 
     /// Sends lines in requests one after another, as the plan cuts them, until all are
     /// settled, one fails, or `halt` is set (by another run, which it then sets for others).
+    /// `shared`, if given, holds the same bytes as `bytes`: requests are then pieces of it.
+    #[allow(clippy::too_many_arguments)]
     async fn write_run(
         &self,
         bytes: &[u8],
+        shared: Option<&Bytes>,
         ends: &[usize],
         options: &WriteOptions,
         caps: Caps,
@@ -1204,7 +1222,12 @@ impl<T: Transport> Core<T> {
                     break;
                 }
             };
-            let (result, asked) = self.write_body(plan.body(piece).to_vec(), options).await;
+            // A piece of a shared buffer goes as it is; of a borrowed one, as a copy.
+            let body = match shared {
+                Some(shared) => shared.slice(plan.range(piece)),
+                None => Bytes::copy_from_slice(plan.body(piece)),
+            };
+            let (result, asked) = self.write_body(body, options).await;
             if let Err(e) = plan.settle(piece, result) {
                 stopped = Some(e);
                 retry_after = asked;
@@ -1237,7 +1260,7 @@ impl<T: Transport> Core<T> {
     /// One write request: its outcome, and the answer's `Retry-After`, if any.
     async fn write_body(
         &self,
-        body: Vec<u8>,
+        body: Bytes,
         options: &WriteOptions,
     ) -> (Result<(), Error>, Option<Duration>) {
         let options = options.clone().or_database(self.database());

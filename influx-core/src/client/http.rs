@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use bytes::Bytes;
+
 use crate::client::retry::Replay;
 use crate::error::{Cause, Error, PartialWriteKind};
 use crate::protocol::point::SharedTags;
@@ -26,8 +28,9 @@ pub(crate) struct Request {
     pub(crate) path: &'static str,
     /// The query string, already encoded (without `?`), possibly empty.
     pub(crate) query: String,
-    /// The body; empty for GET.
-    pub(crate) body: Vec<u8>,
+    /// The body; empty for GET. (Shared, so that a write's body can be a piece of a larger
+    /// buffer, sent without a copy.)
+    pub(crate) body: Bytes,
     /// The `Content-Type` of the body, if any.
     pub(crate) content_type: Option<&'static str>,
     /// Whether it may be sent twice.
@@ -231,7 +234,7 @@ pub(crate) fn encode_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a s
 }
 
 /// The `POST /write` request for a body of lines.
-pub(crate) fn write_request(options: &WriteOptions, body: Vec<u8>) -> Result<Request, Error> {
+pub(crate) fn write_request(options: &WriteOptions, body: Bytes) -> Result<Request, Error> {
     let database = options
         .database
         .as_deref()
@@ -397,7 +400,7 @@ pub(crate) fn query_request(
             method: Method::Get,
             path: "/query",
             query: encoded,
-            body: Vec::new(),
+            body: Bytes::new(),
             content_type: None,
             replay: Replay::Safe,
         })
@@ -406,7 +409,7 @@ pub(crate) fn query_request(
             method: Method::Post,
             path: "/query",
             query: String::new(),
-            body: encoded.into_bytes(),
+            body: encoded.into_bytes().into(),
             content_type: Some("application/x-www-form-urlencoded"),
             replay: if crate::client::influxql::is_read_only(query) {
                 Replay::Safe
@@ -660,7 +663,7 @@ pub(crate) fn ping_request() -> Request {
         method: Method::Get,
         path: "/ping",
         query: String::new(),
-        body: Vec::new(),
+        body: Bytes::new(),
         content_type: None,
         replay: Replay::Safe,
     }

@@ -12,6 +12,8 @@ pub(crate) mod blocking;
 pub(crate) mod chunks;
 pub(crate) mod config;
 pub(crate) mod core;
+#[cfg(feature = "blocking")]
+pub(crate) mod direct;
 #[cfg(feature = "polars")]
 pub(crate) mod frames;
 pub(crate) mod http;

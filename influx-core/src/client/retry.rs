@@ -194,8 +194,19 @@ pub fn classify_write_failure(e: &Error) -> WriteFailure {
 /// Whether the request failed before it reached any server: no connection was made.
 pub(crate) fn is_connect_failure(e: &Error) -> bool {
     chain(e).any(|e| {
-        e.downcast_ref::<reqwest::Error>()
-            .is_some_and(reqwest::Error::is_connect)
+        let direct = {
+            #[cfg(feature = "blocking")]
+            {
+                e.is::<crate::client::direct::ConnectFailed>()
+            }
+            #[cfg(not(feature = "blocking"))]
+            {
+                false
+            }
+        };
+        direct
+            || e.downcast_ref::<reqwest::Error>()
+                .is_some_and(reqwest::Error::is_connect)
     })
 }
 

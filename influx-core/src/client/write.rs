@@ -102,7 +102,12 @@ impl<'a> WritePlan<'a> {
 
     /// The bytes of lines `from..to`.
     pub(crate) fn body(&self, piece: Piece) -> &'a [u8] {
-        &self.bytes[self.start_of(piece.from)..self.start_of(piece.to)]
+        &self.bytes[self.range(piece)]
+    }
+
+    /// Where the lines of `piece` are in the bytes.
+    pub(crate) fn range(&self, piece: Piece) -> std::ops::Range<usize> {
+        self.start_of(piece.from)..self.start_of(piece.to)
     }
 
     /// The byte cap, lowered by every 413 (for the caller to remember).

@@ -1,0 +1,710 @@
+//! The blocking client's writes over plain HTTP/1.1 on `std::net::TcpStream`, with the I/O
+//! done on the calling thread.
+//!
+//! `reqwest::blocking` hands every request to a runtime thread of its own and waits for it
+//! to come back. With two writes in flight on a two-core machine, influxd keeps both cores
+//! busy, and that thread's work and wake-ups come out of the server's time: measured by the
+//! comparison program (`docs/benchmarks.md`), `write_points` over reqwest reached 0.84x of what
+//! the server takes over two connections. A write is the simplest exchange HTTP has (a POST
+//! with a length, answered by a `204` or a short JSON error), so the blocking client sends its
+//! writes itself when nothing asks for more: `http://`, no proxy. Everything else (queries,
+//! streams, TLS, proxies) goes through reqwest.
+//!
+//! Every wait is bounded: connecting by [`CONNECT_TIMEOUT`], sending the request and reading
+//! the answer's head by the client's timeout (as a deadline on the whole of each, however the
+//! server trickles), and each read of the body by it as well (the whole answer is bounded by
+//! [`crate::client::core::Reading`]'s deadline and size bound). The head is at most
+//! [`MAX_HEAD`] bytes. Idle connections are kept up to the client's
+//! `pool_max_idle_per_host` ([`DEFAULT_MAX_IDLE`] without it), and one is reused only if the
+//! server has not closed it.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::client::config::ClientConfig;
+use crate::client::core::{Head, Prepared};
+use crate::error::{Cause, Error};
+
+/// How long connecting may take (as reqwest is configured: see `configure_http`).
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most bytes an answer's status line and headers may take.
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
+
+/// The most headers an answer may have.
+const MAX_HEADERS: usize = 128;
+
+/// Idle connections kept per host when the client does not set `pool_max_idle_per_host`.
+pub(crate) const DEFAULT_MAX_IDLE: usize = 16;
+
+/// How much of a body is read at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Connections to one or more hosts, kept alive between writes.
+pub(crate) struct Direct {
+    pool: Arc<Pool>,
+    timeout: Option<Duration>,
+    /// The client's extra headers, sent unless the request has its own of the same name.
+    extra: HeaderMap,
+}
+
+/// Idle connections, each with the `host:port` it goes to.
+struct Pool {
+    idle: std::sync::Mutex<Vec<(String, Connection)>>,
+    max_idle: usize,
+}
+
+impl Pool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, Connection)>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An idle connection to `authority` that the server has not closed, if any.
+    fn take(&self, authority: &str) -> Option<Connection> {
+        loop {
+            let connection = {
+                let mut idle = self.lock();
+                let at = idle.iter().rposition(|(a, _)| a == authority)?;
+                idle.swap_remove(at).1
+            };
+            if connection.is_open() {
+                return Some(connection);
+            }
+        }
+    }
+
+    fn put(&self, authority: String, connection: Connection) {
+        let mut idle = self.lock();
+        if idle.iter().filter(|(a, _)| *a == authority).count() < self.max_idle {
+            idle.push((authority, connection));
+        }
+    }
+}
+
+/// One connection, with what was read past the end of the last answer.
+struct Connection {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+    /// The unread part of `buffer`.
+    start: usize,
+}
+
+impl Connection {
+    /// Whether the server has neither closed the connection nor sent anything unasked (which
+    /// would be out of step with the next answer).
+    fn is_open(&self) -> bool {
+        if self.start < self.buffer.len() || self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let open = matches!(
+            self.stream.peek(&mut [0; 1]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock
+        );
+        open && self.stream.set_nonblocking(false).is_ok()
+    }
+
+    /// Reads more into the buffer, waiting at most until `deadline`; returns how much came.
+    fn fill(&mut self, deadline: Option<Instant>) -> io::Result<usize> {
+        set_timeout(&self.stream, deadline, TcpStream::set_read_timeout)?;
+        // What was read already goes: the buffer holds at most what is unread plus a read.
+        self.buffer.drain(..self.start);
+        self.start = 0;
+        let old = self.buffer.len();
+        self.buffer.resize(old + READ_CHUNK, 0);
+        let read = loop {
+            match self.stream.read(&mut self.buffer[old..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        self.buffer.truncate(old + *read.as_ref().unwrap_or(&0));
+        read
+    }
+
+    fn unread(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+}
+
+/// Sets the socket's timeout to what is left until `deadline` (no timeout without one).
+fn set_timeout(
+    stream: &TcpStream,
+    deadline: Option<Instant>,
+    set: fn(&TcpStream, Option<Duration>) -> io::Result<()>,
+) -> io::Result<()> {
+    let Some(deadline) = deadline else {
+        return set(stream, None);
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::ErrorKind::TimedOut.into());
+    }
+    set(stream, Some(left))
+}
+
+/// Where a request failed, for the error it becomes.
+#[derive(Debug)]
+enum Failure {
+    /// No connection could be made: nothing reached the server.
+    Connect(io::Error),
+    /// Sending the request failed.
+    Send(io::Error),
+    /// The request went out; its answer did not come, or not as HTTP.
+    Receive(io::Error),
+}
+
+/// A connection that could not be made (found by `retry::is_connect_failure`: the next host
+/// may be tried).
+#[derive(Debug)]
+pub(crate) struct ConnectFailed(io::Error);
+
+impl std::fmt::Display for ConnectFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not connect: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        let timed_out = |e: &io::Error| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            )
+        };
+        match self {
+            Failure::Connect(e) if timed_out(&e) => {
+                Error::Timeout(Cause::with_source("no answer in time", ConnectFailed(e)))
+            }
+            Failure::Connect(e) => Error::Transport(Cause::with_source(
+                "the request did not get an answer",
+                ConnectFailed(e),
+            )),
+            Failure::Send(e) | Failure::Receive(e) if timed_out(&e) => {
+                Error::Timeout(Cause::with_source("no answer in time", e))
+            }
+            Failure::Send(e) | Failure::Receive(e) => {
+                Error::Transport(Cause::with_source("the request did not get an answer", e))
+            }
+        }
+    }
+}
+
+/// An answer that is not HTTP as this client reads it. (Not `InvalidData`: that kind is how
+/// a refused TLS handshake shows, which no retry changes.)
+fn malformed(message: &str) -> io::Error {
+    io::Error::other(format!("the answer is not HTTP/1.x: {message}"))
+}
+
+impl Direct {
+    /// The direct transport for `config`, or `None` when its writes need what only reqwest
+    /// does: TLS or a proxy.
+    pub(crate) fn for_config(config: &ClientConfig, extra: HeaderMap) -> Option<Direct> {
+        if config.tls || config.proxy.is_some() {
+            return None;
+        }
+        Some(Direct {
+            pool: Arc::new(Pool {
+                idle: std::sync::Mutex::new(Vec::new()),
+                max_idle: config.pool_max_idle_per_host.unwrap_or(DEFAULT_MAX_IDLE),
+            }),
+            timeout: config.timeout,
+            extra,
+        })
+    }
+
+    /// Whether this transport sends `request`: a write over `http://`.
+    pub(crate) fn takes(request: &Prepared) -> bool {
+        request.write && request.url.scheme() == "http" && request.url.host_str().is_some()
+    }
+
+    /// Sends `request` and reads the answer's head; the body is left to [`DirectBody::next`].
+    pub(crate) fn open(&self, request: Prepared) -> Result<(Head, DirectBody), Error> {
+        let url = &request.url;
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        let head = self.request_head(&request, &authority);
+        let body = request.body.as_deref().unwrap_or_default();
+        let deadline = self.timeout.map(|t| Instant::now() + t);
+        // A kept connection the server closed in the instant between the check and the
+        // request fails while the request is sent: the request is then sent again on a new
+        // one (it cannot have been taken, as it did not go out whole).
+        let (connection, answer) = match self.pool.take(&authority) {
+            Some(mut kept) => match exchange(&mut kept, &head, body, deadline) {
+                Ok(answer) => (kept, Ok(answer)),
+                Err(Failure::Send(_)) => self.fresh(host, port, &head, body, deadline)?,
+                Err(failure) => (kept, Err(failure)),
+            },
+            None => self.fresh(host, port, &head, body, deadline)?,
+        };
+        let (head, framed) = answer.map_err(Failure::into_error)?;
+        Ok((
+            head,
+            DirectBody {
+                connection: Some(connection),
+                framing: framed.body,
+                reusable: framed.reusable,
+                authority,
+                pool: Arc::clone(&self.pool),
+                timeout: self.timeout,
+            },
+        ))
+    }
+
+    /// Connects and sends, and reads the answer's head.
+    fn fresh(
+        &self,
+        host: &str,
+        port: u16,
+        head: &[u8],
+        body: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<(Connection, Result<Answered, Failure>), Error> {
+        let mut connection = connect(host, port).map_err(|e| Failure::Connect(e).into_error())?;
+        let answer = exchange(&mut connection, head, body, deadline);
+        Ok((connection, answer))
+    }
+
+    /// The request line and headers.
+    fn request_head(&self, request: &Prepared, authority: &str) -> Vec<u8> {
+        let url = &request.url;
+        let mut head = Vec::with_capacity(256);
+        head.extend_from_slice(request.method.as_str().as_bytes());
+        head.push(b' ');
+        head.extend_from_slice(url.path().as_bytes());
+        if let Some(query) = url.query() {
+            head.push(b'?');
+            head.extend_from_slice(query.as_bytes());
+        }
+        head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+        head.extend_from_slice(authority.as_bytes());
+        head.extend_from_slice(b"\r\n");
+        let mut line = |name: &HeaderName, value: &HeaderValue| {
+            head.extend_from_slice(name.as_str().as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(value.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        };
+        for (name, value) in &request.headers {
+            line(name, value);
+        }
+        for (name, value) in &self.extra {
+            if !request.headers.contains_key(name) {
+                line(name, value);
+            }
+        }
+        if !request.headers.contains_key(header::ACCEPT) && !self.extra.contains_key(header::ACCEPT)
+        {
+            head.extend_from_slice(b"accept: */*\r\n");
+        }
+        let length = request.body.as_ref().map_or(0, Bytes::len);
+        head.extend_from_slice(format!("content-length: {length}\r\n\r\n").as_bytes());
+        head
+    }
+}
+
+/// A new connection to `host:port`, Nagle's algorithm off (the head and the body go out as two
+/// writes, which must not wait on each other's acknowledgement).
+fn connect(host: &str, port: u16) -> io::Result<Connection> {
+    // `host_str` keeps an IPv6 address's brackets, which the resolver does not take.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut last = None;
+    for address in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&address, CONNECT_TIMEOUT) {
+            Ok(stream) => {
+                stream.set_nodelay(true)?;
+                return Ok(Connection {
+                    stream,
+                    buffer: Vec::new(),
+                    start: 0,
+                });
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::ErrorKind::NotFound.into()))
+}
+
+/// Sends the request and reads the answer's head, by `deadline`. A server may answer before
+/// it has read the whole request (influxd's `413` for a body over its limit) and close the
+/// connection, which fails the sending: the answer is then still read, if it came.
+fn exchange(
+    connection: &mut Connection,
+    head: &[u8],
+    body: &[u8],
+    deadline: Option<Instant>,
+) -> Result<(Head, Framed), Failure> {
+    if let Err(e) = send(connection, head, body, deadline) {
+        return match read_head(connection, deadline) {
+            // Out of step with the server: never used again.
+            Ok((head, framed)) => Ok((
+                head,
+                Framed {
+                    reusable: false,
+                    ..framed
+                },
+            )),
+            Err(_) => Err(Failure::Send(e)),
+        };
+    }
+    read_head(connection, deadline).map_err(Failure::Receive)
+}
+
+/// Writes the head and the body, by `deadline`.
+fn send(
+    connection: &mut Connection,
+    head: &[u8],
+    body: &[u8],
+    deadline: Option<Instant>,
+) -> io::Result<()> {
+    for mut part in [head, body] {
+        while !part.is_empty() {
+            set_timeout(&connection.stream, deadline, TcpStream::set_write_timeout)?;
+            match connection.stream.write(part) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => part = &part[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How an answer's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// This many bytes are left.
+    Length(u64),
+    /// Chunks: this many bytes are left of the current one (`None`: a size line is next).
+    Chunked(Option<u64>),
+    /// Up to the end of the connection.
+    Close,
+    /// The body has ended.
+    Done,
+}
+
+/// An answer's head, read.
+type Answered = (Head, Framed);
+
+/// An answer's head read: its framing, and whether the connection may carry another request.
+struct Framed {
+    body: Framing,
+    reusable: bool,
+}
+
+/// Reads the status line and headers by `deadline` (skipping `1xx` interim answers).
+fn read_head(connection: &mut Connection, deadline: Option<Instant>) -> io::Result<(Head, Framed)> {
+    loop {
+        let end = loop {
+            if let Some(at) = find(connection.unread(), b"\r\n\r\n") {
+                break connection.start + at + 4;
+            }
+            if connection.unread().len() > MAX_HEAD {
+                return Err(malformed("the head is longer than 64 KiB"));
+            }
+            if connection.fill(deadline)? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the connection closed before an answer came",
+                ));
+            }
+        };
+        if end - connection.start > MAX_HEAD {
+            return Err(malformed("the head is longer than 64 KiB"));
+        }
+        let parsed = parse_head(&connection.buffer[connection.start..end])?;
+        connection.start = end;
+        if (100..200).contains(&parsed.0.status) && parsed.0.status != 101 {
+            continue;
+        }
+        return Ok(parsed);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Parses a head (ending with its blank line) into the status, headers and body framing.
+fn parse_head(text: &[u8]) -> io::Result<(Head, Framed)> {
+    let text = std::str::from_utf8(text).map_err(|_| malformed("the head is not text"))?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    let http10 = match version {
+        "HTTP/1.1" => false,
+        "HTTP/1.0" => true,
+        _ => return Err(malformed("no HTTP/1.x status line")),
+    };
+    let status: u16 = parts
+        .next()
+        .filter(|code| code.len() == 3)
+        .and_then(|code| code.parse().ok())
+        .filter(|code| (100..600).contains(code))
+        .ok_or_else(|| malformed("no status code"))?;
+    let mut headers = HeaderMap::new();
+    for line in lines.take_while(|line| !line.is_empty()) {
+        if headers.len() >= MAX_HEADERS {
+            return Err(malformed("more than 128 headers"));
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| malformed("a header line without a colon"))?;
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| malformed("a bad header name"))?;
+        let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
+            .map_err(|_| malformed("a bad header value"))?;
+        headers.append(name, value);
+    }
+    let chunked = headers.get_all(header::TRANSFER_ENCODING).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"))
+    });
+    let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter().map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or_else(|| malformed("a bad Content-Length"))
+    });
+    let length = match lengths.next().transpose()? {
+        Some(first) => {
+            if lengths.any(|other| other.ok() != Some(first)) {
+                return Err(malformed("two different Content-Lengths"));
+            }
+            Some(first)
+        }
+        None => None,
+    };
+    let close = headers.get_all(header::CONNECTION).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("close"))
+    });
+    let body = if matches!(status, 204 | 304) || (100..200).contains(&status) {
+        Framing::Done
+    } else if chunked {
+        Framing::Chunked(None)
+    } else if let Some(length) = length {
+        if length == 0 {
+            Framing::Done
+        } else {
+            Framing::Length(length)
+        }
+    } else {
+        Framing::Close
+    };
+    let reusable = !close && !http10 && body != Framing::Close;
+    let content_length = if chunked { None } else { length };
+    Ok((
+        Head {
+            status,
+            headers,
+            content_length: if body == Framing::Done && content_length.is_none() {
+                Some(0)
+            } else {
+                content_length
+            },
+        },
+        Framed { body, reusable },
+    ))
+}
+
+/// An answer's body being read from its connection, which goes back to the pool once the
+/// body has ended (if the answer allows it); dropping it before closes the connection.
+pub(crate) struct DirectBody {
+    connection: Option<Connection>,
+    framing: Framing,
+    reusable: bool,
+    authority: String,
+    pool: Arc<Pool>,
+    timeout: Option<Duration>,
+}
+
+impl DirectBody {
+    /// The next piece of the body, `None` at its end. Each wait for more is bounded by the
+    /// client's timeout.
+    pub(crate) fn next(&mut self) -> Result<Option<Bytes>, Error> {
+        let piece = self
+            .next_piece()
+            .map_err(|e| Failure::Receive(e).into_error())?;
+        if piece.is_none()
+            && let Some(connection) = self.connection.take()
+            && self.reusable
+        {
+            self.pool
+                .put(std::mem::take(&mut self.authority), connection);
+        }
+        Ok(piece)
+    }
+
+    fn next_piece(&mut self) -> io::Result<Option<Bytes>> {
+        let timeout = self.timeout;
+        let Some(connection) = self.connection.as_mut() else {
+            return Ok(None);
+        };
+        loop {
+            match self.framing {
+                Framing::Done => return Ok(None),
+                Framing::Length(0) => self.framing = Framing::Done,
+                Framing::Length(left) => {
+                    let piece = take(connection, left, timeout)?;
+                    if piece.is_empty() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the connection closed before the end of the answer",
+                        ));
+                    }
+                    self.framing = Framing::Length(left - piece.len() as u64);
+                    return Ok(Some(piece));
+                }
+                Framing::Close => {
+                    let piece = take(connection, u64::MAX, timeout)?;
+                    if piece.is_empty() {
+                        self.framing = Framing::Done;
+                        return Ok(None);
+                    }
+                    return Ok(Some(piece));
+                }
+                Framing::Chunked(Some(0)) => {
+                    expect_line_end(connection, timeout)?;
+                    self.framing = Framing::Chunked(None);
+                }
+                Framing::Chunked(Some(left)) => {
+                    let piece = take(connection, left, timeout)?;
+                    if piece.is_empty() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the connection closed inside a chunk",
+                        ));
+                    }
+                    self.framing = Framing::Chunked(Some(left - piece.len() as u64));
+                    return Ok(Some(piece));
+                }
+                Framing::Chunked(None) => {
+                    let line = read_line(connection, timeout)?;
+                    let size = line.split(';').next().unwrap_or_default().trim();
+                    let size =
+                        u64::from_str_radix(size, 16).map_err(|_| malformed("a bad chunk size"))?;
+                    if size == 0 {
+                        // Trailers, if any, end with an empty line.
+                        while !read_line(connection, timeout)?.is_empty() {}
+                        self.framing = Framing::Done;
+                    } else {
+                        self.framing = Framing::Chunked(Some(size));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Up to `most` bytes of the body: what is buffered, or one read's worth; empty at the end of
+/// the connection.
+fn take(connection: &mut Connection, most: u64, timeout: Option<Duration>) -> io::Result<Bytes> {
+    if connection.unread().is_empty() && connection.fill(timeout.map(|t| Instant::now() + t))? == 0
+    {
+        return Ok(Bytes::new());
+    }
+    let unread = connection.unread();
+    let n = unread
+        .len()
+        .min(usize::try_from(most).unwrap_or(usize::MAX));
+    let piece = Bytes::copy_from_slice(&unread[..n]);
+    connection.start += n;
+    Ok(piece)
+}
+
+/// A line of chunked framing, without its CRLF (at most [`MAX_HEAD`] bytes).
+fn read_line(connection: &mut Connection, timeout: Option<Duration>) -> io::Result<String> {
+    loop {
+        if let Some(at) = find(connection.unread(), b"\r\n") {
+            let line = String::from_utf8_lossy(&connection.unread()[..at]).into_owned();
+            connection.start += at + 2;
+            return Ok(line);
+        }
+        if connection.unread().len() > MAX_HEAD {
+            return Err(malformed("a chunk size line is too long"));
+        }
+        if connection.fill(timeout.map(|t| Instant::now() + t))? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the connection closed inside the chunked framing",
+            ));
+        }
+    }
+}
+
+/// The CRLF after a chunk's data.
+fn expect_line_end(connection: &mut Connection, timeout: Option<Duration>) -> io::Result<()> {
+    if read_line(connection, timeout)?.is_empty() {
+        Ok(())
+    } else {
+        Err(malformed("a chunk did not end where its size said"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framing(head: &str) -> (u16, Framing, bool) {
+        let (head, framed) = parse_head(head.as_bytes()).unwrap();
+        (head.status, framed.body, framed.reusable)
+    }
+
+    #[test]
+    fn heads_give_the_body_framing_and_whether_the_connection_is_kept() {
+        assert_eq!(
+            framing("HTTP/1.1 204 No Content\r\nX-Influxdb-Version: 1.6\r\n\r\n"),
+            (204, Framing::Done, true)
+        );
+        assert_eq!(
+            framing("HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\n\r\n"),
+            (400, Framing::Length(12), true)
+        );
+        assert_eq!(
+            framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
+            (200, Framing::Chunked(None), true)
+        );
+        assert_eq!(
+            framing("HTTP/1.1 500 Oops\r\nConnection: close\r\nContent-Length: 1\r\n\r\n"),
+            (500, Framing::Length(1), false)
+        );
+        assert_eq!(
+            framing("HTTP/1.0 200 OK\r\n\r\n"),
+            (200, Framing::Close, false)
+        );
+    }
+
+    #[test]
+    fn heads_that_are_not_http_are_refused_with_a_kind_no_retry_rule_takes_for_tls() {
+        for head in [
+            "SSH-2.0-OpenSSH\r\n\r\n",
+            "HTTP/1.1 abc Nope\r\n\r\n",
+            "HTTP/1.1 204 OK\r\nno colon\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        ] {
+            let e = parse_head(head.as_bytes()).err().expect(head);
+            assert_eq!(e.kind(), io::ErrorKind::Other, "{head}");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The blocking client's writes go over connections of its own (plain HTTP/1.1 on std's
+//! `TcpStream`): kept alive between writes, opened again when the server closed them, and
+//! bounded in what an answer may take, in bytes and in time.
+//!
+//! The servers here are **fake HTTP servers**, written in this file or from
+//! `influx_testserver::fake`: influxd cannot be made to close a kept connection on demand, to
+//! send an endless head or to trickle its answer. Writes to a real influxd over these
+//! connections are tested everywhere else (`in_flight.rs`, `buffers.rs`: influxd's early `413`
+//! to a 30 MB body, `connections.rs`: credentials, tokens and extra headers).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use influx_series::{Client, Error, RetryPolicy, WriteOptions};
+use influx_testserver::fake::FakeServer;
+
+/// A fake influxd that keeps connections alive: it answers every write with `204` and records
+/// each body with the number of the connection it came on. After `close_after` answers on one
+/// connection, it closes that connection (without saying so in the answer, as a server whose
+/// idle timeout ran out does).
+struct KeepAlive {
+    port: u16,
+    bodies: Arc<Mutex<Vec<(usize, String)>>>,
+}
+
+impl KeepAlive {
+    fn start(close_after: usize) -> KeepAlive {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for (connection, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { continue };
+                let seen = Arc::clone(&seen);
+                std::thread::spawn(move || serve(connection, stream, close_after, &seen));
+            }
+        });
+        KeepAlive { port, bodies }
+    }
+
+    fn bodies(&self) -> Vec<(usize, String)> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+fn serve(
+    connection: usize,
+    stream: TcpStream,
+    close_after: usize,
+    seen: &Mutex<Vec<(usize, String)>>,
+) {
+    let mut reader = BufReader::new(stream);
+    for _ in 0..close_after {
+        let mut length = 0;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            let lower = line.to_ascii_lowercase();
+            if let Some(value) = lower.strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        seen.lock()
+            .unwrap()
+            .push((connection, String::from_utf8(body).unwrap()));
+        reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 204 No Content\r\nX-Influxdb-Version: fake\r\n\r\n")
+            .unwrap();
+    }
+    // Dropped: the connection closes.
+}
+
+fn client(port: u16) -> Client {
+    Client::builder()
+        .host("127.0.0.1")
+        .port(port)
+        .database("db")
+        .timeout(Duration::from_millis(500))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn write(client: &Client, line: &str) -> Result<(), Error> {
+    client.write_raw(line, &WriteOptions::default()).map(drop)
+}
+
+#[test]
+fn writes_reuse_a_kept_connection_and_open_a_new_one_once_the_server_closed_it() {
+    let server = KeepAlive::start(3);
+    let client = client(server.port);
+    for i in 0..3 {
+        write(&client, &format!("m v={i}i {i}")).unwrap();
+    }
+    // The server closed the connection after its third answer: the fourth write notices and
+    // goes over a new connection, sent once.
+    std::thread::sleep(Duration::from_millis(50));
+    write(&client, "m v=3i 3").unwrap();
+    write(&client, "m v=4i 4").unwrap();
+    let bodies = server.bodies();
+    let expected: Vec<(usize, String)> = (0..5)
+        .map(|i| (usize::from(i >= 3), format!("m v={i}i {i}")))
+        .collect();
+    assert_eq!(
+        bodies, expected,
+        "(connection, body) as the server got them"
+    );
+}
+
+/// A fake that answers every request with `answer`, written in pieces of `piece` bytes with
+/// `pause` between them, and then keeps the connection open.
+fn answering(answer: Vec<u8>, piece: usize, pause: Duration) -> FakeServer {
+    FakeServer::start(move |_request, stream| {
+        for part in answer.chunks(piece) {
+            if stream.write_all(part).is_err() {
+                return;
+            }
+            std::thread::sleep(pause);
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    })
+}
+
+#[test]
+fn an_answer_head_over_64_kib_fails_the_write() {
+    let mut head = b"HTTP/1.1 204 No Content\r\nX-Padding: ".to_vec();
+    head.resize(head.len() + 100 * 1024, b'a');
+    let fake = answering(head, usize::MAX, Duration::ZERO);
+    let client = client(fake.port());
+    let started = Instant::now();
+    let err = write(&client, "m v=1i 1").unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(
+        format!("{err:#}").contains("longer than 64 KiB") || format!("{err:?}").contains("64 KiB"),
+        "{err:?}"
+    );
+    // Refused once the bound was passed, not when the client's timeout ran out.
+    assert!(started.elapsed() < Duration::from_millis(450), "{err}");
+}
+
+#[test]
+fn an_answer_trickled_byte_by_byte_is_cut_at_the_clients_timeout() {
+    // Each byte comes well within the timeout of 500 ms, so only a deadline on the whole
+    // head can end the wait.
+    let fake = answering(
+        b"HTTP/1.1 204 No Content\r\nX-Slow: ".repeat(100),
+        1,
+        Duration::from_millis(20),
+    );
+    let client = client(fake.port());
+    let started = Instant::now();
+    let err = write(&client, "m v=1i 1").unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(450) && took < Duration::from_secs(2),
+        "cut after {took:?}"
+    );
+}
+
+#[test]
+fn a_chunked_error_answer_reaches_the_caller_whole() {
+    let body = br#"{"error":"field type conflict: input field \"v\" on measurement \"m\" is type float, already exists as type integer dropped=1"}"#;
+    let mut answer = b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n".to_vec();
+    for part in body.chunks(7) {
+        answer.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        answer.extend_from_slice(part);
+        answer.extend_from_slice(b"\r\n");
+    }
+    answer.extend_from_slice(b"0\r\n\r\n");
+    let fake = answering(answer, 5, Duration::ZERO);
+    let client = client(fake.port());
+    let err = write(&client, "m v=1.5 1").unwrap_err();
+    assert!(
+        err.to_string().contains("already exists as type integer"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_http_fails_the_write_without_being_taken_for_tls() {
+    let fake = answering(
+        b"SSH-2.0-OpenSSH_9.2\r\n\r\n".to_vec(),
+        usize::MAX,
+        Duration::ZERO,
+    );
+    let client = Client::builder()
+        .host("127.0.0.1")
+        .port(fake.port())
+        .database("db")
+        .timeout(Duration::from_millis(500))
+        // Retried as any other answer that did not come: TLS refusals are not retried.
+        .retry(
+            RetryPolicy::new()
+                .retries(1)
+                .backoff(Duration::from_millis(1), Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+    let err = write(&client, "m v=1i 1").unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(fake.requests().len(), 2, "sent once, retried once");
+}
