@@ -380,10 +380,14 @@ fn failing_one_request() -> (FakeServer, Arc<AtomicBool>, Arc<Mutex<Vec<usize>>>
         let lines = positions(&request.body);
         let order = arrived.fetch_add(1, Ordering::SeqCst);
         if lines.contains(&7) && fail.load(Ordering::SeqCst) {
-            // The 503 waits until a request after it has arrived: the other one in flight,
-            // which is then answered 204, whichever of the two went out first.
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while arrived.load(Ordering::SeqCst) <= order && std::time::Instant::now() < deadline {
+            // The 503 waits until a request after it has arrived (`arrived` counts this one
+            // too: `order + 1` with it): the other one in flight, which is then answered 204,
+            // whichever of the two went out first. A second at most, for a request sent
+            // alone (the buffered writer's first, which may hold few points).
+            let deadline = std::time::Instant::now() + Duration::from_secs(1);
+            while arrived.load(Ordering::SeqCst) <= order + 1
+                && std::time::Instant::now() < deadline
+            {
                 std::thread::sleep(Duration::from_millis(1));
             }
             respond(
@@ -576,10 +580,12 @@ fn requests_are_in_flight_at_once_up_to_the_setting() {
 }
 
 #[test]
-fn a_write_of_many_points_holds_one_round_of_lines_at_a_time() {
-    // `write_points` takes points from a generator and encodes at most 16 MiB before it
-    // sends them: with 1 KiB lines, the first requests have arrived before the 17 000th point
-    // is made. (A fake server, to count what arrived while the generator runs.)
+fn a_write_of_many_points_holds_three_requests_a_lane_at_most() {
+    // `write_points` takes points from a generator and deals them to its two lanes as it
+    // encodes them; it waits while a lane has a request in flight and one queued, so it never
+    // holds more than three requests' worth a lane (one being filled, one queued, one in
+    // flight): with requests of 1 000 points, no more than 6 000 points made and not yet
+    // arrived. (A fake server, to count what arrived while the generator runs.)
     let arrived = Arc::new(AtomicUsize::new(0));
     let seen = arrived.clone();
     let fake = FakeServer::start(move |request, stream| {
@@ -589,14 +595,12 @@ fn a_write_of_many_points_holds_one_round_of_lines_at_a_time() {
     let client = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
         .build()
         .unwrap();
+    assert_eq!(client.config().writes_in_flight(), 2);
     let padding = "x".repeat(1_000);
+    let most_held = AtomicUsize::new(0);
     let generated = (0..40_000usize).map(|pos| {
-        if pos == 17_000 {
-            assert!(
-                arrived.load(Ordering::SeqCst) > 0,
-                "17 000 points held unsent"
-            );
-        }
+        let held = pos - arrived.load(Ordering::SeqCst);
+        most_held.fetch_max(held, Ordering::SeqCst);
         Point::builder("m")
             .tag("pad", padding.as_str())
             .field("pos", pos as i64)
@@ -605,8 +609,40 @@ fn a_write_of_many_points_holds_one_round_of_lines_at_a_time() {
             .unwrap()
     });
     let done = client
-        .write_points(generated, &WriteOptions::new("db").batch_size(5_000))
+        .write_points(generated, &WriteOptions::new("db").batch_size(1_000))
         .unwrap();
     assert_eq!(done.written, 40_000);
     assert_eq!(arrived.load(Ordering::SeqCst), 40_000);
+    let most_held = most_held.load(Ordering::SeqCst);
+    assert!(
+        (1_000..=6_000).contains(&most_held),
+        "{most_held} points made and not arrived"
+    );
+}
+
+#[test]
+fn a_point_refused_after_requests_went_out_stops_the_write_with_every_point_before_it_stored() {
+    // The points are sent as they are encoded, two requests in flight: a point whose field
+    // clashes with a shared tag, far into the write, stops it there. Every point before it is
+    // stored, none after it is sent, and the error says how many were written.
+    let client = client_on(
+        influx_testserver::shared().url().as_str(),
+        "refused_late",
+        2,
+    );
+    let writes = writes(30_000, 1);
+    let mut points: Vec<Point> = writes.iter().map(point).collect();
+    points[25_000] = Point::builder("m")
+        .tag("s", "s1")
+        .field("region", 1i64)
+        .build()
+        .unwrap();
+    let options = WriteOptions::new("refused_late")
+        .batch_size(1_000)
+        .tags(influx_series::SharedTags::new([("region", "eu")]).unwrap());
+    let err = client.write_points(&points, &options).unwrap_err();
+    assert_eq!(err.written_before(), 25_000, "{err}");
+    assert_eq!(count(&client), 25_000);
+    let stored = stored(&client);
+    assert_eq!(stored, last_writes(&writes[..25_000]));
 }

@@ -37,6 +37,10 @@ use crate::query::typed::{self, CellContext, FromRow, Json};
 /// Moves one request to the server and brings its answer back: its head, then its body piece
 /// by piece, so that a caller can read a long answer as it arrives.
 pub(crate) trait Transport: Send + Sync {
+    /// Whether its calls do their I/O when first polled, blocking the thread (so that several
+    /// can run on threads of their own while the calling thread goes on).
+    const BLOCKS: bool = false;
+
     /// An answer's body, being read. Dropping it closes the connection.
     type Body: Send;
 
@@ -75,6 +79,9 @@ pub(crate) trait Transport: Send + Sync {
         datagrams: Vec<&[u8]>,
     ) -> impl Future<Output = Result<(), (usize, Error)>> + Send;
 }
+
+#[cfg(feature = "blocking")]
+mod fed;
 
 /// Polls every future in turn until all are done; their outputs in order.
 async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
@@ -755,6 +762,10 @@ impl<T: Transport> Core<T> {
         let stamp = !options.uses_server_time();
         let options = &*options.with_untimestamped(!stamp);
         let in_flight = self.config.writes_in_flight.max(1);
+        #[cfg(feature = "blocking")]
+        if T::BLOCKS && in_flight > 1 {
+            return self.write_points_fed(points, options, cap_points, stamp, in_flight);
+        }
         let mut done = Commit::default();
         let mut bytes = Vec::new();
         let mut ends = Vec::new();

@@ -446,48 +446,96 @@ impl Unsent {
 /// largest lane would hold more than halfway between an even share and every line, as with one
 /// series), the lines are dealt by point instead, by a hash of series and timestamp.
 pub(crate) fn deal(bytes: &[u8], ends: &[usize], lanes: usize) -> Vec<u8> {
-    let lanes = lanes.clamp(1, usize::from(u8::MAX));
-    let mut sizes = [0usize; BUCKETS];
-    let mut start = 0;
-    let mut dealt: Vec<u8> = ends
-        .iter()
-        .map(|&end| {
-            let bucket = lane_of(&bytes[start..end], BUCKETS, Dealing::BySeries);
-            start = end;
-            sizes[bucket] += 1;
-            bucket as u8
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..BUCKETS).filter(|&b| sizes[b] > 0).collect();
-    order.sort_by_key(|&b| std::cmp::Reverse(sizes[b]));
-    let mut held = vec![0usize; lanes];
-    let mut lane_of_bucket = [0u8; BUCKETS];
-    for bucket in order {
-        let (lane, _) = held
-            .iter()
-            .enumerate()
-            .min_by_key(|&(_, lines)| *lines)
-            .unwrap_or((0, &0));
-        held[lane] += sizes[bucket];
-        lane_of_bucket[bucket] = lane as u8;
-    }
-    let largest = held.iter().copied().max().unwrap_or(0);
-    // Not `largest > (n / lanes + n) / 2`, in whole numbers.
-    if largest * 2 * lanes <= ends.len() * (lanes + 1) {
-        for lane in &mut dealt {
-            *lane = lane_of_bucket[usize::from(*lane)];
-        }
-        return dealt;
-    }
-    let mut start = 0;
-    for (lane, &end) in dealt.iter_mut().zip(ends) {
-        *lane = lane_of(&bytes[start..end], lanes, Dealing::ByPoint) as u8;
-        start = end;
-    }
-    dealt
+    Dealer::start(bytes, ends, lanes).1
 }
 
-/// How many buckets [`deal`] hashes series to.
+/// Deals lines to lanes as [`deal`] does, for a write whose lines come one at a time: the
+/// first lines decide how (by series or by point) and share their series out; a series first
+/// seen later goes to the lane that has been dealt the fewest lines.
+#[derive(Debug)]
+pub(crate) struct Dealer {
+    lanes: usize,
+    by: Dealing,
+    /// The lane of each bucket of series (`NO_LANE` until its first line, by series).
+    lane_of_bucket: [u8; BUCKETS],
+    /// Lines dealt to each lane so far.
+    held: Vec<usize>,
+}
+
+const NO_LANE: u8 = u8::MAX;
+
+impl Dealer {
+    /// Decides from the lines of `bytes` ending at `ends` how to deal, and deals them.
+    pub(crate) fn start(bytes: &[u8], ends: &[usize], lanes: usize) -> (Dealer, Vec<u8>) {
+        let lanes = lanes.clamp(1, usize::from(NO_LANE) - 1);
+        let mut sizes = [0usize; BUCKETS];
+        let mut start = 0;
+        let mut dealt: Vec<u8> = ends
+            .iter()
+            .map(|&end| {
+                let bucket = lane_of(&bytes[start..end], BUCKETS, Dealing::BySeries);
+                start = end;
+                sizes[bucket] += 1;
+                bucket as u8
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..BUCKETS).filter(|&b| sizes[b] > 0).collect();
+        order.sort_by_key(|&b| std::cmp::Reverse(sizes[b]));
+        let mut dealer = Dealer {
+            lanes,
+            by: Dealing::BySeries,
+            lane_of_bucket: [NO_LANE; BUCKETS],
+            held: vec![0; lanes],
+        };
+        for bucket in order {
+            let lane = dealer.emptiest();
+            dealer.held[lane] += sizes[bucket];
+            dealer.lane_of_bucket[bucket] = lane as u8;
+        }
+        let largest = dealer.held.iter().copied().max().unwrap_or(0);
+        // Not `largest > (n / lanes + n) / 2`, in whole numbers.
+        if largest * 2 * lanes <= ends.len() * (lanes + 1) {
+            for lane in &mut dealt {
+                *lane = dealer.lane_of_bucket[usize::from(*lane)];
+            }
+            return (dealer, dealt);
+        }
+        dealer.by = Dealing::ByPoint;
+        let mut start = 0;
+        for (lane, &end) in dealt.iter_mut().zip(ends) {
+            *lane = lane_of(&bytes[start..end], lanes, Dealing::ByPoint) as u8;
+            start = end;
+        }
+        (dealer, dealt)
+    }
+
+    /// The lane of a line after the first ones.
+    pub(crate) fn lane(&mut self, line: &[u8]) -> usize {
+        if self.by == Dealing::ByPoint {
+            return lane_of(line, self.lanes, Dealing::ByPoint);
+        }
+        let bucket = lane_of(line, BUCKETS, Dealing::BySeries);
+        let lane = match self.lane_of_bucket[bucket] {
+            NO_LANE => {
+                let lane = self.emptiest();
+                self.lane_of_bucket[bucket] = lane as u8;
+                lane
+            }
+            lane => usize::from(lane),
+        };
+        self.held[lane] += 1;
+        lane
+    }
+
+    /// The lane dealt the fewest lines so far.
+    fn emptiest(&self) -> usize {
+        (0..self.lanes)
+            .min_by_key(|&lane| self.held[lane])
+            .unwrap_or(0)
+    }
+}
+
+/// How many buckets [`Dealer`] hashes series to.
 const BUCKETS: usize = 256;
 
 /// What a line's lane is a hash of.
@@ -814,6 +862,47 @@ mod tests {
         );
         // Each lane number is one of the lanes.
         assert!(dealt(3, 300, 3).iter().all(|(_, lane)| *lane < 3));
+    }
+
+    #[test]
+    fn series_first_seen_after_the_first_lines_go_to_the_emptiest_lane_and_stay_there() {
+        // The first lines: two series of 100 lines each, one lane each.
+        let first: String = (0..200)
+            .map(|i| format!("cpu,host=h{} v=1i {i}\n", i % 2))
+            .collect();
+        let ends: Vec<usize> = first
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(at, _)| at + 1)
+            .collect();
+        let (mut dealer, lanes) = Dealer::start(first.as_bytes(), &ends, 2);
+        assert_eq!(lanes[0], 1 - lanes[1], "the two series share the lanes out");
+        // A third series, seen later, goes to a lane and all its lines with it; the lanes'
+        // loads stay within a series of even.
+        let mut held = [100usize, 100];
+        let mut third = None;
+        for t in 0..300 {
+            let lane = dealer.lane(format!("cpu,host=h3 v=1i {t}\n").as_bytes());
+            assert_eq!(*third.get_or_insert(lane), lane);
+            held[lane] += 1;
+        }
+        for t in 0..300 {
+            let lane = dealer.lane(format!("cpu,host=h4 v=1i {t}\n").as_bytes());
+            held[lane] += 1;
+        }
+        assert_eq!(held, [400, 400], "h3 and h4 in different lanes");
+        // By point, a later line of one series and time goes where its first did.
+        let one: String = (0..200).map(|i| format!("m v=1i {i}\n")).collect();
+        let ends: Vec<usize> = one
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(at, _)| at + 1)
+            .collect();
+        let (mut dealer, lanes) = Dealer::start(one.as_bytes(), &ends, 2);
+        assert!(lanes.contains(&0) && lanes.contains(&1));
+        assert_eq!(dealer.lane(b"m v=2i 7\n"), usize::from(lanes[7]));
     }
 
     #[test]
