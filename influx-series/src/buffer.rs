@@ -113,7 +113,9 @@ const MAX_BLOCK_BYTES: usize = 256 * 1024;
 struct Shard {
     /// The thread that records into it.
     owner: std::thread::ThreadId,
-    inner: Mutex<ShardLines>,
+    /// Taken by its thread at every `record()` and by commits: a lock whose release is a plain
+    /// store (one atomic read-modify-write a `record()`, not two); a waiter yields its thread.
+    inner: spin::mutex::SpinMutex<ShardLines, spin::relax::Yield>,
 }
 
 #[derive(Debug, Default)]
@@ -428,7 +430,7 @@ impl SeriesBuffer {
     fn new_shard(&self) -> Arc<Shard> {
         let shard = Arc::new(Shard {
             owner: std::thread::current().id(),
-            inner: Mutex::default(),
+            inner: spin::mutex::SpinMutex::new(ShardLines::default()),
         });
         let mut state = self.state.lock();
         // Shards of threads that are gone and that hold no line: forgotten here too, so that
