@@ -140,9 +140,9 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
     }
     let _ = writeln!(
         w,
-        "\n| variant | median | min | max | median rate | failed rounds |"
+        "\n| variant | median | min | max | median rate | client CPU a run | failed rounds |"
     );
-    let _ = writeln!(w, "|---|---|---|---|---|---|");
+    let _ = writeln!(w, "|---|---|---|---|---|---|---|");
     for s in report.summaries {
         let (times, speed) = match (s.seconds, s.rate) {
             (Some(t), Some(r)) => (
@@ -155,7 +155,14 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
             Some((count, error)) => format!("{count}: {}", cell(error)),
             None => "0".into(),
         };
-        let _ = writeln!(w, "| {} | {times} | {speed} | {failed} |", s.outcome.label);
+        let cpu = s
+            .cpu_ms
+            .map_or_else(|| "-".to_owned(), |c| format!("{:.0} ms", c.median));
+        let _ = writeln!(
+            w,
+            "| {} | {times} | {speed} | {cpu} | {failed} |",
+            s.outcome.label
+        );
     }
     let _ = writeln!(
         w,

@@ -48,6 +48,8 @@ pub(crate) struct Summary<'a> {
     pub(crate) rate: Option<Spread>,
     /// Rounds it failed in, and the first error.
     pub(crate) failed: Option<(usize, String)>,
+    /// This process's CPU milliseconds a run, over the rounds it succeeded in.
+    pub(crate) cpu_ms: Option<Spread>,
 }
 
 /// Summarises every outcome; `items` is the points or rows each run moves.
@@ -70,6 +72,7 @@ pub(crate) fn summarise(outcomes: &[Outcome], items: usize) -> Vec<Summary<'_>> 
                 rate: Spread::of(seconds.iter().map(|s| items as f64 / s).collect()),
                 seconds: Spread::of(seconds),
                 failed: errors.first().map(|e| (errors.len(), (*e).clone())),
+                cpu_ms: Spread::of(outcome.cpu_ms.clone()),
             }
         })
         .collect()
@@ -434,6 +437,7 @@ mod tests {
                 .iter()
                 .map(|&ms| Ok(Duration::from_millis(ms)))
                 .collect(),
+            cpu_ms: Vec::new(),
         }
     }
 

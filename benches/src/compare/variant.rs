@@ -128,17 +128,26 @@ pub(crate) struct Outcome {
     pub(crate) kind: Kind,
     /// One entry per round, in order.
     pub(crate) rounds: Vec<RunResult>,
+    /// The CPU time this process (and the children it waited for) spent in each run that
+    /// succeeded, in milliseconds: set-up and checks included.
+    pub(crate) cpu_ms: Vec<f64>,
 }
 
 /// Runs `rounds` rounds of every variant in turn; reports progress on stderr.
 pub(crate) fn interleaved(mut variants: Vec<Variant<'_>>, rounds: usize) -> Vec<Outcome> {
     let mut results: Vec<Vec<RunResult>> = vec![Vec::with_capacity(rounds); variants.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); variants.len()];
     for round in 0..rounds {
         eprint!("round {}/{rounds}:", round + 1);
-        for (variant, results) in variants.iter_mut().zip(&mut results) {
+        for ((variant, results), cpu) in variants.iter_mut().zip(&mut results).zip(&mut cpu) {
+            let before = super::load::own_cpu_ms();
             // A panic in a peer's code (or ours) fails that run, not the program.
             let result = panic::catch_unwind(AssertUnwindSafe(|| (variant.run)()))
                 .unwrap_or_else(|_| Err("panicked (see the message above)".into()));
+            if let (Ok(_), Some(before), Some(after)) = (&result, before, super::load::own_cpu_ms())
+            {
+                cpu.push(after - before);
+            }
             eprint!(" {}", if result.is_ok() { "." } else { "x" });
             results.push(result);
         }
@@ -147,11 +156,13 @@ pub(crate) fn interleaved(mut variants: Vec<Variant<'_>>, rounds: usize) -> Vec<
     variants
         .into_iter()
         .zip(results)
-        .map(|(v, rounds)| Outcome {
+        .zip(cpu)
+        .map(|((v, rounds), cpu_ms)| Outcome {
             key: v.key,
             label: v.label,
             kind: v.kind,
             rounds,
+            cpu_ms,
         })
         .collect()
 }
