@@ -214,3 +214,70 @@ fn an_answer_that_is_not_http_fails_the_write_without_being_taken_for_tls() {
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert_eq!(fake.requests().len(), 2, "sent once, retried once");
 }
+
+#[test]
+fn an_error_answer_whose_header_is_cut_inside_a_character_still_reaches_the_caller() {
+    // influxd cuts X-Influxdb-Error at 1 024 bytes, in the middle of a character if it must.
+    let body = br#"{"error":"partial write: field type conflict: input field \"v\" on measurement \"m\" is type float, already exists as type integer dropped=1"}"#;
+    let mut answer = b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nX-Influxdb-Error: partial write: measurement \"\xe6\xb5".to_vec();
+    answer.extend_from_slice(format!("\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+    answer.extend_from_slice(body);
+    let fake = answering(answer, usize::MAX, Duration::ZERO);
+    let client = client(fake.port());
+    let err = write(&client, "m v=1.5 1").unwrap_err();
+    assert!(
+        matches!(err, Error::PartialWrite { dropped: 1, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn trailers_trickled_after_a_chunked_answer_are_cut_at_the_clients_timeout() {
+    let mut answer = b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    answer.extend_from_slice(b"2\r\n{}\r\n0\r\n");
+    answer.extend_from_slice(&b"X-Trailer: 1\r\n".repeat(100));
+    let fake = answering(answer, 14, Duration::from_millis(20));
+    let client = client(fake.port());
+    let started = Instant::now();
+    let err = write(&client, "m v=1i 1").unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(took < Duration::from_secs(2), "cut after {took:?}");
+}
+
+#[test]
+fn a_host_header_set_on_the_client_replaces_the_urls() {
+    // Sent twice, influxd would answer 400 to every write.
+    let server = influx_testserver::shared();
+    let client = Client::builder()
+        .host("127.0.0.1")
+        .port(server.http_port())
+        .database("host_header")
+        .header("Host", "influx.example")
+        .build()
+        .unwrap();
+    client.create_database("host_header").unwrap();
+    let done = client
+        .write_raw("m v=1i 1\nm v=2i 2", &WriteOptions::default())
+        .unwrap();
+    assert_eq!(done.requests, 1);
+    let fake = FakeServer::start(|_request, stream| {
+        influx_testserver::fake::respond(stream, "204 No Content", &[], b"")
+    });
+    let client = Client::builder()
+        .host("127.0.0.1")
+        .port(fake.port())
+        .database("db")
+        .header("Host", "influx.example")
+        .build()
+        .unwrap();
+    write(&client, "m v=1i 1").unwrap();
+    let hosts: Vec<String> = fake.requests()[0]
+        .headers
+        .iter()
+        .filter(|h| h.to_ascii_lowercase().starts_with("host:"))
+        .cloned()
+        .collect();
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+    assert!(hosts[0].ends_with("influx.example"), "{hosts:?}");
+}

@@ -703,7 +703,9 @@ impl ClientBuilder {
     }
 
     /// How many idle connections per host the client keeps open for later requests
-    /// (influxdb-python's `pool_size`; default: no limit).
+    /// (influxdb-python's `pool_size`; default: no limit for queries, 16 for the blocking
+    /// client's writes over plain HTTP, which go over connections of their own). An idle
+    /// connection is closed after 90 seconds.
     pub fn pool_size(mut self, connections: usize) -> Self {
         self.config.pool_max_idle_per_host = Some(connections);
         self

@@ -10,13 +10,13 @@
 //! writes itself when nothing asks for more: `http://`, no proxy. Everything else (queries,
 //! streams, TLS, proxies) goes through reqwest.
 //!
-//! Every wait is bounded: connecting by [`CONNECT_TIMEOUT`], sending the request and reading
-//! the answer's head by the client's timeout (as a deadline on the whole of each, however the
-//! server trickles), and each read of the body by it as well (the whole answer is bounded by
-//! [`crate::client::core::Reading`]'s deadline and size bound). The head is at most
-//! [`MAX_HEAD`] bytes. Idle connections are kept up to the client's
-//! `pool_max_idle_per_host` ([`DEFAULT_MAX_IDLE`] without it), and one is reused only if the
-//! server has not closed it.
+//! Every wait is bounded: connecting by [`CONNECT_TIMEOUT`] an address, and the whole
+//! exchange (connecting, sending, the answer's head and body, chunked framing included) by
+//! the client's timeout, as a deadline however the server trickles; the body is also bounded
+//! in size by [`crate::client::core::Reading`]. The head is at most [`MAX_HEAD`] bytes, a
+//! chunked answer's trailers at most [`MAX_TRAILERS`] lines. Idle connections are kept up to
+//! the client's `pool_max_idle_per_host` ([`DEFAULT_MAX_IDLE`] without it) for at most
+//! [`IDLE_TIMEOUT`], and one is reused only if the server has not closed it.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -42,6 +42,12 @@ const MAX_HEADERS: usize = 128;
 /// Idle connections kept per host when the client does not set `pool_max_idle_per_host`.
 pub(crate) const DEFAULT_MAX_IDLE: usize = 16;
 
+/// How long a connection stays in the pool unused (as reqwest keeps its own).
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Trailer lines a chunked answer may end with.
+const MAX_TRAILERS: usize = 64;
+
 /// How much of a body is read at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -53,26 +59,35 @@ pub(crate) struct Direct {
     extra: HeaderMap,
 }
 
-/// Idle connections, each with the `host:port` it goes to.
+/// Idle connections, each with the `host:port` it goes to and when it went idle.
 struct Pool {
-    idle: std::sync::Mutex<Vec<(String, Connection)>>,
+    idle: std::sync::Mutex<Vec<Idle>>,
     max_idle: usize,
 }
 
+struct Idle {
+    authority: String,
+    since: Instant,
+    connection: Connection,
+}
+
 impl Pool {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, Connection)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// An idle connection to `authority` that the server has not closed, if any.
+    /// An idle connection to `authority` that the server has not closed, if any. Connections
+    /// idle for longer than [`IDLE_TIMEOUT`] are dropped: something between may have
+    /// forgotten them without telling either end.
     fn take(&self, authority: &str) -> Option<Connection> {
         loop {
             let connection = {
                 let mut idle = self.lock();
-                let at = idle.iter().rposition(|(a, _)| a == authority)?;
-                idle.swap_remove(at).1
+                idle.retain(|i| i.since.elapsed() < IDLE_TIMEOUT);
+                let at = idle.iter().rposition(|i| i.authority == authority)?;
+                idle.swap_remove(at).connection
             };
             if connection.is_open() {
                 return Some(connection);
@@ -82,8 +97,12 @@ impl Pool {
 
     fn put(&self, authority: String, connection: Connection) {
         let mut idle = self.lock();
-        if idle.iter().filter(|(a, _)| *a == authority).count() < self.max_idle {
-            idle.push((authority, connection));
+        if idle.iter().filter(|i| i.authority == authority).count() < self.max_idle {
+            idle.push(Idle {
+                authority,
+                since: Instant::now(),
+                connection,
+            });
         }
     }
 }
@@ -244,12 +263,15 @@ impl Direct {
         let body = request.body.as_deref().unwrap_or_default();
         let deadline = self.timeout.map(|t| Instant::now() + t);
         // A kept connection the server closed in the instant between the check and the
-        // request fails while the request is sent: the request is then sent again on a new
-        // one (it cannot have been taken, as it did not go out whole).
+        // request may fail the sending (reset, broken pipe): the request is then sent again
+        // on a new one, as it cannot have been taken. (If the close comes after the request
+        // went out whole, the answer's absence is an error: the server may have taken it.)
         let (connection, answer) = match self.pool.take(&authority) {
             Some(mut kept) => match exchange(&mut kept, &head, body, deadline) {
                 Ok(answer) => (kept, Ok(answer)),
-                Err(Failure::Send(_)) => self.fresh(host, port, &head, body, deadline)?,
+                Err(Failure::Send(e)) if closed_under_us(&e) && time_left(deadline) => {
+                    self.fresh(host, port, &head, body, deadline)?
+                }
                 Err(failure) => (kept, Err(failure)),
             },
             None => self.fresh(host, port, &head, body, deadline)?,
@@ -263,7 +285,7 @@ impl Direct {
                 reusable: framed.reusable,
                 authority,
                 pool: Arc::clone(&self.pool),
-                timeout: self.timeout,
+                deadline,
             },
         ))
     }
@@ -277,7 +299,8 @@ impl Direct {
         body: &[u8],
         deadline: Option<Instant>,
     ) -> Result<(Connection, Result<Answered, Failure>), Error> {
-        let mut connection = connect(host, port).map_err(|e| Failure::Connect(e).into_error())?;
+        let mut connection =
+            connect(host, port, deadline).map_err(|e| Failure::Connect(e).into_error())?;
         let answer = exchange(&mut connection, head, body, deadline);
         Ok((connection, answer))
     }
@@ -293,22 +316,34 @@ impl Direct {
             head.push(b'?');
             head.extend_from_slice(query.as_bytes());
         }
-        head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-        head.extend_from_slice(authority.as_bytes());
-        head.extend_from_slice(b"\r\n");
-        let mut line = |name: &HeaderName, value: &HeaderValue| {
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        // The request's headers, then the client's extra ones it has not set; a `Host` of
+        // either replaces the URL's. The body's framing is this client's own.
+        let framing = [
+            header::CONTENT_LENGTH,
+            header::TRANSFER_ENCODING,
+            header::CONNECTION,
+        ];
+        let extra = self
+            .extra
+            .iter()
+            .filter(|(name, _)| !request.headers.contains_key(*name));
+        let headers: Vec<(&HeaderName, &HeaderValue)> = request
+            .headers
+            .iter()
+            .chain(extra)
+            .filter(|(name, _)| !framing.contains(name))
+            .collect();
+        if !headers.iter().any(|(name, _)| *name == header::HOST) {
+            head.extend_from_slice(b"host: ");
+            head.extend_from_slice(authority.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        for (name, value) in headers {
             head.extend_from_slice(name.as_str().as_bytes());
             head.extend_from_slice(b": ");
             head.extend_from_slice(value.as_bytes());
             head.extend_from_slice(b"\r\n");
-        };
-        for (name, value) in &request.headers {
-            line(name, value);
-        }
-        for (name, value) in &self.extra {
-            if !request.headers.contains_key(name) {
-                line(name, value);
-            }
         }
         if !request.headers.contains_key(header::ACCEPT) && !self.extra.contains_key(header::ACCEPT)
         {
@@ -321,13 +356,24 @@ impl Direct {
 }
 
 /// A new connection to `host:port`, Nagle's algorithm off (the head and the body go out as two
-/// writes, which must not wait on each other's acknowledgement).
-fn connect(host: &str, port: u16) -> io::Result<Connection> {
+/// writes, which must not wait on each other's acknowledgement). Each address is tried for
+/// at most [`CONNECT_TIMEOUT`], and all of them together until `deadline`. (A name is resolved
+/// by the system, without a bound of this client's.)
+fn connect(host: &str, port: u16, deadline: Option<Instant>) -> io::Result<Connection> {
     // `host_str` keeps an IPv6 address's brackets, which the resolver does not take.
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let mut last = None;
     for address in (host, port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&address, CONNECT_TIMEOUT) {
+        let wait = match deadline {
+            Some(deadline) => {
+                CONNECT_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()))
+            }
+            None => CONNECT_TIMEOUT,
+        };
+        if wait.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        match TcpStream::connect_timeout(&address, wait) {
             Ok(stream) => {
                 stream.set_nodelay(true)?;
                 return Ok(Connection {
@@ -340,6 +386,22 @@ fn connect(host: &str, port: u16) -> io::Result<Connection> {
         }
     }
     Err(last.unwrap_or_else(|| io::ErrorKind::NotFound.into()))
+}
+
+/// Whether a send failed because the server had closed the connection (a kept one, closed in
+/// the instant between the check and the request): the request cannot have been taken, as it
+/// did not go out whole.
+fn closed_under_us(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    )
+}
+
+fn time_left(deadline: Option<Instant>) -> bool {
+    deadline.is_none_or(|deadline| Instant::now() < deadline)
 }
 
 /// Sends the request and reads the answer's head, by `deadline`. A server may answer before
@@ -443,44 +505,61 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Parses a head (ending with its blank line) into the status, headers and body framing.
-fn parse_head(text: &[u8]) -> io::Result<(Head, Framed)> {
-    let text = std::str::from_utf8(text).map_err(|_| malformed("the head is not text"))?;
-    let mut lines = text.split("\r\n");
+/// Parses a head (ending with its blank line) into the status, headers and body framing. The
+/// head is bytes, not text: header values may hold any byte but controls (influxd cuts
+/// `X-Influxdb-Error` at 1 024 bytes, in the middle of a character if it must).
+fn parse_head(head: &[u8]) -> io::Result<(Head, Framed)> {
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
     let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let http10 = match version {
-        "HTTP/1.1" => false,
-        "HTTP/1.0" => true,
+    let mut parts = status_line.splitn(3, |&b| b == b' ');
+    let http10 = match parts.next().unwrap_or_default() {
+        b"HTTP/1.1" => false,
+        b"HTTP/1.0" => true,
         _ => return Err(malformed("no HTTP/1.x status line")),
     };
     let status: u16 = parts
         .next()
-        .filter(|code| code.len() == 3)
-        .and_then(|code| code.parse().ok())
+        .filter(|code| code.len() == 3 && code.iter().all(u8::is_ascii_digit))
+        .and_then(|code| std::str::from_utf8(code).ok()?.parse().ok())
         .filter(|code| (100..600).contains(code))
         .ok_or_else(|| malformed("no status code"))?;
+    if status == 101 {
+        return Err(malformed("101 Switching Protocols to a write"));
+    }
     let mut headers = HeaderMap::new();
     for line in lines.take_while(|line| !line.is_empty()) {
         if headers.len() >= MAX_HEADERS {
             return Err(malformed("more than 128 headers"));
         }
-        let (name, value) = line
-            .split_once(':')
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
             .ok_or_else(|| malformed("a header line without a colon"))?;
         let name =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| malformed("a bad header name"))?;
-        let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
-            .map_err(|_| malformed("a bad header value"))?;
+            HeaderName::from_bytes(&line[..colon]).map_err(|_| malformed("a bad header name"))?;
+        let value = line[colon + 1..].trim_ascii();
+        let value = HeaderValue::from_bytes(value).map_err(|_| malformed("a bad header value"))?;
         headers.append(name, value);
     }
-    let chunked = headers.get_all(header::TRANSFER_ENCODING).iter().any(|v| {
-        v.to_str()
-            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"))
-    });
+    // The codings of the body, in order, and the connection's options, from every line of
+    // each header, split at commas.
+    let list = |name: header::HeaderName| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .map(|item| String::from_utf8_lossy(item.trim_ascii()).to_ascii_lowercase())
+            .filter(|item| !item.is_empty())
+            .collect()
+    };
+    let codings = list(header::TRANSFER_ENCODING);
+    let close = list(header::CONNECTION)
+        .iter()
+        .any(|option| option == "close");
     let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter().map(|v| {
-        v.to_str()
+        std::str::from_utf8(v.as_bytes())
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
             .ok_or_else(|| malformed("a bad Content-Length"))
@@ -494,14 +573,16 @@ fn parse_head(text: &[u8]) -> io::Result<(Head, Framed)> {
         }
         None => None,
     };
-    let close = headers.get_all(header::CONNECTION).iter().any(|v| {
-        v.to_str()
-            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("close"))
-    });
     let body = if matches!(status, 204 | 304) || (100..200).contains(&status) {
         Framing::Done
-    } else if chunked {
-        Framing::Chunked(None)
+    } else if !codings.is_empty() {
+        // Chunked only when it is the last coding; any other ends with the connection. (A
+        // Content-Length beside it does not count.)
+        if codings.last().is_some_and(|c| c == "chunked") {
+            Framing::Chunked(None)
+        } else {
+            Framing::Close
+        }
     } else if let Some(length) = length {
         if length == 0 {
             Framing::Done
@@ -511,17 +592,19 @@ fn parse_head(text: &[u8]) -> io::Result<(Head, Framed)> {
     } else {
         Framing::Close
     };
-    let reusable = !close && !http10 && body != Framing::Close;
-    let content_length = if chunked { None } else { length };
+    // Both a length and codings: a message smuggled past something, perhaps; not kept.
+    let ambiguous = !codings.is_empty() && length.is_some();
+    let reusable = !close && !http10 && !ambiguous && body != Framing::Close;
+    let content_length = match body {
+        Framing::Done => Some(0),
+        Framing::Length(length) => Some(length),
+        Framing::Chunked(_) | Framing::Close => None,
+    };
     Ok((
         Head {
             status,
             headers,
-            content_length: if body == Framing::Done && content_length.is_none() {
-                Some(0)
-            } else {
-                content_length
-            },
+            content_length,
         },
         Framed { body, reusable },
     ))
@@ -535,12 +618,13 @@ pub(crate) struct DirectBody {
     reusable: bool,
     authority: String,
     pool: Arc<Pool>,
-    timeout: Option<Duration>,
+    /// When the exchange must be over: the client's timeout bounds a write's whole answer.
+    deadline: Option<Instant>,
 }
 
 impl DirectBody {
-    /// The next piece of the body, `None` at its end. Each wait for more is bounded by the
-    /// client's timeout.
+    /// The next piece of the body, `None` at its end. Every wait, framing and trailers
+    /// included, ends by the exchange's deadline.
     pub(crate) fn next(&mut self) -> Result<Option<Bytes>, Error> {
         let piece = self
             .next_piece()
@@ -556,7 +640,7 @@ impl DirectBody {
     }
 
     fn next_piece(&mut self) -> io::Result<Option<Bytes>> {
-        let timeout = self.timeout;
+        let deadline = self.deadline;
         let Some(connection) = self.connection.as_mut() else {
             return Ok(None);
         };
@@ -565,7 +649,7 @@ impl DirectBody {
                 Framing::Done => return Ok(None),
                 Framing::Length(0) => self.framing = Framing::Done,
                 Framing::Length(left) => {
-                    let piece = take(connection, left, timeout)?;
+                    let piece = take(connection, left, deadline)?;
                     if piece.is_empty() {
                         return Err(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
@@ -576,7 +660,7 @@ impl DirectBody {
                     return Ok(Some(piece));
                 }
                 Framing::Close => {
-                    let piece = take(connection, u64::MAX, timeout)?;
+                    let piece = take(connection, u64::MAX, deadline)?;
                     if piece.is_empty() {
                         self.framing = Framing::Done;
                         return Ok(None);
@@ -584,11 +668,11 @@ impl DirectBody {
                     return Ok(Some(piece));
                 }
                 Framing::Chunked(Some(0)) => {
-                    expect_line_end(connection, timeout)?;
+                    expect_line_end(connection, deadline)?;
                     self.framing = Framing::Chunked(None);
                 }
                 Framing::Chunked(Some(left)) => {
-                    let piece = take(connection, left, timeout)?;
+                    let piece = take(connection, left, deadline)?;
                     if piece.is_empty() {
                         return Err(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
@@ -599,13 +683,19 @@ impl DirectBody {
                     return Ok(Some(piece));
                 }
                 Framing::Chunked(None) => {
-                    let line = read_line(connection, timeout)?;
+                    let line = read_line(connection, deadline)?;
                     let size = line.split(';').next().unwrap_or_default().trim();
                     let size =
                         u64::from_str_radix(size, 16).map_err(|_| malformed("a bad chunk size"))?;
                     if size == 0 {
                         // Trailers, if any, end with an empty line.
-                        while !read_line(connection, timeout)?.is_empty() {}
+                        let mut trailers = 0;
+                        while !read_line(connection, deadline)?.is_empty() {
+                            trailers += 1;
+                            if trailers > MAX_TRAILERS {
+                                return Err(malformed("more than 64 trailer lines"));
+                            }
+                        }
                         self.framing = Framing::Done;
                     } else {
                         self.framing = Framing::Chunked(Some(size));
@@ -618,9 +708,8 @@ impl DirectBody {
 
 /// Up to `most` bytes of the body: what is buffered, or one read's worth; empty at the end of
 /// the connection.
-fn take(connection: &mut Connection, most: u64, timeout: Option<Duration>) -> io::Result<Bytes> {
-    if connection.unread().is_empty() && connection.fill(timeout.map(|t| Instant::now() + t))? == 0
-    {
+fn take(connection: &mut Connection, most: u64, deadline: Option<Instant>) -> io::Result<Bytes> {
+    if connection.unread().is_empty() && connection.fill(deadline)? == 0 {
         return Ok(Bytes::new());
     }
     let unread = connection.unread();
@@ -633,7 +722,7 @@ fn take(connection: &mut Connection, most: u64, timeout: Option<Duration>) -> io
 }
 
 /// A line of chunked framing, without its CRLF (at most [`MAX_HEAD`] bytes).
-fn read_line(connection: &mut Connection, timeout: Option<Duration>) -> io::Result<String> {
+fn read_line(connection: &mut Connection, deadline: Option<Instant>) -> io::Result<String> {
     loop {
         if let Some(at) = find(connection.unread(), b"\r\n") {
             let line = String::from_utf8_lossy(&connection.unread()[..at]).into_owned();
@@ -643,7 +732,7 @@ fn read_line(connection: &mut Connection, timeout: Option<Duration>) -> io::Resu
         if connection.unread().len() > MAX_HEAD {
             return Err(malformed("a chunk size line is too long"));
         }
-        if connection.fill(timeout.map(|t| Instant::now() + t))? == 0 {
+        if connection.fill(deadline)? == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the connection closed inside the chunked framing",
@@ -653,8 +742,8 @@ fn read_line(connection: &mut Connection, timeout: Option<Duration>) -> io::Resu
 }
 
 /// The CRLF after a chunk's data.
-fn expect_line_end(connection: &mut Connection, timeout: Option<Duration>) -> io::Result<()> {
-    if read_line(connection, timeout)?.is_empty() {
+fn expect_line_end(connection: &mut Connection, deadline: Option<Instant>) -> io::Result<()> {
+    if read_line(connection, deadline)?.is_empty() {
         Ok(())
     } else {
         Err(malformed("a chunk did not end where its size said"))
@@ -680,9 +769,22 @@ mod tests {
             framing("HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\n\r\n"),
             (400, Framing::Length(12), true)
         );
+        // Chunked wins over a length, and such an answer's connection is not kept.
         assert_eq!(
             framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
+            (200, Framing::Chunked(None), false)
+        );
+        assert_eq!(
+            framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
             (200, Framing::Chunked(None), true)
+        );
+        assert_eq!(
+            framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            (200, Framing::Close, false)
+        );
+        assert_eq!(
+            framing("HTTP/1.1 204 No Content\r\nConnection: keep-alive, Close\r\n\r\n"),
+            (204, Framing::Done, false)
         );
         assert_eq!(
             framing("HTTP/1.1 500 Oops\r\nConnection: close\r\nContent-Length: 1\r\n\r\n"),
@@ -694,6 +796,62 @@ mod tests {
         );
     }
 
+    /// A connection to a listener of this test's (kept, so it stays open).
+    fn connection() -> (std::net::TcpListener, Connection) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connection = connect("127.0.0.1", port, None).unwrap();
+        (listener, connection)
+    }
+
+    #[test]
+    fn idle_connections_are_kept_up_to_the_bound_and_for_90_seconds() {
+        let pool = Pool {
+            idle: std::sync::Mutex::new(Vec::new()),
+            max_idle: 2,
+        };
+        let mut listeners = Vec::new();
+        for _ in 0..3 {
+            let (listener, c) = connection();
+            listeners.push(listener);
+            pool.put("a:1".into(), c);
+        }
+        assert_eq!(pool.lock().len(), 2, "at most max_idle a host");
+        assert!(pool.take("b:1").is_none(), "another host's are not taken");
+        assert!(pool.take("a:1").is_some());
+        // One idle for longer than IDLE_TIMEOUT is dropped, not taken.
+        let long_ago = Instant::now().checked_sub(IDLE_TIMEOUT + Duration::from_secs(1));
+        if let Some(long_ago) = long_ago {
+            pool.lock()[0].since = long_ago;
+            assert!(pool.take("a:1").is_none());
+            assert!(pool.lock().is_empty());
+        }
+    }
+
+    #[test]
+    fn connecting_ends_by_the_deadline() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let e = connect("127.0.0.1", port, Some(Instant::now()))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn a_header_value_cut_in_the_middle_of_a_character_is_kept() {
+        // influxd cuts X-Influxdb-Error at 1 024 bytes, whatever it cuts through.
+        let mut head = b"HTTP/1.1 400 Bad Request\r\nX-Influxdb-Error: field \xe6\xb5".to_vec();
+        head.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\n");
+        let (head, framed) = parse_head(&head).unwrap();
+        assert_eq!(head.status, 400);
+        assert_eq!(framed.body, Framing::Length(2));
+        assert_eq!(
+            head.headers["x-influxdb-error"].as_bytes(),
+            b"field \xe6\xb5"
+        );
+    }
+
     #[test]
     fn heads_that_are_not_http_are_refused_with_a_kind_no_retry_rule_takes_for_tls() {
         for head in [
@@ -702,6 +860,7 @@ mod tests {
             "HTTP/1.1 204 OK\r\nno colon\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
         ] {
             let e = parse_head(head.as_bytes()).err().expect(head);
             assert_eq!(e.kind(), io::ErrorKind::Other, "{head}");

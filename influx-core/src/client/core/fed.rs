@@ -112,6 +112,29 @@ impl Feed {
     }
 }
 
+/// Ends the lanes' waits when dropped: closes the feeds (`close`) or wakes whoever waits on
+/// them, and, when its thread is panicking, halts the write first.
+struct Stop<'a> {
+    feeds: &'a [Feed],
+    halt: &'a AtomicBool,
+    close: bool,
+}
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.halt.store(true, Ordering::Relaxed);
+        }
+        for feed in self.feeds {
+            if self.close {
+                feed.close();
+            } else {
+                feed.wake();
+            }
+        }
+    }
+}
+
 /// What one lane did.
 #[derive(Default)]
 struct LaneDone {
@@ -184,14 +207,18 @@ impl<T: Transport> Core<T> {
                     std::thread::Builder::new()
                         .name("influx-write".into())
                         .spawn_scoped(scope, move || {
+                            // Wakes the encoder when this lane stops, and halts the write if it
+                            // stops by a panic (which `join` then passes on).
+                            let _stop = Stop {
+                                feeds,
+                                halt,
+                                close: false,
+                            };
                             let mut done = LaneDone::default();
                             while let Some(fed) = feeds[lane].pop(halt) {
                                 if !self.send_fed(fed, options, caps, halt, &mut done) {
                                     break;
                                 }
-                            }
-                            for feed in feeds {
-                                feed.wake();
                             }
                             done
                         })
@@ -214,10 +241,16 @@ impl<T: Transport> Core<T> {
                 filling: (0..lanes).map(|_| Fed::default()).collect(),
                 unsent: Vec::new(),
             };
+            // Closes the feeds once the encoder is done, and halts the write if it is done by a
+            // panic (the points' iterator's, say): the lanes then end, and the scope passes the
+            // panic on instead of waiting for them for ever.
+            let closing = Stop {
+                feeds: &feeds,
+                halt: &halt,
+                close: true,
+            };
             let produced = encoder.produce(window, points, hands);
-            for feed in &feeds {
-                feed.close();
-            }
+            drop(closing);
             let done: Vec<LaneDone> = handles
                 .into_iter()
                 .zip(inline)
@@ -336,6 +369,8 @@ impl Encoder<'_> {
         let mut reached = window.lines.len();
         let (mut dealer, lanes_of) = Dealer::start(&window.bytes, &window.ends, lanes);
         let mut going = hands.deal_all(&window, &lanes_of);
+        // Its lines are in the lanes' requests now.
+        drop((window, lanes_of));
         let mut refused = None;
         let mut line = Vec::new();
         if going {
