@@ -819,17 +819,18 @@ mod tests {
     }
 
     /// Lines of `series` series taking turns, `n` in all, with their lane from [`deal`].
+    /// Where each line of `text` ends, newline included.
+    fn ends_of(text: &str) -> Vec<usize> {
+        memchr::memchr_iter(b'\n', text.as_bytes())
+            .map(|at| at + 1)
+            .collect()
+    }
+
     fn dealt(series: usize, n: usize, lanes: usize) -> Vec<(String, u8)> {
         let text: String = (0..n)
             .map(|i| format!("cpu,host=h{} v={i}i {}\n", i % series, i / series))
             .collect();
-        let mut ends = Vec::new();
-        for (at, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                ends.push(at + 1);
-            }
-        }
-        let lanes_of = deal(text.as_bytes(), &ends, lanes);
+        let lanes_of = deal(text.as_bytes(), &ends_of(&text), lanes);
         text.lines()
             .map(|line| line.split(' ').next().unwrap().to_owned())
             .zip(lanes_of)
@@ -870,12 +871,7 @@ mod tests {
         let first: String = (0..200)
             .map(|i| format!("cpu,host=h{} v=1i {i}\n", i % 2))
             .collect();
-        let ends: Vec<usize> = first
-            .bytes()
-            .enumerate()
-            .filter(|(_, b)| *b == b'\n')
-            .map(|(at, _)| at + 1)
-            .collect();
+        let ends = ends_of(&first);
         let (mut dealer, lanes) = Dealer::start(first.as_bytes(), &ends, 2);
         assert_eq!(lanes[0], 1 - lanes[1], "the two series share the lanes out");
         // A third series, seen later, goes to a lane and all its lines with it; the lanes'
@@ -894,12 +890,7 @@ mod tests {
         assert_eq!(held, [400, 400], "h3 and h4 in different lanes");
         // By point, a later line of one series and time goes where its first did.
         let one: String = (0..200).map(|i| format!("m v=1i {i}\n")).collect();
-        let ends: Vec<usize> = one
-            .bytes()
-            .enumerate()
-            .filter(|(_, b)| *b == b'\n')
-            .map(|(at, _)| at + 1)
-            .collect();
+        let ends = ends_of(&one);
         let (mut dealer, lanes) = Dealer::start(one.as_bytes(), &ends, 2);
         assert!(lanes.contains(&0) && lanes.contains(&1));
         assert_eq!(dealer.lane(b"m v=2i 7\n"), usize::from(lanes[7]));
