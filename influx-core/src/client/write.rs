@@ -818,7 +818,6 @@ mod tests {
         }
     }
 
-    /// Lines of `series` series taking turns, `n` in all, with their lane from [`deal`].
     /// Where each line of `text` ends, newline included.
     fn ends_of(text: &str) -> Vec<usize> {
         memchr::memchr_iter(b'\n', text.as_bytes())
@@ -826,6 +825,7 @@ mod tests {
             .collect()
     }
 
+    /// Lines of `series` series taking turns, `n` in all, with their lane from [`deal`].
     fn dealt(series: usize, n: usize, lanes: usize) -> Vec<(String, u8)> {
         let text: String = (0..n)
             .map(|i| format!("cpu,host=h{} v={i}i {}\n", i % series, i / series))
