@@ -13,7 +13,9 @@
 //!
 //! The report (one Markdown section, with the DESIGN.md section-7 targets met or not) is
 //! printed and written into docs/benchmarks.md between its markers, next to a bar chart,
-//! docs/compare.svg. `--quick` writes both into a temporary directory instead.
+//! docs/compare.svg. `--quick` writes both into a temporary directory instead. `--writes`
+//! runs only the ceiling and this project's writes and prints their tables, to try a change
+//! to the write path.
 
 mod asynchronous;
 mod chart;
@@ -57,16 +59,19 @@ const MEMORY_ROWS: usize = 1_000_000;
 pub(crate) struct Options {
     rounds: usize,
     quick: bool,
+    /// Only the ceiling and this project's writes, printed and not written.
+    writes: bool,
     /// The command line, as the report shows it.
     command: String,
 }
 
 impl Options {
-    /// Reads `compare`'s arguments: `--rounds N`, `--quick`.
+    /// Reads `compare`'s arguments: `--rounds N`, `--quick`, `--writes`.
     pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         let mut options = Options {
             rounds: DEFAULT_ROUNDS,
             quick: false,
+            writes: false,
             command: ["cargo run --release -p influx-series-benches -- compare"]
                 .into_iter()
                 .chain(args.iter().map(String::as_str))
@@ -77,6 +82,7 @@ impl Options {
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--quick" => options.quick = true,
+                "--writes" => options.writes = true,
                 "--rounds" => {
                     let n = args.next().ok_or("--rounds needs a number")?;
                     options.rounds = n
@@ -150,6 +156,9 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         url,
         server,
     };
+    if options.writes {
+        return writes_only(&setup, items, rounds);
+    }
     let cpu_at_start = CpuTime::now(setup.server.pid());
     // First, while the server is idle and nothing else of ours runs.
     let cpu_part = cpu::measure(&setup, rounds, options.quick);
@@ -290,6 +299,19 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         report::END
     );
     let _ = std::fs::remove_dir_all(&work_dir);
+    Ok(())
+}
+
+/// `--writes`: the ceiling and this project's writes, their tables printed.
+fn writes_only(setup: &Setup, items: usize, rounds: usize) -> Result<(), String> {
+    let data = Dataset::new(items)?;
+    let mut variants = writes::ceilings(setup, &data);
+    variants.extend(writes::recorders(setup, &data));
+    variants.extend(writes::write_points(setup, &data));
+    let outcomes = variant::interleaved(variants, rounds);
+    let summaries = stats::summarise(&outcomes, items);
+    let ratios = stats::ratios(&outcomes);
+    println!("{}", report::tables(&summaries, &ratios));
     Ok(())
 }
 

@@ -138,32 +138,7 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
     for note in report.notes {
         let _ = writeln!(w, "- {note}");
     }
-    let _ = writeln!(
-        w,
-        "\n| variant | median | min | max | median rate | client CPU a run | failed rounds |"
-    );
-    let _ = writeln!(w, "|---|---|---|---|---|---|---|");
-    for s in report.summaries {
-        let (times, speed) = match (s.seconds, s.rate) {
-            (Some(t), Some(r)) => (
-                format!("{} | {} | {}", ms(t.median), ms(t.min), ms(t.max)),
-                format!("{} {}", rate(r.median), s.outcome.kind.unit()),
-            ),
-            _ => ("- | - | -".to_owned(), "-".to_owned()),
-        };
-        let failed = match &s.failed {
-            Some((count, error)) => format!("{count}: {}", cell(error)),
-            None => "0".into(),
-        };
-        let cpu = s
-            .cpu_ms
-            .map_or_else(|| "-".to_owned(), |c| format!("{:.0} ms", c.median));
-        let _ = writeln!(
-            w,
-            "| {} | {times} | {speed} | {cpu} | {failed} |",
-            s.outcome.label
-        );
-    }
+    variant_table(w, report.summaries);
     let _ = writeln!(
         w,
         "\nRatios, per round then summarised: \"A vs B\" is A's throughput over B's (above \
@@ -222,6 +197,45 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
         );
     }
     let _ = writeln!(w, "\n![throughput per variant]({})", report.chart);
+    out
+}
+
+/// The table of every variant's times.
+fn variant_table(w: &mut String, summaries: &[Summary<'_>]) {
+    let _ = writeln!(
+        w,
+        "\n| variant | median | min | max | median rate | client CPU a run | failed rounds |"
+    );
+    let _ = writeln!(w, "|---|---|---|---|---|---|---|");
+    for s in summaries {
+        let (times, speed) = match (s.seconds, s.rate) {
+            (Some(t), Some(r)) => (
+                format!("{} | {} | {}", ms(t.median), ms(t.min), ms(t.max)),
+                format!("{} {}", rate(r.median), s.outcome.kind.unit()),
+            ),
+            _ => ("- | - | -".to_owned(), "-".to_owned()),
+        };
+        let failed = match &s.failed {
+            Some((count, error)) => format!("{count}: {}", cell(error)),
+            None => "0".into(),
+        };
+        let cpu = s
+            .cpu_ms
+            .map_or_else(|| "-".to_owned(), |c| format!("{:.0} ms", c.median));
+        let _ = writeln!(
+            w,
+            "| {} | {times} | {speed} | {cpu} | {failed} |",
+            s.outcome.label
+        );
+    }
+}
+
+/// `--writes`: the variants' and the ratios' tables alone.
+pub(crate) fn tables(summaries: &[Summary<'_>], ratios: &[Ratio]) -> String {
+    let mut out = String::new();
+    variant_table(&mut out, summaries);
+    let _ = writeln!(out);
+    ratio_table(&mut out, ratios);
     out
 }
 

@@ -267,9 +267,10 @@ impl State {
         self.budget.release(1, size);
     }
 
-    /// The next batch due, if any: a destination a flush waits for, or one over a trigger,
-    /// or whose oldest line has waited its interval; the one with the oldest lines first.
-    pub(crate) fn next(&mut self, now: Instant, settings: &Settings, in_flight: usize) -> Next {
+    /// The next batch due, if any, of at most `requests` requests' worth: a destination a
+    /// flush waits for, or one over a trigger, or whose oldest line has waited its interval;
+    /// the one with the oldest lines first.
+    pub(crate) fn next(&mut self, now: Instant, settings: &Settings, requests: usize) -> Next {
         let mut due: Option<usize> = None;
         let mut earliest: Option<Instant> = None;
         for (i, d) in self.dests.iter().enumerate() {
@@ -293,10 +294,9 @@ impl State {
             return Next::Wait(earliest);
         };
         let d = &mut self.dests[i];
-        // One batch for each request in flight: they go out at once.
         let batch = d.queue.take_front(
-            settings.max_batch_size.saturating_mul(in_flight),
-            settings.max_batch_bytes.saturating_mul(in_flight),
+            settings.max_batch_size.saturating_mul(requests),
+            settings.max_batch_bytes.saturating_mul(requests),
         );
         let marked = batch.len().min(d.flush_mark);
         d.flush_mark -= marked;

@@ -1,5 +1,5 @@
-//! The writer's thread: takes due batches (one request's worth for each request in flight),
-//! sends them, and settles every point by the answers.
+//! The writer's thread: takes due batches (up to a few requests' worth for each request in
+//! flight), sends them, and settles every point by the answers.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -19,6 +19,9 @@ use super::state::{Next, State};
 
 /// Drops, rejections and failures are logged at most this often (with counts since).
 const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Requests each request in flight sends in a round, when that many are due.
+const REQUESTS_A_LANE: usize = 4;
 
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
@@ -174,7 +177,14 @@ fn run(shared: &Shared, client: &Client) {
                 } else {
                     settings.client.writes_in_flight()
                 };
-                match st.next(now, settings, in_flight) {
+                // The lanes send their requests one after the other and wait for each other
+                // once a round: a round of several requests a lane lets them wait less often.
+                let requests = if failures > 0 {
+                    1
+                } else {
+                    in_flight.saturating_mul(REQUESTS_A_LANE)
+                };
+                match st.next(now, settings, requests) {
                     Next::Send(dest, batch) => {
                         let options = options(&st, dest);
                         break (dest, batch, options, in_flight);
