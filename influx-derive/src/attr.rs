@@ -65,11 +65,22 @@ impl Precision {
     }
 }
 
+/// When a type commits by itself (`autocommit`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Autocommit {
+    /// `autocommit = false`, or no `autocommit`: only `commit()` writes.
+    Off,
+    /// `autocommit`: the `record()` that reaches `bulk_size` commits, in its thread.
+    InCall,
+    /// `autocommit = "background"`: that `record()` starts the commit on a thread of its own.
+    Background,
+}
+
 /// `#[series(...)]` on the struct.
 pub(crate) struct Container {
     pub(crate) name: Attr<LitStr>,
     pub(crate) bulk_size: Attr<usize>,
-    pub(crate) autocommit: Attr<bool>,
+    pub(crate) autocommit: Attr<Autocommit>,
     pub(crate) max_pending: Attr<usize>,
     pub(crate) max_pending_bytes: Attr<usize>,
     pub(crate) precision: Attr<Precision>,
@@ -83,7 +94,7 @@ pub(crate) struct Container {
 fn expected(key: &str) -> &'static str {
     match key {
         "bulk_size" | "max_pending" | "max_pending_bytes" => "a positive integer",
-        "autocommit" => "`true` or `false`",
+        "autocommit" => "`true`, `false` or `\"background\"`",
         "client" => "a string holding the path of a client static",
         "crate" => "a string holding the path of the influx_series crate",
         _ => "a string literal",
@@ -349,23 +360,44 @@ impl Container {
                     self.max_pending_bytes.set(cx, span, v);
                 }
             }
-            // #[series(autocommit)] or #[series(autocommit = true)]
+            // #[series(autocommit)], #[series(autocommit = true)] or
+            // #[series(autocommit = "background")]
             "autocommit" => {
+                const FORMAT: &str = "the correct format looks like #[series(autocommit)], #[series(autocommit = false)] or #[series(autocommit = \"background\")]";
                 let on = if meta.input.peek(syn::Token![=]) {
                     let expr: Expr = ungroup(meta.value()?.parse()?);
                     match expr {
                         Expr::Lit(ExprLit {
                             lit: Lit::Bool(b), ..
-                        }) => b.value,
+                        }) if b.value => Autocommit::InCall,
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Bool(_), ..
+                        }) => Autocommit::Off,
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) if s.value() == "background" => Autocommit::Background,
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) => {
+                            return Err(syn::Error::new_spanned(
+                                &s,
+                                format!(
+                                    "unknown autocommit mode {:?}: the one mode by name is \"background\" (commits run on a thread of their own, so record() never waits for the server); {FORMAT}",
+                                    s.value()
+                                ),
+                            ));
+                        }
                         other => {
                             return Err(syn::Error::new_spanned(
                                 other,
-                                "malformed `autocommit` attribute: expected `true` or `false`; the correct format looks like #[series(autocommit)] or #[series(autocommit = false)]",
+                                format!(
+                                    "malformed `autocommit` attribute: expected `true`, `false` or `\"background\"`; {FORMAT}"
+                                ),
                             ));
                         }
                     }
                 } else {
-                    true
+                    Autocommit::InCall
                 };
                 self.autocommit.set(cx, span, on);
             }

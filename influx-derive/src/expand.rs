@@ -6,7 +6,7 @@ use quote::quote;
 use syn::{DeriveInput, LitByteStr, LitStr};
 
 use crate::ast::{Container, Member, option_inner};
-use crate::attr::Role;
+use crate::attr::{Autocommit, Role};
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::rules::{self, NameKind};
@@ -203,7 +203,9 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
         Some(n) => quote!(::core::option::Option::Some(#n)),
         None => quote!(::core::option::Option::None),
     };
-    let autocommit = cont.attrs.autocommit.get().copied().unwrap_or(false);
+    let mode = cont.attrs.autocommit.get().copied();
+    let autocommit = mode.is_some_and(|m| m != Autocommit::Off);
+    let background = mode == Some(Autocommit::Background);
     let opt_usize = |v: Option<&usize>| match v {
         Some(n) => quote!(::core::option::Option::Some(#n)),
         None => quote!(::core::option::Option::None),
@@ -265,6 +267,7 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
                             type_name: #type_name,
                             bulk_size: #bulk_size,
                             autocommit: #autocommit,
+                            background: #background,
                             max_pending: #max_pending,
                             max_pending_bytes: #max_pending_bytes,
                             precision: #precision,

@@ -17,9 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-#[cfg(feature = "async")]
-use influx_core::Rejection;
-use influx_core::{EncodeError, Error, Precision, Unsent};
+use influx_core::{EncodeError, Error, Precision, Rejection, Unsent};
 use parking_lot::{Condvar, Mutex};
 
 use crate::__private::Client;
@@ -34,6 +32,8 @@ pub struct SeriesMeta {
     pub bulk_size: Option<usize>,
     /// Commit from `record()` once `bulk_size` points are pending.
     pub autocommit: bool,
+    /// ... on a thread of its own (`autocommit = "background"`), with a blocking client.
+    pub background: bool,
     /// The buffer's bound in points (`max_pending`).
     pub max_pending: Option<usize>,
     /// The buffer's bound in bytes of lines (`max_pending_bytes`).
@@ -256,10 +256,9 @@ pub struct SeriesBuffer {
     /// failure never overtake lines of another commit.
     committing: CommitLock,
     bound: Mutex<Bound>,
-    /// Points a commit in a background task sent and the server refused for good, for the
-    /// next [`crate::Series::flush_async`] to report (at most [`MAX_KEPT_REJECTIONS`]; the
-    /// count covers every one).
-    #[cfg(feature = "async")]
+    /// Points a commit in a background task or thread sent and the server refused for good,
+    /// for the next [`crate::Series::flush_async`] or [`crate::Series::commit`] to report (at
+    /// most [`MAX_KEPT_REJECTIONS`]; the count covers every one).
     refused_in_background: Mutex<(usize, Vec<Rejection>)>,
     /// The buffered writer `record()` feeds instead of this buffer, if the type is bound to
     /// one (`to_writer` says so without a lock, for types that are not).
@@ -271,7 +270,6 @@ pub struct SeriesBuffer {
 
 /// How many refused points of background commits are kept for the next flush to report
 /// (all of them are counted).
-#[cfg(feature = "async")]
 pub(crate) const MAX_KEPT_REJECTIONS: usize = 1_000;
 
 /// The client a type is bound to.
@@ -280,7 +278,8 @@ pub(crate) enum Bound {
     /// None: the `client` attribute or the default client, if any.
     #[default]
     Unbound,
-    /// A blocking client: autocommits run in the thread that records.
+    /// A blocking client: autocommits run in the thread that records (or, with
+    /// `autocommit = "background"`, in a thread they start).
     #[cfg(feature = "blocking")]
     Blocking(Arc<Client>),
     /// An async client: autocommits run in a task on the recording thread's runtime, or on
@@ -357,7 +356,6 @@ impl SeriesBuffer {
                 freed_async: tokio::sync::Notify::const_new(),
             },
             bound: Mutex::new(Bound::Unbound),
-            #[cfg(feature = "async")]
             refused_in_background: Mutex::new((0, Vec::new())),
             #[cfg(feature = "blocking")]
             writer: parking_lot::RwLock::new(None),
@@ -640,7 +638,6 @@ impl SeriesBuffer {
     }
 
     /// Whether an autocommit is due now (for a background commit deciding to go on).
-    #[cfg(feature = "async")]
     pub(crate) fn autocommit_due(&self) -> bool {
         self.meta.autocommit
             && self.pending_count.load(Ordering::Relaxed) >= self.meta.threshold()
@@ -648,7 +645,6 @@ impl SeriesBuffer {
     }
 
     /// Keeps points a background commit saw refused, for the next flush to report.
-    #[cfg(feature = "async")]
     pub(crate) fn keep_refused(&self, rejections: Vec<Rejection>) {
         let mut kept = self.refused_in_background.lock();
         kept.0 += rejections.len();
@@ -658,7 +654,6 @@ impl SeriesBuffer {
 
     /// The points background commits saw refused since the last call: how many, and the
     /// first of them.
-    #[cfg(feature = "async")]
     pub(crate) fn take_refused(&self) -> (usize, Vec<Rejection>) {
         std::mem::take(&mut *self.refused_in_background.lock())
     }
@@ -832,6 +827,7 @@ mod tests {
             type_name: "T",
             bulk_size: bulk,
             autocommit,
+            background: false,
             max_pending: None,
             max_pending_bytes: None,
             precision: Precision::Nanoseconds,

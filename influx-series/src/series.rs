@@ -49,6 +49,15 @@ pub trait Series {
     /// [`AsyncClient`](crate::AsyncClient) with [`Series::bind_async`] never writes in the
     /// calling thread: see there.
     ///
+    /// With `autocommit = "background"`, the call that reaches `bulk_size` starts the commit on
+    /// a thread of its own and returns: `record()` never waits for the server, and its only
+    /// errors are the point's own (it cannot be encoded, the buffer is full) and a type with
+    /// no client. The commit takes every point pending when it starts and goes on while
+    /// `bulk_size` more are pending, one commit of the type at a time; a failed one keeps its
+    /// points and starts the backoff, points the server refuses for good come back from the
+    /// next [`Series::commit`], which also waits for the commit under way. Call `commit()`
+    /// before the program ends.
+    ///
     /// Errors:
     /// - the point cannot be encoded ([`Error::InvalidInput`]): nothing was buffered;
     /// - the buffer is full ([`Error::BufferFull`]: `max_pending` points or
@@ -121,7 +130,7 @@ pub trait Series {
     {
         let buffer = Self::__buffer();
         let _committing = buffer.committing();
-        send(buffer, None)
+        with_refused(buffer, send(buffer, None))
     }
 
     /// Like [`Series::commit`], through `client`.
@@ -132,7 +141,7 @@ pub trait Series {
     {
         let buffer = Self::__buffer();
         let _committing = buffer.committing();
-        send(buffer, Some(client))
+        with_refused(buffer, send(buffer, Some(client)))
     }
 
     /// Like [`Series::commit_with`], through an async client: awaits any commit of this type
@@ -227,28 +236,7 @@ pub trait Series {
                     .into(),
                 ));
             };
-            let result = send_async(buffer, &client).await;
-            let (refused, mut rejections) = buffer.take_refused();
-            if refused == 0 {
-                return result;
-            }
-            let (commit, stopped) = match result {
-                Ok(commit) => (commit, None),
-                Err(Error::Rejected {
-                    commit,
-                    rejections: own,
-                    stopped,
-                }) => {
-                    rejections.extend(own);
-                    (commit, stopped)
-                }
-                Err(e) => (Commit::default(), Some(Box::new(e))),
-            };
-            Err(Error::Rejected {
-                commit,
-                rejections,
-                stopped,
-            })
+            with_refused(buffer, send_async(buffer, &client).await)
         }
     }
 
@@ -408,6 +396,21 @@ fn autocommit(buffer: &'static SeriesBuffer) -> Result<(), Error> {
             Ok(())
         }
         #[cfg(feature = "blocking")]
+        _ if buffer.meta().background => {
+            // The client is found here, so that a type without one hears of it now.
+            let client = resolve(buffer, None)?;
+            std::thread::Builder::new()
+                .name("influx-autocommit".into())
+                .spawn(move || {
+                    let _committing = committing;
+                    commit_in_background(buffer, client.get());
+                })
+                .map_err(|e| {
+                    Error::Config(format!("cannot start a thread to autocommit: {e}").into())
+                })?;
+            Ok(())
+        }
+        #[cfg(feature = "blocking")]
         _ => {
             let _committing = committing;
             send(buffer, None).map(drop)
@@ -418,6 +421,67 @@ fn autocommit(buffer: &'static SeriesBuffer) -> Result<(), Error> {
             Err(no_client(buffer))
         }
     }
+}
+
+/// `autocommit = "background"`: commits (the commit lock held) while one is due. A failed
+/// commit keeps its points and starts the backoff, which ends the loop; points refused for
+/// good are kept for the next `commit()` to report.
+#[cfg(feature = "blocking")]
+fn commit_in_background(buffer: &'static SeriesBuffer, client: &Client) {
+    loop {
+        match send(buffer, Some(client)) {
+            Ok(_) => {}
+            Err(Error::Rejected {
+                rejections,
+                stopped,
+                ..
+            }) => {
+                buffer.keep_refused(rejections);
+                if let Some(e) = stopped {
+                    background_failed(buffer, &e);
+                }
+            }
+            Err(e) => background_failed(buffer, &e),
+        }
+        if !buffer.autocommit_due() {
+            break;
+        }
+    }
+}
+
+#[cfg(feature = "blocking")]
+fn background_failed(buffer: &SeriesBuffer, e: &Error) {
+    tracing::warn!(
+        series = buffer.meta().type_name,
+        pending = buffer.pending(),
+        "background autocommit failed, its points kept for the next commit: {e}"
+    );
+}
+
+/// With the result of a commit, the points commits in the background saw refused for good
+/// since the last report.
+fn with_refused(buffer: &SeriesBuffer, result: Result<Commit, Error>) -> Result<Commit, Error> {
+    let (refused, mut rejections) = buffer.take_refused();
+    if refused == 0 {
+        return result;
+    }
+    let (commit, stopped) = match result {
+        Ok(commit) => (commit, None),
+        Err(Error::Rejected {
+            commit,
+            rejections: own,
+            stopped,
+        }) => {
+            rejections.extend(own);
+            (commit, stopped)
+        }
+        Err(e) => (Commit::default(), Some(Box::new(e))),
+    };
+    Err(Error::Rejected {
+        commit,
+        rejections,
+        stopped,
+    })
 }
 
 fn no_client(buffer: &SeriesBuffer) -> Error {

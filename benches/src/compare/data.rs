@@ -74,6 +74,23 @@ pub(crate) struct CpuRecord<'a> {
     time: DateTime<Utc>,
 }
 
+/// The same point with `autocommit = "background"`: `record()` starts each commit on a
+/// thread of its own instead of making it.
+#[derive(Series)]
+#[series(name = "cpu", bulk_size = 5000, autocommit = "background")]
+pub(crate) struct CpuRecordBackground<'a> {
+    #[series(tag)]
+    host: &'a str,
+    #[series(tag)]
+    region: &'a str,
+    usage_user: f64,
+    usage_system: f64,
+    count: i64,
+    ok: bool,
+    #[series(time)]
+    time: DateTime<Utc>,
+}
+
 /// The same point for the `influxdb` crate's derive (which consumes it: copies are made
 /// before the timed part).
 #[derive(InfluxDbWriteable, Clone)]
@@ -153,6 +170,20 @@ impl Dataset {
     pub(crate) fn record(&self, i: usize) -> CpuRecord<'_> {
         let s = &self.samples[i];
         CpuRecord {
+            host: &s.host,
+            region: &s.region,
+            usage_user: s.usage_user,
+            usage_system: s.usage_system,
+            count: s.count,
+            ok: s.ok,
+            time: DateTime::from_timestamp_nanos(s.nanos),
+        }
+    }
+
+    /// Point `i`, borrowed, for the background-committing derive's buffer.
+    pub(crate) fn record_background(&self, i: usize) -> CpuRecordBackground<'_> {
+        let s = &self.samples[i];
+        CpuRecordBackground {
             host: &s.host,
             region: &s.region,
             usage_user: s.usage_user,

@@ -109,6 +109,7 @@ pub(crate) fn short(key: Key) -> String {
         Key::ClientBodies => "this client posting the ceiling's bodies".into(),
         Key::WritePointsThree => "write_points (gzip off, 3 in flight)".into(),
         Key::Derive => "derive".into(),
+        Key::DeriveBackground => "derive (background autocommit)".into(),
         Key::Writer => "buffered writer".into(),
         Key::WritePoints {
             gzip,
@@ -167,6 +168,7 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
             gzip: true,
             one_in_flight: true,
         },
+        Key::DeriveBackground,
     ];
     let mut specs = Vec::new();
     for ceiling in [Key::CeilingOne, Key::CeilingTwo] {
@@ -352,7 +354,12 @@ pub(crate) fn targets(
     ratio_target(DERIVE_ENCODE, ENCODE, Key::CrateEncode, How::Rate, 20.0);
     ratio_target(RECORD, Key::RecordPass, ENCODE, How::Time, 1.3);
     ratio_target(WRITER_RECORD, WRITER_ONE, ENCODE, How::Time, 2.0);
-    for ours in [WRITE_POINTS, Key::Derive, Key::Writer] {
+    for ours in [
+        WRITE_POINTS,
+        Key::Derive,
+        Key::DeriveBackground,
+        Key::Writer,
+    ] {
         ratio_target(WRITES, ours, Key::CeilingTwo, How::Rate, 0.95);
     }
     ratio_target(IN_FLIGHT, WRITE_POINTS, Key::CeilingTwo, How::Rate, 0.95);

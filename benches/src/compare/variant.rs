@@ -25,6 +25,8 @@ pub(crate) enum Key {
     ClientBodies,
     /// `#[derive(Series)]` with `bulk_size = 5000, autocommit`, then a last commit.
     Derive,
+    /// The same with `autocommit = "background"`.
+    DeriveBackground,
     /// The buffered writer: `record()` every point, then `flush`.
     Writer,
     /// `Client::write_points` in batches of 5 000.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use influx_series::writer::BufferedWriter;
 use influx_series::{Client, ClientBuilder, ClientConfig, Series, WriteOptions};
 
-use super::data::{BATCH, CpuRecord, Dataset};
+use super::data::{BATCH, CpuRecord, CpuRecordBackground, Dataset};
 use super::http::Connection;
 use super::variant::{Key, Kind, RunResult, Variant, in_fresh_database};
 use super::{Setup, at_most};
@@ -151,6 +151,19 @@ pub(crate) fn recorders<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<
             }),
         },
         Variant {
+            key: Key::DeriveBackground,
+            label: "derive: record() x N (bulk_size 5000, autocommit = \"background\"), commit()"
+                .into(),
+            kind: Kind::Write,
+            run: Box::new(move || {
+                in_fresh_database(setup, "derive_background", data.len(), |db| {
+                    let outcome = derive_background_once(&setup.admin, data, db);
+                    CpuRecordBackground::clear();
+                    outcome
+                })
+            }),
+        },
+        Variant {
             key: Key::Writer,
             label: "buffered writer: record() x N, flush()".into(),
             kind: Kind::Write,
@@ -172,6 +185,19 @@ fn derive_once(admin: &Client, data: &Dataset, db: &str) -> RunResult {
             .map_err(|e| format!("record(): {e}"))?;
     }
     CpuRecord::commit().map_err(|e| format!("commit(): {e}"))?;
+    Ok(started.elapsed())
+}
+
+fn derive_background_once(admin: &Client, data: &Dataset, db: &str) -> RunResult {
+    CpuRecordBackground::bind(admin.clone().with_database(db));
+    let started = Instant::now();
+    for i in 0..data.len() {
+        data.record_background(i)
+            .record()
+            .map_err(|e| format!("record(): {e}"))?;
+    }
+    // Waits for the commit under way, then sends the rest.
+    CpuRecordBackground::commit().map_err(|e| format!("commit(): {e}"))?;
     Ok(started.elapsed())
 }
 

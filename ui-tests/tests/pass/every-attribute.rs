@@ -44,3 +44,14 @@ fn main() {
     assert_eq!(point.note, "not written");
     assert_eq!(Cpu::max_pending(), (1000, 65_536));
 }
+
+/// `autocommit` by name.
+#[derive(Series)]
+#[series(bulk_size = 100, autocommit = "background")]
+struct Background {
+    value: f64,
+}
+
+const _: fn() = || {
+    let _ = Background { value: 1.0 }.record();
+};
