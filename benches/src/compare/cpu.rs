@@ -142,6 +142,12 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
             )
         }));
     }
+    // Encoding alone from 4 threads, which share nothing: what 4 threads on 2 cores cost any
+    // work, for the 4 threads of record().
+    let mut buffers: Vec<Own> = (0..4).map(|_| Own(Vec::new())).collect();
+    variants.push(batches(Key::Encode { threads: 4 }, reps, move || {
+        in_passes(&mut buffers, passes, encode(data), || Ok(()))
+    }));
     variants.extend([record_variant(2), record_variant(4)]);
     eprintln!(
         "no server: {rounds} round{} of {} variants, {reps} batch{} of {} points each",

@@ -15,7 +15,7 @@
 //! printed and written into docs/benchmarks.md between its markers, next to a bar chart,
 //! docs/compare.svg. `--quick` writes both into a temporary directory instead. `--writes`
 //! runs only the ceiling and this project's writes and prints their tables, to try a change
-//! to the write path.
+//! to the write path; `--cpu`, only the part without a server.
 
 mod asynchronous;
 mod chart;
@@ -61,17 +61,20 @@ pub(crate) struct Options {
     quick: bool,
     /// Only the ceiling and this project's writes, printed and not written.
     writes: bool,
+    /// Only the part without a server, printed and not written.
+    cpu: bool,
     /// The command line, as the report shows it.
     command: String,
 }
 
 impl Options {
-    /// Reads `compare`'s arguments: `--rounds N`, `--quick`, `--writes`.
+    /// Reads `compare`'s arguments: `--rounds N`, `--quick`, `--writes`, `--cpu`.
     pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         let mut options = Options {
             rounds: DEFAULT_ROUNDS,
             quick: false,
             writes: false,
+            cpu: false,
             command: ["cargo run --release -p influx-series-benches -- compare"]
                 .into_iter()
                 .chain(args.iter().map(String::as_str))
@@ -83,6 +86,7 @@ impl Options {
             match arg.as_str() {
                 "--quick" => options.quick = true,
                 "--writes" => options.writes = true,
+                "--cpu" => options.cpu = true,
                 "--rounds" => {
                     let n = args.next().ok_or("--rounds needs a number")?;
                     options.rounds = n
@@ -158,6 +162,13 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     };
     if options.writes {
         return writes_only(&setup, items, rounds);
+    }
+    if options.cpu {
+        let part = cpu::measure(&setup, rounds, false);
+        let summaries = stats::summarise(&part.outcomes, part.points);
+        let ratios = stats::cpu_ratios(&part.outcomes);
+        println!("{}", report::cpu_only(&part, &summaries, &ratios));
+        return Ok(());
     }
     let cpu_at_start = CpuTime::now(setup.server.pid());
     // First, while the server is idle and nothing else of ours runs.

@@ -239,6 +239,20 @@ pub(crate) fn tables(summaries: &[Summary<'_>], ratios: &[Ratio]) -> String {
     out
 }
 
+/// `--cpu`: the part without a server alone.
+pub(crate) fn cpu_only(part: &Part, summaries: &[Summary<'_>], ratios: &[Ratio]) -> String {
+    let mut out = String::new();
+    cpu_tables(
+        &mut out,
+        &CpuSection {
+            part,
+            summaries,
+            ratios,
+        },
+    );
+    out
+}
+
 /// The table of `ratios`.
 fn ratio_table(w: &mut String, ratios: &[Ratio]) {
     let _ = writeln!(w, "| ratio | median | min | max |");

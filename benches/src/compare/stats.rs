@@ -203,6 +203,7 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
 
 const ENCODE: Key = Key::Encode { threads: 1 };
 const ENCODE_TWO: Key = Key::Encode { threads: 2 };
+const ENCODE_FOUR: Key = Key::Encode { threads: 4 };
 const RECORD_ONE: Key = Key::Record { threads: 1 };
 const RECORD_TWO: Key = Key::Record { threads: 2 };
 const RECORD_FOUR: Key = Key::Record { threads: 4 };
@@ -222,6 +223,10 @@ fn cpu_ratio_specs() -> Vec<(Key, Key, How)> {
         (RECORD_TWO, RECORD_ONE, How::Rate),
         (RECORD_FOUR, RECORD_TWO, How::Rate),
         (RECORD_FOUR, RECORD_ONE, How::Rate),
+        // The same for encoding alone, which shares nothing: what 4 threads on 2 cores cost
+        // any work.
+        (ENCODE_FOUR, ENCODE_TWO, How::Rate),
+        (RECORD_FOUR, ENCODE_FOUR, How::Time),
     ]
 }
 
