@@ -130,6 +130,18 @@ struct ShardLines {
     last: Limits,
 }
 
+impl ShardLines {
+    /// What an empty shard may reserve at once before `line`: the size last taken from it, as
+    /// far as its credit (which counts in the bounds) backs it.
+    #[inline(always)]
+    fn reservable(&self, line: &[u8]) -> Limits {
+        Limits {
+            points: self.last.points.min(self.credit.points + 1),
+            bytes: self.last.bytes.min(self.credit.bytes + line.len()),
+        }
+    }
+}
+
 /// The bounds of one buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Limits {
@@ -312,6 +324,9 @@ pub(crate) enum Bound {
 #[derive(Debug)]
 struct CommitLock {
     held: Mutex<bool>,
+    /// Commits waiting for the lock (`commit()`, `flush_async()`): a background commit stops
+    /// going on for them, or a stream of recorded points would keep them waiting.
+    waiting: AtomicUsize,
     freed: Condvar,
     #[cfg(feature = "async")]
     freed_async: tokio::sync::Notify,
@@ -367,6 +382,7 @@ impl SeriesBuffer {
             retry_at: AtomicU64::new(0),
             committing: CommitLock {
                 held: Mutex::new(false),
+                waiting: AtomicUsize::new(0),
                 freed: Condvar::new(),
                 #[cfg(feature = "async")]
                 freed_async: tokio::sync::Notify::const_new(),
@@ -545,7 +561,7 @@ impl SeriesBuffer {
                 s.credit.points -= 1;
                 s.credit.bytes -= line.len();
                 let room = s.grow_to.max(s.lines.bytes.len() + line.len());
-                let last = s.last;
+                let last = s.reservable(line);
                 s.lines.push_within(line, room, last);
                 return Ok(self.count());
             }
@@ -603,7 +619,7 @@ impl SeriesBuffer {
         // (Saturating: a bound may be `usize::MAX`, "no bound".)
         s.grow_to = (s.lines.bytes.len() + line.len()).saturating_add(s.credit.bytes.max(share));
         let room = s.grow_to;
-        let last = s.last;
+        let last = s.reservable(line);
         s.lines.push_within(line, room, last);
         Ok(self.count())
     }
@@ -631,8 +647,12 @@ impl SeriesBuffer {
     #[cfg(feature = "blocking")]
     pub(crate) fn committing(&'static self) -> Committing {
         let mut held = self.committing.held.lock();
-        while *held {
-            self.committing.freed.wait(&mut held);
+        if *held {
+            self.committing.waiting.fetch_add(1, Ordering::Relaxed);
+            while *held {
+                self.committing.freed.wait(&mut held);
+            }
+            self.committing.waiting.fetch_sub(1, Ordering::Relaxed);
         }
         *held = true;
         Committing {
@@ -643,6 +663,18 @@ impl SeriesBuffer {
     /// The commit lock, awaiting a commit in progress.
     #[cfg(feature = "async")]
     pub(crate) async fn committing_async(&'static self) -> Committing {
+        if let Some(committing) = self.try_committing() {
+            return committing;
+        }
+        // Counted while it waits, and uncounted if the future is dropped meanwhile.
+        struct Waiting(&'static AtomicUsize);
+        impl Drop for Waiting {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.committing.waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.committing.waiting);
         loop {
             let freed = self.committing.freed_async.notified();
             let mut freed = std::pin::pin!(freed);
@@ -655,9 +687,11 @@ impl SeriesBuffer {
         }
     }
 
-    /// Whether an autocommit is due now (for a background commit deciding to go on).
+    /// Whether a background commit should go on: an autocommit is due, and no `commit()` or
+    /// flush waits for the lock (it sends everything pending anyway).
     pub(crate) fn autocommit_due(&self) -> bool {
-        self.meta.autocommit
+        self.committing.waiting.load(Ordering::Relaxed) == 0
+            && self.meta.autocommit
             && self.pending_count.load(Ordering::Relaxed) >= self.meta.threshold()
             && self.not_backing_off()
     }
@@ -798,12 +832,14 @@ impl SeriesBuffer {
         state.front = Lines::default();
         for shard in &state.shards {
             let mut s = shard.inner.lock();
-            s.last = Limits {
-                points: s.lines.len(),
-                bytes: s.lines.bytes.len(),
-            };
-            dropped.points += s.last.points;
-            dropped.bytes += s.last.bytes;
+            if s.lines.len() > 0 {
+                s.last = Limits {
+                    points: s.lines.len(),
+                    bytes: s.lines.bytes.len(),
+                };
+            }
+            dropped.points += s.lines.len();
+            dropped.bytes += s.lines.bytes.len();
             s.lines = Lines::default();
         }
         state.committed.points -= dropped.points;
@@ -952,6 +988,58 @@ mod tests {
         settle_first(&small, batch, 500, false);
         small.record(line("a v=2")).unwrap();
         assert!(capacity(&small) <= 3_000, "{}", capacity(&small));
+    }
+
+    /// Bytes of capacity every shard holds.
+    fn shards_capacity(buf: &SeriesBuffer) -> usize {
+        let state = buf.state.lock();
+        state
+            .shards
+            .iter()
+            .map(|s| s.inner.lock().lines.bytes.capacity())
+            .sum()
+    }
+
+    const LONG: &str =
+        "m,host=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa v=1 1";
+
+    /// A thread fills the bound and `empty` empties the buffer; the thread records one line
+    /// (reserving what it may at once), then another thread fills the bound: the shards'
+    /// capacity stays within the bound (and an eighth, for doubling's last step).
+    fn reservation_stays_within_the_bound(empty: impl FnOnce(&SeriesBuffer)) {
+        let bound = 1 << 20;
+        let buf = SeriesBuffer::new(meta(None, false));
+        buf.set_limits(Limits {
+            points: usize::MAX / 2,
+            bytes: bound,
+        });
+        while buf.record(line(LONG)).is_ok() {}
+        empty(&buf);
+        buf.record(line(LONG)).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| while buf.record(line(LONG)).is_ok() {});
+        });
+        let capacity = shards_capacity(&buf);
+        assert!(
+            capacity <= bound + bound / 8,
+            "capacity {capacity} over the bound {bound}"
+        );
+    }
+
+    #[test]
+    fn after_clear_a_shard_reserves_no_more_than_its_credit() {
+        reservation_stays_within_the_bound(|buf| {
+            buf.clear();
+        });
+    }
+
+    #[test]
+    fn after_a_commit_a_shard_reserves_no_more_than_its_credit() {
+        reservation_stays_within_the_bound(|buf| {
+            let batch = buf.take();
+            let n = batch.len();
+            settle_first(buf, batch, n, false);
+        });
     }
 
     #[test]

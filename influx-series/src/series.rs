@@ -49,14 +49,16 @@ pub trait Series {
     /// [`AsyncClient`](crate::AsyncClient) with [`Series::bind_async`] never writes in the
     /// calling thread: see there.
     ///
-    /// With `autocommit = "background"`, the call that reaches `bulk_size` starts the commit on
-    /// a thread of its own and returns: `record()` never waits for the server, and its only
-    /// errors are the point's own (it cannot be encoded, the buffer is full) and a type with
-    /// no client. The commit takes every point pending when it starts and goes on while
-    /// `bulk_size` more are pending, one commit of the type at a time; a failed one keeps its
-    /// points and starts the backoff, points the server refuses for good come back from the
-    /// next [`Series::commit`], which also waits for the commit under way. Call `commit()`
-    /// before the program ends.
+    /// With `autocommit = "background"` (and a blocking client), the call that reaches
+    /// `bulk_size` starts the commit on a thread of its own and returns: `record()` never waits
+    /// for the server, and its only errors are the point's own (it cannot be encoded, the
+    /// buffer is full), a type with no client, and a thread that could not be started (both
+    /// [`Error::Config`], the point kept). The commit takes every point pending when it starts
+    /// and goes on while `bulk_size` more are pending and no `commit()` waits, one commit of
+    /// the type at a time. A failed one keeps its points, starts the backoff and is logged
+    /// (`tracing`); points the server refuses for good come back from the next
+    /// [`Series::commit`], which waits for the commit under way and then sends everything
+    /// pending. Call `commit()` before the program ends.
     ///
     /// Errors:
     /// - the point cannot be encoded ([`Error::InvalidInput`]): nothing was buffered;
@@ -402,8 +404,20 @@ fn autocommit(buffer: &'static SeriesBuffer) -> Result<(), Error> {
             std::thread::Builder::new()
                 .name("influx-autocommit".into())
                 .spawn(move || {
-                    let _committing = committing;
-                    commit_in_background(buffer, client.get());
+                    let failed = {
+                        let _committing = committing;
+                        commit_in_background(buffer, client.get())
+                    };
+                    // Logged with the lock let go: a subscriber is code of the user's, which
+                    // may commit.
+                    if let Some(e) = failed {
+                        tracing::warn!(
+                            series = buffer.meta().type_name,
+                            pending = buffer.pending(),
+                            "background autocommit failed, its points kept for the next \
+                             commit: {e}"
+                        );
+                    }
                 })
                 .map_err(|e| {
                     Error::Config(format!("cannot start a thread to autocommit: {e}").into())
@@ -423,11 +437,12 @@ fn autocommit(buffer: &'static SeriesBuffer) -> Result<(), Error> {
     }
 }
 
-/// `autocommit = "background"`: commits (the commit lock held) while one is due. A failed
-/// commit keeps its points and starts the backoff, which ends the loop; points refused for
-/// good are kept for the next `commit()` to report.
+/// `autocommit = "background"`: commits (the commit lock held) while one is due and no
+/// `commit()` waits. A failed commit keeps its points and starts the backoff, which ends the
+/// loop, and is returned to be logged; points refused for good are kept for the next
+/// `commit()` to report.
 #[cfg(feature = "blocking")]
-fn commit_in_background(buffer: &'static SeriesBuffer, client: &Client) {
+fn commit_in_background(buffer: &'static SeriesBuffer, client: &Client) -> Option<Error> {
     loop {
         match send(buffer, Some(client)) {
             Ok(_) => {}
@@ -438,34 +453,30 @@ fn commit_in_background(buffer: &'static SeriesBuffer, client: &Client) {
             }) => {
                 buffer.keep_refused(rejections);
                 if let Some(e) = stopped {
-                    background_failed(buffer, &e);
+                    return Some(*e);
                 }
             }
-            Err(e) => background_failed(buffer, &e),
+            Err(e) => return Some(e),
         }
         if !buffer.autocommit_due() {
-            break;
+            return None;
         }
     }
-}
-
-#[cfg(feature = "blocking")]
-fn background_failed(buffer: &SeriesBuffer, e: &Error) {
-    tracing::warn!(
-        series = buffer.meta().type_name,
-        pending = buffer.pending(),
-        "background autocommit failed, its points kept for the next commit: {e}"
-    );
 }
 
 /// With the result of a commit, the points commits in the background saw refused for good
 /// since the last report.
 fn with_refused(buffer: &SeriesBuffer, result: Result<Commit, Error>) -> Result<Commit, Error> {
+    if matches!(result, Err(Error::Config(_))) {
+        // Nothing was tried (no client, or the wrong kind): the refusals wait for a commit
+        // that is.
+        return result;
+    }
     let (refused, mut rejections) = buffer.take_refused();
     if refused == 0 {
         return result;
     }
-    let (commit, stopped) = match result {
+    let (mut commit, stopped) = match result {
         Ok(commit) => (commit, None),
         Err(Error::Rejected {
             commit,
@@ -477,6 +488,8 @@ fn with_refused(buffer: &SeriesBuffer, result: Result<Commit, Error>) -> Result<
         }
         Err(e) => (Commit::default(), Some(Box::new(e))),
     };
+    // Every refusal counts, past the ones kept to be listed.
+    commit.refused += refused;
     Err(Error::Rejected {
         commit,
         rejections,

@@ -255,6 +255,7 @@ fn points_refused_in_the_background_come_back_from_the_next_commit() {
                 commit.written, 0,
                 "this commit had nothing of its own to send"
             );
+            assert_eq!(commit.refused, 1, "the background refusal counts");
             assert_eq!(rejections.len(), 1, "{rejections:?}");
             assert!(
                 rejections[0].message.contains("field type conflict"),
@@ -338,4 +339,54 @@ fn background_commits_of_a_type_go_one_at_a_time() {
         .sum();
     assert_eq!(lines, 2_000, "every point sent once");
     assert!(!overlapped.load(Ordering::SeqCst), "two commits overlapped");
+}
+
+#[derive(Series)]
+#[series(name = "busy", bulk_size = 5, autocommit = "background")]
+struct Busy {
+    n: i64,
+}
+
+/// While another thread records faster than the server answers, a background commit would
+/// always find `bulk_size` more points to send: `commit()` still gets its turn (the
+/// background commit stops going on when a commit waits) and returns while the recording
+/// goes on.
+#[test]
+fn commit_gets_its_turn_while_another_thread_keeps_recording() {
+    // A fake server taking 20 ms a request.
+    let fake = FakeServer::start(|_, stream| {
+        std::thread::sleep(Duration::from_millis(20));
+        respond(stream, "204 No Content", &[], b"");
+    });
+    Busy::bind(
+        Client::builder()
+            .host("127.0.0.1")
+            .port(fake.port())
+            .database("db")
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut n = 0;
+            // About 2 000 points a second: several for every request.
+            while !stop.load(Ordering::Relaxed) {
+                Busy { n }.record().unwrap();
+                n += 1;
+                std::thread::sleep(Duration::from_micros(500));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let committed = within_patience(Busy::commit);
+    let recording = !producer.is_finished();
+    stop.store(true, Ordering::Relaxed);
+    producer.join().unwrap();
+    assert!(recording, "the producer stopped by itself");
+    committed
+        .expect("commit() waited for the recording to stop")
+        .unwrap();
 }

@@ -36,9 +36,11 @@
 //! series and time go in one request, or in requests one after the
 //! other, in the order they were recorded, a failed request's points before anything recorded
 //! after them, so the last one recorded wins. When one request fails and another succeeds,
-//! only the failed one's points go back to the queue. When more is due, the writer takes up
-//! to four requests' worth for each request in flight at once, which each connection sends
-//! one after the other, so the connections wait for each other less often.
+//! the points the other stored are done with; the failed request's points, and those of the
+//! requests that did not go out after it, go back to the queue. When more is due, the writer
+//! takes up to four requests' worth for each request in flight at once (never more than half
+//! the buffer), which each connection sends one after the other, so the connections wait for
+//! each other less often.
 //!
 //! ```no_run
 //! use std::time::Duration;

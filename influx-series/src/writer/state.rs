@@ -267,10 +267,10 @@ impl State {
         self.budget.release(1, size);
     }
 
-    /// The next batch due, if any, of at most `requests` requests' worth: a destination a
-    /// flush waits for, or one over a trigger, or whose oldest line has waited its interval;
-    /// the one with the oldest lines first.
-    pub(crate) fn next(&mut self, now: Instant, settings: &Settings, requests: usize) -> Next {
+    /// The next batch due, if any, of at most `cap` (points, bytes): a destination a flush
+    /// waits for, or one over a trigger, or whose oldest line has waited its interval; the one
+    /// with the oldest lines first.
+    pub(crate) fn next(&mut self, now: Instant, settings: &Settings, cap: (usize, usize)) -> Next {
         let mut due: Option<usize> = None;
         let mut earliest: Option<Instant> = None;
         for (i, d) in self.dests.iter().enumerate() {
@@ -294,10 +294,7 @@ impl State {
             return Next::Wait(earliest);
         };
         let d = &mut self.dests[i];
-        let batch = d.queue.take_front(
-            settings.max_batch_size.saturating_mul(requests),
-            settings.max_batch_bytes.saturating_mul(requests),
-        );
+        let batch = d.queue.take_front(cap.0, cap.1);
         let marked = batch.len().min(d.flush_mark);
         d.flush_mark -= marked;
         let oldest = d.oldest;
@@ -519,7 +516,9 @@ mod tests {
     fn points_in_flight_are_never_evicted_and_a_failed_batch_comes_back_first() {
         let s = settings();
         let (mut st, budget) = with_lines(2, &s);
-        let Next::Send(_, batch) = st.next(Instant::now(), &s, 1) else {
+        let Next::Send(_, batch) =
+            st.next(Instant::now(), &s, (s.max_batch_size, s.max_batch_bytes))
+        else {
             panic!("due by the trigger")
         };
         let batch = batch.into_batch();
@@ -535,7 +534,9 @@ mod tests {
     fn a_flush_waits_for_lines_until_they_settle() {
         let s = settings();
         let (mut st, budget) = with_lines(3, &s);
-        let Next::Send(_, batch) = st.next(Instant::now(), &s, 1) else {
+        let Next::Send(_, batch) =
+            st.next(Instant::now(), &s, (s.max_batch_size, s.max_batch_bytes))
+        else {
             panic!("due by the trigger")
         };
         let batch = batch.into_batch();
@@ -544,7 +545,9 @@ mod tests {
         // The first line is written, the second comes back.
         st.settle(1, 6, batch.tail(1), &Unsent::tail(1, 2));
         assert_eq!(st.marked(), 2);
-        let Next::Send(_, batch) = st.next(Instant::now(), &s, 1) else {
+        let Next::Send(_, batch) =
+            st.next(Instant::now(), &s, (s.max_batch_size, s.max_batch_bytes))
+        else {
             panic!("due by the flush")
         };
         let batch = batch.into_batch();

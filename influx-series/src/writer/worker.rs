@@ -13,7 +13,7 @@ use influx_core::{
 use parking_lot::MutexGuard;
 
 use super::Shared;
-use super::config::OnMissingDatabase;
+use super::config::{OnMissingDatabase, Settings};
 use super::queue::Batch;
 use super::state::{Next, State};
 
@@ -143,6 +143,29 @@ fn options(st: &State, dest: usize) -> WriteOptions {
     options
 }
 
+/// The most a round takes, in points and bytes: a request's worth for each request in flight
+/// (one request to probe a server that failed), or up to [`REQUESTS_A_LANE`] each, which the
+/// lanes send one after the other and so wait for each other less often; but never more than
+/// half the buffer beyond that, since points in flight cannot be dropped to make room for new
+/// ones (a round of the whole buffer would refuse every new point until it settles).
+fn round(settings: &Settings, in_flight: usize, failures: u32) -> (usize, usize) {
+    let (points, bytes) = (settings.max_batch_size, settings.max_batch_bytes);
+    if failures > 0 {
+        return (points, bytes);
+    }
+    let (each, most) = (in_flight, in_flight.saturating_mul(REQUESTS_A_LANE));
+    (
+        points
+            .saturating_mul(most)
+            .min(settings.max_buffer_size / 2)
+            .max(points.saturating_mul(each)),
+        bytes
+            .saturating_mul(most)
+            .min(settings.max_buffer_bytes / 2)
+            .max(bytes.saturating_mul(each)),
+    )
+}
+
 fn run(shared: &Shared, client: &Client) {
     let settings = &shared.settings;
     let mut failures: u32 = 0;
@@ -177,14 +200,7 @@ fn run(shared: &Shared, client: &Client) {
                 } else {
                     settings.client.writes_in_flight()
                 };
-                // The lanes send their requests one after the other and wait for each other
-                // once a round: a round of several requests a lane lets them wait less often.
-                let requests = if failures > 0 {
-                    1
-                } else {
-                    in_flight.saturating_mul(REQUESTS_A_LANE)
-                };
-                match st.next(now, settings, requests) {
+                match st.next(now, settings, round(settings, in_flight, failures)) {
                     Next::Send(dest, batch) => {
                         let options = options(&st, dest);
                         break (dest, batch, options, in_flight);
@@ -361,5 +377,37 @@ fn count(st: &mut State, commit: &influx_core::Commit, failed: bool) {
     st.counters.requests += commit.requests as u64;
     if failed {
         st.counters.failed_requests += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::writer::WriterBuilder;
+
+    fn settings(buffer: usize) -> Settings {
+        WriterBuilder::default()
+            .max_buffer_size(buffer)
+            .max_batch_size(1_000)
+            .settings()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_round_takes_several_requests_a_lane_but_never_more_than_half_the_buffer() {
+        let (bytes, buffer_bytes) = {
+            let s = settings(100_000);
+            (s.max_batch_bytes, s.max_buffer_bytes)
+        };
+        // Four requests a lane, with room to spare.
+        let (points, round_bytes) = round(&settings(100_000), 2, 0);
+        assert_eq!(points, 8_000);
+        assert!(round_bytes <= buffer_bytes / 2 && round_bytes >= bytes * 2);
+        // Half the buffer at most...
+        assert_eq!(round(&settings(10_000), 2, 0).0, 5_000);
+        // ... but a request's worth for each request in flight at least.
+        assert_eq!(round(&settings(3_000), 2, 0).0, 2_000);
+        // One request to probe a server that failed.
+        assert_eq!(round(&settings(100_000), 2, 1), (1_000, bytes));
     }
 }
