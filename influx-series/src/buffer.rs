@@ -710,8 +710,8 @@ impl SeriesBuffer {
         std::mem::take(&mut *self.refused_in_background.lock())
     }
 
-    /// Takes every pending line to send (call with the commit lock held): the lines a failed
-    /// commit put back, then each shard's. They count as in flight until
+    /// Takes the pending lines to send next (call with the commit lock held): the lines a
+    /// failed commit put back, alone, or else every shard's. They count as in flight until
     /// [`SeriesBuffer::settle`].
     pub(crate) fn take(&self) -> Lines {
         let mut state = self.state.lock();
@@ -726,7 +726,10 @@ impl SeriesBuffer {
             let s = s.inner.lock();
             (p + s.lines.len(), b + s.lines.bytes.len())
         });
-        for shard in &state.shards {
+        // Lines a failed commit put back go alone: joining them and the shards' lines would
+        // hold both twice over while one is copied behind the other.
+        let shards: &[Arc<Shard>] = if batch.len() > 0 { &[] } else { &state.shards };
+        for shard in shards {
             let mut s = shard.inner.lock();
             if s.lines.len() == 0 {
                 continue;
@@ -758,6 +761,12 @@ impl SeriesBuffer {
             self.pending_count.fetch_sub(batch.len(), Ordering::Relaxed);
         }
         batch
+    }
+
+    /// Whether lines a failed commit put back wait: [`SeriesBuffer::take`] then takes them
+    /// alone, and the shards' lines with the next call.
+    pub(crate) fn has_put_back(&self) -> bool {
+        self.state.lock().front.len() > 0
     }
 
     /// After a commit that sent nothing: every line goes back, and no backoff starts.
@@ -929,8 +938,14 @@ mod tests {
         // Backing off: the threshold is reached but no autocommit is due.
         assert!(!buf.record(line("a v=4")).unwrap());
         assert_eq!(buf.pending_lines(), "a v=2\"x\ny\"\na v=3\na v=4\n");
-        let all = buf.take();
-        assert_eq!(all.ends, [11, 17, 23]);
+        // The line put back goes alone, then the shard's.
+        assert!(buf.has_put_back());
+        let put_back = buf.take();
+        assert_eq!(put_back.ends, [11]);
+        settle_first(&buf, put_back, 1, false);
+        assert!(!buf.has_put_back());
+        let rest = buf.take();
+        assert_eq!(rest.ends, [6, 12]);
         assert_accounted(&buf);
     }
 

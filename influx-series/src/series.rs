@@ -554,10 +554,33 @@ fn resolve<'a>(buffer: &SeriesBuffer, given: Option<&'a Client>) -> Result<Resol
         .ok_or_else(|| no_client(buffer))
 }
 
-/// Sends every pending line (the commit lock held) through a blocking client.
+/// Sends every pending line (the commit lock held) through a blocking client: the lines a
+/// failed commit put back, then, if they are written, the shards'.
 #[cfg(feature = "blocking")]
 fn send(buffer: &SeriesBuffer, given: Option<&Client>) -> Result<Commit, Error> {
+    let put_back = buffer.has_put_back();
+    match send_taken(buffer, given) {
+        (first, lines) if put_back && settled_all(&first) => {
+            after_put_back(first, lines, send_taken(buffer, given).0)
+        }
+        (result, _) => result,
+    }
+}
+
+/// Sends what [`SeriesBuffer::take`] takes; the result, and how many lines were taken.
+#[cfg(feature = "blocking")]
+fn send_taken(buffer: &SeriesBuffer, given: Option<&Client>) -> (Result<Commit, Error>, usize) {
     let batch = buffer.take();
+    let lines = batch.len();
+    (send_batch(buffer, given, batch), lines)
+}
+
+#[cfg(feature = "blocking")]
+fn send_batch(
+    buffer: &SeriesBuffer,
+    given: Option<&Client>,
+    batch: Lines,
+) -> Result<Commit, Error> {
     if batch.len() == 0 {
         buffer.settle_none(batch);
         return Ok(Commit::default());
@@ -580,13 +603,29 @@ fn send(buffer: &SeriesBuffer, given: Option<&Client>) -> Result<Commit, Error> 
     settle(buffer, batch, outcome)
 }
 
-/// Sends every pending line (the commit lock held) through an async client.
+/// Sends every pending line (the commit lock held) through an async client: the lines a
+/// failed commit put back, then, if they are written, the shards'.
 #[cfg(feature = "async")]
 async fn send_async(buffer: &SeriesBuffer, client: &AsyncClient) -> Result<Commit, Error> {
+    let put_back = buffer.has_put_back();
+    match send_taken_async(buffer, client).await {
+        (first, lines) if put_back && settled_all(&first) => {
+            after_put_back(first, lines, send_taken_async(buffer, client).await.0)
+        }
+        (result, _) => result,
+    }
+}
+
+#[cfg(feature = "async")]
+async fn send_taken_async(
+    buffer: &SeriesBuffer,
+    client: &AsyncClient,
+) -> (Result<Commit, Error>, usize) {
     let batch = buffer.take();
-    if batch.len() == 0 {
+    let lines = batch.len();
+    if lines == 0 {
         buffer.settle_none(batch);
-        return Ok(Commit::default());
+        return (Ok(Commit::default()), 0);
     }
     let meta = buffer.meta();
     let outcome = client
@@ -597,7 +636,116 @@ async fn send_async(buffer: &SeriesBuffer, client: &AsyncClient) -> Result<Commi
             Caps::points(meta.request_cap()),
         )
         .await;
-    settle(buffer, batch, outcome)
+    (settle(buffer, batch, outcome), lines)
+}
+
+/// Whether a commit settled every line it took: each written, or refused for good.
+fn settled_all(result: &Result<Commit, Error>) -> bool {
+    matches!(result, Ok(_) | Err(Error::Rejected { stopped: None, .. }))
+}
+
+/// The result of a commit that settled the `lines` lines a failed commit had put back
+/// (`first`: written, or some refused for good), then sent the shards' (`rest`): the counts and
+/// refusals of both, and an error's positions and counts as from the first of the `lines`.
+fn after_put_back(
+    first: Result<Commit, Error>,
+    lines: usize,
+    rest: Result<Commit, Error>,
+) -> Result<Commit, Error> {
+    let (before, mut rejections) = match first {
+        Ok(commit) => (commit, Vec::new()),
+        Err(Error::Rejected {
+            commit, rejections, ..
+        }) => (commit, rejections),
+        Err(e) => return Err(e),
+    };
+    let (commit, stopped) = match rest {
+        Ok(mut commit) => {
+            commit.add(before);
+            (commit, None)
+        }
+        Err(Error::Rejected {
+            mut commit,
+            rejections: own,
+            stopped,
+        }) => {
+            commit.add(before);
+            rejections.extend(own);
+            (
+                commit,
+                stopped.map(|e| Box::new(after_lines(*e, before, lines))),
+            )
+        }
+        Err(e) => (before, Some(Box::new(after_lines(e, before, lines)))),
+    };
+    match (rejections.is_empty(), stopped) {
+        (true, None) => Ok(commit),
+        (true, Some(e)) => Err(*e),
+        (false, stopped) => Err(Error::Rejected {
+            commit,
+            rejections,
+            stopped,
+        }),
+    }
+}
+
+/// `e`, of a write that came after `lines` lines of which `before` says what was done.
+fn after_lines(e: Error, before: Commit, lines: usize) -> Error {
+    let written = before.written;
+    match e {
+        Error::Rejected {
+            mut commit,
+            rejections,
+            stopped,
+        } => {
+            commit.add(before);
+            Error::Rejected {
+                commit,
+                rejections,
+                stopped: stopped.map(|e| Box::new(after_lines(*e, before, lines))),
+            }
+        }
+        Error::Unwritten {
+            written: own,
+            unwritten,
+            reached,
+            source,
+        } => Error::Unwritten {
+            written: own + written,
+            unwritten: unwritten
+                .into_iter()
+                .map(|run| run.start + lines..run.end + lines)
+                .collect(),
+            reached: reached + lines,
+            source,
+        },
+        Error::Interrupted {
+            written_before,
+            source,
+        } => Error::Interrupted {
+            written_before: written_before + written,
+            source,
+        },
+        Error::PartialWrite {
+            dropped,
+            kind,
+            message,
+            written_before,
+        } => Error::PartialWrite {
+            dropped,
+            kind,
+            message,
+            written_before: written_before + written,
+        },
+        Error::BatchRejected {
+            message,
+            written_before,
+        } => Error::BatchRejected {
+            message,
+            written_before: written_before + written,
+        },
+        other => other.after_writing(written),
+    }
 }
 
 /// After a commit: what the server stored or refused for good leaves the buffer, everything
@@ -647,4 +795,78 @@ pub(crate) fn outcome_result(
         }),
     };
     (result, unsent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use influx_core::Rejection;
+
+    fn commit(written: usize, refused: usize, requests: usize) -> Commit {
+        let mut commit = Commit::default().with_requests(requests);
+        commit.written = written;
+        commit.refused = refused;
+        commit
+    }
+
+    fn timeout() -> Error {
+        Error::Timeout("no answer".into())
+    }
+
+    fn rejection() -> Rejection {
+        Rejection {
+            points: 1,
+            lines: None,
+            message: "field type conflict".into(),
+        }
+    }
+
+    #[test]
+    fn a_commit_of_put_back_lines_then_the_shards_reports_both() {
+        assert_eq!(
+            after_put_back(Ok(commit(5, 0, 1)), 5, Ok(commit(7, 0, 2))).unwrap(),
+            commit(12, 0, 3)
+        );
+        // A point refused in the first, the second stopped by a failure from its line 2: the
+        // failure's positions and counts are the whole commit's.
+        let first = Err(Error::Rejected {
+            commit: commit(4, 1, 1),
+            rejections: vec![rejection()],
+            stopped: None,
+        });
+        let rest = Err(Error::Unwritten {
+            written: 2,
+            unwritten: vec![2..4, 5..7],
+            reached: 7,
+            source: Box::new(timeout()),
+        });
+        match after_put_back(first, 5, rest) {
+            Err(Error::Rejected {
+                commit: c,
+                rejections,
+                stopped: Some(stopped),
+            }) => {
+                assert_eq!(c, commit(4, 1, 1));
+                assert_eq!(rejections.len(), 1);
+                match *stopped {
+                    Error::Unwritten {
+                        written,
+                        unwritten,
+                        reached,
+                        ..
+                    } => {
+                        assert_eq!((written, reached), (6, 12));
+                        assert_eq!(unwritten, vec![7..9, 10..12]);
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+        // A plain failure of the second comes back as it is, counting what the first wrote.
+        match after_put_back(Ok(commit(5, 0, 1)), 5, Err(timeout())) {
+            Err(Error::Interrupted { written_before, .. }) => assert_eq!(written_before, 5),
+            other => panic!("{other:?}"),
+        }
+    }
 }
