@@ -212,7 +212,25 @@ fn a_failed_batch_reports_how_many_points_were_stored_before_it<C: Api>() {
         .unwrap_err();
     // Two requests in flight (the default): the points are dealt to them by time, so the bad
     // point's request holds a good one too, and the points not known to be stored are
-    // scattered. Every point is either stored or listed, and the bad one is listed.
+    // scattered. Every point is either stored or listed, and the bad one is listed. Unless
+    // the other request's points were all answered first: then what is not known to be
+    // stored is a tail, reported as a partial write after the points stored before it
+    // (which request finishes first is the scheduler's choice; in_flight.rs pins both cases
+    // with a fake server).
+    if let Error::PartialWrite {
+        dropped: 1,
+        written_before,
+        ..
+    } = &err
+    {
+        let stored = count(&client, "SELECT count(v) FROM m");
+        assert!(*written_before < 7, "{err:?}");
+        assert!(
+            (*written_before as i64..=6).contains(&stored),
+            "{stored} stored: {err:?}"
+        );
+        return;
+    }
     let Error::Unwritten {
         written,
         unwritten,
