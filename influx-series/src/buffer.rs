@@ -131,14 +131,24 @@ struct ShardLines {
 }
 
 impl ShardLines {
-    /// What an empty shard may reserve at once before `line`: the size last taken from it, as
-    /// far as its credit (which counts in the bounds) backs it.
+    /// Appends a line within `room` (see [`Lines::push_within`]); an empty shard first
+    /// reserves the size last taken from it, as far as its credit (which counts in the bounds)
+    /// backs it, instead of doubling up from nothing again after every commit.
     #[inline(always)]
-    fn reservable(&self, line: &[u8]) -> Limits {
-        Limits {
-            points: self.last.points.min(self.credit.points + 1),
-            bytes: self.last.bytes.min(self.credit.bytes + line.len()),
+    fn push(&mut self, line: &[u8], room: usize) {
+        if self.lines.bytes.capacity() == 0 {
+            self.reserve_last(line, room);
         }
+        self.lines.push_within(line, room);
+    }
+
+    #[cold]
+    fn reserve_last(&mut self, line: &[u8], room: usize) {
+        let bytes = self.last.bytes.min(self.credit.bytes + line.len());
+        self.lines.bytes.reserve_exact(bytes.min(room));
+        self.lines
+            .ends
+            .reserve_exact(self.last.points.min(self.credit.points + 1));
     }
 }
 
@@ -170,26 +180,13 @@ impl Lines {
     }
 
     /// Appends a line (newline included), growing the bytes no further than `room`: doubling
-    /// past the bound would hold twice the memory the bound promises. Empty lines start at
-    /// `last`'s size (the lines last taken from the shard, within `room`) instead of doubling
-    /// up from nothing again after every commit. (The line ends, 8 bytes a line, grow as a
-    /// `Vec` does.)
+    /// past the bound would hold twice the memory the bound promises. (The line ends, 8 bytes
+    /// a line, grow as a `Vec` does.)
     #[inline]
-    fn push_within(&mut self, line: &[u8], room: usize, last: Limits) {
-        if self.bytes.capacity() - self.bytes.len() < line.len() {
-            self.grow(line.len(), room, last);
-        }
+    fn push_within(&mut self, line: &[u8], room: usize) {
+        reserve_within(&mut self.bytes, line.len(), room);
         self.bytes.extend_from_slice(line);
         self.ends.push(self.bytes.len());
-    }
-
-    #[cold]
-    fn grow(&mut self, additional: usize, room: usize, last: Limits) {
-        if self.bytes.capacity() == 0 {
-            self.bytes.reserve_exact(last.bytes.min(room));
-            self.ends.reserve_exact(last.points);
-        }
-        reserve_within(&mut self.bytes, additional, room);
     }
 }
 
@@ -561,8 +558,7 @@ impl SeriesBuffer {
                 s.credit.points -= 1;
                 s.credit.bytes -= line.len();
                 let room = s.grow_to.max(s.lines.bytes.len() + line.len());
-                let last = s.reservable(line);
-                s.lines.push_within(line, room, last);
+                s.push(line, room);
                 return Ok(self.count());
             }
         }
@@ -619,8 +615,7 @@ impl SeriesBuffer {
         // (Saturating: a bound may be `usize::MAX`, "no bound".)
         s.grow_to = (s.lines.bytes.len() + line.len()).saturating_add(s.credit.bytes.max(share));
         let room = s.grow_to;
-        let last = s.reservable(line);
-        s.lines.push_within(line, room, last);
+        s.push(line, room);
         Ok(self.count())
     }
 

@@ -465,36 +465,26 @@ fn commit_in_background(buffer: &'static SeriesBuffer, client: &Client) -> Optio
 }
 
 /// With the result of a commit, the points commits in the background saw refused for good
-/// since the last report.
+/// since the last report (counted whole, listed up to the ones kept).
 fn with_refused(buffer: &SeriesBuffer, result: Result<Commit, Error>) -> Result<Commit, Error> {
     if matches!(result, Err(Error::Config(_))) {
         // Nothing was tried (no client, or the wrong kind): the refusals wait for a commit
         // that is.
         return result;
     }
-    let (refused, mut rejections) = buffer.take_refused();
+    let (refused, rejections) = buffer.take_refused();
     if refused == 0 {
         return result;
     }
-    let (mut commit, stopped) = match result {
-        Ok(commit) => (commit, None),
-        Err(Error::Rejected {
-            commit,
-            rejections: own,
-            stopped,
-        }) => {
-            rejections.extend(own);
-            (commit, stopped)
-        }
-        Err(e) => (Commit::default(), Some(Box::new(e))),
-    };
-    // Every refusal counts, past the ones kept to be listed.
-    commit.refused += refused;
-    Err(Error::Rejected {
-        commit,
+    let mut before = Commit::default();
+    before.refused = refused;
+    // As if a commit of no lines had been refused them before this one.
+    let background = Err(Error::Rejected {
+        commit: before,
         rejections,
-        stopped,
-    })
+        stopped: None,
+    });
+    after_put_back(background, 0, result)
 }
 
 fn no_client(buffer: &SeriesBuffer) -> Error {
@@ -644,9 +634,9 @@ fn settled_all(result: &Result<Commit, Error>) -> bool {
     matches!(result, Ok(_) | Err(Error::Rejected { stopped: None, .. }))
 }
 
-/// The result of a commit that settled the `lines` lines a failed commit had put back
-/// (`first`: written, or some refused for good), then sent the shards' (`rest`): the counts and
-/// refusals of both, and an error's positions and counts as from the first of the `lines`.
+/// The result of a commit that settled `lines` lines first (`first`: written, or some refused
+/// for good: the lines a failed commit had put back), then sent the rest (`rest`): the counts
+/// and refusals of both, and an error's positions and counts as from the first of the `lines`.
 fn after_put_back(
     first: Result<Commit, Error>,
     lines: usize,

@@ -54,6 +54,18 @@ impl Gate {
     }
 }
 
+/// A client of `fake`'s, keeping `in_flight` writes in flight, that never retries.
+fn fake_client(fake: &FakeServer, in_flight: usize) -> Client {
+    Client::builder()
+        .host("127.0.0.1")
+        .port(fake.port())
+        .database("db")
+        .writes_in_flight(in_flight)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
 /// Runs `f` on a thread and returns its result, or `None` if it has not returned within
 /// [`PATIENCE`] (the thread is then left behind, blocked).
 fn within_patience<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
@@ -82,15 +94,7 @@ fn record_returns_while_the_server_holds_the_commit_and_commit_waits_for_it() {
             respond(stream, "204 No Content", &[], b"");
         })
     };
-    Held::bind(
-        Client::builder()
-            .host("127.0.0.1")
-            .port(fake.port())
-            .database("db")
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap(),
-    );
+    Held::bind(fake_client(&fake, 2));
     // The fifth point starts a commit the server holds: record() returns all the same.
     let recorded = within_patience(|| {
         (0..5)
@@ -312,16 +316,7 @@ fn background_commits_of_a_type_go_one_at_a_time() {
             respond(stream, "204 No Content", &[], b"");
         })
     };
-    Single::bind(
-        Client::builder()
-            .host("127.0.0.1")
-            .port(fake.port())
-            .database("db")
-            .writes_in_flight(1)
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap(),
-    );
+    Single::bind(fake_client(&fake, 1));
     for n in 0..2_000 {
         Single { n }.record().unwrap();
     }
@@ -358,15 +353,7 @@ fn commit_gets_its_turn_while_another_thread_keeps_recording() {
         std::thread::sleep(Duration::from_millis(20));
         respond(stream, "204 No Content", &[], b"");
     });
-    Busy::bind(
-        Client::builder()
-            .host("127.0.0.1")
-            .port(fake.port())
-            .database("db")
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap(),
-    );
+    Busy::bind(fake_client(&fake, 2));
     let stop = Arc::new(AtomicBool::new(false));
     let producer = {
         let stop = stop.clone();
