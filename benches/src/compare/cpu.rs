@@ -5,15 +5,26 @@
 //!
 //! Every variant goes through the same [`PASS`] points of the reference shape, borrowed (a
 //! `record()` takes its point by value, and a copy of two strings would be timed too), with
-//! their explicit timestamps. A batch is [`PASSES`] passes over them, the points shared
+//! their explicit timestamps. Rounds are interleaved, each variant once per round
+//! (variant.rs); in a round a variant runs [`REPS`] batches and keeps the median one, as
+//! benches/src/rounds.rs does. Nothing is sent: the buffered writer is never due to send
+//! during a batch.
+//!
+//! The variants with threads run for a fixed time, [`BATCH_TIME`]: the points are shared
 //! between the threads, each thread going through its share pass after pass without waiting
-//! for the others (as benches/derive.rs does); the buffer is checked and emptied after the
-//! batch, untimed. Rounds are interleaved, each variant once per round (variant.rs); in a
-//! round a variant runs [`REPS`] batches and keeps the median one, as benches/src/rounds.rs
-//! does. Nothing is sent: the buffered writer is never due to send during a batch.
+//! for the others (as benches/derive.rs does) until the time is up; their time is then given
+//! for [`PASSES`] passes, from the points they went through. A fixed amount of work would
+//! measure, with more threads than cores, the end of the batch as much as its throughput:
+//! the scheduler switches threads every tick (4 ms here), so the last thread of four often
+//! ends a tick after the others, alone on one core; over batches of 15 to 20 ms, encoding
+//! from 4 threads then measured 0.84x to 0.94x of 2 threads, and 0.99x to 1.00x over
+//! batches five times as long. Counts stay exact: the buffer is checked against the points
+//! the threads went through, and emptied, untimed. The variants without threads go through
+//! a fixed [`PASSES`] passes.
 
 use std::hint::black_box;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -30,17 +41,31 @@ use super::variant::{self, Key, Kind, Outcome, RunResult, Variant};
 
 /// Points of a pass (as benches/encode.rs and benches/derive.rs).
 pub(crate) const PASS: usize = 10_000;
-/// Passes a batch: 200 000 points, about 20 ms for the fastest variant here.
+/// Passes a batch: 200 000 points, about 20 ms for the fastest variant here. The variants
+/// with threads report their time for as many points.
 const PASSES: usize = 20;
 /// The same with `--quick`.
 const QUICK_PASSES: usize = 2;
+/// How long a batch of a variant with threads runs.
+const BATCH_TIME: Duration = Duration::from_millis(30);
+/// The same with `--quick`.
+const QUICK_BATCH_TIME: Duration = Duration::from_millis(3);
+/// Points a thread goes through between two looks at whether the time is up: about 10 µs.
+/// Points of a chunk begun before the time was up still count, a bias of at most one chunk
+/// a thread (0.2 % with 4 threads).
+const CHUNK: usize = 100;
 /// Batches a variant runs each round; the round keeps the median.
 pub(crate) const REPS: usize = 5;
 
 /// The reference shape, borrowed from a [`Sample`]: its own type, so that its buffer is used
-/// by this part alone (no `bulk_size`, no `autocommit`: nothing is ever sent).
+/// by this part alone (no `bulk_size`, no `autocommit`: nothing is ever sent), with bounds
+/// that hold what a batch records in [`BATCH_TIME`].
 #[derive(Series)]
-#[series(name = "cpu")]
+#[series(
+    name = "cpu",
+    max_pending = 4_000_000,
+    max_pending_bytes = 1_073_741_824
+)]
 pub(crate) struct Pending<'a> {
     #[series(tag)]
     host: &'a str,
@@ -75,8 +100,10 @@ pub(crate) struct Part {
     pub(crate) rounds: usize,
     /// Batches a variant ran each round.
     pub(crate) reps: usize,
-    /// Points a batch.
+    /// Points a batch, or those a batch with threads is given for.
     pub(crate) points: usize,
+    /// How long a batch with threads runs.
+    pub(crate) batch_time: Duration,
     /// Wall time of the part.
     pub(crate) took: Duration,
     /// CPU-seconds other processes used meanwhile, when /proc tells.
@@ -90,10 +117,10 @@ pub(crate) struct Part {
 pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
     let started = Instant::now();
     let cpu_at_start = CpuTime::now(setup.server.pid());
-    let (passes, reps) = if quick {
-        (QUICK_PASSES, 1)
+    let (passes, reps, time) = if quick {
+        (QUICK_PASSES, 1, QUICK_BATCH_TIME)
     } else {
-        (PASSES, REPS)
+        (PASSES, REPS, BATCH_TIME)
     };
     let points = passes * PASS;
     let data = &samples(PASS)[..];
@@ -103,11 +130,12 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
     let writer = &writer;
     let record_variant = |threads: usize| {
         batches(Key::Record { threads }, reps, move || {
-            in_passes(
+            for_a_while(
                 &mut vec![(); threads],
-                passes,
-                |(), share| record(&data[share]),
-                || emptied(Pending::clear(), passes),
+                time,
+                points,
+                |(), chunk, _| record(&data[chunk]),
+                |done| emptied(Pending::clear(), done),
             )
         })
     };
@@ -116,7 +144,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
         // Each thread's `Vec`, kept from batch to batch as an application keeps its buffer.
         let mut buffers: Vec<Own> = (0..threads).map(|_| Own(Vec::new())).collect();
         variants.push(batches(Key::Encode { threads }, reps, move || {
-            in_passes(&mut buffers, passes, encode(data), || Ok(()))
+            for_a_while(&mut buffers, time, points, encode(data), |_| Ok(()))
         }));
         if threads == 1 {
             variants.push(batches(Key::CrateEncode, reps, move || {
@@ -126,7 +154,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
                 let started = Instant::now();
                 for _ in 0..passes {
                     record(data)?;
-                    emptied(Pending::clear(), 1)?;
+                    emptied(Pending::clear(), PASS)?;
                 }
                 Ok(started.elapsed())
             }));
@@ -134,11 +162,12 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
         }
         variants.push(batches(Key::WriterRecord { threads }, reps, move || {
             let writer = writer.as_ref().map_err(Clone::clone)?;
-            in_passes(
+            for_a_while(
                 &mut vec![(); threads],
-                passes,
-                |(), share| writer_record(writer, &data[share]),
-                || emptied(writer.clear(), passes),
+                time,
+                points,
+                |(), chunk, _| writer_record(writer, &data[chunk]),
+                |done| emptied(writer.clear(), done),
             )
         }));
     }
@@ -146,15 +175,17 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
     // work, for the 4 threads of record().
     let mut buffers: Vec<Own> = (0..4).map(|_| Own(Vec::new())).collect();
     variants.push(batches(Key::Encode { threads: 4 }, reps, move || {
-        in_passes(&mut buffers, passes, encode(data), || Ok(()))
+        for_a_while(&mut buffers, time, points, encode(data), |_| Ok(()))
     }));
     variants.extend([record_variant(2), record_variant(4)]);
     eprintln!(
-        "no server: {rounds} round{} of {} variants, {reps} batch{} of {} points each",
+        "no server: {rounds} round{} of {} variants, {reps} batch{} of {} points or {} ms \
+         each",
         super::plural(rounds),
         variants.len(),
         if reps == 1 { "" } else { "es" },
-        super::grouped(points)
+        super::grouped(points),
+        time.as_millis()
     );
     let outcomes = variant::interleaved(variants, rounds);
     if let Ok(writer) = writer {
@@ -167,6 +198,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
         rounds,
         reps,
         points,
+        batch_time: time,
         took: started.elapsed(),
         others: cpu_at_start
             .zip(CpuTime::now(setup.server.pid()))
@@ -263,47 +295,62 @@ fn same_lines(sample: &Sample, theirs: &PeerCpu) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `passes` passes over the [`PASS`] points from as many threads at once as there are
-/// `states`: each thread runs `work` with its state on its share of the points, pass after
-/// pass, without waiting for the others; once every thread is done, `after` checks (and
-/// empties) what they left, untimed. Returns the time of the passes, threads started and
-/// ended included.
-fn in_passes<S: Send>(
+/// Runs `work` for `time` from as many threads at once as there are `states`: each thread
+/// goes with its state through its share of the [`PASS`] points, pass after pass, in chunks
+/// of [`CHUNK`] (`work` is told which chunk begins a pass), without waiting for the others;
+/// once every thread is done, `after` checks (and empties) what they left, untimed, told
+/// how many points they went through. Returns the time, threads started included, scaled
+/// to `points` points.
+fn for_a_while<S: Send>(
     states: &mut [S],
-    passes: usize,
-    work: impl Fn(&mut S, Range<usize>) -> Result<(), String> + Sync,
-    after: impl FnOnce() -> Result<(), String>,
+    time: Duration,
+    points: usize,
+    work: impl Fn(&mut S, Range<usize>, bool) -> Result<(), String> + Sync,
+    after: impl FnOnce(usize) -> Result<(), String>,
 ) -> RunResult {
     let threads = states.len();
-    let work = &work;
+    let (work, up) = (&work, &AtomicBool::new(false));
     let started = Instant::now();
-    let done: Result<Vec<()>, String> = std::thread::scope(|scope| {
+    let (done, took) = std::thread::scope(|scope| {
         let workers: Vec<_> = states
             .iter_mut()
             .enumerate()
             .map(|(t, state)| {
                 let share = t * PASS / threads..(t + 1) * PASS / threads;
                 scope.spawn(move || {
-                    for _ in 0..passes {
-                        work(state, share.clone())?;
+                    let mut done = 0;
+                    loop {
+                        for start in share.clone().step_by(CHUNK) {
+                            if up.load(Ordering::Relaxed) {
+                                return Ok(done);
+                            }
+                            let end = (start + CHUNK).min(share.end);
+                            work(state, start..end, start == share.start)?;
+                            done += end - start;
+                        }
                     }
-                    Ok(())
                 })
             })
             .collect();
-        workers
+        std::thread::sleep(time);
+        up.store(true, Ordering::Relaxed);
+        let took = started.elapsed();
+        let done: Result<usize, String> = workers
             .into_iter()
             .map(|worker| {
                 worker
                     .join()
                     .unwrap_or_else(|_| Err("a thread panicked (see the message above)".into()))
             })
-            .collect()
+            .sum();
+        (done, took)
     });
-    let took = started.elapsed();
-    done?;
-    after()?;
-    Ok(took)
+    let done = done?;
+    after(done)?;
+    if done == 0 {
+        return Err("no point went through in the time".into());
+    }
+    Ok(took.mul_f64(points as f64 / done as f64))
 }
 
 /// A thread's `Vec` on cache lines of its own: two threads' `Vec`s side by side would share
@@ -311,11 +358,14 @@ fn in_passes<S: Send>(
 #[repr(align(128))]
 struct Own(Vec<u8>);
 
-/// `write_line` of every point of a share into the thread's `Vec`, emptied first.
-fn encode(data: &[Sample]) -> impl Fn(&mut Own, Range<usize>) -> Result<(), String> + Sync {
-    move |Own(buf), share| {
-        buf.clear();
-        for sample in &data[share] {
+/// `write_line` of every point of a chunk into the thread's `Vec`, emptied first when the
+/// chunk begins a pass: the `Vec` holds at most a pass of the thread's share.
+fn encode(data: &[Sample]) -> impl Fn(&mut Own, Range<usize>, bool) -> Result<(), String> + Sync {
+    move |Own(buf), chunk, begins_pass| {
+        if begins_pass {
+            buf.clear();
+        }
+        for sample in &data[chunk] {
             pending(sample)
                 .write_line(buf)
                 .map_err(|e| format!("write_line: {e}"))?;
@@ -347,15 +397,13 @@ fn writer_record(writer: &BufferedWriter, share: &[Sample]) -> Result<(), String
     Ok(())
 }
 
-/// Whether a batch of `passes` passes left exactly its points in the buffer just emptied.
-fn emptied(points: usize, passes: usize) -> Result<(), String> {
-    if points == passes * PASS {
+/// Whether a batch that went through `done` points left exactly as many in the buffer just
+/// emptied.
+fn emptied(points: usize, done: usize) -> Result<(), String> {
+    if points == done {
         Ok(())
     } else {
-        Err(format!(
-            "{points} points buffered by a batch, not {}",
-            passes * PASS
-        ))
+        Err(format!("{points} points buffered by a batch, not {done}"))
     }
 }
 
@@ -402,8 +450,8 @@ fn idle_writer(url: &str, points: usize) -> Result<BufferedWriter, String> {
         .database("no_server_part")
         .tag_hostname(false)
         .interval(Duration::from_secs(3_600))
-        .max_buffer_size(2 * points)
-        .trigger_size(2 * points)
+        .max_buffer_size(20 * points)
+        .trigger_size(20 * points)
         .max_buffer_bytes(1 << 30)
         .trigger_bytes(1 << 30)
         .start()

@@ -283,17 +283,21 @@ fn cpu_tables(w: &mut String, cpu: &CpuSection<'_>) {
     let _ = writeln!(
         w,
         "\nWithout the server, the CPU alone: encoding and recording the reference shape \
-         ({} interleaved round{}; in each, every variant runs {} batch{} of {} points, \
-         passes over the same {} points borrowed, and keeps its median batch; min and max \
-         over the rounds, ratios per round). Nothing is sent: recorded points are dropped \
-         with `clear()`. This part took {:.0} s; other processes used {others} CPU-seconds \
-         meanwhile.{}\n",
+         ({} interleaved round{}; in each, every variant runs {} batch{} and keeps its \
+         median one; min and max over the rounds, ratios per round). A batch passes over \
+         the same {} points borrowed: {} points for the two variants that run in the \
+         program's thread; for {} ms for those that start threads (one or more), whose time \
+         is then given for as many points, so that the end of a batch, when threads \
+         outnumber cores, weighs on no thread count. Nothing is sent: recorded \
+         points are dropped with `clear()`. This part took {:.0} s; other processes used \
+         {others} CPU-seconds meanwhile.{}\n",
         part.rounds,
         plural(part.rounds),
         part.reps,
         if part.reps == 1 { "" } else { "es" },
-        grouped(part.points),
         grouped(cpu::PASS),
+        grouped(part.points),
+        part.batch_time.as_millis(),
         part.took.as_secs_f64(),
         match &part.check {
             Ok(()) => " Both derives were checked to write the same line, and `record()` to \
