@@ -37,6 +37,23 @@ impl Cpu {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.host.capacity() + self.region.capacity()
     }
+
+    /// The heap memory the allocator holds for this row's two strings (see [`malloc_chunk`]).
+    pub(crate) fn held_heap_bytes(&self) -> usize {
+        malloc_chunk(self.host.capacity()) + malloc_chunk(self.region.capacity())
+    }
+}
+
+/// The memory glibc's `malloc` holds for a request of `n` bytes (none for 0: an empty
+/// `String` allocates nothing): the request and an 8-byte size field, rounded up to 16
+/// bytes, and at least 32 bytes, its smallest chunk on 64-bit Linux (`MINSIZE`). A string of
+/// 8 bytes thus holds 32. Large requests are mapped whole instead, but no string here is.
+pub(crate) fn malloc_chunk(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }
 }
 
 /// A point borrowed from a [`Sample`]: recorded by value without copying its strings, so

@@ -84,6 +84,11 @@ pub(crate) struct Peak {
     /// For `query_as`: the returned `Vec`'s size, computed as its capacity times
     /// `size_of::<Cpu>()` plus its strings' capacities (allocator overhead not counted).
     pub(crate) vec_bytes: Option<u64>,
+    /// For `query_as`: the memory the returned `Vec` holds, computed as its length times
+    /// `size_of::<Cpu>()` (its capacity beyond is mapped but never touched, so never
+    /// resident) plus the chunk the allocator holds for each string
+    /// ([`data::malloc_chunk`](super::data::malloc_chunk)).
+    pub(crate) vec_held_bytes: Option<u64>,
     /// Why the reader failed, if it did (its peak up to then still stands).
     pub(crate) error: Option<String>,
 }
@@ -178,7 +183,7 @@ fn run_child(setup: &Setup, probe: Probe, db: &str, rows: usize) -> Result<Strin
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Reads `peak_kib`, `rows`, `vec_bytes` and `error` lines.
+/// Reads `peak_kib`, `rows`, `vec_bytes`, `vec_held_bytes` and `error` lines.
 fn parse(text: &str) -> Result<Peak, String> {
     let mut peak = Peak::default();
     let mut seen_peak = false;
@@ -197,6 +202,7 @@ fn parse(text: &str) -> Result<Peak, String> {
             }
             "rows" => peak.rows = number()? as usize,
             "vec_bytes" => peak.vec_bytes = Some(number()?),
+            "vec_held_bytes" => peak.vec_held_bytes = Some(number()?),
             "error" => peak.error = Some(value.to_owned()),
             _ => {}
         }
@@ -222,7 +228,7 @@ pub(crate) fn child(args: &[String]) -> ExitCode {
         .map_err(|e| format!("client: {e}"))
         .and_then(|client| read(probe, &client, url, db));
     // `VmHWM` is a high-water mark: what was read and dropped still counts.
-    let (rows, vec_bytes) = *outcome.as_ref().unwrap_or(&(0, None));
+    let (rows, vec) = *outcome.as_ref().unwrap_or(&(0, None));
     match peak_kib() {
         Ok(kib) => println!("peak_kib {kib}"),
         Err(e) => {
@@ -231,8 +237,9 @@ pub(crate) fn child(args: &[String]) -> ExitCode {
         }
     }
     println!("rows {rows}");
-    if let Some(bytes) = vec_bytes {
+    if let Some((bytes, held)) = vec {
         println!("vec_bytes {bytes}");
+        println!("vec_held_bytes {held}");
     }
     if let Err(e) = outcome {
         println!("error {}", e.replace('\n', " "));
@@ -240,13 +247,14 @@ pub(crate) fn child(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Reads the rows as `probe` does; returns how many, and for `query_as` the `Vec`'s size.
+/// Reads the rows as `probe` does; returns how many, and for `query_as` the `Vec`'s size
+/// from capacities and the memory it holds (see [`Peak`]).
 fn read(
     probe: Probe,
     client: &Client,
     url: &str,
     db: &str,
-) -> Result<(usize, Option<u64>), String> {
+) -> Result<(usize, Option<(u64, u64)>), String> {
     match probe {
         Probe::Baseline => client
             .query("SHOW DATABASES")
@@ -257,7 +265,9 @@ fn read(
             let cpus = queries::collect(client, db)?;
             let bytes = cpus.capacity() * size_of::<Cpu>()
                 + cpus.iter().map(Cpu::heap_bytes).sum::<usize>();
-            Ok((cpus.len(), Some(bytes as u64)))
+            let held = cpus.len() * size_of::<Cpu>()
+                + cpus.iter().map(Cpu::held_heap_bytes).sum::<usize>();
+            Ok((cpus.len(), Some((bytes as u64, held as u64))))
         }
         Probe::QueryStream => queries::count_sets(client, db).map(|rows| (rows, None)),
         Probe::QueryAsStream => queries::count_rows(client, db).map(|rows| (rows, None)),

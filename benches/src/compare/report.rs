@@ -159,10 +159,13 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
             let line = match &m.peak {
                 Ok(peak) => {
                     let mut note = String::new();
-                    if let Some(bytes) = peak.vec_bytes {
+                    if let (Some(bytes), Some(held)) = (peak.vec_bytes, peak.vec_held_bytes) {
                         note = format!(
-                            "the Vec: {} (computed: capacity x size_of::<Cpu>() + its strings' \
-                             capacities)",
+                            "the Vec holds {} (computed: length x size_of::<Cpu>() + the \
+                             allocator's chunk for each string, at least 32 bytes); counted \
+                             from capacities alone (capacity x size_of::<Cpu>() + its strings' \
+                             capacities), {}",
+                            mib(held / 1024),
                             mib(bytes / 1024)
                         );
                     }

@@ -402,20 +402,29 @@ pub(crate) fn targets(
         });
     }
     let (value, met) = match find(Probe::QueryAs) {
-        Some(Ok(peak)) if peak.error.is_none() => match peak.vec_bytes {
-            Some(vec) => {
-                let (peak_mib, vec_mib) = (peak.kib as f64 * 1024.0 / MIB, vec as f64 / MIB);
-                let bound = 1.3 * vec_mib + 16.0;
+        Some(Ok(peak)) if peak.error.is_none() => match (peak.vec_held_bytes, peak.vec_bytes) {
+            (Some(held), Some(counted)) => {
+                let peak_mib = peak.kib as f64 * 1024.0 / MIB;
+                let (held_mib, counted_mib) = (held as f64 / MIB, counted as f64 / MIB);
+                let bound = 1.3 * held_mib + 16.0;
+                let counted_bound = 1.3 * counted_mib + 16.0;
                 (
                     format!(
-                        "{peak_mib:.1} MiB peak, bound {bound:.1} MiB (Vec {vec_mib:.1} MiB, \
-                         computed); {:.2}x the Vec",
-                        peak_mib / vec_mib
+                        "{peak_mib:.1} MiB peak, {:.2}x the Vec: bound {bound:.1} MiB for the \
+                         Vec as the allocator holds it ({held_mib:.1} MiB, computed); counted \
+                         from capacities alone ({counted_mib:.1} MiB) the bound would be \
+                         {counted_bound:.1} MiB, which the peak is {}",
+                        peak_mib / held_mib,
+                        if peak_mib <= counted_bound {
+                            "within"
+                        } else {
+                            "over"
+                        }
                     ),
                     Some(peak_mib <= bound),
                 )
             }
-            None => ("no Vec size reported".into(), None),
+            _ => ("no Vec size reported".into(), None),
         },
         Some(Ok(peak)) => (
             format!("failed: {}", peak.error.as_deref().unwrap_or("")),
