@@ -315,12 +315,14 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// `--writes`: the ceiling and this project's writes, their tables printed.
+/// `--writes`: the ceiling and this project's writes (the async client's too), their tables
+/// printed.
 fn writes_only(setup: &Setup, items: usize, rounds: usize) -> Result<(), String> {
     let data = Dataset::new(items)?;
     let mut variants = writes::ceilings(setup, &data);
     variants.extend(writes::recorders(setup, &data));
     variants.extend(writes::write_points(setup, &data));
+    variants.extend(asynchronous::write(setup, &data));
     let outcomes = variant::interleaved(variants, rounds);
     let summaries = stats::summarise(&outcomes, items);
     let ratios = stats::ratios(&outcomes);
