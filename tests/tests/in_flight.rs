@@ -104,6 +104,17 @@ fn assert_complete(client: &Client, writes: &[Write]) {
     );
 }
 
+/// The async client with the blocking one's settings, and a current-thread runtime for it
+/// (the async client's pipeline runs in the calling task: one thread must do).
+fn async_twin(client: &Client) -> (AsyncClient, tokio::runtime::Runtime) {
+    let client = AsyncClient::with_config(client.config().clone()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    (client, runtime)
+}
+
 fn client_on(url: &str, db: &str, in_flight: usize) -> Client {
     let client = Client::builder()
         .host("127.0.0.1")
@@ -422,15 +433,31 @@ fn fake_client(fake: &FakeServer) -> Client {
         .unwrap()
 }
 
+/// A write with `write` (of a `Client` on a fake server from [`failing_one_request`]): the
+/// request holding point 7 fails while the other in flight with it succeeds.
+type OnFake = fn(&Client, Vec<&Point>) -> Result<influx_series::Commit, Error>;
+
 #[test]
 fn when_one_request_in_flight_fails_and_the_other_succeeds_only_the_failed_ones_are_unwritten() {
+    one_request_in_flight_fails(|client, points| {
+        client.write_points(points, &WriteOptions::default().batch_size(10))
+    });
+}
+
+#[test]
+fn the_async_client_too_leaves_unwritten_only_the_points_of_the_request_that_failed() {
+    one_request_in_flight_fails(|client, points| {
+        let (client, runtime) = async_twin(client);
+        runtime.block_on(client.write_points(points, &WriteOptions::default().batch_size(10)))
+    });
+}
+
+fn one_request_in_flight_fails(write: OnFake) {
     let (fake, failing, stored) = failing_one_request();
     let client = fake_client(&fake);
     let writes = writes(100, 1);
     let points: Vec<Point> = writes.iter().map(point).collect();
-    let err = client
-        .write_points(&points, &WriteOptions::default().batch_size(10))
-        .unwrap_err();
+    let err = write(&client, points.iter().collect()).unwrap_err();
     let Error::Unwritten {
         written,
         unwritten,
@@ -465,9 +492,7 @@ fn when_one_request_in_flight_fails_and_the_other_succeeds_only_the_failed_ones_
         .chain(std::iter::once(*reached..points.len()))
         .flat_map(|r| &points[r])
         .collect();
-    client
-        .write_points(again, &WriteOptions::default().batch_size(10))
-        .unwrap();
+    write(&client, again).unwrap();
     assert_eq!(sorted(&stored), (0..points.len()).collect::<Vec<_>>());
 }
 
@@ -579,13 +604,35 @@ fn requests_are_in_flight_at_once_up_to_the_setting() {
     assert_eq!(config(1_000), influx_series::MAX_WRITES_IN_FLIGHT);
 }
 
+/// A write of the points of a generator with `write`, by a `Client` of default settings.
+type Generated = for<'a> fn(
+    &Client,
+    Box<dyn Iterator<Item = Point> + Send + 'a>,
+) -> Result<influx_series::Commit, Error>;
+
 #[test]
 fn a_write_of_many_points_holds_three_requests_a_lane_at_most() {
+    holds_three_requests_a_lane_at_most(|client, points| {
+        client.write_points(points, &WriteOptions::new("db").batch_size(1_000))
+    });
+}
+
+#[test]
+fn an_async_write_of_many_points_holds_three_requests_a_lane_at_most() {
+    holds_three_requests_a_lane_at_most(|client, points| {
+        let (client, runtime) = async_twin(client);
+        runtime.block_on(client.write_points(points, &WriteOptions::new("db").batch_size(1_000)))
+    });
+}
+
+fn holds_three_requests_a_lane_at_most(write: Generated) {
     // `write_points` takes points from a generator and deals them to its two lanes as it
     // encodes them; it waits while a lane has a request in flight and one queued, so it never
     // holds more than three requests' worth a lane (one being filled, one queued, one in
     // flight): with requests of 1 000 points, no more than 6 000 points made and not yet
-    // arrived. (A fake server, to count what arrived while the generator runs.)
+    // arrived. (The async client looks at its requests every 1 000 points it encodes, so it
+    // may hold those too, but stays within the same bound.) A fake server, to count what
+    // arrived while the generator runs.
     let arrived = Arc::new(AtomicUsize::new(0));
     let seen = arrived.clone();
     let fake = FakeServer::start(move |request, stream| {
@@ -608,9 +655,7 @@ fn a_write_of_many_points_holds_three_requests_a_lane_at_most() {
             .build()
             .unwrap()
     });
-    let done = client
-        .write_points(generated, &WriteOptions::new("db").batch_size(1_000))
-        .unwrap();
+    let done = write(&client, Box::new(generated)).unwrap();
     assert_eq!(done.written, 40_000);
     assert_eq!(arrived.load(Ordering::SeqCst), 40_000);
     let most_held = most_held.load(Ordering::SeqCst);
@@ -622,14 +667,27 @@ fn a_write_of_many_points_holds_three_requests_a_lane_at_most() {
 
 #[test]
 fn a_point_refused_after_requests_went_out_stops_the_write_with_every_point_before_it_stored() {
+    refused_after_requests_went_out("refused_late", |client, points, options| {
+        client.write_points(points, options)
+    });
+}
+
+#[test]
+fn a_point_refused_late_stops_an_async_write_with_every_point_before_it_stored() {
+    refused_after_requests_went_out("refused_late_async", |client, points, options| {
+        let (client, runtime) = async_twin(client);
+        runtime.block_on(client.write_points(points, options))
+    });
+}
+
+fn refused_after_requests_went_out(
+    db: &str,
+    write: fn(&Client, &[Point], &WriteOptions) -> Result<influx_series::Commit, Error>,
+) {
     // The points are sent as they are encoded, two requests in flight: a point whose field
     // clashes with a shared tag, far into the write, stops it there. Every point before it is
     // stored, none after it is sent, and the error says how many were written.
-    let client = client_on(
-        influx_testserver::shared().url().as_str(),
-        "refused_late",
-        2,
-    );
+    let client = client_on(influx_testserver::shared().url().as_str(), db, 2);
     let writes = writes(30_000, 1);
     let mut points: Vec<Point> = writes.iter().map(point).collect();
     points[25_000] = Point::builder("m")
@@ -637,10 +695,10 @@ fn a_point_refused_after_requests_went_out_stops_the_write_with_every_point_befo
         .field("region", 1i64)
         .build()
         .unwrap();
-    let options = WriteOptions::new("refused_late")
+    let options = WriteOptions::new(db)
         .batch_size(1_000)
         .tags(influx_series::SharedTags::new([("region", "eu")]).unwrap());
-    let err = client.write_points(&points, &options).unwrap_err();
+    let err = write(&client, &points, &options).unwrap_err();
     assert_eq!(err.written_before(), 25_000, "{err}");
     assert_eq!(count(&client), 25_000);
     let stored = stored(&client);

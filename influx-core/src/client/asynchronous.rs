@@ -200,9 +200,10 @@ impl AsyncClient {
     /// of at most `options.batch_size` points and `max_request_size` bytes, untimed points
     /// stamped here. The future is `Send` when the iterator is.
     ///
-    /// With several requests in flight, it encodes up to 16 MiB of lines (or one request, if
-    /// larger) and then sends them, its requests polled together on the caller's task; the
-    /// blocking client sends while it encodes, on threads of its own.
+    /// With several requests in flight, it sends while it encodes, as the blocking client
+    /// does, all on the caller's task: it encodes 1 000 points at a time, and between two
+    /// pieces lets the runtime send its requests and read their answers. It holds at most
+    /// three requests' worth a request in flight, however many points it is given.
     ///
     /// ```no_run
     /// use influx_series::{AsyncClient, Point, WriteOptions};

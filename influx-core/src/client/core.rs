@@ -80,7 +80,6 @@ pub(crate) trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<(), (usize, Error)>> + Send;
 }
 
-#[cfg(feature = "blocking")]
 mod fed;
 
 /// Polls every future in turn until all are done; their outputs in order.
@@ -478,11 +477,6 @@ impl Caps {
     }
 }
 
-/// The most bytes a round of `write_points` with several requests in flight encodes before it
-/// sends them (unless one request is larger): their requests follow one another, and a round
-/// waits for the slowest only once.
-const ROUND_BYTES: usize = 16 << 20;
-
 /// The fewest lines worth a request in flight of their own.
 const LANE_LINES: usize = 1_000;
 
@@ -766,6 +760,12 @@ impl<T: Transport> Core<T> {
         if T::BLOCKS && in_flight > 1 {
             return self.write_points_fed(points, options, cap_points, stamp, in_flight);
         }
+        #[cfg(feature = "async")]
+        if !T::BLOCKS && in_flight > 1 {
+            return self
+                .write_points_fed_async(points, options, cap_points, stamp, in_flight)
+                .await;
+        }
         let mut done = Commit::default();
         let mut bytes = Vec::new();
         let mut ends = Vec::new();
@@ -775,16 +775,10 @@ impl<T: Transport> Core<T> {
         while rest.peek().is_some() {
             bytes.clear();
             ends.clear();
-            let cap_bytes = self.request_cap();
-            // A round: one request's worth with one request in flight (the point that crosses
-            // the byte cap goes first next time; the plan sends a single line over the cap
-            // alone); with several, up to `ROUND_BYTES` (or one request, if larger), so that
-            // their requests follow one another without waiting for the slowest of a round.
-            let (round_points, round_bytes) = if in_flight == 1 {
-                (cap_points, cap_bytes)
-            } else {
-                (usize::MAX, ROUND_BYTES.max(cap_bytes))
-            };
+            // A round: one request's worth, with one request in flight (several go through a
+            // pipeline above). The point that crosses the byte cap goes first next time; the
+            // plan sends a single line over the cap alone.
+            let (round_points, round_bytes) = (cap_points, self.request_cap());
             while let Some(p) = rest.peek() {
                 let p = p.borrow();
                 if let Err(e) = options.shared_tags().check_against(p) {

@@ -8,15 +8,22 @@
 //! one in flight per lane, however many points it is given. When a request fails, every lane
 //! stops after its current request and the encoder stops taking points; the points not stored
 //! are reported by position ([`Unsent`]), as with rounds.
+//!
+//! The async client runs the same pipeline in the caller's task
+//! ([`Core::write_points_fed_async`]): the same window, dealing, queues and reports, with the
+//! lanes' requests polled between two pieces of encoding instead of sent from threads.
 
 use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "blocking")]
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 
-use super::{Caps, Core, Transport, complete};
+#[cfg(feature = "blocking")]
+use super::complete;
+use super::{Caps, Core, Run, Transport, WriteOutcome};
 use crate::client::http::WriteOptions;
 use crate::client::write::{Dealer, OnRefusal, Unsent};
 use crate::error::{Commit, Error};
@@ -42,6 +49,7 @@ impl Fed {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// One lane's queue.
 #[derive(Default)]
 struct Feed {
@@ -49,6 +57,7 @@ struct Feed {
     changed: Condvar,
 }
 
+#[cfg(feature = "blocking")]
 #[derive(Default)]
 struct FeedState {
     queue: VecDeque<Fed>,
@@ -56,6 +65,7 @@ struct FeedState {
     closed: bool,
 }
 
+#[cfg(feature = "blocking")]
 impl Feed {
     fn lock(&self) -> MutexGuard<'_, FeedState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -112,6 +122,7 @@ impl Feed {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// Ends the lanes' waits when dropped: closes the feeds (`close`) or wakes whoever waits on
 /// them, and, when its thread is panicking, halts the write first.
 struct Stop<'a> {
@@ -120,6 +131,7 @@ struct Stop<'a> {
     close: bool,
 }
 
+#[cfg(feature = "blocking")]
 impl Drop for Stop<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -145,6 +157,7 @@ struct LaneDone {
     stopped: Option<(usize, Error)>,
 }
 
+#[cfg(feature = "blocking")]
 impl<T: Transport> Core<T> {
     /// `write_points` with `in_flight` (at least 2) requests in flight, on a transport whose
     /// calls complete when first polled.
@@ -166,35 +179,16 @@ impl<T: Transport> Core<T> {
             stamp,
             shared_tags: options.shared_tags(),
         };
-        let window_lines = cap_points.saturating_mul(in_flight).min(WINDOW_LINES);
         let mut window = Fed::default();
-        let mut ended = true;
-        for p in points.by_ref() {
-            // Nothing is sent before the first window is whole: a point refused in it stops
-            // the write with nothing written, as a write of a single request would.
-            encoder.encode(p.borrow(), &mut window.bytes)?;
-            window.ends.push(window.bytes.len());
-            window.lines.push(window.lines.len());
-            if window.lines.len() >= window_lines || window.bytes.len() >= WINDOW_BYTES {
-                ended = points.peek().is_none();
-                break;
-            }
-        }
-        if ended {
-            let caps = Caps::points(cap_points);
+        if encoder.first_window(&mut points, cap_points, in_flight, &mut window)? {
             let outcome = complete(self.write_batch(
                 &window.bytes,
                 &window.ends,
                 options,
-                caps,
+                Caps::points(cap_points),
                 OnRefusal::Stop,
             ));
-            return match outcome.stopped {
-                Some((unsent, e)) => {
-                    Err(unsent.error(e, window.lines.len(), outcome.commit.written))
-                }
-                None => Ok(outcome.commit),
-            };
+            return outcome.of_window(window.lines.len());
         }
         let lanes = in_flight.clamp(1, usize::from(u8::MAX) - 1);
         let halt = AtomicBool::new(false);
@@ -270,31 +264,12 @@ impl<T: Transport> Core<T> {
             mut unsent,
             refused,
         } = produced;
-        let mut commit = Commit::default();
-        let mut first: Option<(usize, Error)> = None;
-        for lane in done {
-            commit.add(lane.commit);
-            unsent.extend(lane.unsent);
-            if let Some((at, e)) = lane.stopped
-                && first.as_ref().is_none_or(|(earliest, _)| at < *earliest)
-            {
-                first = Some((at, e));
-            }
-        }
         for feed in &feeds {
             for fed in feed.lock().queue.drain(..) {
                 unsent.extend(fed.lines);
             }
         }
-        match (first, refused) {
-            (Some((_, e)), _) => {
-                unsent.sort_unstable();
-                Err(Unsent::from_sorted(unsent).error(e, reached, commit.written))
-            }
-            // Every point before the refused one was written.
-            (None, Some(e)) => Err(e.after_writing(commit.written)),
-            (None, None) => Ok(commit),
-        }
+        lanes_result(done, unsent, reached, refused)
     }
 
     /// Sends one request's worth; `false` once the lane must stop (its request failed, or the
@@ -317,19 +292,68 @@ impl<T: Transport> Core<T> {
             OnRefusal::Stop,
             Some(halt),
         ));
-        done.commit.add(run.commit);
-        if run.stopped.is_none() && run.unsent_from >= fed.lines.len() {
+        done.settle(&fed.lines, run, halt)
+    }
+}
+
+impl LaneDone {
+    /// Takes in what the run of a request's worth of lines at `lines` did; `false` once the
+    /// lane must stop (its request failed, or the write halted), with the positions it did
+    /// not settle kept, and the write halted.
+    fn settle(&mut self, lines: &[usize], run: Run, halt: &AtomicBool) -> bool {
+        self.commit.add(run.commit);
+        if run.stopped.is_none() && run.unsent_from >= lines.len() {
             return true;
         }
         // A plan that stops keeps the piece it stopped at unsettled, so the line is there; if
         // it were not, the last line counts as unsent rather than none.
-        let at = run.unsent_from.min(fed.lines.len() - 1);
-        done.unsent.extend_from_slice(&fed.lines[at..]);
+        let at = run.unsent_from.min(lines.len() - 1);
+        self.unsent.extend_from_slice(&lines[at..]);
         if let Some(e) = run.stopped {
-            done.stopped = Some((fed.lines[at], e));
+            self.stopped = Some((lines[at], e));
         }
         halt.store(true, Ordering::Relaxed);
         false
+    }
+}
+
+/// What every lane did, with the positions never handed to one, and the error of a point
+/// refused before it was encoded: the write's result.
+fn lanes_result(
+    done: Vec<LaneDone>,
+    mut unsent: Vec<usize>,
+    reached: usize,
+    refused: Option<Error>,
+) -> Result<Commit, Error> {
+    let mut commit = Commit::default();
+    let mut first: Option<(usize, Error)> = None;
+    for lane in done {
+        commit.add(lane.commit);
+        unsent.extend(lane.unsent);
+        if let Some((at, e)) = lane.stopped
+            && first.as_ref().is_none_or(|(earliest, _)| at < *earliest)
+        {
+            first = Some((at, e));
+        }
+    }
+    match (first, refused) {
+        (Some((_, e)), _) => {
+            unsent.sort_unstable();
+            Err(Unsent::from_sorted(unsent).error(e, reached, commit.written))
+        }
+        // Every point before the refused one was written.
+        (None, Some(e)) => Err(e.after_writing(commit.written)),
+        (None, None) => Ok(commit),
+    }
+}
+
+impl WriteOutcome {
+    /// The result of a write that was one window of `lines` lines, sent as a batch.
+    fn of_window(self, lines: usize) -> Result<Commit, Error> {
+        match self.stopped {
+            Some((unsent, e)) => Err(unsent.error(e, lines, self.commit.written)),
+            None => Ok(self.commit),
+        }
     }
 }
 
@@ -342,6 +366,29 @@ struct Encoder<'a> {
 }
 
 impl Encoder<'_> {
+    /// Encodes the first points of a write into `window`, before anything is sent: up to a
+    /// request's worth for each request in flight. `Ok(true)` when the points end there (the
+    /// window then goes as a batch, as any other). A point refused in it stops the write with
+    /// nothing written, as a write of a single request would.
+    fn first_window<P: Borrow<Point>>(
+        &self,
+        points: &mut std::iter::Peekable<impl Iterator<Item = P>>,
+        cap_points: usize,
+        in_flight: usize,
+        window: &mut Fed,
+    ) -> Result<bool, Error> {
+        let window_lines = cap_points.saturating_mul(in_flight).min(WINDOW_LINES);
+        for p in points.by_ref() {
+            self.encode(p.borrow(), &mut window.bytes)?;
+            window.ends.push(window.bytes.len());
+            window.lines.push(window.lines.len());
+            if window.lines.len() >= window_lines || window.bytes.len() >= WINDOW_BYTES {
+                return Ok(points.peek().is_none());
+            }
+        }
+        Ok(true)
+    }
+
     /// Appends `p`'s line, newline included, unless its tags clash with the shared ones.
     fn encode(&self, p: &Point, out: &mut Vec<u8>) -> Result<(), Error> {
         self.shared_tags.check_against(p)?;
@@ -357,6 +404,7 @@ impl Encoder<'_> {
         Ok(())
     }
 
+    #[cfg(feature = "blocking")]
     /// Deals the first `window` of lines, then encodes and deals the rest of the points, until
     /// they end, one is refused, or the write halts.
     fn produce<P: Borrow<Point>, T: Transport>(
@@ -396,6 +444,7 @@ impl Encoder<'_> {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// The encoder's side of the lanes: the request each lane is being dealt, and what it could
 /// not hand over.
 struct Hands<'a, T> {
@@ -412,6 +461,7 @@ struct Hands<'a, T> {
     unsent: Vec<usize>,
 }
 
+#[cfg(feature = "blocking")]
 impl<T: Transport> Hands<'_, T> {
     /// Hands a lane's request over; `false` once the write halted (its lines are then unsent).
     fn hand(&mut self, lane: usize, fed: Fed) -> bool {
@@ -497,6 +547,7 @@ const WINDOW_LINES: usize = 20_000;
 /// ... or at most this many bytes of them.
 const WINDOW_BYTES: usize = 4 << 20;
 
+#[cfg(feature = "blocking")]
 /// What the encoder did.
 #[derive(Default)]
 struct Produced {
@@ -506,4 +557,234 @@ struct Produced {
     unsent: Vec<usize>,
     /// The error of a point refused before it was encoded.
     refused: Option<Error>,
+}
+
+/// The lanes' requests of an async write, as the encoder deals them: the one each lane is
+/// being dealt, and those whole, waiting for the lane.
+#[cfg(feature = "async")]
+struct Desk {
+    filling: Vec<Fed>,
+    ready: Vec<VecDeque<Fed>>,
+    cap_points: usize,
+    cap_bytes: usize,
+}
+
+#[cfg(feature = "async")]
+impl Desk {
+    fn new(lanes: usize, cap_points: usize, cap_bytes: usize) -> Desk {
+        Desk {
+            filling: (0..lanes).map(|_| Fed::default()).collect(),
+            ready: (0..lanes).map(|_| VecDeque::new()).collect(),
+            cap_points,
+            cap_bytes,
+        }
+    }
+
+    /// Deals a line to `lane`, whose request is whole at the request caps, as
+    /// [`Hands::deal`] does.
+    fn deal(&mut self, lane: usize, text: &[u8], position: usize) {
+        let fed = &mut self.filling[lane];
+        // The line that crosses the byte cap starts the next request; a line over the cap
+        // goes alone (the plan sends or refuses it).
+        if !fed.lines.is_empty() && fed.bytes.len() + text.len() > self.cap_bytes {
+            let full = std::mem::take(fed);
+            self.ready[lane].push_back(full);
+        }
+        let fed = &mut self.filling[lane];
+        fed.push(text, position);
+        if fed.lines.len() >= self.cap_points {
+            let full = std::mem::take(fed);
+            self.ready[lane].push_back(full);
+        }
+    }
+
+    /// Makes every request being dealt whole: the points have ended.
+    fn flush(&mut self) {
+        for (fed, ready) in self.filling.iter_mut().zip(&mut self.ready) {
+            if !fed.lines.is_empty() {
+                ready.push_back(std::mem::take(fed));
+            }
+        }
+    }
+
+    /// Whether every lane has fewer than [`QUEUED`] whole requests waiting: the encoder
+    /// goes on only then, as the blocking one waits on a full queue.
+    fn has_room(&self) -> bool {
+        self.ready.iter().all(|ready| ready.len() < QUEUED)
+    }
+
+    /// The positions of every line still here.
+    fn unsent(self) -> Vec<usize> {
+        let mut unsent = Vec::new();
+        for fed in self.ready.into_iter().flatten().chain(self.filling) {
+            unsent.extend(fed.lines);
+        }
+        unsent
+    }
+}
+
+/// A request's worth being sent by an async write: the lines' positions, and what the run did.
+#[cfg(feature = "async")]
+type Sending<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (Vec<usize>, Run)> + Send + 'a>>;
+
+/// Points an async write encodes between two looks at its requests in flight: about 0.2 ms.
+#[cfg(feature = "async")]
+const ENCODE_PIECE: usize = 1_000;
+
+#[cfg(feature = "async")]
+impl<T: Transport> Core<T> {
+    /// `write_points` with `in_flight` (at least 2) requests in flight, on an async transport:
+    /// the blocking client's pipeline in one task. The first window is encoded and dealt as
+    /// there; then the task encodes the points [`ENCODE_PIECE`] at a time and deals each
+    /// line to a lane, and between two pieces lets the runtime run (so that requests go out
+    /// and answers come in) and hands each idle lane its next request. Each lane sends its
+    /// requests one after another, as they fill; the encoder stops while a lane has
+    /// [`QUEUED`] whole requests waiting, and waits for answers instead. Failures, refused
+    /// points and the positions reported are as with the blocking client.
+    pub(super) async fn write_points_fed_async<P: Borrow<Point>>(
+        &self,
+        points: impl IntoIterator<Item = P>,
+        options: &WriteOptions,
+        cap_points: usize,
+        stamp: bool,
+        in_flight: usize,
+    ) -> Result<Commit, Error> {
+        let mut points = points.into_iter().peekable();
+        let encoder = Encoder {
+            options,
+            stamp,
+            shared_tags: options.shared_tags(),
+        };
+        let mut window = Fed::default();
+        if encoder.first_window(&mut points, cap_points, in_flight, &mut window)? {
+            let outcome = self
+                .write_batch(
+                    &window.bytes,
+                    &window.ends,
+                    options,
+                    Caps::points(cap_points),
+                    OnRefusal::Stop,
+                )
+                .await;
+            return outcome.of_window(window.lines.len());
+        }
+        let lanes = in_flight.clamp(1, usize::from(u8::MAX) - 1);
+        let caps = Caps::points(cap_points);
+        let halt = AtomicBool::new(false);
+        let mut desk = Desk::new(lanes, caps.points, self.request_cap());
+        let (mut dealer, lanes_of) = Dealer::start(&window.bytes, &window.ends, lanes);
+        let mut start = 0;
+        for ((&end, &lane), &position) in window.ends.iter().zip(&lanes_of).zip(&window.lines) {
+            desk.deal(usize::from(lane), &window.bytes[start..end], position);
+            start = end;
+        }
+        let mut reached = window.lines.len();
+        // Its lines are in the lanes' requests now.
+        drop((window, lanes_of));
+        let mut sending: Vec<Option<Sending<'_>>> = (0..lanes).map(|_| None).collect();
+        let mut done: Vec<LaneDone> = (0..lanes).map(|_| LaneDone::default()).collect();
+        let mut refused = None;
+        let mut encoding = true;
+        let mut line = Vec::new();
+        loop {
+            let halted = halt.load(Ordering::Relaxed);
+            if !encoding && !halted {
+                desk.flush();
+            }
+            if !halted {
+                for (lane, slot) in sending.iter_mut().enumerate() {
+                    if slot.is_none()
+                        && let Some(fed) = desk.ready[lane].pop_front()
+                    {
+                        *slot = Some(self.send_fed_async(fed, options, caps, &halt));
+                    }
+                }
+            }
+            let wait = if encoding && !halted && desk.has_room() {
+                for _ in 0..ENCODE_PIECE {
+                    let Some(p) = points.next() else {
+                        encoding = false;
+                        break;
+                    };
+                    line.clear();
+                    if let Err(e) = encoder.encode(p.borrow(), &mut line) {
+                        refused = Some(e);
+                        encoding = false;
+                        break;
+                    }
+                    desk.deal(dealer.lane(&line), &line, reached);
+                    reached += 1;
+                }
+                encoding = encoding && points.peek().is_some();
+                false
+            } else if sending.iter().all(Option::is_none) {
+                // Nothing in flight and nothing to encode: every lane is idle, so nothing is
+                // waiting for one either (unless the write halted).
+                break;
+            } else {
+                true
+            };
+            for (lane, (lines, run)) in answered(&mut sending, wait).await {
+                done[lane].settle(&lines, run, &halt);
+            }
+        }
+        lanes_result(done, desk.unsent(), reached, refused)
+    }
+
+    /// Sends one request's worth, as [`Core::send_fed`] does, awaited.
+    fn send_fed_async<'a>(
+        &'a self,
+        fed: Fed,
+        options: &'a WriteOptions,
+        caps: Caps,
+        halt: &'a AtomicBool,
+    ) -> Sending<'a> {
+        Box::pin(async move {
+            let shared = Bytes::from(fed.bytes);
+            let run = self
+                .write_run(
+                    &shared,
+                    Some(&shared),
+                    &fed.ends,
+                    options,
+                    caps,
+                    OnRefusal::Stop,
+                    Some(halt),
+                )
+                .await;
+            (fed.lines, run)
+        })
+    }
+}
+
+/// Polls every request in flight and takes out those that are done, with their lanes. With
+/// `wait`, until at least one is; without, after letting the runtime run its other tasks
+/// once (the connections), whether any is or not.
+#[cfg(feature = "async")]
+async fn answered(
+    sending: &mut [Option<Sending<'_>>],
+    wait: bool,
+) -> Vec<(usize, (Vec<usize>, Run))> {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        let mut out = Vec::new();
+        for (lane, slot) in sending.iter_mut().enumerate() {
+            if let Some(future) = slot
+                && let std::task::Poll::Ready(result) = future.as_mut().poll(cx)
+            {
+                *slot = None;
+                out.push((lane, result));
+            }
+        }
+        if !out.is_empty() || (!wait && yielded) {
+            return std::task::Poll::Ready(out);
+        }
+        if !wait {
+            yielded = true;
+            cx.waker().wake_by_ref();
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
