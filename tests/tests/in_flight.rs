@@ -608,31 +608,34 @@ fn requests_are_in_flight_at_once_up_to_the_setting() {
 type Generated = for<'a> fn(
     &Client,
     Box<dyn Iterator<Item = Point> + Send + 'a>,
+    &WriteOptions,
 ) -> Result<influx_series::Commit, Error>;
 
 #[test]
 fn a_write_of_many_points_holds_three_requests_a_lane_at_most() {
-    holds_three_requests_a_lane_at_most(|client, points| {
-        client.write_points(points, &WriteOptions::new("db").batch_size(1_000))
-    });
+    let write: Generated = |client, points, options| client.write_points(points, options);
+    holds_three_requests_a_lane_at_most(write, 1_000, 40_000);
+    holds_three_requests_a_lane_at_most(write, 10, 2_000);
 }
 
 #[test]
 fn an_async_write_of_many_points_holds_three_requests_a_lane_at_most() {
-    holds_three_requests_a_lane_at_most(|client, points| {
+    let write: Generated = |client, points, options| {
         let (client, runtime) = async_twin(client);
-        runtime.block_on(client.write_points(points, &WriteOptions::new("db").batch_size(1_000)))
-    });
+        runtime.block_on(client.write_points(points, options))
+    };
+    holds_three_requests_a_lane_at_most(write, 1_000, 40_000);
+    // Requests far smaller than the async client's pieces of encoding (1 000 points): it
+    // stops a piece when a lane has a whole request waiting.
+    holds_three_requests_a_lane_at_most(write, 10, 2_000);
 }
 
-fn holds_three_requests_a_lane_at_most(write: Generated) {
+fn holds_three_requests_a_lane_at_most(write: Generated, batch: usize, total: usize) {
     // `write_points` takes points from a generator and deals them to its two lanes as it
     // encodes them; it waits while a lane has a request in flight and one queued, so it never
     // holds more than three requests' worth a lane (one being filled, one queued, one in
-    // flight): with requests of 1 000 points, no more than 6 000 points made and not yet
-    // arrived. (The async client looks at its requests every 1 000 points it encodes, so it
-    // may hold those too, but stays within the same bound.) A fake server, to count what
-    // arrived while the generator runs.
+    // flight): with requests of `batch` points, no more than six times that made and not yet
+    // arrived. A fake server, to count what arrived while the generator runs.
     let arrived = Arc::new(AtomicUsize::new(0));
     let seen = arrived.clone();
     let fake = FakeServer::start(move |request, stream| {
@@ -645,7 +648,7 @@ fn holds_three_requests_a_lane_at_most(write: Generated) {
     assert_eq!(client.config().writes_in_flight(), 2);
     let padding = "x".repeat(1_000);
     let most_held = AtomicUsize::new(0);
-    let generated = (0..40_000usize).map(|pos| {
+    let generated = (0..total).map(|pos| {
         let held = pos - arrived.load(Ordering::SeqCst);
         most_held.fetch_max(held, Ordering::SeqCst);
         Point::builder("m")
@@ -655,13 +658,14 @@ fn holds_three_requests_a_lane_at_most(write: Generated) {
             .build()
             .unwrap()
     });
-    let done = write(&client, Box::new(generated)).unwrap();
-    assert_eq!(done.written, 40_000);
-    assert_eq!(arrived.load(Ordering::SeqCst), 40_000);
+    let options = WriteOptions::new("db").batch_size(batch);
+    let done = write(&client, Box::new(generated), &options).unwrap();
+    assert_eq!(done.written, total);
+    assert_eq!(arrived.load(Ordering::SeqCst), total);
     let most_held = most_held.load(Ordering::SeqCst);
     assert!(
-        (1_000..=6_000).contains(&most_held),
-        "{most_held} points made and not arrived"
+        (batch..=6 * batch).contains(&most_held),
+        "requests of {batch}: {most_held} points made and not arrived"
     );
 }
 
@@ -703,4 +707,33 @@ fn refused_after_requests_went_out(
     assert_eq!(count(&client), 25_000);
     let stored = stored(&client);
     assert_eq!(stored, last_writes(&writes[..25_000]));
+}
+
+#[test]
+fn an_async_write_from_a_slow_iterator_reads_its_answers_within_the_timeout() {
+    // The async client polls its requests in flight between pieces of encoding: a piece ends
+    // after about a millisecond (16 points here), so an iterator that takes 0.5 ms a point
+    // (a piece of 1 000 points: half a second) does not leave an answer unread past the 300 ms
+    // timeout, which would report points the server stored as unwritten. (A fake server that
+    // answers at once.)
+    let fake = FakeServer::start(move |_, stream| respond(stream, "204 No Content", &[], b""));
+    let client = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
+        .timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let (client, runtime) = async_twin(&client);
+    let slow = (0..4_000usize).map(|pos| {
+        std::thread::sleep(Duration::from_micros(500));
+        Point::builder("m")
+            .tag("s", format!("s{}", pos % 10))
+            .field("pos", pos as i64)
+            .timestamp_in(pos as i64, Precision::Nanoseconds)
+            .build()
+            .unwrap()
+    });
+    let done = runtime
+        .block_on(client.write_points(slow, &WriteOptions::new("db").batch_size(1_000)))
+        .unwrap();
+    assert_eq!(done.written, 4_000);
 }

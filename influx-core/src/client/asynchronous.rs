@@ -202,8 +202,9 @@ impl AsyncClient {
     ///
     /// With several requests in flight, it sends while it encodes, as the blocking client
     /// does, all on the caller's task: it encodes 1 000 points at a time, and between two
-    /// pieces lets the runtime send its requests and read their answers. It holds at most
-    /// three requests' worth a request in flight, however many points it is given.
+    /// pieces lets the runtime send its requests and read their answers. For each request in
+    /// flight it holds at most three requests' worth (one being filled, one waiting, one
+    /// sent), however many points it is given.
     ///
     /// ```no_run
     /// use influx_series::{AsyncClient, Point, WriteOptions};

@@ -581,8 +581,9 @@ impl Desk {
     }
 
     /// Deals a line to `lane`, whose request is whole at the request caps, as
-    /// [`Hands::deal`] does.
-    fn deal(&mut self, lane: usize, text: &[u8], position: usize) {
+    /// [`Hands::deal`] does; `false` once the lane has [`QUEUED`] whole requests waiting (the
+    /// encoder then stops until it sends one).
+    fn deal(&mut self, lane: usize, text: &[u8], position: usize) -> bool {
         let fed = &mut self.filling[lane];
         // The line that crosses the byte cap starts the next request; a line over the cap
         // goes alone (the plan sends or refuses it).
@@ -596,6 +597,7 @@ impl Desk {
             let full = std::mem::take(fed);
             self.ready[lane].push_back(full);
         }
+        self.ready[lane].len() < QUEUED
     }
 
     /// Makes every request being dealt whole: the points have ended.
@@ -628,9 +630,15 @@ impl Desk {
 type Sending<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = (Vec<usize>, Run)> + Send + 'a>>;
 
-/// Points an async write encodes between two looks at its requests in flight: about 0.2 ms.
+/// Points an async write encodes between two looks at its requests in flight, at most: about
+/// 0.2 ms of encoding.
 #[cfg(feature = "async")]
 const ENCODE_PIECE: usize = 1_000;
+
+/// The longest an async write goes on encoding (or waiting for the points' iterator) before it
+/// looks at its requests in flight again, give or take 16 points.
+#[cfg(feature = "async")]
+const PIECE_TIME: std::time::Duration = std::time::Duration::from_millis(1);
 
 #[cfg(feature = "async")]
 impl<T: Transport> Core<T> {
@@ -676,6 +684,7 @@ impl<T: Transport> Core<T> {
         let (mut dealer, lanes_of) = Dealer::start(&window.bytes, &window.ends, lanes);
         let mut start = 0;
         for ((&end, &lane), &position) in window.ends.iter().zip(&lanes_of).zip(&window.lines) {
+            // The window holds about a request's worth a lane: its lines are all dealt.
             desk.deal(usize::from(lane), &window.bytes[start..end], position);
             start = end;
         }
@@ -693,16 +702,25 @@ impl<T: Transport> Core<T> {
                 desk.flush();
             }
             if !halted {
+                let mut sent = false;
                 for (lane, slot) in sending.iter_mut().enumerate() {
                     if slot.is_none()
                         && let Some(fed) = desk.ready[lane].pop_front()
                     {
                         *slot = Some(self.send_fed_async(fed, options, caps, &halt));
+                        sent = true;
+                    }
+                }
+                // Polled once at once, a new request goes out before the next piece.
+                if sent {
+                    for (lane, (lines, run)) in poll_sending(&mut sending).await {
+                        done[lane].settle(&lines, run, &halt);
                     }
                 }
             }
             let wait = if encoding && !halted && desk.has_room() {
-                for _ in 0..ENCODE_PIECE {
+                let started = std::time::Instant::now();
+                for taken in 1..=ENCODE_PIECE {
                     let Some(p) = points.next() else {
                         encoding = false;
                         break;
@@ -713,8 +731,13 @@ impl<T: Transport> Core<T> {
                         encoding = false;
                         break;
                     }
-                    desk.deal(dealer.lane(&line), &line, reached);
+                    let room = desk.deal(dealer.lane(&line), &line, reached);
                     reached += 1;
+                    // The requests in flight are polled only between pieces: a slow iterator
+                    // must not keep an answer waiting past the client's timeout.
+                    if !room || (taken % 16 == 0 && started.elapsed() >= PIECE_TIME) {
+                        break;
+                    }
                 }
                 encoding = encoding && points.peek().is_some();
                 false
@@ -759,32 +782,53 @@ impl<T: Transport> Core<T> {
 }
 
 /// Polls every request in flight and takes out those that are done, with their lanes. With
-/// `wait`, until at least one is; without, after letting the runtime run its other tasks
-/// once (the connections), whether any is or not.
+/// `wait`, until at least one is; without, after yielding to the runtime once if none is (so
+/// that it runs the connections: requests go out, answers come in), whether any is or not.
 #[cfg(feature = "async")]
 async fn answered(
     sending: &mut [Option<Sending<'_>>],
     wait: bool,
 ) -> Vec<(usize, (Vec<usize>, Run))> {
-    let mut yielded = false;
+    if !wait {
+        let out = poll_sending(sending).await;
+        if !out.is_empty() {
+            return out;
+        }
+        // tokio's yield, unlike a task waking itself, lets its I/O driver run first.
+        tokio::task::yield_now().await;
+        return poll_sending(sending).await;
+    }
     std::future::poll_fn(|cx| {
-        let mut out = Vec::new();
-        for (lane, slot) in sending.iter_mut().enumerate() {
-            if let Some(future) = slot
-                && let std::task::Poll::Ready(result) = future.as_mut().poll(cx)
-            {
-                *slot = None;
-                out.push((lane, result));
-            }
+        let out = take_done(sending, cx);
+        if out.is_empty() {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(out)
         }
-        if !out.is_empty() || (!wait && yielded) {
-            return std::task::Poll::Ready(out);
-        }
-        if !wait {
-            yielded = true;
-            cx.waker().wake_by_ref();
-        }
-        std::task::Poll::Pending
     })
     .await
+}
+
+/// Polls every request in flight once; those that are done.
+#[cfg(feature = "async")]
+async fn poll_sending(sending: &mut [Option<Sending<'_>>]) -> Vec<(usize, (Vec<usize>, Run))> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(take_done(sending, cx))).await
+}
+
+/// Polls every request in flight with `cx` and takes out those that are done.
+#[cfg(feature = "async")]
+fn take_done(
+    sending: &mut [Option<Sending<'_>>],
+    cx: &mut std::task::Context<'_>,
+) -> Vec<(usize, (Vec<usize>, Run))> {
+    let mut out = Vec::new();
+    for (lane, slot) in sending.iter_mut().enumerate() {
+        if let Some(future) = slot
+            && let std::task::Poll::Ready(result) = future.as_mut().poll(cx)
+        {
+            *slot = None;
+            out.push((lane, result));
+        }
+    }
+    out
 }
