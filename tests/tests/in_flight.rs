@@ -737,3 +737,37 @@ fn an_async_write_from_a_slow_iterator_reads_its_answers_within_the_timeout() {
         .unwrap();
     assert_eq!(done.written, 4_000);
 }
+
+#[test]
+fn an_async_write_to_a_server_that_never_answers_ends_within_its_timeout() {
+    // A fake listener that accepts and never answers (influxd always answers). A write of
+    // 20 000 points, two requests in flight, no retry: the two requests time out at 300 ms,
+    // the write halts and reports every point unwritten, well before the 5 s it is given.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let client =
+        ClientBuilder::from(ClientConfig::from_url(&format!("http://127.0.0.1:{port}")).unwrap())
+            .timeout(Duration::from_millis(300))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+    let (client, runtime) = async_twin(&client);
+    let points: Vec<Point> = writes(20_000, 1).iter().map(point).collect();
+    let started = std::time::Instant::now();
+    let err = runtime
+        .block_on(client.write_points(&points, &WriteOptions::new("db").batch_size(1_000)))
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.written_before(), 0, "{err}");
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+}
