@@ -144,6 +144,12 @@ fn is_special(b: u8) -> bool {
 /// assert_eq!(check_name(NameKind::FieldKey, "time"), Err(EncodeErrorKind::ReservedKey));
 /// ```
 pub fn check_name(kind: NameKind, name: &str) -> Result<(), EncodeErrorKind> {
+    check_name_escaped(kind, name).map(|_| ())
+}
+
+/// [`check_name`], telling also whether the name holds a byte its kind escapes (when not, it
+/// is written as it is).
+pub(crate) fn check_name_escaped(kind: NameKind, name: &str) -> Result<bool, EncodeErrorKind> {
     let bytes = name.as_bytes();
     match bytes.first() {
         None => return Err(EncodeErrorKind::Empty),
@@ -158,8 +164,10 @@ pub fn check_name(kind: NameKind, name: &str) -> Result<(), EncodeErrorKind> {
         return Err(EncodeErrorKind::ReservedKey);
     }
     let table = kind.table();
+    let mut escaped = false;
     for (i, &b) in bytes.iter().enumerate() {
         match table[b as usize] {
+            ESCAPE => escaped = true,
             BACKSLASH => match bytes.get(i + 1) {
                 None => return Err(EncodeErrorKind::TrailingBackslash),
                 Some(&next) if is_special(next) => {
@@ -172,7 +180,14 @@ pub fn check_name(kind: NameKind, name: &str) -> Result<(), EncodeErrorKind> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(escaped)
+}
+
+/// Whether `name` holds no byte its kind escapes, so that it is written as it is.
+#[inline]
+pub(crate) fn needs_no_escape(kind: NameKind, name: &str) -> bool {
+    let table = kind.table();
+    name.bytes().all(|b| table[b as usize] != ESCAPE)
 }
 
 /// Writes a name that [`check_name`] accepted, escaped for its kind.

@@ -128,6 +128,26 @@ impl Field {
         }
     }
 
+    /// Writes a value of a built point: its float is finite and its integer in range (see
+    /// [`Field::normalize`]), so nothing is checked again.
+    #[inline]
+    fn write_checked(&self, out: &mut Vec<u8>) {
+        match self {
+            Field::Float(v) => {
+                let mut buf = zmij::Buffer::new();
+                out.extend_from_slice(buf.format_finite(*v).as_bytes());
+            }
+            Field::Integer(v) => line::write_i64(out, *v),
+            // `normalize` made every unsigned value of a built point an `Integer`: none is
+            // left out of range.
+            Field::UInteger(v) => {
+                let _ = line::write_u64(out, *v);
+            }
+            Field::Boolean(v) => line::write_bool(out, *v),
+            Field::String(v) => line::write_str_value(out, v),
+        }
+    }
+
     /// Checks the value and brings an in-range unsigned integer to `Integer`.
     fn normalize(self) -> Result<Field, EncodeErrorKind> {
         match self {
@@ -162,7 +182,7 @@ impl Field {
 /// );
 /// # Ok::<(), influx_series::EncodeError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Point {
     // Names are `Cow<'static, str>` because they are nearly always literals: a point of the
     // reference shape then allocates for its tag values only.
@@ -170,6 +190,30 @@ pub struct Point {
     tags: Vec<(Cow<'static, str>, String)>,
     fields: Vec<(Cow<'static, str>, Field)>,
     timestamp: Option<i64>,
+    /// No name holds a byte to escape, so the encoder copies each as it is. Found while the
+    /// names are checked; it may say `false` of a point whose escaped names were replaced
+    /// since (the encoder then merely looks at each byte). Not part of the value.
+    plain: bool,
+}
+
+impl PartialEq for Point {
+    fn eq(&self, other: &Point) -> bool {
+        self.measurement == other.measurement
+            && self.tags == other.tags
+            && self.fields == other.fields
+            && self.timestamp == other.timestamp
+    }
+}
+
+impl std::fmt::Debug for Point {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Point")
+            .field("measurement", &self.measurement)
+            .field("tags", &self.tags)
+            .field("fields", &self.fields)
+            .field("timestamp", &self.timestamp)
+            .finish()
+    }
 }
 
 impl Point {
@@ -184,6 +228,7 @@ impl Point {
                 tags: Vec::new(),
                 fields: Vec::new(),
                 timestamp: None,
+                plain: true,
             },
             error: None,
         }
@@ -266,6 +311,41 @@ impl Point {
         shared: &[(String, String)],
         stamp: Option<i64>,
     ) {
+        if self.plain && shared.is_empty() {
+            self.write_plain_series(out);
+        } else {
+            self.write_series(out, shared);
+        }
+        let mut sep = b' ';
+        for (k, v) in &self.fields {
+            out.push(sep);
+            sep = b',';
+            if self.plain {
+                out.extend_from_slice(k.as_bytes());
+            } else {
+                line::write_checked_name(out, NameKind::FieldKey, k);
+            }
+            out.push(b'=');
+            v.write_checked(out);
+        }
+        if let Some(nanos) = self.timestamp.or(stamp) {
+            line::write_timestamp_nanos(out, nanos, precision);
+        }
+    }
+
+    /// Writes the measurement and tags of a point whose names need no escaping: each as it is.
+    fn write_plain_series(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.measurement.as_bytes());
+        for (k, v) in &self.tags {
+            out.push(b',');
+            out.extend_from_slice(k.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(v.as_bytes());
+        }
+    }
+
+    /// Writes the measurement and tags, with `shared` tags merged in, each name escaped.
+    fn write_series(&self, out: &mut Vec<u8>, shared: &[(String, String)]) {
         line::write_checked_name(out, NameKind::Measurement, &self.measurement);
         let mut own = self.tags.iter().peekable();
         let mut other = shared.iter().peekable();
@@ -290,18 +370,6 @@ impl Point {
             line::write_checked_name(out, NameKind::TagKey, k);
             out.push(b'=');
             line::write_checked_name(out, NameKind::TagValue, v);
-        }
-        let mut sep = b' ';
-        for (k, v) in &self.fields {
-            out.push(sep);
-            sep = b',';
-            line::write_checked_name(out, NameKind::FieldKey, k);
-            out.push(b'=');
-            // Values were checked by `build`, so this cannot fail.
-            let _ = v.write(out);
-        }
-        if let Some(nanos) = self.timestamp.or(stamp) {
-            line::write_timestamp_nanos(out, nanos, precision);
         }
     }
 
@@ -365,11 +433,20 @@ impl Point {
         fields: Vec<(Cow<'static, str>, Field)>,
         timestamp: Option<i64>,
     ) -> Point {
+        let plain = line::needs_no_escape(NameKind::Measurement, &measurement)
+            && tags.iter().all(|(k, v)| {
+                line::needs_no_escape(NameKind::TagKey, k)
+                    && line::needs_no_escape(NameKind::TagValue, v)
+            })
+            && fields
+                .iter()
+                .all(|(k, _)| line::needs_no_escape(NameKind::FieldKey, k));
         Point {
             measurement,
             tags,
             fields,
             timestamp,
+            plain,
         }
     }
 }
@@ -393,8 +470,9 @@ impl PointBuilder {
     /// removes the tag (1.x rejects `k=`).
     pub fn tag(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         let (key, value) = (key.into(), value.into());
-        if let Err(kind) = line::check_name(NameKind::TagKey, &key) {
-            self.fail(kind, || Part::TagKey(key.to_string()));
+        match line::check_name_escaped(NameKind::TagKey, &key) {
+            Ok(escaped) => self.point.plain &= !escaped,
+            Err(kind) => self.fail(kind, || Part::TagKey(key.to_string())),
         }
         let tags = &mut self.point.tags;
         match tags.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
@@ -411,8 +489,9 @@ impl PointBuilder {
     /// Sets a field; a later value for the same key replaces the earlier one.
     pub fn field(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Field>) -> Self {
         let key = key.into();
-        if let Err(kind) = line::check_name(NameKind::FieldKey, &key) {
-            self.fail(kind, || Part::FieldKey(key.to_string()));
+        match line::check_name_escaped(NameKind::FieldKey, &key) {
+            Ok(escaped) => self.point.plain &= !escaped,
+            Err(kind) => self.fail(kind, || Part::FieldKey(key.to_string())),
         }
         let value = match value.into().normalize() {
             Ok(v) => v,
@@ -463,13 +542,14 @@ impl PointBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let point = self.point;
-        line::check_name(NameKind::Measurement, &point.measurement)
+        let mut point = self.point;
+        let mut escaped = line::check_name_escaped(NameKind::Measurement, &point.measurement)
             .map_err(|kind| EncodeError::new(kind, Part::Measurement))?;
         for (k, v) in &point.tags {
-            line::check_name(NameKind::TagValue, v)
+            escaped |= line::check_name_escaped(NameKind::TagValue, v)
                 .map_err(|kind| EncodeError::new(kind, Part::TagValue(k.to_string())))?;
         }
+        point.plain &= !escaped;
         if point.fields.is_empty() {
             return Err(EncodeError::new(EncodeErrorKind::NoFields, Part::Point));
         }
@@ -552,5 +632,72 @@ impl SharedTags {
             ));
         }
         point.check_key_length(&self.tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::parse::parse_line;
+
+    /// Every name of a point, escaped or not, comes out escaped, however the point was made:
+    /// the encoder copies names as they are only when none needs escaping.
+    #[test]
+    fn names_to_escape_are_escaped_however_the_point_was_made() {
+        let lines = [
+            "cpu,host=a b=1i",
+            "c\\ pu,host=a b=1i",
+            "cpu,h\\=ost=a b=1i",
+            "cpu,host=a\\,b b=1i",
+            "cpu,host=a b\\ c=1i",
+            "cpu,host=a b=1i 1000",
+        ];
+        for line in lines {
+            let parsed = parse_line(line, Precision::Nanoseconds).unwrap();
+            assert_eq!(parsed.to_line(Precision::Nanoseconds), line);
+        }
+        // A tag value to escape, replaced by a plain one: the point is written plainly and right.
+        let replaced = Point::builder("cpu")
+            .tag("host", "a b")
+            .tag("host", "ab")
+            .field("v", 1)
+            .build()
+            .unwrap();
+        assert_eq!(replaced.to_line(Precision::Nanoseconds), "cpu,host=ab v=1i");
+        // ... and the other way round, and a key to escape.
+        let escaped = Point::builder("cpu")
+            .tag("host", "ab")
+            .tag("host", "a b")
+            .tag("d c", "x")
+            .field("f=", 1)
+            .build()
+            .unwrap();
+        assert_eq!(
+            escaped.to_line(Precision::Nanoseconds),
+            "cpu,d\\ c=x,host=a\\ b f\\==1i"
+        );
+        // With shared tags, plain names go through the merge as they are.
+        let plain = Point::builder("cpu")
+            .tag("host", "a")
+            .field("v", 1)
+            .build()
+            .unwrap();
+        let shared = SharedTags::new([("dc", "x y")]).unwrap();
+        let mut out = Vec::new();
+        plain
+            .write_line_shared(&mut out, Precision::Nanoseconds, &shared, None)
+            .unwrap();
+        assert_eq!(out, b"cpu,dc=x\\ y,host=a v=1i");
+    }
+
+    /// Whether names need escaping is not part of a point's value.
+    #[test]
+    fn equal_points_are_equal_whatever_their_names_were() {
+        let a = Point::builder("cpu")
+            .tag("host", "a b")
+            .tag("host", "ab")
+            .field("v", 1);
+        let b = Point::builder("cpu").tag("host", "ab").field("v", 1);
+        assert_eq!(a.build().unwrap(), b.build().unwrap());
     }
 }
