@@ -204,7 +204,8 @@ impl AsyncClient {
     /// does, all on the caller's task: it encodes 1 000 points at a time, and between two
     /// pieces lets the runtime send its requests and read their answers. For each request in
     /// flight it holds at most three requests' worth (one being filled, one waiting, one
-    /// sent), however many points it is given.
+    /// sent), however many points it is given, and it keeps their emptied buffers for the
+    /// next write as the blocking client does (at most 8 of them and 16 MiB).
     ///
     /// ```no_run
     /// use influx_series::{AsyncClient, Point, WriteOptions};

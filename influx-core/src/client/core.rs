@@ -537,6 +537,8 @@ pub(crate) struct Core<T> {
     /// The byte cap of write requests, shared by clones: `max_request_size`, lowered for good
     /// by a 413 (the server's `max-body-size` does not change while it runs).
     request_cap: Arc<AtomicUsize>,
+    /// Buffers kept between writes with several requests in flight, shared by clones.
+    spares: Arc<fed::Spares>,
 }
 
 impl<T> std::fmt::Debug for Core<T> {
@@ -554,6 +556,7 @@ impl<T: Transport> Core<T> {
             http,
             hosts: Arc::new(Hosts::new(config.base_urls())),
             request_cap: Arc::new(AtomicUsize::new(config.max_request_size)),
+            spares: Arc::default(),
             auth: auth_header(&config.credentials)?,
             config,
         })

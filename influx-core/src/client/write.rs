@@ -554,9 +554,12 @@ pub(crate) enum Dealing {
 pub(crate) fn lane_of(line: &[u8], lanes: usize, by: Dealing) -> usize {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let key_end = key_end(line);
-    let time = match memchr::memrchr(b' ', line) {
-        Some(space) if space > key_end && by == Dealing::ByPoint => &line[space + 1..],
-        _ => &[],
+    let time = match by {
+        Dealing::ByPoint => match memchr::memrchr(b' ', line) {
+            Some(space) if space > key_end => &line[space + 1..],
+            _ => &[],
+        },
+        Dealing::BySeries => &[],
     };
     // Eight bytes at a time, multiplied and rotated in (deterministic: lanes must not depend
     // on a per-process seed), then MurmurHash3's finaliser, which spreads keys that differ

@@ -42,11 +42,91 @@ struct Fed {
 }
 
 impl Fed {
+    /// An empty request's worth with room for `lines` lines of `bytes` bytes in all, so that
+    /// filling it does not grow it.
+    fn with_capacity(bytes: usize, lines: usize) -> Fed {
+        Fed {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(lines),
+            lines: Vec::with_capacity(lines),
+        }
+    }
+
     fn push(&mut self, line: &[u8], position: usize) {
         self.bytes.extend_from_slice(line);
         self.ends.push(self.bytes.len());
         self.lines.push(position);
     }
+
+    /// The buffers of a request's worth that was sent as `sent`, the text's and ends' emptied
+    /// for [`Spares`] (the lines' positions are kept until the run is settled). The text's
+    /// buffer comes back only if nothing else holds it any more, as is the case once the
+    /// request is answered.
+    fn reuse(sent: Bytes, mut ends: Vec<usize>, lines: Vec<usize>) -> Fed {
+        let bytes = match sent.try_into_mut() {
+            Ok(mut text) => {
+                text.clear();
+                Vec::from(text)
+            }
+            Err(_) => Vec::new(),
+        };
+        ends.clear();
+        Fed { bytes, ends, lines }
+    }
+}
+
+/// Buffers of requests' worth kept by a client (and its clones) between its writes with
+/// several requests in flight, emptied: a write fills the buffers an earlier one filled, whose
+/// pages the system has mapped already, instead of new ones. (Measured on a write of 100 000
+/// points in two lanes: 1 400 page faults, 5 ms of the client's 33 ms of CPU time, all gone.)
+/// At most [`SPARES`] buffers and [`SPARE_BYTES`] bytes are kept.
+#[derive(Default)]
+pub(crate) struct Spares(std::sync::Mutex<Vec<Fed>>);
+
+/// The most buffers [`Spares`] keeps: enough for a write with two requests in flight (its
+/// first window, and a request filling, one queued and one sent a lane).
+const SPARES: usize = 8;
+
+/// The most bytes of text buffers [`Spares`] keeps (their capacity).
+const SPARE_BYTES: usize = 16 << 20;
+
+impl Spares {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fed>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A buffer kept, or a new one with room for `lines` lines of `bytes` bytes in all.
+    fn take(&self, bytes: usize, lines: usize) -> Fed {
+        self.lock()
+            .pop()
+            .unwrap_or_else(|| Fed::with_capacity(bytes, lines))
+    }
+
+    /// Keeps `fed`, emptied, unless that would keep more than the bounds.
+    fn keep(&self, mut fed: Fed) {
+        if fed.bytes.capacity() == 0 || fed.bytes.capacity() > SPARE_BYTES {
+            return;
+        }
+        fed.bytes.clear();
+        fed.ends.clear();
+        fed.lines.clear();
+        let mut kept = self.lock();
+        let held: usize = kept.iter().map(|f| f.bytes.capacity()).sum();
+        if kept.len() < SPARES && held + fed.bytes.capacity() <= SPARE_BYTES {
+            kept.push(fed);
+        }
+    }
+}
+
+/// The room to give a lane's new request: the lines of a whole request at the first window's
+/// mean length, an eighth more, within the request cap in bytes.
+fn request_room(window: &Fed, cap_points: usize, cap_bytes: usize) -> usize {
+    let mean = window.bytes.len().div_ceil(window.lines.len().max(1));
+    mean.saturating_mul(cap_points)
+        .saturating_add(mean.saturating_mul(cap_points) / 8)
+        .min(cap_bytes)
 }
 
 #[cfg(feature = "blocking")]
@@ -179,7 +259,7 @@ impl<T: Transport> Core<T> {
             stamp,
             shared_tags: options.shared_tags(),
         };
-        let mut window = Fed::default();
+        let mut window = self.spares.take(0, 0);
         if encoder.first_window(&mut points, cap_points, in_flight, &mut window)? {
             let outcome = complete(self.write_batch(
                 &window.bytes,
@@ -188,12 +268,15 @@ impl<T: Transport> Core<T> {
                 Caps::points(cap_points),
                 OnRefusal::Stop,
             ));
-            return outcome.of_window(window.lines.len());
+            let lines = window.lines.len();
+            self.spares.keep(window);
+            return outcome.of_window(lines);
         }
         let lanes = in_flight.clamp(1, usize::from(u8::MAX) - 1);
         let halt = AtomicBool::new(false);
         let feeds: Vec<Feed> = (0..lanes).map(|_| Feed::default()).collect();
         let caps = Caps::points(cap_points);
+        let room = request_room(&window, caps.points, self.request_cap());
         let (produced, done) = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..lanes)
                 .map(|lane| {
@@ -210,7 +293,10 @@ impl<T: Transport> Core<T> {
                             };
                             let mut done = LaneDone::default();
                             while let Some(fed) = feeds[lane].pop(halt) {
-                                if !self.send_fed(fed, options, caps, halt, &mut done) {
+                                let (going, sent) =
+                                    self.send_fed(fed, options, caps, halt, &mut done);
+                                self.spares.keep(sent);
+                                if !going {
                                     break;
                                 }
                             }
@@ -232,7 +318,10 @@ impl<T: Transport> Core<T> {
                 options,
                 caps,
                 cap_bytes: self.request_cap(),
-                filling: (0..lanes).map(|_| Fed::default()).collect(),
+                filling: (0..lanes)
+                    .map(|_| self.spares.take(room, caps.points))
+                    .collect(),
+                room,
                 unsent: Vec::new(),
             };
             // Closes the feeds once the encoder is done, and halts the write if it is done by a
@@ -273,7 +362,8 @@ impl<T: Transport> Core<T> {
     }
 
     /// Sends one request's worth; `false` once the lane must stop (its request failed, or the
-    /// write halted), with the positions it did not settle in `done`.
+    /// write halted), with the positions it did not settle in `done`. With its buffers,
+    /// emptied for reuse.
     fn send_fed(
         &self,
         fed: Fed,
@@ -281,7 +371,7 @@ impl<T: Transport> Core<T> {
         caps: Caps,
         halt: &AtomicBool,
         done: &mut LaneDone,
-    ) -> bool {
+    ) -> (bool, Fed) {
         let shared = Bytes::from(fed.bytes);
         let run = complete(self.write_run(
             &shared,
@@ -292,7 +382,8 @@ impl<T: Transport> Core<T> {
             OnRefusal::Stop,
             Some(halt),
         ));
-        done.settle(&fed.lines, run, halt)
+        let going = done.settle(&fed.lines, run, halt);
+        (going, Fed::reuse(shared, fed.ends, fed.lines))
     }
 }
 
@@ -418,7 +509,8 @@ impl Encoder<'_> {
         let (mut dealer, lanes_of) = Dealer::start(&window.bytes, &window.ends, lanes);
         let mut going = hands.deal_all(&window, &lanes_of);
         // Its lines are in the lanes' requests now.
-        drop((window, lanes_of));
+        hands.core.spares.keep(window);
+        drop(lanes_of);
         let mut refused = None;
         let mut line = Vec::new();
         if going {
@@ -457,25 +549,38 @@ struct Hands<'a, T> {
     caps: Caps,
     cap_bytes: usize,
     filling: Vec<Fed>,
+    /// The room a lane's new request is given.
+    room: usize,
     /// Positions of lines encoded and never handed to a lane.
     unsent: Vec<usize>,
 }
 
 #[cfg(feature = "blocking")]
 impl<T: Transport> Hands<'_, T> {
-    /// Hands a lane's request over; `false` once the write halted (its lines are then unsent).
-    fn hand(&mut self, lane: usize, fed: Fed) -> bool {
-        if fed.lines.is_empty() {
+    /// Hands a lane's request over, and gives the lane a new one to fill (emptied buffers of
+    /// an earlier one when there are); `false` once the write halted (its lines are then
+    /// unsent). Without `refill`, the lane is given an empty request without room: the
+    /// points have ended.
+    fn hand(&mut self, lane: usize, refill: bool) -> bool {
+        if self.filling[lane].lines.is_empty() {
             return true;
         }
+        let fresh = if refill {
+            self.core.spares.take(self.room, self.caps.points)
+        } else {
+            Fed::default()
+        };
+        let fed = std::mem::replace(&mut self.filling[lane], fresh);
         if let Some(done) = &mut self.inline[lane] {
             if self.halt.load(Ordering::Relaxed) {
                 self.unsent.extend(fed.lines);
                 return false;
             }
-            return self
+            let (going, sent) = self
                 .core
                 .send_fed(fed, self.options, self.caps, self.halt, done);
+            self.core.spares.keep(sent);
+            return going;
         }
         match self.feeds[lane].push(fed, self.halt) {
             Ok(()) => true,
@@ -491,19 +596,18 @@ impl<T: Transport> Hands<'_, T> {
     fn deal(&mut self, lane: usize, text: &[u8], position: usize) -> bool {
         // The line that crosses the byte cap starts the next request; a line over the cap
         // goes alone (the plan sends or refuses it).
-        let fed = &mut self.filling[lane];
-        if !fed.lines.is_empty() && fed.bytes.len() + text.len() > self.cap_bytes {
-            let full = std::mem::take(fed);
-            if !self.hand(lane, full) {
-                self.unsent.push(position);
-                return false;
-            }
+        let fed = &self.filling[lane];
+        if !fed.lines.is_empty()
+            && fed.bytes.len() + text.len() > self.cap_bytes
+            && !self.hand(lane, true)
+        {
+            self.unsent.push(position);
+            return false;
         }
         let fed = &mut self.filling[lane];
         fed.push(text, position);
         if fed.lines.len() >= self.caps.points {
-            let full = std::mem::take(fed);
-            return self.hand(lane, full);
+            return self.hand(lane, true);
         }
         true
     }
@@ -529,14 +633,17 @@ impl<T: Transport> Hands<'_, T> {
     /// Hands over what every lane was being dealt (if the write still goes); the positions
     /// never handed over.
     fn finish(mut self, going: bool) -> Vec<usize> {
-        let filling = std::mem::take(&mut self.filling);
         let mut going = going;
-        for (lane, fed) in filling.into_iter().enumerate() {
+        for lane in 0..self.filling.len() {
             if going {
-                going = self.hand(lane, fed);
+                going = self.hand(lane, false);
             } else {
-                self.unsent.extend(fed.lines);
+                let lines = std::mem::take(&mut self.filling[lane].lines);
+                self.unsent.extend(lines);
             }
+        }
+        for fed in std::mem::take(&mut self.filling) {
+            self.core.spares.keep(fed);
         }
         self.unsent
     }
@@ -562,22 +669,42 @@ struct Produced {
 /// The lanes' requests of an async write, as the encoder deals them: the one each lane is
 /// being dealt, and those whole, waiting for the lane.
 #[cfg(feature = "async")]
-struct Desk {
+struct Desk<'a> {
     filling: Vec<Fed>,
     ready: Vec<VecDeque<Fed>>,
+    /// The client's buffers kept for reuse.
+    spares: &'a Spares,
     cap_points: usize,
     cap_bytes: usize,
+    /// The room a lane's new request is given.
+    room: usize,
 }
 
 #[cfg(feature = "async")]
-impl Desk {
-    fn new(lanes: usize, cap_points: usize, cap_bytes: usize) -> Desk {
+impl<'a> Desk<'a> {
+    fn new(
+        lanes: usize,
+        spares: &'a Spares,
+        cap_points: usize,
+        cap_bytes: usize,
+        room: usize,
+    ) -> Desk<'a> {
         Desk {
-            filling: (0..lanes).map(|_| Fed::default()).collect(),
+            filling: (0..lanes).map(|_| spares.take(room, cap_points)).collect(),
             ready: (0..lanes).map(|_| VecDeque::new()).collect(),
+            spares,
             cap_points,
             cap_bytes,
+            room,
         }
+    }
+
+    /// Makes `lane`'s request whole and gives it a new one to fill: emptied buffers of an
+    /// earlier one when there are.
+    fn seal(&mut self, lane: usize) {
+        let fresh = self.spares.take(self.room, self.cap_points);
+        let full = std::mem::replace(&mut self.filling[lane], fresh);
+        self.ready[lane].push_back(full);
     }
 
     /// Deals a line to `lane`, whose request is whole at the request caps, as
@@ -588,14 +715,12 @@ impl Desk {
         // The line that crosses the byte cap starts the next request; a line over the cap
         // goes alone (the plan sends or refuses it).
         if !fed.lines.is_empty() && fed.bytes.len() + text.len() > self.cap_bytes {
-            let full = std::mem::take(fed);
-            self.ready[lane].push_back(full);
+            self.seal(lane);
         }
         let fed = &mut self.filling[lane];
         fed.push(text, position);
         if fed.lines.len() >= self.cap_points {
-            let full = std::mem::take(fed);
-            self.ready[lane].push_back(full);
+            self.seal(lane);
         }
         self.ready[lane].len() < QUEUED
     }
@@ -615,20 +740,21 @@ impl Desk {
         self.ready.iter().all(|ready| ready.len() < QUEUED)
     }
 
-    /// The positions of every line still here.
+    /// The positions of every line still here (their buffers are kept for reuse).
     fn unsent(self) -> Vec<usize> {
         let mut unsent = Vec::new();
-        for fed in self.ready.into_iter().flatten().chain(self.filling) {
-            unsent.extend(fed.lines);
+        for mut fed in self.ready.into_iter().flatten().chain(self.filling) {
+            unsent.append(&mut fed.lines);
+            self.spares.keep(fed);
         }
         unsent
     }
 }
 
-/// A request's worth being sent by an async write: the lines' positions, and what the run did.
+/// A request's worth being sent by an async write: its buffers, the text's and ends' emptied
+/// for reuse and the lines' positions kept, and what the run did.
 #[cfg(feature = "async")]
-type Sending<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = (Vec<usize>, Run)> + Send + 'a>>;
+type Sending<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = (Fed, Run)> + Send + 'a>>;
 
 /// Points an async write encodes between two looks at its requests in flight, at most: about
 /// 0.2 ms of encoding.
@@ -664,7 +790,7 @@ impl<T: Transport> Core<T> {
             stamp,
             shared_tags: options.shared_tags(),
         };
-        let mut window = Fed::default();
+        let mut window = self.spares.take(0, 0);
         if encoder.first_window(&mut points, cap_points, in_flight, &mut window)? {
             let outcome = self
                 .write_batch(
@@ -675,12 +801,15 @@ impl<T: Transport> Core<T> {
                     OnRefusal::Stop,
                 )
                 .await;
-            return outcome.of_window(window.lines.len());
+            let lines = window.lines.len();
+            self.spares.keep(window);
+            return outcome.of_window(lines);
         }
         let lanes = in_flight.clamp(1, usize::from(u8::MAX) - 1);
         let caps = Caps::points(cap_points);
         let halt = AtomicBool::new(false);
-        let mut desk = Desk::new(lanes, caps.points, self.request_cap());
+        let room = request_room(&window, caps.points, self.request_cap());
+        let mut desk = Desk::new(lanes, &self.spares, caps.points, self.request_cap(), room);
         let (mut dealer, lanes_of) = Dealer::start(&window.bytes, &window.ends, lanes);
         let mut start = 0;
         for ((&end, &lane), &position) in window.ends.iter().zip(&lanes_of).zip(&window.lines) {
@@ -690,7 +819,8 @@ impl<T: Transport> Core<T> {
         }
         let mut reached = window.lines.len();
         // Its lines are in the lanes' requests now.
-        drop((window, lanes_of));
+        self.spares.keep(window);
+        drop(lanes_of);
         let mut sending: Vec<Option<Sending<'_>>> = (0..lanes).map(|_| None).collect();
         let mut done: Vec<LaneDone> = (0..lanes).map(|_| LaneDone::default()).collect();
         let mut refused = None;
@@ -713,8 +843,9 @@ impl<T: Transport> Core<T> {
                 }
                 // Polled once at once, a new request goes out before the next piece.
                 if sent {
-                    for (lane, (lines, run)) in poll_sending(&mut sending).await {
-                        done[lane].settle(&lines, run, &halt);
+                    for (lane, (fed, run)) in poll_sending(&mut sending).await {
+                        done[lane].settle(&fed.lines, run, &halt);
+                        self.spares.keep(fed);
                     }
                 }
             }
@@ -748,8 +879,9 @@ impl<T: Transport> Core<T> {
             } else {
                 true
             };
-            for (lane, (lines, run)) in answered(&mut sending, wait).await {
-                done[lane].settle(&lines, run, &halt);
+            for (lane, (fed, run)) in answered(&mut sending, wait).await {
+                done[lane].settle(&fed.lines, run, &halt);
+                self.spares.keep(fed);
             }
         }
         lanes_result(done, desk.unsent(), reached, refused)
@@ -776,7 +908,7 @@ impl<T: Transport> Core<T> {
                     Some(halt),
                 )
                 .await;
-            (fed.lines, run)
+            (Fed::reuse(shared, fed.ends, fed.lines), run)
         })
     }
 }
@@ -785,10 +917,7 @@ impl<T: Transport> Core<T> {
 /// `wait`, until at least one is; without, after yielding to the runtime once if none is (so
 /// that it runs the connections: requests go out, answers come in), whether any is or not.
 #[cfg(feature = "async")]
-async fn answered(
-    sending: &mut [Option<Sending<'_>>],
-    wait: bool,
-) -> Vec<(usize, (Vec<usize>, Run))> {
+async fn answered(sending: &mut [Option<Sending<'_>>], wait: bool) -> Vec<(usize, (Fed, Run))> {
     if !wait {
         let out = poll_sending(sending).await;
         if !out.is_empty() {
@@ -811,7 +940,7 @@ async fn answered(
 
 /// Polls every request in flight once; those that are done.
 #[cfg(feature = "async")]
-async fn poll_sending(sending: &mut [Option<Sending<'_>>]) -> Vec<(usize, (Vec<usize>, Run))> {
+async fn poll_sending(sending: &mut [Option<Sending<'_>>]) -> Vec<(usize, (Fed, Run))> {
     std::future::poll_fn(|cx| std::task::Poll::Ready(take_done(sending, cx))).await
 }
 
@@ -820,7 +949,7 @@ async fn poll_sending(sending: &mut [Option<Sending<'_>>]) -> Vec<(usize, (Vec<u
 fn take_done(
     sending: &mut [Option<Sending<'_>>],
     cx: &mut std::task::Context<'_>,
-) -> Vec<(usize, (Vec<usize>, Run))> {
+) -> Vec<(usize, (Fed, Run))> {
     let mut out = Vec::new();
     for (lane, slot) in sending.iter_mut().enumerate() {
         if let Some(future) = slot
@@ -831,4 +960,68 @@ fn take_done(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(bytes: usize) -> Fed {
+        let mut fed = Fed::with_capacity(bytes, 1);
+        fed.push(&vec![b'x'; bytes], 0);
+        fed
+    }
+
+    /// The buffers kept between writes stay within both bounds, whatever is given back.
+    #[test]
+    fn spares_keep_at_most_their_count_and_bytes() {
+        let spares = Spares::default();
+        for _ in 0..3 * SPARES {
+            spares.keep(filled(1000));
+        }
+        assert_eq!(spares.lock().len(), SPARES);
+        assert!(
+            spares
+                .lock()
+                .iter()
+                .all(|f| f.bytes.is_empty() && f.lines.is_empty())
+        );
+
+        let spares = Spares::default();
+        spares.keep(filled(SPARE_BYTES + 1));
+        assert!(
+            spares.lock().is_empty(),
+            "a buffer over the byte bound is not kept"
+        );
+        for _ in 0..SPARES {
+            spares.keep(filled(SPARE_BYTES / 3));
+        }
+        let held: usize = spares.lock().iter().map(|f| f.bytes.capacity()).sum();
+        assert!(held <= SPARE_BYTES, "{held} bytes kept");
+        assert_eq!(spares.lock().len(), 3);
+    }
+
+    /// The text of a request answered comes back with its room, for the next request.
+    #[test]
+    fn a_request_sent_gives_its_buffer_back() {
+        let fed = filled(4096);
+        let room = fed.bytes.capacity();
+        let sent = Bytes::from(fed.bytes);
+        let piece = sent.slice(10..20);
+        drop(piece);
+        let again = Fed::reuse(sent, fed.ends, fed.lines);
+        assert!(again.bytes.is_empty());
+        assert_eq!(again.bytes.capacity(), room);
+        assert!(again.ends.is_empty());
+        assert_eq!(
+            again.lines,
+            [0],
+            "the positions stay until the run is settled"
+        );
+        // Still held elsewhere: a new buffer instead.
+        let sent = Bytes::from(vec![b'x'; 64]);
+        let held = sent.clone();
+        assert_eq!(Fed::reuse(sent, Vec::new(), Vec::new()).bytes.capacity(), 0);
+        drop(held);
+    }
 }
