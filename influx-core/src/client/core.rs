@@ -490,23 +490,6 @@ struct Dealt<'a> {
     lane: u8,
 }
 
-/// One request's worth of a lane's lines, copied out of the batch.
-#[derive(Default)]
-struct Lane {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-    /// Each line's number in the batch.
-    lines: Vec<usize>,
-}
-
-impl Lane {
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-        self.lines.clear();
-    }
-}
-
 /// What one lane did: its first line not settled (with every later line of the lane), and
 /// why, if the lane itself failed.
 struct LaneRun {
@@ -1134,9 +1117,9 @@ impl<T: Transport> Core<T> {
             stopped: None,
             retry_after: None,
         };
-        let mut chunk = Lane::default();
+        let mut chunk = self.spares.take(0, 0);
         let mut next = 0;
-        loop {
+        let done = loop {
             let cap_bytes = self.request_cap().min(caps.bytes);
             chunk.clear();
             while next < ends.len() && chunk.lines.len() < caps.points {
@@ -1156,19 +1139,15 @@ impl<T: Transport> Core<T> {
                 next += 1;
             }
             if chunk.lines.is_empty() {
-                return done;
+                break done;
             }
             if halt.load(Ordering::Relaxed) {
                 done.unsent_from = Some(chunk.lines[0]);
-                return done;
+                break done;
             }
             // The gathered lines become the requests' bodies as they are, not copied again;
-            // the next gathering starts a buffer of the same size.
-            let capacity = chunk.bytes.len();
-            let shared = Bytes::from(std::mem::replace(
-                &mut chunk.bytes,
-                Vec::with_capacity(capacity),
-            ));
+            // the next gathering fills the same buffer once they are answered.
+            let shared = Bytes::from(std::mem::take(&mut chunk.bytes));
             let run = self
                 .write_run(
                     &shared,
@@ -1180,6 +1159,7 @@ impl<T: Transport> Core<T> {
                     Some(halt),
                 )
                 .await;
+            chunk.bytes = fed::reclaim(shared);
             done.commit.add(run.commit);
             done.rejections.extend(run.rejections);
             if run.stopped.is_some() || run.unsent_from < chunk.lines.len() {
@@ -1189,9 +1169,11 @@ impl<T: Transport> Core<T> {
                 done.unsent_from = Some(chunk.lines[at]);
                 done.stopped = run.stopped;
                 done.retry_after = run.retry_after;
-                return done;
+                break done;
             }
-        }
+        };
+        self.spares.keep(chunk);
+        done
     }
 
     /// Sends lines in requests one after another, as the plan cuts them, until all are

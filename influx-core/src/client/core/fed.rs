@@ -34,11 +34,11 @@ const QUEUED: usize = 1;
 
 /// A request's worth of lines for one lane.
 #[derive(Default)]
-struct Fed {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
+pub(super) struct Fed {
+    pub(super) bytes: Vec<u8>,
+    pub(super) ends: Vec<usize>,
     /// Each line's position in the write.
-    lines: Vec<usize>,
+    pub(super) lines: Vec<usize>,
 }
 
 impl Fed {
@@ -63,15 +63,30 @@ impl Fed {
     /// buffer comes back only if nothing else holds it any more, as is the case once the
     /// request is answered.
     fn reuse(sent: Bytes, mut ends: Vec<usize>, lines: Vec<usize>) -> Fed {
-        let bytes = match sent.try_into_mut() {
-            Ok(mut text) => {
-                text.clear();
-                Vec::from(text)
-            }
-            Err(_) => Vec::new(),
-        };
         ends.clear();
-        Fed { bytes, ends, lines }
+        Fed {
+            bytes: reclaim(sent),
+            ends,
+            lines,
+        }
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.lines.clear();
+    }
+}
+
+/// The buffer of a request's text once sent, emptied, if nothing else holds it any more (as
+/// is the case once the request is answered); else a new, empty one.
+pub(super) fn reclaim(sent: Bytes) -> Vec<u8> {
+    match sent.try_into_mut() {
+        Ok(mut text) => {
+            text.clear();
+            Vec::from(text)
+        }
+        Err(_) => Vec::new(),
     }
 }
 
@@ -98,20 +113,18 @@ impl Spares {
     }
 
     /// A buffer kept, or a new one with room for `lines` lines of `bytes` bytes in all.
-    fn take(&self, bytes: usize, lines: usize) -> Fed {
+    pub(super) fn take(&self, bytes: usize, lines: usize) -> Fed {
         self.lock()
             .pop()
             .unwrap_or_else(|| Fed::with_capacity(bytes, lines))
     }
 
     /// Keeps `fed`, emptied, unless that would keep more than the bounds.
-    fn keep(&self, mut fed: Fed) {
+    pub(super) fn keep(&self, mut fed: Fed) {
         if fed.bytes.capacity() == 0 || fed.bytes.capacity() > SPARE_BYTES {
             return;
         }
-        fed.bytes.clear();
-        fed.ends.clear();
-        fed.lines.clear();
+        fed.clear();
         let mut kept = self.lock();
         let held: usize = kept.iter().map(|f| f.bytes.capacity()).sum();
         if kept.len() < SPARES && held + fed.bytes.capacity() <= SPARE_BYTES {
