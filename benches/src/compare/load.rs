@@ -51,6 +51,47 @@ pub(crate) fn own_cpu_ms() -> Option<f64> {
     Some(process_ticks("/proc/self/stat")? as f64 * 1000.0 / TICKS)
 }
 
+/// The window over which influxd must be [quiet](settle) before a run.
+const QUIET_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The most influxd may use in [`QUIET_WINDOW`] to count as quiet, in clock ticks (10 ms):
+/// a tenth of a core, which an idle influxd stays well under.
+const QUIET_TICKS: u64 = 1;
+
+/// The longest [`settle`] waits.
+const SETTLE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long [`settle`] waited, and whether influxd went quiet within [`SETTLE_AT_MOST`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settled {
+    pub(crate) waited: std::time::Duration,
+    pub(crate) quiet: bool,
+}
+
+/// Waits until influxd (`pid`) has used at most [`QUIET_TICKS`] of CPU over the last
+/// [`QUIET_WINDOW`], or [`SETTLE_AT_MOST`] has passed: the work a run leaves the server (the
+/// garbage collection of its requests, the deletion of its database's files) is then done
+/// before the next run starts, instead of taking CPU from whichever variant comes next.
+pub(crate) fn settle(pid: u32) -> Settled {
+    let path = format!("/proc/{pid}/stat");
+    let started = std::time::Instant::now();
+    let mut before = process_ticks(&path);
+    loop {
+        std::thread::sleep(QUIET_WINDOW);
+        let now = process_ticks(&path);
+        let quiet = match (before, now) {
+            (Some(before), Some(now)) => now.saturating_sub(before) <= QUIET_TICKS,
+            // Nothing to read: do not wait for it.
+            _ => true,
+        };
+        let waited = started.elapsed();
+        if quiet || waited >= SETTLE_AT_MOST {
+            return Settled { waited, quiet };
+        }
+        before = now;
+    }
+}
+
 /// `utime + stime + cutime + cstime` of a process.
 fn process_ticks(path: &str) -> Option<u64> {
     let stat = std::fs::read_to_string(path).ok()?;

@@ -199,9 +199,10 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         variants.len(),
         grouped(items)
     );
-    let outcomes = variant::interleaved(variants, rounds);
+    let (outcomes, settled) = variant::interleaved(variants, rounds, setup.server.pid());
 
     let mut notes = vec![
+        settled_note(&settled),
         "The ceiling's client is a minimal HTTP/1.1 keep-alive client over \
          `std::net::TcpStream` (no HTTP library, Nagle off, one connection per thread), \
          chosen over reqwest's blocking client, which hands every body to a runtime thread; \
@@ -323,11 +324,37 @@ fn writes_only(setup: &Setup, items: usize, rounds: usize) -> Result<(), String>
     variants.extend(writes::recorders(setup, &data));
     variants.extend(writes::write_points(setup, &data));
     variants.extend(asynchronous::write(setup, &data));
-    let outcomes = variant::interleaved(variants, rounds);
+    let (outcomes, settled) = variant::interleaved(variants, rounds, setup.server.pid());
     let summaries = stats::summarise(&outcomes, items);
     let ratios = stats::ratios(&outcomes);
     println!("{}", report::tables(&summaries, &ratios));
+    println!("{}", settled_note(&settled));
     Ok(())
+}
+
+/// What the waits for a quiet server before each run came to.
+fn settled_note(settled: &[load::Settled]) -> String {
+    if settled.is_empty() {
+        return "The runs did not wait for the server to settle (its process could not be \
+                read)."
+            .into();
+    }
+    let mut waits: Vec<f64> = settled
+        .iter()
+        .map(|s| s.waited.as_secs_f64() * 1e3)
+        .collect();
+    waits.sort_by(f64::total_cmp);
+    let loud = settled.iter().filter(|s| !s.quiet).count();
+    format!(
+        "Before each run the program waits until influxd has used at most 10 ms of CPU \
+         in 100 ms (at most 3 s), so that what a run leaves the server to do (collecting \
+         its garbage, deleting its database) is not counted in the next: it waited {:.0} ms \
+         at the median, {:.0} ms at most, and {loud} of {} runs started without the server \
+         quiet.",
+        waits[waits.len() / 2],
+        waits[waits.len() - 1],
+        settled.len(),
+    )
 }
 
 /// Writes the rows every query reads, once, before the rounds.

@@ -135,13 +135,23 @@ pub(crate) struct Outcome {
     pub(crate) cpu_ms: Vec<f64>,
 }
 
-/// Runs `rounds` rounds of every variant in turn; reports progress on stderr.
-pub(crate) fn interleaved(mut variants: Vec<Variant<'_>>, rounds: usize) -> Vec<Outcome> {
+/// Runs `rounds` rounds of every variant in turn; reports progress on stderr. With
+/// `influxd`, each run starts once the server has [settled](super::load::settle); the waits
+/// are returned beside the outcomes.
+pub(crate) fn interleaved(
+    mut variants: Vec<Variant<'_>>,
+    rounds: usize,
+    influxd: Option<u32>,
+) -> (Vec<Outcome>, Vec<super::load::Settled>) {
     let mut results: Vec<Vec<RunResult>> = vec![Vec::with_capacity(rounds); variants.len()];
     let mut cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); variants.len()];
+    let mut settled = Vec::new();
     for round in 0..rounds {
         eprint!("round {}/{rounds}:", round + 1);
         for ((variant, results), cpu) in variants.iter_mut().zip(&mut results).zip(&mut cpu) {
+            if let Some(pid) = influxd {
+                settled.push(super::load::settle(pid));
+            }
             let before = super::load::own_cpu_ms();
             // A panic in a peer's code (or ours) fails that run, not the program.
             let result = panic::catch_unwind(AssertUnwindSafe(|| (variant.run)()))
@@ -155,7 +165,7 @@ pub(crate) fn interleaved(mut variants: Vec<Variant<'_>>, rounds: usize) -> Vec<
         }
         eprintln!();
     }
-    variants
+    let outcomes = variants
         .into_iter()
         .zip(results)
         .zip(cpu)
@@ -166,7 +176,8 @@ pub(crate) fn interleaved(mut variants: Vec<Variant<'_>>, rounds: usize) -> Vec<
             rounds,
             cpu_ms,
         })
-        .collect()
+        .collect();
+    (outcomes, settled)
 }
 
 /// Runs `work` against a database of its own, created before and dropped after, and checks
