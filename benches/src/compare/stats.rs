@@ -409,11 +409,11 @@ pub(crate) fn targets(
                 let bound = 1.3 * held_mib + 16.0;
                 let counted_bound = 1.3 * counted_mib + 16.0;
                 (
+                    // Short enough for a table cell (160 characters).
                     format!(
-                        "{peak_mib:.1} MiB peak, {:.2}x the Vec: bound {bound:.1} MiB for the \
-                         Vec as the allocator holds it ({held_mib:.1} MiB, computed); counted \
-                         from capacities alone ({counted_mib:.1} MiB) the bound would be \
-                         {counted_bound:.1} MiB, which the peak is {}",
+                        "{peak_mib:.1} MiB peak, {:.2}x the Vec as held ({held_mib:.1} MiB): \
+                         bound {bound:.1} MiB; from capacities ({counted_mib:.1} MiB): \
+                         bound {counted_bound:.1} MiB, {}",
                         peak_mib / held_mib,
                         if peak_mib <= counted_bound {
                             "within"
