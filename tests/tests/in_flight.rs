@@ -171,6 +171,37 @@ fn the_async_client_keeps_requests_in_flight_with_the_same_result() {
     assert_complete(&blocking, &writes);
 }
 
+/// Without a batch size (the default), a write longer than its first window goes through the
+/// pipeline too, on both clients, and twice on the same client (whose second write reuses the
+/// first's buffers). It panicked once: each lane's buffer reserved room for `usize::MAX`
+/// lines.
+#[test]
+fn a_write_without_a_batch_size_is_pipelined_whole_on_both_clients() {
+    let server = influx_testserver::shared();
+    // More than the first window's 20 000 lines.
+    let writes = writes(15_000, 2);
+    let points: Vec<Point> = writes.iter().map(point).collect();
+    let db = server.unique_db("inflight_unbatched");
+    let client = client_on(&server.url(), &db, 2);
+    for _ in 0..2 {
+        let done = client
+            .write_points(&points, &WriteOptions::default())
+            .unwrap();
+        assert_eq!(done.written, points.len());
+        assert_complete(&client, &writes);
+    }
+    let db = server.unique_db("inflight_unbatched_async");
+    let blocking = client_on(&server.url(), &db, 2);
+    let (client, runtime) = async_twin(&blocking);
+    for _ in 0..2 {
+        let done = runtime
+            .block_on(client.write_points(&points, &WriteOptions::default()))
+            .unwrap();
+        assert_eq!(done.written, points.len());
+        assert_complete(&blocking, &writes);
+    }
+}
+
 #[derive(Series)]
 #[series(name = "m")]
 struct Recorded {

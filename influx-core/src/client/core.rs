@@ -1117,7 +1117,7 @@ impl<T: Transport> Core<T> {
             stopped: None,
             retry_after: None,
         };
-        let mut chunk = self.spares.take(0, 0);
+        let mut chunk = self.spares.take(fed::Room::NONE);
         let mut next = 0;
         let done = loop {
             let cap_bytes = self.request_cap().min(caps.bytes);

@@ -42,14 +42,19 @@ pub(super) struct Fed {
 }
 
 impl Fed {
-    /// An empty request's worth with room for `lines` lines of `bytes` bytes in all, so that
-    /// filling it does not grow it.
-    fn with_capacity(bytes: usize, lines: usize) -> Fed {
+    /// An empty request's worth with `room`, so that filling it does not grow it.
+    fn with_capacity(room: Room) -> Fed {
         Fed {
-            bytes: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(lines),
-            lines: Vec::with_capacity(lines),
+            bytes: Vec::with_capacity(room.bytes),
+            ends: Vec::with_capacity(room.lines),
+            lines: Vec::with_capacity(room.lines),
         }
+    }
+
+    /// The memory its buffers hold: their capacities, in bytes.
+    fn held(&self) -> usize {
+        let words = self.ends.capacity() + self.lines.capacity();
+        self.bytes.capacity() + words * std::mem::size_of::<usize>()
     }
 
     fn push(&mut self, line: &[u8], position: usize) {
@@ -94,7 +99,7 @@ pub(super) fn reclaim(sent: Bytes) -> Vec<u8> {
 /// several requests in flight, emptied: a write fills the buffers an earlier one filled, whose
 /// pages the system has mapped already, instead of new ones. (Measured on a write of 100 000
 /// points in two lanes: 1 400 page faults, 5 ms of the client's 33 ms of CPU time, all gone.)
-/// At most [`SPARES`] buffers and [`SPARE_BYTES`] bytes are kept.
+/// At most [`SPARES`] buffers and [`SPARE_BYTES`] bytes of them (their capacities) are kept.
 #[derive(Default)]
 pub(crate) struct Spares(std::sync::Mutex<Vec<Fed>>);
 
@@ -102,7 +107,7 @@ pub(crate) struct Spares(std::sync::Mutex<Vec<Fed>>);
 /// first window, and a request filling, one queued and one sent a lane).
 const SPARES: usize = 8;
 
-/// The most bytes of text buffers [`Spares`] keeps (their capacity).
+/// The most bytes [`Spares`] keeps: the capacities of the buffers, the text's and the lines'.
 const SPARE_BYTES: usize = 16 << 20;
 
 impl Spares {
@@ -112,34 +117,65 @@ impl Spares {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A buffer kept, or a new one with room for `lines` lines of `bytes` bytes in all.
-    pub(super) fn take(&self, bytes: usize, lines: usize) -> Fed {
+    /// A buffer kept, or a new one with `room`.
+    pub(super) fn take(&self, room: Room) -> Fed {
         self.lock()
             .pop()
-            .unwrap_or_else(|| Fed::with_capacity(bytes, lines))
+            .unwrap_or_else(|| Fed::with_capacity(room))
     }
 
     /// Keeps `fed`, emptied, unless that would keep more than the bounds.
     pub(super) fn keep(&self, mut fed: Fed) {
-        if fed.bytes.capacity() == 0 || fed.bytes.capacity() > SPARE_BYTES {
+        let size = fed.held();
+        if size == 0 || size > SPARE_BYTES {
             return;
         }
         fed.clear();
         let mut kept = self.lock();
-        let held: usize = kept.iter().map(|f| f.bytes.capacity()).sum();
-        if kept.len() < SPARES && held + fed.bytes.capacity() <= SPARE_BYTES {
+        let held: usize = kept.iter().map(Fed::held).sum();
+        if kept.len() < SPARES && held + size <= SPARE_BYTES {
             kept.push(fed);
         }
     }
 }
 
-/// The room to give a lane's new request: the lines of a whole request at the first window's
-/// mean length, an eighth more, within the request cap in bytes.
-fn request_room(window: &Fed, cap_points: usize, cap_bytes: usize) -> usize {
-    let mean = window.bytes.len().div_ceil(window.lines.len().max(1));
-    mean.saturating_mul(cap_points)
-        .saturating_add(mean.saturating_mul(cap_points) / 8)
-        .min(cap_bytes)
+/// The most room a new buffer is given in bytes of text, and in lines: the room is a hint (a
+/// buffer grows past it as it must), and these keep a request cap or a batch size set very
+/// high from reserving more than that.
+const MAX_ROOM_BYTES: usize = 16 << 20;
+const MAX_ROOM_LINES: usize = 1 << 20;
+
+/// The room a new buffer is given, in bytes of text and in lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Room {
+    bytes: usize,
+    lines: usize,
+}
+
+impl Room {
+    /// No room: the buffer grows as it is filled.
+    pub(super) const NONE: Room = Room { bytes: 0, lines: 0 };
+
+    /// The room of a whole request, at the first window's mean line length: as many lines as
+    /// the request caps let in (`cap_points` may be `usize::MAX`: no batch size), and an
+    /// eighth more, within the byte cap and [`MAX_ROOM_BYTES`] and [`MAX_ROOM_LINES`].
+    fn of_request(window: &Fed, cap_points: usize, cap_bytes: usize) -> Room {
+        let mean = window
+            .bytes
+            .len()
+            .div_ceil(window.lines.len().max(1))
+            .max(1);
+        let cap_bytes = cap_bytes.min(MAX_ROOM_BYTES);
+        let cap_points = cap_points.min(MAX_ROOM_LINES);
+        let lines = cap_points.min(cap_bytes / mean + 1);
+        Room {
+            bytes: mean
+                .saturating_mul(lines)
+                .saturating_add(mean.saturating_mul(lines) / 8)
+                .min(cap_bytes),
+            lines: lines.saturating_add(lines / 8).min(cap_points),
+        }
+    }
 }
 
 #[cfg(feature = "blocking")]
@@ -272,7 +308,7 @@ impl<T: Transport> Core<T> {
             stamp,
             shared_tags: options.shared_tags(),
         };
-        let mut window = self.spares.take(0, 0);
+        let mut window = self.spares.take(Room::NONE);
         if encoder.first_window(&mut points, cap_points, in_flight, &mut window)? {
             let outcome = complete(self.write_batch(
                 &window.bytes,
@@ -289,8 +325,17 @@ impl<T: Transport> Core<T> {
         let halt = AtomicBool::new(false);
         let feeds: Vec<Feed> = (0..lanes).map(|_| Feed::default()).collect();
         let caps = Caps::points(cap_points);
-        let room = request_room(&window, caps.points, self.request_cap());
+        let room = Room::of_request(&window, caps.points, self.request_cap());
         let (produced, done) = std::thread::scope(|scope| {
+            // Closes the feeds once the encoder is done, and halts the write if it is done by a
+            // panic (the points' iterator's, say, or one while the lanes' first requests are
+            // made): the lanes then end, and the scope passes the panic on instead of waiting
+            // for them for ever. Made before the lanes start, so that no panic comes before it.
+            let closing = Stop {
+                feeds: &feeds,
+                halt: &halt,
+                close: true,
+            };
             let handles: Vec<_> = (0..lanes)
                 .map(|lane| {
                     let (feeds, halt) = (&feeds, &halt);
@@ -331,19 +376,9 @@ impl<T: Transport> Core<T> {
                 options,
                 caps,
                 cap_bytes: self.request_cap(),
-                filling: (0..lanes)
-                    .map(|_| self.spares.take(room, caps.points))
-                    .collect(),
+                filling: (0..lanes).map(|_| self.spares.take(room)).collect(),
                 room,
                 unsent: Vec::new(),
-            };
-            // Closes the feeds once the encoder is done, and halts the write if it is done by a
-            // panic (the points' iterator's, say): the lanes then end, and the scope passes the
-            // panic on instead of waiting for them for ever.
-            let closing = Stop {
-                feeds: &feeds,
-                halt: &halt,
-                close: true,
             };
             let produced = encoder.produce(window, points, hands);
             drop(closing);
@@ -563,7 +598,7 @@ struct Hands<'a, T> {
     cap_bytes: usize,
     filling: Vec<Fed>,
     /// The room a lane's new request is given.
-    room: usize,
+    room: Room,
     /// Positions of lines encoded and never handed to a lane.
     unsent: Vec<usize>,
 }
@@ -579,7 +614,7 @@ impl<T: Transport> Hands<'_, T> {
             return true;
         }
         let fresh = if refill {
-            self.core.spares.take(self.room, self.caps.points)
+            self.core.spares.take(self.room)
         } else {
             Fed::default()
         };
@@ -690,7 +725,7 @@ struct Desk<'a> {
     cap_points: usize,
     cap_bytes: usize,
     /// The room a lane's new request is given.
-    room: usize,
+    room: Room,
 }
 
 #[cfg(feature = "async")]
@@ -700,10 +735,10 @@ impl<'a> Desk<'a> {
         spares: &'a Spares,
         cap_points: usize,
         cap_bytes: usize,
-        room: usize,
+        room: Room,
     ) -> Desk<'a> {
         Desk {
-            filling: (0..lanes).map(|_| spares.take(room, cap_points)).collect(),
+            filling: (0..lanes).map(|_| spares.take(room)).collect(),
             ready: (0..lanes).map(|_| VecDeque::new()).collect(),
             spares,
             cap_points,
@@ -715,7 +750,7 @@ impl<'a> Desk<'a> {
     /// Makes `lane`'s request whole and gives it a new one to fill: emptied buffers of an
     /// earlier one when there are.
     fn seal(&mut self, lane: usize) {
-        let fresh = self.spares.take(self.room, self.cap_points);
+        let fresh = self.spares.take(self.room);
         let full = std::mem::replace(&mut self.filling[lane], fresh);
         self.ready[lane].push_back(full);
     }
@@ -803,7 +838,7 @@ impl<T: Transport> Core<T> {
             stamp,
             shared_tags: options.shared_tags(),
         };
-        let mut window = self.spares.take(0, 0);
+        let mut window = self.spares.take(Room::NONE);
         if encoder.first_window(&mut points, cap_points, in_flight, &mut window)? {
             let outcome = self
                 .write_batch(
@@ -821,7 +856,7 @@ impl<T: Transport> Core<T> {
         let lanes = in_flight.clamp(1, usize::from(u8::MAX) - 1);
         let caps = Caps::points(cap_points);
         let halt = AtomicBool::new(false);
-        let room = request_room(&window, caps.points, self.request_cap());
+        let room = Room::of_request(&window, caps.points, self.request_cap());
         let mut desk = Desk::new(lanes, &self.spares, caps.points, self.request_cap(), room);
         let (mut dealer, lanes_of) = Dealer::start(&window.bytes, &window.ends, lanes);
         let mut start = 0;
@@ -980,7 +1015,7 @@ mod tests {
     use super::*;
 
     fn filled(bytes: usize) -> Fed {
-        let mut fed = Fed::with_capacity(bytes, 1);
+        let mut fed = Fed::with_capacity(Room { bytes, lines: 1 });
         fed.push(&vec![b'x'; bytes], 0);
         fed
     }
@@ -1007,11 +1042,58 @@ mod tests {
             "a buffer over the byte bound is not kept"
         );
         for _ in 0..SPARES {
-            spares.keep(filled(SPARE_BYTES / 3));
+            spares.keep(filled(SPARE_BYTES / 4));
         }
-        let held: usize = spares.lock().iter().map(|f| f.bytes.capacity()).sum();
+        let held: usize = spares.lock().iter().map(Fed::held).sum();
         assert!(held <= SPARE_BYTES, "{held} bytes kept");
-        assert_eq!(spares.lock().len(), 3);
+        assert_eq!(spares.lock().len(), 3, "a fourth would pass the bound");
+
+        // The lines' buffers count too: a short text with room for many lines is not kept
+        // past the bound.
+        let spares = Spares::default();
+        let many_lines = || {
+            Fed::with_capacity(Room {
+                bytes: 64,
+                lines: SPARE_BYTES / 16 / 2,
+            })
+        };
+        spares.keep(many_lines());
+        spares.keep(many_lines());
+        assert_eq!(spares.lock().len(), 1);
+        assert!(spares.lock().iter().map(Fed::held).sum::<usize>() <= SPARE_BYTES);
+    }
+
+    /// A request's room without a batch size (`usize::MAX` points) is what the byte cap lets
+    /// in, not a reservation of `usize::MAX` lines (which panicked).
+    #[test]
+    fn a_request_without_a_batch_size_gets_the_room_of_its_byte_cap() {
+        let mut window = Fed::default();
+        for i in 0..100 {
+            window.push(&[b'x'; 100], i);
+        }
+        let room = Room::of_request(&window, usize::MAX, 10 << 20);
+        assert_eq!(room.bytes, 10 << 20);
+        assert!(
+            room.lines > (10 << 20) / 100 && room.lines < (12 << 20) / 100,
+            "{room:?}"
+        );
+        let _ = Fed::with_capacity(room);
+        // With a batch size, its lines and an eighth more, within the caps.
+        let room = Room::of_request(&window, 5_000, 10 << 20);
+        assert_eq!(room.lines, 5_000);
+        assert_eq!(room.bytes, 100 * 5_000 + 100 * 5_000 / 8);
+        // An empty window (lines of zero bytes cannot be) does not divide by zero, and caps
+        // set as high as they go reserve no more than the most room.
+        let room = Room::of_request(&Fed::default(), usize::MAX, usize::MAX);
+        assert!(
+            room.bytes <= MAX_ROOM_BYTES && room.lines <= MAX_ROOM_LINES,
+            "{room:?}"
+        );
+        let _ = Fed::with_capacity(room);
+        let room = Room::of_request(&window, usize::MAX, usize::MAX);
+        assert_eq!(room.bytes, MAX_ROOM_BYTES);
+        assert!(room.lines <= MAX_ROOM_LINES, "{room:?}");
+        let _ = Fed::with_capacity(room);
     }
 
     /// The text of a request answered comes back with its room, for the next request.
