@@ -183,13 +183,6 @@ pub(crate) fn check_name_escaped(kind: NameKind, name: &str) -> Result<bool, Enc
     Ok(escaped)
 }
 
-/// Whether `name` holds no byte its kind escapes, so that it is written as it is.
-#[inline]
-pub(crate) fn needs_no_escape(kind: NameKind, name: &str) -> bool {
-    let table = kind.table();
-    name.bytes().all(|b| table[b as usize] != ESCAPE)
-}
-
 /// Writes a name that [`check_name`] accepted, escaped for its kind.
 #[inline]
 pub fn write_checked_name(out: &mut Vec<u8>, kind: NameKind, name: &str) {

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use crate::error::{EncodeError, EncodeErrorKind, ParseError, ParseErrorKind, Part};
 use crate::protocol::line::{
-    FIELD_KEY_SEPARATOR_BYTES, MAX_KEY_BYTES, NameKind, check_key_length, check_name,
+    FIELD_KEY_SEPARATOR_BYTES, MAX_KEY_BYTES, NameKind, check_key_length, check_name_escaped,
 };
 use crate::protocol::point::{Field, Point};
 use crate::protocol::precision::Precision;
@@ -251,7 +251,8 @@ impl<'a> Cursor<'a> {
     fn point(&mut self, precision: Precision) -> Result<Point, ParseError> {
         let start = self.pos;
         let measurement = self.name(NameKind::Measurement, b", ");
-        check_name(NameKind::Measurement, &measurement)
+        // Whether a name holds a byte to escape: the point's encoder copies them otherwise.
+        let mut escaped = check_name_escaped(NameKind::Measurement, &measurement)
             .map_err(|k| self.invalid(start, k, Part::Measurement))?;
 
         let mut tags: Vec<(Cow<'static, str>, String)> = Vec::new();
@@ -259,12 +260,12 @@ impl<'a> Cursor<'a> {
             self.pos += 1;
             let key_at = self.pos;
             let key = self.name(NameKind::TagKey, b",= ");
-            check_name(NameKind::TagKey, &key)
+            escaped |= check_name_escaped(NameKind::TagKey, &key)
                 .map_err(|k| self.invalid(key_at, k, Part::TagKey(key.clone())))?;
             self.expect(b'=', "`=` after tag key")?;
             let value_at = self.pos;
             let value = self.name(NameKind::TagValue, b",= ");
-            check_name(NameKind::TagValue, &value)
+            escaped |= check_name_escaped(NameKind::TagValue, &value)
                 .map_err(|k| self.invalid(value_at, k, Part::TagValue(key.clone())))?;
             if self.peek() == Some(b'=') {
                 return Err(self.error(ParseErrorKind::Expected("`,` or space after tag value")));
@@ -283,7 +284,7 @@ impl<'a> Cursor<'a> {
         loop {
             let key_at = self.pos;
             let key = self.name(NameKind::FieldKey, b",= \"");
-            check_name(NameKind::FieldKey, &key)
+            escaped |= check_name_escaped(NameKind::FieldKey, &key)
                 .map_err(|k| self.invalid(key_at, k, Part::FieldKey(key.clone())))?;
             if self.pos - key_at > longest_key.0 {
                 longest_key = (self.pos - key_at, key_at);
@@ -354,6 +355,7 @@ impl<'a> Cursor<'a> {
             tags,
             fields,
             timestamp,
+            !escaped,
         ))
     }
 

@@ -427,20 +427,14 @@ impl Point {
         line::check_key_length(series, longest, field)
     }
 
+    /// A point of checked parts; `plain` when no name holds a byte to escape.
     pub(crate) fn from_parts(
         measurement: Cow<'static, str>,
         tags: Vec<(Cow<'static, str>, String)>,
         fields: Vec<(Cow<'static, str>, Field)>,
         timestamp: Option<i64>,
+        plain: bool,
     ) -> Point {
-        let plain = line::needs_no_escape(NameKind::Measurement, &measurement)
-            && tags.iter().all(|(k, v)| {
-                line::needs_no_escape(NameKind::TagKey, k)
-                    && line::needs_no_escape(NameKind::TagValue, v)
-            })
-            && fields
-                .iter()
-                .all(|(k, _)| line::needs_no_escape(NameKind::FieldKey, k));
         Point {
             measurement,
             tags,
