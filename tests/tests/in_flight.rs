@@ -597,6 +597,56 @@ fn the_buffered_writer_resends_only_what_a_failed_request_in_flight_did_not_stor
 }
 
 #[test]
+fn the_buffered_writer_counts_every_request_in_flight_that_failed() {
+    // A fake server that answers 503 to every request, each once two have arrived: both
+    // requests of the writer's first round are then in flight when they fail.
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let seen = arrived.clone();
+    let fake = FakeServer::start(move |_, stream| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while seen.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        respond(
+            stream,
+            "503 Service Unavailable",
+            &[],
+            b"{\"error\":\"busy\"}",
+        );
+    });
+    let config = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
+        .writes_in_flight(2)
+        .retry(RetryPolicy::none());
+    // The round starts once all 100 points are recorded; the backoff after it outlasts the
+    // test, so no probe follows.
+    let writer = BufferedWriter::builder()
+        .client(config.into_config())
+        .database("db")
+        .tag_hostname(false)
+        .interval(Duration::from_secs(60))
+        .trigger_size(100)
+        .max_batch_size(10)
+        .backoff(Duration::from_secs(60), Duration::from_secs(60))
+        .start()
+        .unwrap();
+    for w in writes(100, 1) {
+        assert!(writer.record(point(&w)).is_enqueued());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while writer.stats().failed_requests == 0 {
+        assert!(std::time::Instant::now() < deadline, "no request failed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stats = writer.stats();
+    assert_eq!(arrived.load(Ordering::SeqCst), 2);
+    assert_eq!((stats.requests, stats.failed_requests), (2, 2));
+    // Nothing is lost: every point waits for the retry.
+    assert_eq!((stats.written, stats.dropped, stats.buffered), (0, 0, 100));
+    writer.shutdown(Duration::from_millis(100));
+}
+
+#[test]
 fn requests_are_in_flight_at_once_up_to_the_setting() {
     // A fake server that holds every request 100 ms, counting how many it holds at once.
     let holding = Arc::new(AtomicUsize::new(0));

@@ -450,6 +450,9 @@ pub struct WriteOutcome {
     pub stopped: Option<(Unsent, Error)>,
     /// The `Retry-After` of the answer it stopped at, if the server sent one (in seconds).
     pub retry_after: Option<Duration>,
+    /// Requests that failed: one for each run of requests in flight at once that stopped at
+    /// an error (0 or 1 for a write of one request at a time).
+    pub failed_requests: usize,
 }
 
 /// The most a write's requests hold, points and bytes (also under the client's
@@ -911,12 +914,14 @@ impl<T: Transport> Core<T> {
                     rejections: Vec::new(),
                     stopped: None,
                     retry_after: None,
+                    failed_requests: 0,
                 },
                 Err(e) => WriteOutcome {
                     commit: Commit::default(),
                     rejections: Vec::new(),
                     stopped: Some((Unsent::tail(0, ends.len()), e)),
                     retry_after: None,
+                    failed_requests: 1,
                 },
             };
         }
@@ -1040,6 +1045,7 @@ impl<T: Transport> Core<T> {
             return WriteOutcome {
                 commit: run.commit,
                 rejections: run.rejections,
+                failed_requests: usize::from(run.stopped.is_some()),
                 stopped: run
                     .stopped
                     .map(|e| (Unsent::tail(run.unsent_from, ends.len()), e)),
@@ -1067,6 +1073,7 @@ impl<T: Transport> Core<T> {
             rejections: Vec::new(),
             stopped: None,
             retry_after: None,
+            failed_requests: 0,
         };
         // Where each run stopped, and the error of the earliest line not settled.
         let mut unsent_from = vec![None; lanes];
@@ -1076,6 +1083,7 @@ impl<T: Transport> Core<T> {
             outcome.rejections.extend(run.rejections);
             outcome.retry_after = outcome.retry_after.max(run.retry_after);
             unsent_from[lane] = run.unsent_from;
+            outcome.failed_requests += usize::from(run.stopped.is_some());
             if let (Some(e), Some(line)) = (run.stopped, run.unsent_from)
                 && first.as_ref().is_none_or(|(at, _)| line < *at)
             {

@@ -261,7 +261,7 @@ fn settle(
     }
     let Some((unsent_lines, error)) = outcome.stopped else {
         let mut st = shared.state.lock();
-        count(&mut st, &commit, false);
+        count(&mut st, &commit, 0);
         let d = &mut st.dests[dest];
         let recovered = d.flagged.take().map(|_| d.database.clone());
         let bytes = batch.bytes.len();
@@ -274,6 +274,8 @@ fn settle(
         }
         return;
     };
+    // Every request in flight at once may have failed; a stop is one at least.
+    let failed = outcome.failed_requests.max(1) as u64;
     // What was not settled goes back, in its order; the rest is done with.
     let (total, total_bytes) = (batch.len(), batch.bytes.len());
     let mut back = batch;
@@ -295,7 +297,7 @@ fn settle(
                     match client.create_database(&database) {
                         Ok(()) => {
                             let mut st = shared.state.lock();
-                            count(&mut st, &commit, true);
+                            count(&mut st, &commit, failed);
                             st.settle(line, settled_bytes, back, &unsent_lines);
                             drop(st);
                             tracing::info!(%database, "created the missing database");
@@ -311,7 +313,7 @@ fn settle(
         }
     }
     let mut st = shared.state.lock();
-    count(&mut st, &commit, true);
+    count(&mut st, &commit, failed);
     // What to log, once the lock is let go.
     let mut log_failure = None;
     let mut log_flagged = None;
@@ -370,14 +372,12 @@ fn settle(
     }
 }
 
-/// Adds a write's figures to the counters.
-fn count(st: &mut State, commit: &influx_core::Commit, failed: bool) {
+/// Adds a write's figures to the counters: `failed` of its requests failed.
+fn count(st: &mut State, commit: &influx_core::Commit, failed: u64) {
     st.counters.written += commit.written as u64;
     st.counters.rejected += commit.refused as u64;
     st.counters.requests += commit.requests as u64;
-    if failed {
-        st.counters.failed_requests += 1;
-    }
+    st.counters.failed_requests += failed;
 }
 
 #[cfg(test)]
