@@ -199,10 +199,11 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         variants.len(),
         grouped(items)
     );
-    let (outcomes, settled) = variant::interleaved(variants, rounds, setup.server.pid());
+    let (outcomes, extra) = variant::interleaved(variants, rounds, setup.server.pid());
 
     let mut notes = vec![
-        settled_note(&settled),
+        settled_note(&extra.settled),
+        bracket_note(extra.reference_runs),
         "The ceiling's client is a minimal HTTP/1.1 keep-alive client over \
          `std::net::TcpStream` (no HTTP library, Nagle off, one connection per thread), \
          chosen over reqwest's blocking client, which hands every body to a runtime thread; \
@@ -324,12 +325,28 @@ fn writes_only(setup: &Setup, items: usize, rounds: usize) -> Result<(), String>
     variants.extend(writes::recorders(setup, &data));
     variants.extend(writes::write_points(setup, &data));
     variants.extend(asynchronous::write(setup, &data));
-    let (outcomes, settled) = variant::interleaved(variants, rounds, setup.server.pid());
+    let (outcomes, extra) = variant::interleaved(variants, rounds, setup.server.pid());
     let summaries = stats::summarise(&outcomes, items);
     let ratios = stats::ratios(&outcomes);
     println!("{}", report::tables(&summaries, &ratios));
-    println!("{}", settled_note(&settled));
+    println!("{}", settled_note(&extra.settled));
+    println!("{}", bracket_note(extra.reference_runs));
     Ok(())
+}
+
+/// How the ratios to the ceiling and to the raw fetch are taken.
+fn bracket_note(reference_runs: usize) -> String {
+    format!(
+        "This project's writes are measured against the ceiling (2 connections) run just before \
+         and just after each of them in the same round, and its queries against the raw \
+         chunked fetch the same way: their ratios to those two take the geometric mean of the \
+         two runs beside them. The machine's speed drifts over seconds (two runs of the \
+         ceiling a second apart differ about half as much as two runs ten seconds apart), so \
+         runs side by side compare better than runs far apart in the round. Those {} extra \
+         runs are not in the ceiling's and the raw fetch's own rows, which hold one run a \
+         round; every other ratio is taken between the two variants' own runs of each round.",
+        grouped(reference_runs)
+    )
 }
 
 /// What the waits for a quiet server before each run came to.

@@ -4,7 +4,7 @@
 
 use super::grouped;
 use super::memory::{Measured, Probe};
-use super::variant::{Key, Outcome};
+use super::variant::{Key, Outcome, reference};
 
 /// A median with the smallest and largest value it was taken from.
 #[derive(Debug, Clone, Copy)]
@@ -255,14 +255,21 @@ fn ratios_of(outcomes: &[Outcome], specs: Vec<(Key, Key, How)>) -> Vec<Ratio> {
         .into_iter()
         .filter_map(|(a, b, how)| {
             let (first, second) = (find(a)?, find(b)?);
+            // Against the reference's runs beside it, when it ran between them.
+            let bracketed = reference(a) == Some(b);
             let per_round: Vec<f64> = first
                 .rounds
                 .iter()
                 .zip(&second.rounds)
-                .filter_map(|(x, y)| {
+                .enumerate()
+                .filter_map(|(round, (x, y))| {
                     let (x, y) = (
                         x.as_ref().ok()?.as_secs_f64(),
-                        y.as_ref().ok()?.as_secs_f64(),
+                        if bracketed {
+                            first.bracket.get(round).copied().flatten()?
+                        } else {
+                            y.as_ref().ok()?.as_secs_f64()
+                        },
                     );
                     Some(match how {
                         How::Rate => y / x,
@@ -459,6 +466,7 @@ mod tests {
                 .map(|&ms| Ok(Duration::from_millis(ms)))
                 .collect(),
             cpu_ms: Vec::new(),
+            bracket: vec![None; millis.len()],
         }
     }
 
@@ -497,5 +505,31 @@ mod tests {
         assert_eq!(met(RECORD), [Some(true)]);
         assert_eq!(met(THREADS), [None, None], "not measured");
         assert_eq!(met(ASYNC), [None, None], "not measured");
+    }
+
+    #[test]
+    fn a_write_is_compared_with_the_ceiling_runs_beside_it() {
+        let mut writer = outcome(Key::Writer, &[100, 100, 100]);
+        // The ceiling's own runs of each round were fast; the runs beside the writer were
+        // not, and they are what the writer is compared with.
+        writer.bracket = vec![Some(0.095), Some(0.110), None];
+        let outcomes = [outcome(Key::CeilingTwo, &[50, 50, 50]), writer];
+        let found = ratios(&outcomes);
+        let ratio = found
+            .iter()
+            .find(|r| (r.first, r.second) == (Key::Writer, Key::CeilingTwo))
+            .and_then(|r| r.value.as_ref().ok())
+            .copied()
+            .expect("a ratio");
+        // Rounds 1 and 2 only (the third has no bracket): 0.95x and 1.10x.
+        assert!(
+            (ratio.min - 0.95).abs() < 1e-9 && (ratio.max - 1.10).abs() < 1e-9,
+            "{ratio:?}"
+        );
+        let target = targets(&found, &[], None)
+            .into_iter()
+            .find(|t| t.measured == "buffered writer vs ceiling (2 connections)")
+            .expect("the writer's target");
+        assert_eq!(target.met, Some(true));
     }
 }

@@ -1,6 +1,7 @@
 //! Variants and interleaved rounds: every variant runs once per round, in turn, so that a
-//! noisy machine slows them alike; each run times its own work (setup and checks are left
-//! out) and may fail, which is recorded for that round instead of ending the program.
+//! noisy machine slows them alike, and a variant measured against a [`reference`] runs
+//! between two runs of it; each run times its own work (setup and checks are left out) and
+//! may fail, which is recorded for that round instead of ending the program.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
@@ -133,35 +134,101 @@ pub(crate) struct Outcome {
     /// The CPU time this process (and the children it waited for) spent in each run that
     /// succeeded, in milliseconds: set-up and checks included.
     pub(crate) cpu_ms: Vec<f64>,
+    /// For a variant with a [`reference`]: per round, the geometric mean of the seconds of
+    /// the reference's runs just before and just after it (`None` if either failed).
+    pub(crate) bracket: Vec<Option<f64>>,
 }
 
-/// Runs `rounds` rounds of every variant in turn; reports progress on stderr. With
-/// `influxd`, each run starts once the server has [settled](super::load::settle); the waits
-/// are returned beside the outcomes.
+/// The variant a variant's target ratio is taken against, which then runs just before and
+/// just after it in every round (one run between two such variants serving both): the
+/// machine's speed drifts over seconds (two runs of the ceiling a second apart differ half as
+/// much as two runs ten seconds apart), so a ratio to runs beside it is less noisy than one
+/// to a run elsewhere in the round.
+pub(crate) fn reference(key: Key) -> Option<Key> {
+    match key {
+        Key::Derive
+        | Key::DeriveBackground
+        | Key::Writer
+        | Key::WritePoints { .. }
+        | Key::WritePointsThree => Some(Key::CeilingTwo),
+        Key::Query | Key::QueryAs | Key::QueryStream | Key::QueryAsStream => Some(Key::RawChunked),
+        _ => None,
+    }
+}
+
+/// What [`interleaved`] did besides the outcomes.
+#[derive(Default)]
+pub(crate) struct Extra {
+    /// The waits for a quiet server before each run (with `influxd`).
+    pub(crate) settled: Vec<super::load::Settled>,
+    /// Runs of a reference made beside the variants measured against it, beyond its own run
+    /// in each round.
+    pub(crate) reference_runs: usize,
+}
+
+/// Runs `rounds` rounds of every variant in turn; reports progress on stderr. A variant with
+/// a [`reference`] among the variants has it run just before and just after it (the
+/// reference's own run in the round, or the one after the variant before, counts as the one
+/// before; these extra runs are not in the reference's own figures). With `influxd`, each
+/// run starts once the server has [settled](super::load::settle).
 pub(crate) fn interleaved(
     mut variants: Vec<Variant<'_>>,
     rounds: usize,
     influxd: Option<u32>,
-) -> (Vec<Outcome>, Vec<super::load::Settled>) {
-    let mut results: Vec<Vec<RunResult>> = vec![Vec::with_capacity(rounds); variants.len()];
-    let mut cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); variants.len()];
-    let mut settled = Vec::new();
+) -> (Vec<Outcome>, Extra) {
+    let n = variants.len();
+    let mut results: Vec<Vec<RunResult>> = vec![Vec::with_capacity(rounds); n];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); n];
+    let mut brackets: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rounds); n];
+    let (mut settled, mut reference_runs) = (Vec::new(), 0);
+    let keys: Vec<Key> = variants.iter().map(|v| v.key).collect();
+    // The index of each variant's reference among the variants, if it has one there.
+    let references: Vec<Option<usize>> = keys
+        .iter()
+        .map(|&key| reference(key).and_then(|r| keys.iter().position(|&k| k == r)))
+        .collect();
+    let mut once = |variant: &mut Variant<'_>, cpu: Option<&mut Vec<f64>>| {
+        if let Some(pid) = influxd {
+            settled.push(super::load::settle(pid));
+        }
+        let before = super::load::own_cpu_ms();
+        // A panic in a peer's code (or ours) fails that run, not the program.
+        let result = panic::catch_unwind(AssertUnwindSafe(|| (variant.run)()))
+            .unwrap_or_else(|_| Err("panicked (see the message above)".into()));
+        if let (Ok(_), Some(before), Some(after), Some(cpu)) =
+            (&result, before, super::load::own_cpu_ms(), cpu)
+        {
+            cpu.push(after - before);
+        }
+        eprint!(" {}", if result.is_ok() { "." } else { "x" });
+        result
+    };
     for round in 0..rounds {
         eprint!("round {}/{rounds}:", round + 1);
-        for ((variant, results), cpu) in variants.iter_mut().zip(&mut results).zip(&mut cpu) {
-            if let Some(pid) = influxd {
-                settled.push(super::load::settle(pid));
-            }
-            let before = super::load::own_cpu_ms();
-            // A panic in a peer's code (or ours) fails that run, not the program.
-            let result = panic::catch_unwind(AssertUnwindSafe(|| (variant.run)()))
-                .unwrap_or_else(|_| Err("panicked (see the message above)".into()));
-            if let (Ok(_), Some(before), Some(after)) = (&result, before, super::load::own_cpu_ms())
-            {
-                cpu.push(after - before);
-            }
-            eprint!(" {}", if result.is_ok() { "." } else { "x" });
-            results.push(result);
+        // The last run, if it was of a reference: (its index, its seconds).
+        let mut last: Option<(usize, Option<f64>)> = None;
+        for i in 0..n {
+            let seconds = |r: &RunResult| r.as_ref().ok().map(Duration::as_secs_f64);
+            let Some(r) = references[i] else {
+                let result = once(&mut variants[i], Some(&mut cpu[i]));
+                last = Some((i, seconds(&result)));
+                results[i].push(result);
+                brackets[i].push(None);
+                continue;
+            };
+            let before = match last {
+                Some((at, before)) if at == r => before,
+                _ => {
+                    reference_runs += 1;
+                    seconds(&once(&mut variants[r], None))
+                }
+            };
+            let result = once(&mut variants[i], Some(&mut cpu[i]));
+            results[i].push(result);
+            reference_runs += 1;
+            let after = seconds(&once(&mut variants[r], None));
+            brackets[i].push(before.zip(after).map(|(b, a)| (b * a).sqrt()));
+            last = Some((r, after));
         }
         eprintln!();
     }
@@ -169,15 +236,23 @@ pub(crate) fn interleaved(
         .into_iter()
         .zip(results)
         .zip(cpu)
-        .map(|((v, rounds), cpu_ms)| Outcome {
+        .zip(brackets)
+        .map(|(((v, rounds), cpu_ms), bracket)| Outcome {
             key: v.key,
             label: v.label,
             kind: v.kind,
             rounds,
             cpu_ms,
+            bracket,
         })
         .collect();
-    (outcomes, settled)
+    (
+        outcomes,
+        Extra {
+            settled,
+            reference_runs,
+        },
+    )
 }
 
 /// Runs `work` against a database of its own, created before and dropped after, and checks
@@ -222,4 +297,69 @@ pub(crate) fn stored_count(client: &Client, db: &str) -> Result<i64, String> {
     row.get("count")
         .and_then(|value| value.as_i64())
         .ok_or_else(|| format!("counting in {db}: no integer count in {:?}", row.values()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[test]
+    fn a_variant_with_a_reference_runs_between_two_runs_of_it() {
+        let order = RefCell::new(Vec::new());
+        // Each run of a variant takes as many milliseconds as it has run before, plus its base.
+        let variant = |key: Key, base: u64| {
+            let order = &order;
+            let mut runs = 0;
+            Variant {
+                key,
+                label: format!("{key:?}"),
+                kind: Kind::Write,
+                run: Box::new(move || {
+                    order.borrow_mut().push(key);
+                    runs += 1;
+                    Ok(Duration::from_millis(base + runs))
+                }),
+            }
+        };
+        let variants = vec![
+            variant(Key::CeilingTwo, 99),
+            variant(Key::ClientBodies, 0),
+            variant(Key::Derive, 0),
+            variant(Key::Writer, 0),
+        ];
+        let (outcomes, extra) = interleaved(variants, 2, None);
+        let round = [
+            Key::CeilingTwo,
+            Key::ClientBodies,
+            Key::CeilingTwo,
+            Key::Derive,
+            Key::CeilingTwo,
+            Key::Writer,
+            Key::CeilingTwo,
+        ];
+        assert_eq!(*order.borrow(), [round, round].concat());
+        assert_eq!(extra.reference_runs, 6);
+        // The ceiling's own row holds its first run of each round: 100 ms, then 104 ms.
+        let ceiling: Vec<_> = outcomes[0]
+            .rounds
+            .iter()
+            .map(|r| r.clone().unwrap())
+            .collect();
+        assert_eq!(
+            ceiling,
+            [Duration::from_millis(100), Duration::from_millis(104)]
+        );
+        // The derive ran between the ceiling's runs 2 and 3 of the round (101 and 102 ms),
+        // the writer between 3 and 4; no bracket for a variant without a reference.
+        let ms = |s: f64| (s * 1e6).round() / 1e3;
+        let bracket = |i: usize| -> Vec<Option<f64>> {
+            outcomes[i].bracket.iter().map(|b| b.map(ms)).collect()
+        };
+        let mean = |a: f64, b: f64| Some(ms((a * b).sqrt() / 1e3));
+        assert_eq!(bracket(1), [None, None]);
+        assert_eq!(bracket(2), [mean(101.0, 102.0), mean(105.0, 106.0)]);
+        assert_eq!(bracket(3), [mean(102.0, 103.0), mean(106.0, 107.0)]);
+    }
 }
