@@ -38,9 +38,9 @@
 //! after them, so the last one recorded wins. When one request fails and another succeeds,
 //! the points the other stored are done with; the failed request's points, and those of the
 //! requests that did not go out after it, go back to the queue. When more is due, the writer
-//! takes up to four requests' worth for each request in flight at once (never more than half
-//! the buffer), which each connection sends one after the other, so the connections wait for
-//! each other less often.
+//! takes up to sixteen requests' worth for each request in flight at once (never more than
+//! half the buffer), which each connection sends one after the other, so the connections wait
+//! for each other less often (they wait at the end of each round).
 //!
 //! ```no_run
 //! use std::time::Duration;
