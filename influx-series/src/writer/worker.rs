@@ -22,8 +22,8 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Requests each request in flight sends in a round, when that many are due. A round's lanes
 /// wait for each other at its end; with 4 the writer measured 0.91x of the two-connection
-/// ceiling (median of five runs of `compare --writes`), with 16 0.945x (four runs), where
-/// `write_points` measured 0.96x in the same runs (docs/benchmarks.md).
+/// ceiling (median of five runs of `compare`), with 16 0.95x (five runs), where
+/// `write_points` measured 0.96x to 0.98x (docs/benchmarks.md).
 const REQUESTS_A_LANE: usize = 16;
 
 /// The longest `Retry-After` honoured.
