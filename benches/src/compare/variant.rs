@@ -1,5 +1,5 @@
 //! Variants and interleaved rounds: every variant runs once per round, in turn, so that a
-//! noisy machine slows them alike, and a variant measured against a [`reference`] runs
+//! noisy machine slows them alike, and a variant measured against a [`reference()`] runs
 //! between two runs of it; each run times its own work (setup and checks are left out) and
 //! may fail, which is recorded for that round instead of ending the program.
 
@@ -134,7 +134,7 @@ pub(crate) struct Outcome {
     /// The CPU time this process (and the children it waited for) spent in each run that
     /// succeeded, in milliseconds: set-up and checks included.
     pub(crate) cpu_ms: Vec<f64>,
-    /// For a variant with a [`reference`]: per round, the geometric mean of the seconds of
+    /// For a variant with a [`reference()`]: per round, the geometric mean of the seconds of
     /// the reference's runs just before and just after it (`None` if either failed).
     pub(crate) bracket: Vec<Option<f64>>,
 }
@@ -167,7 +167,7 @@ pub(crate) struct Extra {
 }
 
 /// Runs `rounds` rounds of every variant in turn; reports progress on stderr. A variant with
-/// a [`reference`] among the variants has it run just before and just after it (the
+/// a [`reference()`] among the variants has it run just before and just after it (the
 /// reference's own run in the round, or the one after the variant before, counts as the one
 /// before; these extra runs are not in the reference's own figures). With `influxd`, each
 /// run starts once the server has [settled](super::load::settle).
