@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use influx_series::writer::BufferedWriter;
+use influx_series::writer::{BufferedWriter, WriterBuilder};
 use influx_series::{
     AsyncClient, Client, ClientBuilder, ClientConfig, Error, Point, Precision, QueryOptions,
     RetryPolicy, Series, Value, WriteOptions,
@@ -562,30 +562,44 @@ fn when_one_commit_request_fails_and_the_other_succeeds_the_buffer_keeps_only_th
     assert_eq!(sorted(&stored), (0..100).collect::<Vec<_>>());
 }
 
-#[test]
-fn the_buffered_writer_resends_only_what_a_failed_request_in_flight_did_not_store() {
-    let (fake, failing, stored) = failing_one_request();
+/// A buffered writer started from `builder` on a fake server: two requests in flight, no
+/// retries within a request, batches of 10 points, no `hostname` tag.
+fn writer_on(fake: &FakeServer, builder: WriterBuilder) -> BufferedWriter {
     let config = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
         .writes_in_flight(2)
         .retry(RetryPolicy::none());
-    let writer = BufferedWriter::builder()
+    builder
         .client(config.into_config())
         .database("db")
         .tag_hostname(false)
-        .interval(Duration::from_millis(20))
         .max_batch_size(10)
-        .backoff(Duration::from_millis(10), Duration::from_millis(50))
         .start()
-        .unwrap();
+        .unwrap()
+}
+
+/// Records 100 points into `writer`, then waits (30 s at most) until a request has failed.
+fn record_until_a_request_fails(writer: &BufferedWriter) {
     for w in writes(100, 1) {
         assert!(writer.record(point(&w)).is_enqueued());
     }
-    // Once a request holding point 7 failed, the server recovers.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while writer.stats().failed_requests == 0 {
         assert!(std::time::Instant::now() < deadline, "no request failed");
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[test]
+fn the_buffered_writer_resends_only_what_a_failed_request_in_flight_did_not_store() {
+    let (fake, failing, stored) = failing_one_request();
+    let writer = writer_on(
+        &fake,
+        BufferedWriter::builder()
+            .interval(Duration::from_millis(20))
+            .backoff(Duration::from_millis(10), Duration::from_millis(50)),
+    );
+    // Once a request holding point 7 failed, the server recovers.
+    record_until_a_request_fails(&writer);
     // A flush waits for the failed request's points too.
     assert!(writer.flush(Duration::from_millis(300)).is_err());
     failing.store(false, Ordering::SeqCst);
@@ -615,29 +629,16 @@ fn the_buffered_writer_counts_every_request_in_flight_that_failed() {
             b"{\"error\":\"busy\"}",
         );
     });
-    let config = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
-        .writes_in_flight(2)
-        .retry(RetryPolicy::none());
     // The round starts once all 100 points are recorded; the backoff after it outlasts the
     // test, so no probe follows.
-    let writer = BufferedWriter::builder()
-        .client(config.into_config())
-        .database("db")
-        .tag_hostname(false)
-        .interval(Duration::from_secs(60))
-        .trigger_size(100)
-        .max_batch_size(10)
-        .backoff(Duration::from_secs(60), Duration::from_secs(60))
-        .start()
-        .unwrap();
-    for w in writes(100, 1) {
-        assert!(writer.record(point(&w)).is_enqueued());
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while writer.stats().failed_requests == 0 {
-        assert!(std::time::Instant::now() < deadline, "no request failed");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let writer = writer_on(
+        &fake,
+        BufferedWriter::builder()
+            .interval(Duration::from_secs(60))
+            .trigger_size(100)
+            .backoff(Duration::from_secs(60), Duration::from_secs(60)),
+    );
+    record_until_a_request_fails(&writer);
     let stats = writer.stats();
     assert_eq!(arrived.load(Ordering::SeqCst), 2);
     assert_eq!((stats.requests, stats.failed_requests), (2, 2));
