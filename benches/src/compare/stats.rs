@@ -278,11 +278,14 @@ fn ratios_of(outcomes: &[Outcome], specs: Vec<(Key, Key, How)>) -> Vec<Ratio> {
                 })
                 .collect();
             let value = Spread::of(per_round).ok_or_else(|| {
-                let failed: Vec<String> = [first, second]
+                let mut failed: Vec<String> = [first, second]
                     .iter()
                     .filter(|o| o.rounds.iter().any(Result::is_err))
                     .map(|o| short(o.key))
                     .collect();
+                if bracketed && failed.is_empty() {
+                    failed.push(format!("every {} run beside it", short(b)));
+                }
                 format!("n/a: {} failed", failed.join(" and "))
             });
             Some(Ratio {
@@ -531,5 +534,20 @@ mod tests {
             .find(|t| t.measured == "buffered writer vs ceiling (2 connections)")
             .expect("the writer's target");
         assert_eq!(target.met, Some(true));
+
+        // Both own runs fine, every run beside the writer failed: no ratio, and why.
+        let mut writer = outcome(Key::Writer, &[100]);
+        writer.bracket = vec![None];
+        let outcomes = [outcome(Key::CeilingTwo, &[50]), writer];
+        let found = ratios(&outcomes);
+        let why = found
+            .iter()
+            .find(|r| (r.first, r.second) == (Key::Writer, Key::CeilingTwo))
+            .and_then(|r| r.value.as_ref().err())
+            .expect("no ratio");
+        assert_eq!(
+            why,
+            "n/a: every ceiling (2 connections) run beside it failed"
+        );
     }
 }
