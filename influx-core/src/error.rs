@@ -365,19 +365,21 @@ pub enum Error {
     Client {
         /// The HTTP status.
         status: u16,
-        /// The server's message (the `error` member of its JSON answer, or the body).
+        /// The server's message (the `error` member of its JSON answer, or the body), at most
+        /// 1 KiB of it: a longer one is cut and ends with ` [message cut]`.
         message: String,
     },
     /// The server answered 5xx.
     Server {
         /// The HTTP status.
         status: u16,
-        /// The server's message.
+        /// The server's message, at most 1 KiB (see [`Error::Client`]).
         message: String,
     },
     /// `400 partial write`: the server stored every point but `dropped`.
     PartialWrite {
-        /// How many points the server dropped.
+        /// How many points the server dropped: its `dropped=N`, plus the lines it quotes as
+        /// unparsable (influxd counts those as `dropped=0`).
         dropped: u64,
         /// Why, as far as the message tells.
         kind: PartialWriteKind,
@@ -502,6 +504,16 @@ pub enum Error {
         /// What went wrong with the batch.
         source: Box<Error>,
     },
+    /// A point was recorded (it is in its type's buffer), but the commit its `record()`
+    /// started, at `bulk_size`, failed: nothing to record again, as the point and every other
+    /// unsent one stay buffered for the next commit (or, for points the server refused for
+    /// good, `source` is an [`Error::Rejected`] that lists them). Told apart from a point that
+    /// was not taken ([`Error::InvalidInput`], [`Error::BufferFull`]) by
+    /// [`Error::was_recorded`].
+    AutocommitFailed {
+        /// Why the commit failed.
+        source: Box<Error>,
+    },
     /// The server answered with a redirect; `/write` and `/query` never follow one (a 301 or
     /// 302 would turn a POST into a GET).
     Redirect {
@@ -603,6 +615,10 @@ impl fmt::Display for Error {
                  them were)",
                 rows.start, rows.end
             ),
+            Error::AutocommitFailed { .. } => f.write_str(
+                "the point was recorded and stays buffered, but the commit it started failed \
+                 (do not record it again: the next commit sends it)",
+            ),
             Error::Redirect { status, location } => match location {
                 Some(l) => write!(f, "redirect {status} to `{l}`, not followed"),
                 None => write!(f, "redirect {status} without a Location, not followed"),
@@ -622,7 +638,8 @@ impl std::error::Error for Error {
         match self {
             Error::Interrupted { source, .. }
             | Error::Unwritten { source, .. }
-            | Error::FrameRows { source, .. } => Some(source.as_ref()),
+            | Error::FrameRows { source, .. }
+            | Error::AutocommitFailed { source } => Some(source.as_ref()),
             Error::Rejected {
                 stopped: Some(source),
                 ..
@@ -717,6 +734,23 @@ impl From<&str> for Cause {
 }
 
 impl Error {
+    /// Whether the point a `record()` was given is in its buffer despite this error: the
+    /// commit that `record()` started failed ([`Error::AutocommitFailed`]). A service should
+    /// not answer its own caller with a failure for it (the point will be written), nor
+    /// record it again (it would be written twice).
+    ///
+    /// ```
+    /// use influx_series::Error;
+    ///
+    /// let down = Error::Transport("connection refused".into());
+    /// let after = Error::AutocommitFailed { source: Box::new(down) };
+    /// assert!(after.was_recorded());
+    /// assert!(!Error::Config("no client".into()).was_recorded());
+    /// ```
+    pub fn was_recorded(&self) -> bool {
+        matches!(self, Error::AutocommitFailed { .. })
+    }
+
     /// How many points of a write call were stored before it failed.
     pub fn written_before(&self) -> usize {
         match self {

@@ -86,7 +86,14 @@ impl Transport for AsyncHttp {
         if let Some(body) = request.body {
             *http.body_mut() = Some(body.into());
         }
-        let response = self.client.execute(http).await.map_err(transport_error)?;
+        let response = match request.head_by {
+            // A stream's head within what is left of the call (its body, a chunk at a time).
+            Some(by) => tokio::time::timeout_at(by.into(), self.client.execute(http))
+                .await
+                .map_err(|_| Error::Timeout("no answer before the call's deadline".into()))?,
+            None => self.client.execute(http).await,
+        }
+        .map_err(transport_error)?;
         let head = Head {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
@@ -250,7 +257,9 @@ impl AsyncClient {
         options: &WriteOptions,
         caps: Caps,
     ) -> WriteOutcome {
-        self.core.write_isolating(bytes, ends, options, caps).await
+        self.core
+            .write_isolating(bytes, None, ends, options, caps, None)
+            .await
     }
 
     /// [`Client::query`](crate::Client::query), awaited.

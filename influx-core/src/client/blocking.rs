@@ -6,7 +6,7 @@ use std::borrow::Borrow;
 use std::future::Future;
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -66,6 +66,8 @@ pub struct Client {
 pub(crate) struct BlockingHttp {
     client: Arc<OwnedClient>,
     direct: Option<Arc<Direct>>,
+    /// The client's timeout (for each wait of a stream).
+    timeout: Option<Duration>,
 }
 
 /// The blocking HTTP client, dropped off any tokio runtime: its own runtime cannot be shut
@@ -119,6 +121,7 @@ impl BlockingHttp {
         Ok(BlockingHttp {
             client: Arc::new(OwnedClient(Some(client))),
             direct,
+            timeout: config.timeout,
         })
     }
 
@@ -129,10 +132,21 @@ impl BlockingHttp {
             let (head, body) = direct.open(request)?;
             return Ok((head, BlockingBody::Direct(body)));
         }
+        if let Some(by) = request.head_by
+            && request.timeout.is_none()
+            && self.timeout.is_none_or(|t| Instant::now() + t > by)
+        {
+            return self.open_stream_by(request, by);
+        }
         let Some(client) = &self.client.0 else {
             unreachable!("the HTTP client is taken only when dropped")
         };
         let mut http = reqwest::blocking::Request::new(request.method, request.url);
+        // A whole answer's bound; a stream's is the client's, for each wait (reqwest would
+        // bound a stream's whole body by a request's own timeout).
+        if request.timeout.is_some() {
+            *http.timeout_mut() = request.timeout;
+        }
         *http.headers_mut() = request.headers;
         if let Some(body) = request.body {
             *http.body_mut() = Some(body.into());
@@ -150,6 +164,46 @@ impl BlockingHttp {
                 _client: Arc::clone(&self.client),
             },
         ))
+    }
+}
+
+impl BlockingHttp {
+    /// Opens a stream whose head must come by `by`, sooner than the client's timeout would
+    /// end the wait (a retry late in the call's deadline): reqwest's blocking client can bound
+    /// that wait only with a timeout that would bound the whole stream, so the request is made
+    /// on a thread of its own, and left to it (it ends within the timeout, and its answer is
+    /// dropped, closing the connection) if the head does not come in time.
+    fn open_stream_by(
+        &self,
+        request: Prepared,
+        by: Instant,
+    ) -> Result<(Head, BlockingBody), Error> {
+        let (sent, answer) = std::sync::mpsc::sync_channel(1);
+        let http = self.clone();
+        std::thread::Builder::new()
+            .name("influx-query".into())
+            .spawn(move || {
+                let request = Prepared {
+                    head_by: None,
+                    ..request
+                };
+                let _ = sent.send(http.open_now(request));
+            })
+            .map_err(|e| {
+                Error::Transport(Cause::with_source(
+                    "cannot start a thread for the request",
+                    e,
+                ))
+            })?;
+        match answer.recv_timeout(by.saturating_duration_since(Instant::now())) {
+            Ok(opened) => opened,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout(
+                "no answer before the call's deadline".into(),
+            )),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Error::Transport(
+                "the request's thread ended without an answer".into(),
+            )),
+        }
     }
 }
 
@@ -476,7 +530,28 @@ impl Client {
         options: &WriteOptions,
         caps: Caps,
     ) -> WriteOutcome {
-        complete(self.core.write_isolating(bytes, ends, options, caps))
+        complete(
+            self.core
+                .write_isolating(bytes, None, ends, options, caps, None),
+        )
+    }
+
+    /// [`Client::write_isolating`] for the buffered writer: the requests are pieces of
+    /// `bytes` (no copies), and once `stop` is set no request is sent (the lines not yet sent
+    /// come back unsettled).
+    #[doc(hidden)]
+    pub fn write_isolating_until(
+        &self,
+        bytes: &bytes::Bytes,
+        ends: &[usize],
+        options: &WriteOptions,
+        caps: Caps,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> WriteOutcome {
+        complete(
+            self.core
+                .write_isolating(bytes, Some(bytes), ends, options, caps, Some(stop)),
+        )
     }
 
     /// Runs a query (one or more `;`-separated statements) against the client's database and

@@ -87,6 +87,8 @@ pub struct ClientConfig {
     pub(crate) credentials: Credentials,
     pub(crate) database: Option<String>,
     pub(crate) timeout: Option<Duration>,
+    /// The bound on a call, retries included, up to its answer's head; `None`: the timeout.
+    pub(crate) deadline: Option<Duration>,
     pub(crate) gzip: bool,
     pub(crate) verify_tls: bool,
     /// Certificates (PEM) trusted besides the system's roots.
@@ -173,6 +175,7 @@ impl Default for ClientConfig {
             credentials: Credentials::None,
             database: None,
             timeout: Some(Duration::from_secs(30)),
+            deadline: None,
             gzip: false,
             verify_tls: true,
             ca_certificates: Vec::new(),
@@ -372,9 +375,17 @@ impl ClientConfig {
                 let host = lookup("INFLUXDB_HOST").unwrap_or_else(|| "localhost".into());
                 let mut config = ClientConfig::from_url(&format!("{scheme}://{host}"))?;
                 config.port = match lookup("INFLUXDB_PORT") {
-                    Some(port) => port.parse().map_err(|_| {
-                        Error::Config(format!("INFLUXDB_PORT `{port}` is not a port number").into())
-                    })?,
+                    Some(port) => port
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|&p: &u16| p != 0)
+                        .ok_or_else(|| {
+                            Error::Config(
+                                format!("INFLUXDB_PORT `{port}` is not a port number (1 to 65535)")
+                                    .into(),
+                            )
+                        })?,
                     None => 8086,
                 };
                 config
@@ -400,6 +411,11 @@ impl ClientConfig {
             .ok_or_else(|| Error::Config(format!("no host in the URL{UNSHOWN}").into()))?;
         self.host = host.to_owned();
         self.port = match url.port() {
+            Some(0) => {
+                return Err(Error::Config(
+                    format!("port 0 in the URL cannot be connected to{UNSHOWN}").into(),
+                ));
+            }
             Some(port) => port,
             None if explicit_port(original) => url.port_or_known_default().unwrap_or(8086),
             None if self.tls => 443,
@@ -438,6 +454,13 @@ impl ClientConfig {
     /// The per-request timeout, if any.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    /// The most a call takes until its answer's head has come, every attempt, retry and wait
+    /// between them included: the one set with [`ClientBuilder::deadline`], else the timeout.
+    /// `None` with [`ClientBuilder::no_timeout`] and no deadline set.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline.or(self.timeout)
     }
 
     /// Whether request bodies are gzip-compressed.
@@ -625,9 +648,35 @@ impl ClientBuilder {
     }
 
     /// The timeout of each request, from connecting to the last byte of the answer
-    /// (default 30 s).
+    /// (default 30 s). A stream's answer is bounded by it for each wait for more, not as a
+    /// whole. Unless a [`deadline`](ClientBuilder::deadline) is set, it is also the most a
+    /// call takes, retries included, until its answer's head has come.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = Some(timeout);
+        self
+    }
+
+    /// The most a call takes until its answer's head has come: connecting, every attempt,
+    /// retry and failover, and the waits between them (default: the
+    /// [`timeout`](ClientBuilder::timeout), 30 s). Each attempt is cut to what is left of it,
+    /// and no retry starts that would end after it; a call that runs out fails with the last
+    /// attempt's error. A write of several requests gives each request its deadline; a whole
+    /// answer is then read within its timeout, a stream a chunk at a time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use influx_series::Client;
+    ///
+    /// // Each attempt may take 4 s, and a call with its retries at most 10 s.
+    /// let client = Client::builder()
+    ///     .timeout(Duration::from_secs(4))
+    ///     .deadline(Duration::from_secs(10))
+    ///     .build()?;
+    /// assert_eq!(client.config().deadline(), Some(Duration::from_secs(10)));
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.config.deadline = Some(deadline);
         self
     }
 

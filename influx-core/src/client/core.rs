@@ -128,8 +128,10 @@ pub(crate) struct Prepared {
     pub(crate) body: Option<Bytes>,
     /// The bound on the whole exchange, body included; `None` for a stream, which only has a
     /// bound on each wait for more.
-    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) timeout: Option<Duration>,
+    /// When the answer's head must have come, for a stream (whose `timeout` is `None`): the
+    /// call's deadline.
+    pub(crate) head_by: Option<Instant>,
     /// Whether it is a write (`POST /write`): the blocking client sends those itself.
     #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
     pub(crate) write: bool,
@@ -168,7 +170,12 @@ impl Outgoing {
         self.target.split('?').next().unwrap_or_default()
     }
 
-    fn to(&self, base: &str, timeout: Option<Duration>) -> Result<Prepared, Error> {
+    fn to(
+        &self,
+        base: &str,
+        timeout: Option<Duration>,
+        head_by: Option<Instant>,
+    ) -> Result<Prepared, Error> {
         let url = reqwest::Url::parse(&format!("{base}{}", self.target))
             .map_err(|e| Error::Config(Cause::with_source("the request URL does not parse", e)))?;
         Ok(Prepared {
@@ -177,6 +184,7 @@ impl Outgoing {
             headers: self.headers.clone(),
             body: self.body.clone(),
             timeout,
+            head_by,
             write: self.write,
         })
     }
@@ -237,62 +245,124 @@ pub(crate) struct Reading {
     retry_after: Option<String>,
     body: AnswerBody,
     deadline: Option<(Instant, Duration)>,
+    /// Only the start of the body matters (an error answer, or any answer to a write): it is
+    /// read up to [`http::MAX_ERROR_BODY`] and the rest left unread.
+    only_start: bool,
+    /// The body went on past what was read (or its compression broke).
+    cut: bool,
 }
 
 impl Reading {
-    /// Starts reading an answer from its status line and headers.
+    /// Starts reading an answer from its status line and headers. A success's body is bounded
+    /// by the client's `max_answer_size`; of an error answer, or of any answer to a write
+    /// (`only_start`: nothing but its message is ever read), the first
+    /// [`http::MAX_ERROR_BODY`] bytes are read.
     pub(crate) fn new(
         status: u16,
         headers: &HeaderMap,
         content_length: Option<u64>,
         config: &ClientConfig,
-        started: Instant,
+        (started, timeout): (Instant, Option<Duration>),
+        only_start: bool,
     ) -> Result<Reading, Error> {
         let text = |name: &str| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
+                .map(|v| v.chars().take(200).collect::<String>())
         };
+        let only_start = only_start || !(200..300).contains(&status);
         let encoding = Encoding::from_header(
             headers
                 .get(header::CONTENT_ENCODING)
                 .map(HeaderValue::as_bytes),
-        )?;
+        );
+        let encoding = match encoding {
+            Ok(encoding) => encoding,
+            // An error's body in an unknown encoding: its status still says what happened.
+            Err(_) if only_start => Encoding::Identity,
+            Err(e) => return Err(e),
+        };
+        let limit = if only_start {
+            http::MAX_ERROR_BODY
+        } else {
+            config.max_answer_size
+        };
         Ok(Reading {
             status,
             version: text("X-Influxdb-Version"),
             location: text("Location"),
             retry_after: text("Retry-After"),
-            body: AnswerBody::new(encoding, config.max_answer_size, content_length),
-            deadline: config.timeout.map(|t| (started, t)),
+            body: AnswerBody::new(encoding, limit, content_length),
+            deadline: timeout.map(|t| (started, t)),
+            only_start,
+            cut: false,
         })
     }
 
-    /// Takes the next piece of the body. The deadline covers the whole answer: a timeout of
-    /// the HTTP client may bound each read only, and a server that trickles bytes would
-    /// otherwise hold the call for ever.
-    pub(crate) fn push(&mut self, data: &[u8]) -> Result<(), Error> {
+    /// Takes the next piece of the body; `false` when no more is wanted (the start of an
+    /// error answer has been read). The deadline covers the whole answer: a timeout of the HTTP
+    /// client may bound each read only, and a server that trickles bytes would otherwise hold
+    /// the call for ever.
+    pub(crate) fn push(&mut self, data: &[u8]) -> Result<bool, Error> {
         if let Some((started, timeout)) = self.deadline
             && started.elapsed() > timeout
         {
+            if self.only_start {
+                // What came of an error answer in time is enough: its status says the rest.
+                self.cut = true;
+                return Ok(false);
+            }
             return Err(Error::Timeout(
                 format!("the answer took longer than {timeout:?}").into(),
             ));
         }
-        self.body.push(data)
+        match self.body.push(data) {
+            Ok(()) => Ok(true),
+            Err(_) if self.only_start => {
+                self.cut = true;
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 
-    /// The answer, once the body has ended.
-    pub(crate) fn finish(self) -> Result<Answer, Error> {
+    /// The answer, once the body has ended (or no more of it is wanted).
+    pub(crate) fn finish(mut self) -> Result<Answer, Error> {
+        let body = if self.cut {
+            self.body.into_cut()
+        } else if self.only_start {
+            match self.body.flush_end() {
+                Ok(()) => self.body.into_cut(),
+                Err(_) => {
+                    self.cut = true;
+                    self.body.into_cut()
+                }
+            }
+        } else {
+            self.body.finish()?
+        };
         Ok(Answer {
             status: self.status,
             version: self.version,
             location: self.location,
             retry_after: self.retry_after,
-            body: self.body.finish()?,
+            body,
+            cut: self.cut,
         })
     }
+}
+
+/// `now + wait`, or a century from now for a wait too long to add.
+fn deadline_after(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
+/// Why a write that its caller stopped sent no more (see [`Core::write_isolating`]).
+fn stopped_error() -> Error {
+    Error::Timeout("the write was stopped before this request was sent".into())
 }
 
 /// An error of the HTTP client before an answer came.
@@ -302,8 +372,40 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     if e.is_timeout() {
         Error::Timeout(Cause::with_source("no answer in time", e))
     } else {
-        Error::Transport(Cause::with_source("the request did not get an answer", e))
+        let what = tls_failure(&e).unwrap_or("the request did not get an answer");
+        Error::Transport(Cause::with_source(what, e))
     }
+}
+
+/// What a TLS handshake's failure means, if that is what `e` is: the message says "TLS", and
+/// "certificate" when the server's certificate was refused (the TLS library's own reason is
+/// the error's source). The libraries' errors are not this crate's types, so they are told by
+/// their text.
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let mut texts = Vec::new();
+    let mut next = Some(e);
+    while let Some(e) = next {
+        texts.push(e.to_string().to_ascii_lowercase());
+        next = e.source();
+    }
+    if texts.iter().any(|t| t.contains("certificate")) {
+        return Some("TLS handshake failed: the server's certificate was not accepted");
+    }
+    let not_tls = [
+        "invalidcontenttype",
+        "corrupt message",
+        "wrong version number",
+    ];
+    if texts.iter().any(|t| not_tls.iter().any(|n| t.contains(n))) {
+        return Some(
+            "TLS handshake failed: the server does not speak TLS on this port (a plain \
+             http:// server?)",
+        );
+    }
+    texts
+        .iter()
+        .any(|t| t.contains("tls") || t.contains("handshake"))
+        .then_some("TLS handshake failed")
 }
 
 /// An error while reading an answer's body.
@@ -538,6 +640,11 @@ impl<T> std::fmt::Debug for Core<T> {
 
 impl<T: Transport> Core<T> {
     pub(crate) fn new(http: T, config: ClientConfig) -> Result<Core<T>, Error> {
+        if config.port == 0 || config.udp.port == Some(0) {
+            return Err(Error::Config(
+                "port 0 cannot be connected to: give the server's port (1 to 65535)".into(),
+            ));
+        }
         Ok(Core {
             http,
             hosts: Arc::new(Hosts::new(config.base_urls())),
@@ -646,9 +753,13 @@ impl<T: Transport> Core<T> {
         total: Option<Duration>,
     ) -> Result<Opened<T::Body>, Error> {
         let policy = &self.config.retry;
+        let deadline = self
+            .config
+            .deadline()
+            .map(|d| deadline_after(Instant::now(), d));
         let mut retries = 0;
         loop {
-            let (outcome, next) = self.attempt(outgoing, stream, total).await;
+            let (outcome, next) = self.attempt(outgoing, stream, total, deadline).await;
             let asked = match next {
                 Next::Done => return outcome,
                 Next::Retry(asked) => asked,
@@ -659,6 +770,14 @@ impl<T: Transport> Core<T> {
                 return outcome;
             }
             let delay = policy.delay(retries, asked, retry::jitter());
+            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                tracing::warn!(
+                    retries,
+                    "giving up at the call's deadline: {}",
+                    describe(&outcome)
+                );
+                return outcome;
+            }
             retries += 1;
             tracing::info!(
                 retry = retries,
@@ -670,18 +789,33 @@ impl<T: Transport> Core<T> {
         }
     }
 
-    /// One attempt: the hosts in turn until one is reached (every host, if none is).
+    /// One attempt: the hosts in turn until one is reached (every host, if none is), each
+    /// within what is left until `deadline`.
     async fn attempt(
         &self,
         outgoing: &Outgoing,
         stream: bool,
         timeout: Option<Duration>,
+        deadline: Option<Instant>,
     ) -> (Result<Opened<T::Body>, Error>, Next) {
         let mut last = None;
         for host in self.hosts.order() {
             let base = &self.hosts.bases[host];
             let started = Instant::now();
-            let outcome = match outgoing.to(base, timeout) {
+            if let (Some(d), Some(_)) = (deadline, &last)
+                && started >= d
+            {
+                break;
+            }
+            // A whole answer is bounded by the timeout and by what is left of the call; a
+            // stream's head by what is left, its body a chunk at a time.
+            let left = deadline.map(|d| d.saturating_duration_since(started));
+            let timeout = match (timeout, left) {
+                (Some(t), Some(l)) => Some(t.min(l)),
+                (None, Some(l)) if !stream => Some(l),
+                (t, _) => t,
+            };
+            let outcome = match outgoing.to(base, timeout, deadline.filter(|_| stream)) {
                 Ok(prepared) => self.exchange(prepared, stream).await,
                 Err(e) => return (Err(e), Next::Done),
             };
@@ -712,6 +846,8 @@ impl<T: Transport> Core<T> {
     /// server answered with `200`.
     async fn exchange(&self, prepared: Prepared, stream: bool) -> Result<Opened<T::Body>, Error> {
         let started = Instant::now();
+        let write = prepared.write;
+        let timeout = prepared.timeout.or(self.config.timeout);
         let (head, mut body) = self.http.open(prepared).await?;
         if stream && head.status == 200 {
             return Ok(Opened::Stream(head, body));
@@ -721,11 +857,27 @@ impl<T: Transport> Core<T> {
             &head.headers,
             head.content_length,
             &self.config,
-            started,
+            (started, timeout),
+            write,
         )?;
-        while let Some(piece) = self.http.next_piece(&mut body).await? {
-            reading.push(&piece)?;
+        loop {
+            match self.http.next_piece(&mut body).await {
+                Ok(Some(piece)) => {
+                    if !reading.push(&piece)? {
+                        // The rest is left unread: dropping the body closes its connection.
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                // The start of an error answer is enough: its status tells what happened.
+                Err(_) if reading.only_start && reading.status >= 300 => {
+                    reading.cut = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
+        drop(body);
         Ok(Opened::Whole(reading.finish()?))
     }
 
@@ -797,10 +949,12 @@ impl<T: Transport> Core<T> {
             let outcome = self
                 .write_batch(
                     &bytes,
+                    None,
                     &ends,
                     options,
                     Caps::points(cap_points),
                     OnRefusal::Stop,
+                    None,
                 )
                 .await;
             let written = done.written;
@@ -878,6 +1032,7 @@ impl<T: Transport> Core<T> {
         let outcome = self
             .write_batch(
                 bytes,
+                None,
                 ends,
                 options,
                 // Text of the caller's: its lines are not read closely enough to tell two
@@ -888,6 +1043,7 @@ impl<T: Transport> Core<T> {
                     ..Caps::points(cap_points)
                 },
                 OnRefusal::Stop,
+                None,
             )
             .await;
         match outcome.stopped {
@@ -896,12 +1052,18 @@ impl<T: Transport> Core<T> {
         }
     }
 
+    /// Writes lines of this crate's own encoding, isolating the lines the server refuses (see
+    /// [`crate::Client::write_isolating`]). `shared`, if given, holds the same bytes as
+    /// `bytes`: requests are then pieces of it, not copies. Once `stop` is set, no request is
+    /// sent: the lines not yet sent are unsettled.
     pub(crate) async fn write_isolating(
         &self,
         bytes: &[u8],
+        shared: Option<&Bytes>,
         ends: &[usize],
         options: &WriteOptions,
         caps: Caps,
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> WriteOutcome {
         if self.config.udp.port.is_some() {
             let result = match self.check_udp_precision(options) {
@@ -925,7 +1087,7 @@ impl<T: Transport> Core<T> {
                 },
             };
         }
-        self.write_batch(bytes, ends, options, caps, OnRefusal::Isolate)
+        self.write_batch(bytes, shared, ends, options, caps, OnRefusal::Isolate, stop)
             .await
     }
 
@@ -1016,13 +1178,16 @@ impl<T: Transport> Core<T> {
     /// Writes the lines of `bytes` ending at `ends`: in one run of requests, one after
     /// another, or, when there are enough of them and the client keeps several requests in
     /// flight, dealt by [`write::deal`] to that many runs going at once.
+    #[allow(clippy::too_many_arguments)] // each is one thing a write is told; a struct would only rename them
     async fn write_batch(
         &self,
         bytes: &[u8],
+        shared: Option<&Bytes>,
         ends: &[usize],
         options: &WriteOptions,
         caps: Caps,
         on_refusal: OnRefusal,
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> WriteOutcome {
         let (cap_points, cap_bytes) = (caps.points, self.request_cap().min(caps.bytes));
         let requests = ends
@@ -1040,7 +1205,7 @@ impl<T: Transport> Core<T> {
             .clamp(1, usize::from(u8::MAX));
         if lanes == 1 {
             let run = self
-                .write_run(bytes, None, ends, options, caps, on_refusal, None)
+                .write_run(bytes, shared, ends, options, caps, on_refusal, None, stop)
                 .await;
             return WriteOutcome {
                 commit: run.commit,
@@ -1064,7 +1229,7 @@ impl<T: Transport> Core<T> {
                     lane_ids: &lane_ids,
                     lane: lane as u8,
                 };
-                self.write_lane(lines, options, caps, on_refusal, &halt)
+                self.write_lane(lines, options, caps, on_refusal, &halt, stop)
             })
             .collect();
         let runs = self.http.run_all(runs).await;
@@ -1111,6 +1276,7 @@ impl<T: Transport> Core<T> {
         caps: Caps,
         on_refusal: OnRefusal,
         halt: &std::sync::atomic::AtomicBool,
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> LaneRun {
         let Dealt {
             bytes,
@@ -1165,6 +1331,7 @@ impl<T: Transport> Core<T> {
                     caps,
                     on_refusal,
                     Some(halt),
+                    stop,
                 )
                 .await;
             chunk.bytes = fed::reclaim(shared);
@@ -1187,6 +1354,8 @@ impl<T: Transport> Core<T> {
     /// Sends lines in requests one after another, as the plan cuts them, until all are
     /// settled, one fails, or `halt` is set (by another run, which it then sets for others).
     /// `shared`, if given, holds the same bytes as `bytes`: requests are then pieces of it.
+    /// Once `stop` is set (by the caller), no request is sent: the run stops as if the next
+    /// one had failed.
     #[allow(clippy::too_many_arguments)]
     async fn write_run(
         &self,
@@ -1197,6 +1366,7 @@ impl<T: Transport> Core<T> {
         caps: Caps,
         on_refusal: OnRefusal,
         halt: Option<&std::sync::atomic::AtomicBool>,
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Run {
         let mut plan = WritePlan::new(
             bytes,
@@ -1220,6 +1390,11 @@ impl<T: Transport> Core<T> {
                     break;
                 }
             };
+            if stop.is_some_and(|stop| stop.load(Ordering::Acquire)) {
+                plan.put_back(piece);
+                stopped = Some(stopped_error());
+                break;
+            }
             // A piece of a shared buffer goes as it is; of a borrowed one, as a copy.
             let body = match shared {
                 Some(shared) => shared.slice(plan.range(piece)),

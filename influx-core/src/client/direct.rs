@@ -261,7 +261,8 @@ impl Direct {
         };
         let head = self.request_head(&request, &authority);
         let body = request.body.as_deref().unwrap_or_default();
-        let deadline = self.timeout.map(|t| Instant::now() + t);
+        // The attempt's bound (the timeout, cut to what is left of the call's deadline).
+        let deadline = request.timeout.or(self.timeout).map(|t| Instant::now() + t);
         // A kept connection the server closed in the instant between the check and the
         // request may fail the sending (reset, broken pipe): the request is then sent again
         // on a new one, as it cannot have been taken. (If the close comes after the request

@@ -432,8 +432,10 @@ pub(crate) struct Answer {
     pub(crate) location: Option<String>,
     /// `Retry-After`, if sent.
     pub(crate) retry_after: Option<String>,
-    /// The body.
+    /// The body (of an error answer, at most [`MAX_ERROR_BODY`] bytes of it).
     pub(crate) body: Vec<u8>,
+    /// The body went on past what was read: an error answer's past [`MAX_ERROR_BODY`].
+    pub(crate) cut: bool,
 }
 
 /// Errors every classification shares: redirects (never followed), then 4xx and 5xx.
@@ -448,11 +450,11 @@ fn status_error(answer: &Answer) -> Error {
         },
         status @ 400..=499 => Error::Client {
             status,
-            message: error_message(&answer.body),
+            message: explain(error_message(answer)),
         },
         status => Error::Server {
             status,
-            message: error_message(&answer.body),
+            message: error_message(answer),
         },
     }
 }
@@ -550,7 +552,10 @@ struct Bounded {
 
 impl Write for Bounded {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if data.len() > self.limit - self.bytes.len() {
+        let room = self.limit - self.bytes.len();
+        if data.len() > room {
+            // What fits is kept: an error answer is read up to its bound, and kept so far.
+            self.bytes.extend_from_slice(&data[..room]);
             self.exceeded = true;
             return Err(std::io::Error::other("answer over its size limit"));
         }
@@ -642,6 +647,12 @@ impl AnswerBody {
         }
     }
 
+    /// The bytes decoded so far, however the body went on or failed: an error answer's body,
+    /// cut at its bound (or where its compression broke).
+    pub(crate) fn into_cut(mut self) -> Vec<u8> {
+        std::mem::take(self.decoded_mut())
+    }
+
     fn error(&self, e: std::io::Error) -> Error {
         let bounded = match &self.sink {
             Sink::Identity(b) => b,
@@ -669,24 +680,91 @@ pub(crate) fn ping_request() -> Request {
     }
 }
 
-/// How much of an error body that is not influxd's JSON makes it into a message (an HTML
-/// page from a proxy, say).
-const MAX_PLAIN_MESSAGE: usize = 1024;
+/// The most of an error answer's body that is read (decompressed): the rest is left unread and
+/// its connection closed, so that neither an endless body nor a gzip bomb behind an error
+/// status takes memory or time. influxd quotes a line it cannot parse whole: the largest it
+/// gives for a line of its own limits, a series key of 64 KiB whose escapes JSON doubles, fits.
+pub(crate) const MAX_ERROR_BODY: usize = 256 * 1024;
 
-/// The server's message from an error body: the `error` member of its JSON, else the start of
-/// the body.
-pub(crate) fn error_message(body: &[u8]) -> String {
+/// The most of a server's message an error keeps (in bytes; cut at a character boundary).
+/// Messages travel into logs, a writer's stats and every `Display`: a server that sends a
+/// long one (a proxy's HTML page, a 64 MiB JSON member) must not make them long.
+pub(crate) const MAX_MESSAGE: usize = 1024;
+
+/// What marks a message that was cut, by [`MAX_MESSAGE`] or because its body was longer than
+/// [`MAX_ERROR_BODY`]: such a message is never taken for one of influxd's known permanent
+/// errors.
+pub(crate) const CUT_MARK: &str = " [message cut]";
+
+/// The server's message in an error answer: the `error` member of its JSON, else the body as
+/// text, at most [`MAX_ERROR_BODY`] bytes (not yet cut to [`MAX_MESSAGE`]).
+fn full_message(answer: &Answer) -> String {
     #[derive(serde::Deserialize)]
     struct ErrorBody {
         error: String,
     }
-    match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(e) => e.error,
-        Err(_) => {
-            let text = String::from_utf8_lossy(&body[..body.len().min(MAX_PLAIN_MESSAGE)]);
-            text.trim().to_owned()
-        }
+    match serde_json::from_slice::<ErrorBody>(&answer.body) {
+        Ok(e) if !answer.cut => e.error,
+        _ => String::from_utf8_lossy(&answer.body).trim().to_owned(),
     }
+}
+
+/// `message` cut to about [`MAX_MESSAGE`] bytes, marked with [`CUT_MARK`] if it was cut or its
+/// body was (`cut`). A long message keeps its start and its end, where influxd says why
+/// (`unable to parse '<a long line>': <why>`).
+pub(crate) fn cut_message(message: String, cut: bool) -> String {
+    if message.len() > MAX_MESSAGE {
+        let (head, tail) = (MAX_MESSAGE * 3 / 4, MAX_MESSAGE / 4);
+        let mut head_end = head;
+        while !message.is_char_boundary(head_end) {
+            head_end -= 1;
+        }
+        let mut tail_start = message.len() - tail;
+        while !message.is_char_boundary(tail_start) {
+            tail_start += 1;
+        }
+        let mut out = String::with_capacity(MAX_MESSAGE + CUT_MARK.len() * 2);
+        out.push_str(&message[..head_end]);
+        out.push_str(CUT_MARK);
+        if !cut {
+            out.push(' ');
+            out.push_str(&message[tail_start..]);
+        }
+        return out;
+    }
+    if cut {
+        return message + CUT_MARK;
+    }
+    message
+}
+
+/// Whether a message is the server's whole message (not cut, so that its text can be
+/// trusted to be one of influxd's known messages).
+pub(crate) fn is_whole_message(message: &str) -> bool {
+    !message.contains(CUT_MARK)
+}
+
+/// The server's message from an error answer, cut to [`MAX_MESSAGE`].
+pub(crate) fn error_message(answer: &Answer) -> String {
+    cut_message(full_message(answer), answer.cut)
+}
+
+/// What Go's HTTPS servers (influxd among them) answer a plain HTTP request with.
+const PLAIN_TO_TLS: &str = "Client sent an HTTP request to an HTTPS server";
+
+/// A message that says what a plain HTTP request to a TLS server means, when that is what the
+/// server answered.
+fn explain(message: String) -> String {
+    if message.contains(PLAIN_TO_TLS) {
+        format!("the server speaks TLS: use https:// (it answered: {message})")
+    } else {
+        message
+    }
+}
+
+/// Whether a 400's message says the request went over plain HTTP to a TLS server.
+pub(crate) fn is_plain_to_tls(message: &str) -> bool {
+    message.contains(PLAIN_TO_TLS)
 }
 
 /// Turns the answer to a write into `Ok` or the right error variant.
@@ -704,28 +782,42 @@ pub(crate) fn classify_write(answer: &Answer, written_before: usize) -> Result<(
             format!("write answered {status} instead of 204: nothing is known to be stored").into(),
         )),
         400 => {
-            let message = error_message(&answer.body);
-            if let Some(dropped) = partial_write_dropped(&message) {
+            let full = full_message(answer);
+            if let Some(dropped) = partial_write_dropped(&full).filter(|_| !answer.cut) {
+                // influxd says `dropped=0` for lines it could not parse, and quotes each:
+                // counted here, on the whole message, before it is cut.
+                let dropped = dropped.saturating_add(unparsable_lines(&full));
                 Err(Error::PartialWrite {
                     dropped,
-                    kind: partial_write_kind(&message),
-                    message,
+                    kind: partial_write_kind(&full),
+                    message: cut_message(full, false),
                     written_before,
                 })
-            } else if message.starts_with("field type conflict") {
+            } else if full.starts_with("field type conflict") && !answer.cut {
                 Err(Error::BatchRejected {
-                    message,
+                    message: cut_message(full, false),
                     written_before,
                 })
             } else {
                 Err(Error::Client {
                     status: 400,
-                    message,
+                    message: explain(cut_message(full, answer.cut)),
                 })
             }
         }
         _ => Err(status_error(answer)),
     }
+}
+
+/// How many lines a partial write's message quotes as unparsable.
+fn unparsable_lines(message: &str) -> u64 {
+    message
+        .split('\n')
+        .filter(|line| {
+            line.trim_start_matches("partial write: ")
+                .starts_with("unable to parse '")
+        })
+        .count() as u64
 }
 
 /// `partial write: ... dropped=N` -> `N`.
@@ -802,6 +894,46 @@ mod tests {
             matches!(body.finish(), Err(Error::Protocol(_))),
             "truncated gzip"
         );
+    }
+
+    #[test]
+    fn messages_are_cut_and_marked() {
+        let answer = |body: Vec<u8>, cut: bool| Answer {
+            status: 400,
+            body,
+            cut,
+            ..Answer::default()
+        };
+        let long = format!(r#"{{"error":"{}"}}"#, "é".repeat(5_000));
+        let message = error_message(&answer(long.into_bytes(), false));
+        assert!(
+            message.len() <= MAX_MESSAGE + CUT_MARK.len() + 1,
+            "{}",
+            message.len()
+        );
+        assert!(!is_whole_message(&message));
+        assert!(message.starts_with("éé") && message.ends_with("éé"));
+        // The start of a body over the bound is not JSON: its text, marked.
+        let start = br#"{"error":"retention policy not found: "#.to_vec();
+        let message = error_message(&answer(start, true));
+        assert!(message.starts_with(r#"{"error":"#) && !is_whole_message(&message));
+        assert_eq!(
+            error_message(&answer(b"{\"error\":\"no\"}".to_vec(), false)),
+            "no"
+        );
+        // A partial write counts its quoted lines, however long its message.
+        let quoted: String = (0..100)
+            .map(|i| format!("unable to parse 'line {i} {}': bad\\n", "x".repeat(50)))
+            .collect();
+        let body = format!(r#"{{"error":"partial write: {quoted}dropped=0"}}"#);
+        match classify_write(&answer(body.into_bytes(), false), 0) {
+            Err(Error::PartialWrite {
+                dropped: 100,
+                message,
+                ..
+            }) => assert!(!is_whole_message(&message)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

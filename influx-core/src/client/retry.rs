@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use crate::client::http::Answer;
+use crate::client::http::{self, Answer};
 use crate::error::Error;
 
 /// How a client retries requests that failed for a reason that may pass: how many times, and
@@ -178,15 +178,18 @@ pub fn classify_write_failure(e: &Error) -> WriteFailure {
             message,
         } if message.contains("database not found") => WriteFailure::MissingDatabase,
         Error::Client { status: 429, .. } => WriteFailure::Transient,
+        // The status decides: a 5xx is an outage whatever its body says, but for influxd's
+        // known permanent 500s, told by a whole (uncut) message.
         Error::Server { status, message } => {
-            let permanent =
-                *status == 500 && PERMANENT_500.iter().any(|needle| message.contains(needle));
-            if permanent {
+            if is_permanent_500(*status, message) {
                 WriteFailure::Refused
             } else {
                 WriteFailure::Transient
             }
         }
+        // An answer too large to read is an answer the server was in the middle of giving: it
+        // says nothing about the points.
+        Error::AnswerTooLarge { .. } => WriteFailure::Transient,
         _ => WriteFailure::Refused,
     }
 }
@@ -241,11 +244,15 @@ fn chain(e: &Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> 
 /// influxd's `500`s that no retry can fix: a write or query naming a database, retention
 /// policy or user that does not exist, or refused for good.
 fn is_permanent(answer: &Answer) -> bool {
-    if answer.status != 500 {
-        return false;
-    }
-    let body = String::from_utf8_lossy(&answer.body);
-    PERMANENT_500.iter().any(|needle| body.contains(needle))
+    answer.status == 500 && !answer.cut && is_permanent_500(500, &http::error_message(answer))
+}
+
+/// Whether a status and message are one of influxd's permanent `500`s: the message must be
+/// whole (a cut one, from a body over the bound, never counts).
+fn is_permanent_500(status: u16, message: &str) -> bool {
+    status == 500
+        && http::is_whole_message(message)
+        && PERMANENT_500.iter().any(|needle| message.contains(needle))
 }
 
 /// What influxd's permanent `500`s say.
@@ -296,6 +303,7 @@ mod tests {
             location: None,
             retry_after: retry_after.map(str::to_owned),
             body: body.as_bytes().to_vec(),
+            cut: false,
         })
     }
 
@@ -355,5 +363,42 @@ mod tests {
         assert_eq!(next(&timeout, UnlessDelivered), Next::Done);
         let bad_input = Err(Error::Config("no database".into()));
         assert_eq!(next(&bad_input, Safe), Next::Done);
+    }
+
+    #[test]
+    fn the_status_decides_and_a_cut_message_is_never_a_known_permanent_one() {
+        let missing_rp = r#"{"error":"retention policy not found: nope"}"#;
+        let mut cut = answer(500, None, missing_rp).unwrap();
+        cut.cut = true;
+        assert_eq!(
+            next(&Ok(cut), Replay::Safe),
+            Next::Retry(None),
+            "a body over the bound"
+        );
+        let server = |message: &str| Error::Server {
+            status: 500,
+            message: message.into(),
+        };
+        assert_eq!(
+            classify_write_failure(&server("retention policy not found: nope")),
+            WriteFailure::Refused
+        );
+        let cut = http::cut_message("retention policy not found: nope".into(), true);
+        assert_eq!(
+            classify_write_failure(&server(&cut)),
+            WriteFailure::Transient
+        );
+        let unavailable = Error::Server {
+            status: 503,
+            message: "database not found".into(),
+        };
+        assert_eq!(
+            classify_write_failure(&unavailable),
+            WriteFailure::Transient
+        );
+        assert_eq!(
+            classify_write_failure(&Error::AnswerTooLarge { limit: 1 }),
+            WriteFailure::Transient
+        );
     }
 }

@@ -61,6 +61,69 @@ pub(crate) struct WritePlan<'a> {
     on_refusal: OnRefusal,
     commit: Commit,
     rejections: Vec<Rejection>,
+    /// The split that tells a server refusing the request from one refusing some lines: the
+    /// message of the unknown 400 that made it (at most one such split a plan).
+    probe: Probe,
+}
+
+/// Where a plan is in its one split of a piece refused with a 400 it does not know.
+#[derive(Debug, Default)]
+enum Probe {
+    /// No piece was refused so: the next such refusal is split in two.
+    #[default]
+    Unused,
+    /// The piece was split: its left half is (or was) sent, then the right one.
+    Split { message: String, right: Piece },
+    /// The left half was refused with the same message and waits: the right half decides.
+    LeftRefused {
+        message: String,
+        left: Piece,
+        right: Piece,
+    },
+    /// Decided: the lines are isolated as any refused lines are.
+    Done,
+}
+
+/// What a 400 without a partial write says about the lines of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// A refusal that names a point's fault: some lines are bad (influxd's bare `field type
+    /// conflict` when a write creates a shard, a body whose every line is unparsable, a key
+    /// over the length limit). Isolated by halving. `resend`: sending the same lines again may
+    /// pass (after a bare `field type conflict`, influxd stores the good points of a resend).
+    Points { resend: bool },
+    /// About the request, not its lines (`database is required`, an invalid `consistency`):
+    /// every piece would get it again.
+    Request,
+    /// A 400 this client does not know: split once to find out which it is.
+    Unknown,
+}
+
+/// How a 400 refusal `e` (not a partial write) reads.
+fn refusal(e: &Error) -> Refusal {
+    match e {
+        Error::BatchRejected { .. } => Refusal::Points { resend: true },
+        Error::Client {
+            status: 400,
+            message,
+        } => {
+            if ["database is required", "invalid consistency"]
+                .iter()
+                .any(|m| message.contains(m))
+                || crate::client::http::is_plain_to_tls(message)
+            {
+                Refusal::Request
+            } else if ["unable to parse", "max key length exceeded"]
+                .iter()
+                .any(|m| message.starts_with(m))
+            {
+                Refusal::Points { resend: false }
+            } else {
+                Refusal::Unknown
+            }
+        }
+        _ => Refusal::Request,
+    }
 }
 
 impl<'a> WritePlan<'a> {
@@ -93,6 +156,7 @@ impl<'a> WritePlan<'a> {
             on_refusal,
             commit: Commit::default(),
             rejections: Vec::new(),
+            probe: Probe::Unused,
         }
     }
 
@@ -211,13 +275,16 @@ impl<'a> WritePlan<'a> {
             Ok(()) => {
                 self.commit.requests += 1;
                 self.commit.written += piece.len();
+                self.decide_probe();
                 Ok(())
             }
             Err(Error::PartialWrite {
                 dropped, message, ..
             }) if isolate => {
                 self.commit.requests += 1;
-                let refused = (refused_by(&message, dropped)).min(piece.len());
+                let refused = usize::try_from(dropped)
+                    .unwrap_or(usize::MAX)
+                    .min(piece.len());
                 self.commit.written += piece.len() - refused;
                 self.commit.refused += refused;
                 self.rejections.push(Rejection {
@@ -225,6 +292,7 @@ impl<'a> WritePlan<'a> {
                     lines: None,
                     message,
                 });
+                self.decide_probe();
                 Ok(())
             }
             Err(Error::Client {
@@ -256,36 +324,126 @@ impl<'a> WritePlan<'a> {
                 Ok(())
             }
             Err(e @ (Error::BatchRejected { .. } | Error::Client { status: 400, .. }))
-                if isolate && !refuses_request(&e) =>
+                if isolate && refusal(&e) != Refusal::Request =>
             {
                 self.commit.requests += 1;
-                if piece.may_resend {
-                    self.stack.push(Piece {
-                        may_resend: false,
-                        ..piece
-                    });
-                } else if piece.len() == 1 {
-                    let message = match e {
-                        Error::BatchRejected { message, .. } | Error::Client { message, .. } => {
-                            message
+                let message = match &e {
+                    Error::BatchRejected { message, .. } | Error::Client { message, .. } => {
+                        message.clone()
+                    }
+                    _ => String::new(),
+                };
+                match refusal(&e) {
+                    Refusal::Points { resend } => {
+                        self.decide_probe();
+                        if resend && piece.may_resend {
+                            self.stack.push(Piece {
+                                may_resend: false,
+                                ..piece
+                            });
+                        } else {
+                            self.isolate(piece, message);
                         }
-                        _ => String::new(),
-                    };
-                    self.reject(piece.from, piece.to, message);
-                } else {
-                    // Halves by lines: one bad line is found in log2(n) halvings.
-                    self.split_at(piece, piece.from + piece.len() / 2, false);
+                        Ok(())
+                    }
+                    _ => self.unknown_refusal(piece, message),
                 }
-                Ok(())
             }
             Err(e) => {
                 if !matches!(e, Error::RequestTooLarge { .. } | Error::Config(_)) {
                     self.commit.requests += 1;
                 }
                 // Back on the stack, so `unsent_from` can tell where to resume.
-                self.stack.push(piece);
+                self.put_back(piece);
                 Err(e)
             }
+        }
+    }
+
+    /// Goes on isolating refused lines: a single line is rejected, more are halved by lines
+    /// (one bad line is found in log2(n) halvings).
+    fn isolate(&mut self, piece: Piece, message: String) {
+        if piece.len() == 1 {
+            self.reject(piece.from, piece.to, message);
+        } else {
+            self.split_at(piece, piece.from + piece.len() / 2, false);
+        }
+    }
+
+    /// Ends the probe, if one runs: the answer to its piece was not the same refusal, so the
+    /// lines are refused one by one, not the request. A left half that waited is isolated.
+    fn decide_probe(&mut self) {
+        match std::mem::replace(&mut self.probe, Probe::Done) {
+            Probe::LeftRefused { message, left, .. } => {
+                // After the piece in hand, whose halves (if any) are on the stack: the left
+                // half goes first.
+                self.isolate(left, message);
+            }
+            Probe::Unused => self.probe = Probe::Unused,
+            Probe::Split { .. } | Probe::Done => {}
+        }
+    }
+
+    /// A 400 this client does not know: the first one splits its piece in two; when both
+    /// halves are refused with the same message, the server refuses the request, not lines, and
+    /// the plan stops with that error (three requests); otherwise the lines are isolated.
+    fn unknown_refusal(&mut self, piece: Piece, message: String) -> Result<(), Error> {
+        match std::mem::take(&mut self.probe) {
+            Probe::Unused if piece.len() > 1 => {
+                let mid = piece.from + piece.len() / 2;
+                let right = Piece {
+                    from: mid,
+                    to: piece.to,
+                    may_resend: false,
+                };
+                self.split_at(piece, mid, false);
+                self.probe = Probe::Split { message, right };
+                Ok(())
+            }
+            Probe::Split {
+                message: first,
+                right,
+            } if first == message && piece.to == right.from => {
+                // The left half, refused alike: the right one, next on the stack, decides.
+                self.probe = Probe::LeftRefused {
+                    message,
+                    left: piece,
+                    right,
+                };
+                Ok(())
+            }
+            Probe::LeftRefused {
+                message: first,
+                left,
+                right,
+            } if first == message && piece == right => {
+                self.probe = Probe::Done;
+                // Both halves refused alike: every line from the left half's on is unsent.
+                self.stack.push(Piece {
+                    from: left.from,
+                    to: right.to,
+                    may_resend: false,
+                });
+                Err(Error::Client {
+                    status: 400,
+                    message,
+                })
+            }
+            other => {
+                self.probe = other;
+                self.decide_probe();
+                self.isolate(piece, message);
+                Ok(())
+            }
+        }
+    }
+
+    /// Gives back a piece [`WritePlan::next`] handed out and that was not sent: it is unsettled,
+    /// with a left half that waits on it.
+    pub(crate) fn put_back(&mut self, piece: Piece) {
+        self.stack.push(piece);
+        if let Probe::LeftRefused { left, .. } = std::mem::take(&mut self.probe) {
+            self.stack.push(left);
         }
     }
 
@@ -298,35 +456,6 @@ impl<'a> WritePlan<'a> {
     pub(crate) fn finish(self) -> (Commit, Vec<Rejection>) {
         (self.commit, self.rejections)
     }
-}
-
-/// A bare 400 about the request rather than its lines (`database is required`, an invalid
-/// `consistency`): every piece would get it again, so it is never resent nor split.
-pub(crate) fn refuses_request(e: &Error) -> bool {
-    match e {
-        Error::Client {
-            status: 400,
-            message,
-        } => ["database is required", "invalid consistency"]
-            .iter()
-            .any(|m| message.contains(m)),
-        _ => false,
-    }
-}
-
-/// How many points a partial write refused: `dropped=N`, plus the lines quoted as unparsable
-/// (influxd says `dropped=0` for those).
-fn refused_by(message: &str, dropped: u64) -> usize {
-    let unparsable = message
-        .split('\n')
-        .filter(|line| {
-            line.trim_start_matches("partial write: ")
-                .starts_with("unable to parse '")
-        })
-        .count();
-    usize::try_from(dropped)
-        .unwrap_or(usize::MAX)
-        .saturating_add(unparsable)
 }
 
 /// The lines of a batch a write did not settle (not sent, or not known to be stored), as
@@ -626,16 +755,20 @@ mod tests {
         }
     }
 
-    /// Runs a plan against a fake server that refuses (with a bare 400) any body holding line
-    /// `bad`; returns the commit, the rejections and the requests' line ranges.
-    fn run_with_bad_line(n: usize, bad: usize) -> (Commit, Vec<Rejection>, Vec<(usize, usize)>) {
+    /// Runs a plan against a fake server that refuses any body holding one of the lines `bad`
+    /// with `refusal()`; returns the commit, the rejections and the requests' line ranges.
+    fn run_with_bad_lines(
+        n: usize,
+        bad: &[usize],
+        refusal: impl Fn() -> Error,
+    ) -> (Commit, Vec<Rejection>, Vec<(usize, usize)>) {
         let (bytes, ends) = lines(n, 10);
         let mut plan = WritePlan::new(&bytes, &ends, n, 1 << 20, 1 << 20, OnRefusal::Isolate);
         let mut sent = Vec::new();
         while let Some(piece) = plan.next().unwrap() {
             sent.push((piece.from, piece.to));
-            let result = if (piece.from..piece.to).contains(&bad) {
-                Err(bare_400())
+            let result = if bad.iter().any(|b| (piece.from..piece.to).contains(b)) {
+                Err(refusal())
             } else {
                 Ok(())
             };
@@ -643,6 +776,91 @@ mod tests {
         }
         let (commit, rejections) = plan.finish();
         (commit, rejections, sent)
+    }
+
+    fn run_with_bad_line(n: usize, bad: usize) -> (Commit, Vec<Rejection>, Vec<(usize, usize)>) {
+        run_with_bad_lines(n, &[bad], bare_400)
+    }
+
+    fn type_conflict() -> Error {
+        Error::BatchRejected {
+            message: "field type conflict: input field \"v\" on measurement \"m\" is type \
+                      string, already exists as type integer"
+                .into(),
+            written_before: 0,
+        }
+    }
+
+    fn unknown_400() -> Error {
+        Error::Client {
+            status: 400,
+            message: "no".into(),
+        }
+    }
+
+    #[test]
+    fn refusals_that_name_points_isolate_k_bad_lines_in_2k_log2_n_plus_1_requests() {
+        for refusal in [type_conflict as fn() -> Error, bare_400] {
+            for n in [2, 3, 8, 100, 1000, 4096] {
+                // Two bad lines, one in each half.
+                let bad = [n / 4, n / 2 + n / 4];
+                let (commit, rejections, sent) = run_with_bad_lines(n, &bad, refusal);
+                let bound = (2.0 * 2.0 * (n as f64).log2()).ceil() as usize + 1;
+                assert!(sent.len() <= bound, "n={n}: {} > {bound}", sent.len());
+                assert_eq!(commit.written, n - 2, "n={n}: every good line");
+                assert_eq!(commit.refused, 2);
+                assert_eq!(rejections.len(), 2);
+            }
+        }
+    }
+
+    #[test]
+    fn a_400_of_unknown_meaning_for_every_piece_stops_after_three_requests() {
+        let (bytes, ends) = lines(10_000, 10);
+        let mut plan = WritePlan::new(&bytes, &ends, 10_000, 1 << 20, 1 << 20, OnRefusal::Isolate);
+        let mut sent = 0;
+        let err = loop {
+            let piece = plan.next().unwrap().expect("a piece");
+            sent += 1;
+            if let Err(e) = plan.settle(piece, Err(unknown_400())) {
+                break e;
+            }
+        };
+        assert_eq!(sent, 3, "the batch, its left half, its right half");
+        assert!(
+            matches!(&err, Error::Client { status: 400, message } if message == "no"),
+            "{err:?}"
+        );
+        assert_eq!(plan.unsent_from(), 0, "every line unsent");
+        let (commit, _) = plan.finish();
+        assert_eq!((commit.written, commit.refused, commit.requests), (0, 0, 3));
+    }
+
+    #[test]
+    fn an_unknown_400_refusing_half_of_the_lines_goes_on_isolating() {
+        // The left half is refused, the right one stored: the left half's lines are isolated.
+        let (commit, rejections, sent) = run_with_bad_lines(100, &[10], unknown_400);
+        assert_eq!((commit.written, commit.refused), (99, 1));
+        assert_eq!(rejections.len(), 1);
+        assert!(sent.len() <= 2 * 7 + 1, "{sent:?}");
+        // Refused halves alike, but with different messages: not the request.
+        let (bytes, ends) = lines(8, 10);
+        let mut plan = WritePlan::new(&bytes, &ends, 8, 1 << 20, 1 << 20, OnRefusal::Isolate);
+        let mut n = 0;
+        while let Some(piece) = plan.next().unwrap() {
+            n += 1;
+            let message = if piece.from < 4 { "left" } else { "right" };
+            let refused = Error::Client {
+                status: 400,
+                message: message.into(),
+            };
+            plan.settle(piece, Err(refused)).unwrap();
+        }
+        assert_eq!(
+            plan.finish().0.refused,
+            8,
+            "every line isolated after {n} requests"
+        );
     }
 
     #[test]
@@ -730,16 +948,6 @@ mod tests {
         assert!(matches!(err, Error::Client { status: 400, .. }));
         assert_eq!(plan.unsent_from(), 0);
         assert_eq!(plan.finish().0.requests, 1);
-    }
-
-    #[test]
-    fn partial_writes_count_quoted_lines() {
-        let message = "partial write: unable to parse 'a v=': missing field value\nunable to parse 'b': invalid field format dropped=0";
-        assert_eq!(refused_by(message, 0), 2);
-        assert_eq!(
-            refused_by("partial write: field type conflict dropped=3", 3),
-            3
-        );
     }
 
     #[test]

@@ -312,10 +312,12 @@ impl<T: Transport> Core<T> {
         if encoder.first_window(&mut points, cap_points, in_flight, &mut window)? {
             let outcome = complete(self.write_batch(
                 &window.bytes,
+                None,
                 &window.ends,
                 options,
                 Caps::points(cap_points),
                 OnRefusal::Stop,
+                None,
             ));
             let lines = window.lines.len();
             self.spares.keep(window);
@@ -429,6 +431,7 @@ impl<T: Transport> Core<T> {
             caps,
             OnRefusal::Stop,
             Some(halt),
+            None,
         ));
         let going = done.settle(&fed.lines, run, halt);
         (going, Fed::reuse(shared, fed.ends, fed.lines))
@@ -843,10 +846,12 @@ impl<T: Transport> Core<T> {
             let outcome = self
                 .write_batch(
                     &window.bytes,
+                    None,
                     &window.ends,
                     options,
                     Caps::points(cap_points),
                     OnRefusal::Stop,
+                    None,
                 )
                 .await;
             let lines = window.lines.len();
@@ -954,6 +959,7 @@ impl<T: Transport> Core<T> {
                     caps,
                     OnRefusal::Stop,
                     Some(halt),
+                    None,
                 )
                 .await;
             (Fed::reuse(shared, fed.ends, fed.lines), run)
