@@ -65,12 +65,19 @@ pub trait Series {
     /// - the buffer is full ([`Error::BufferFull`]: `max_pending` points or
     ///   `max_pending_bytes` bytes, a commit in flight included): the point was not taken,
     ///   and nothing already buffered was dropped;
-    /// - the autocommit failed: this point and every other unsent one stay buffered, and
-    ///   autocommits pause for a backoff interval so that `record()` does not wait on a dead
-    ///   server at every call;
-    /// - the autocommit wrote everything but points the server refused for good
-    ///   ([`Error::Rejected`], which lists them): they left the buffer, so they cannot block
-    ///   later points.
+    /// - the point was taken, but the autocommit it started failed
+    ///   ([`Error::AutocommitFailed`], for which [`Error::was_recorded`] is true): nothing to
+    ///   retry, and do not record the point again. Its `source` says why: the server could not
+    ///   be reached (this point and every other unsent one stay buffered, and autocommits
+    ///   pause for a backoff interval so that `record()` does not wait on a dead server at
+    ///   every call), or it refused points for good ([`Error::Rejected`], which lists them:
+    ///   they left the buffer, so they cannot block later points).
+    ///
+    /// With autocommit in the calling thread, the `record()` that reaches `bulk_size` waits for
+    /// the commit: as long as the client's [`deadline`](crate::ClientBuilder::deadline) a
+    /// request (30 s by default) when the server does not answer. In a service that answers
+    /// requests of its own (a web handler), prefer `autocommit = "background"` or a
+    /// [`BufferedWriter`](crate::writer::BufferedWriter), whose `record()` never waits.
     ///
     /// A type bound to a [`BufferedWriter`](crate::writer::BufferedWriter) with
     /// [`Series::bind_writer`] goes there instead, and the writer's policy applies: `Ok` when
@@ -427,7 +434,13 @@ fn autocommit(buffer: &'static SeriesBuffer) -> Result<(), Error> {
         #[cfg(feature = "blocking")]
         _ => {
             let _committing = committing;
-            send(buffer, None).map(drop)
+            // The point is in the buffer whatever the commit does: its failure is told apart
+            // from a point that was not taken.
+            send(buffer, None)
+                .map(drop)
+                .map_err(|e| Error::AutocommitFailed {
+                    source: Box::new(e),
+                })
         }
         #[cfg(not(feature = "blocking"))]
         _ => {

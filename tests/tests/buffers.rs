@@ -50,7 +50,10 @@ fn a_full_buffer_refuses_new_points_and_keeps_every_accepted_one() {
         match (Bounded { n, t: n }).record() {
             Ok(()) => accepted += 1,
             // The autocommit at the tenth point fails: the points stay.
-            Err(Error::Transport(_)) => accepted += 1,
+            Err(e @ Error::AutocommitFailed { .. }) => {
+                assert!(e.was_recorded());
+                accepted += 1;
+            }
             Err(Error::BufferFull { max_points, .. }) => {
                 assert_eq!(max_points, 100);
                 full += 1;

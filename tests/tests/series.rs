@@ -303,9 +303,16 @@ fn a_commit_to_a_stopped_server_keeps_every_point_until_it_is_back() {
     for n in 0..4 {
         point(n).record().unwrap();
     }
-    // The fifth point triggers an autocommit, which fails: nothing is lost.
+    // The fifth point triggers an autocommit, which fails: nothing is lost, and the error
+    // says the point was taken.
     let err = point(4).record().unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.was_recorded(), "{err:?}");
+    match err {
+        Error::AutocommitFailed { source } => {
+            assert!(matches!(*source, Error::Transport(_)), "{source:?}")
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(Outage::pending(), 5);
     // Meanwhile autocommits back off: recording goes on without an attempt each time.
     for n in 5..12 {
@@ -377,7 +384,10 @@ fn records_during_backoff_do_not_wait_on_a_hanging_server() {
     SilentServer::bind(client);
     SilentServer { v: 0 }.record().unwrap();
     let err = SilentServer { v: 1 }.record().unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::AutocommitFailed { source } if matches!(**source, Error::Timeout(_))),
+        "{err:?}"
+    );
     for v in 2..40 {
         SilentServer { v }.record().unwrap();
     }

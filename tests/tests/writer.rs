@@ -681,10 +681,16 @@ fn invalid_points_are_refused_and_counted() {
         .field("s", "x".repeat(200))
         .build()
         .unwrap();
-    assert!(matches!(
-        writer.record(big),
-        Recorded::Invalid(influx_series::Error::RequestTooLarge { .. })
-    ));
+    match writer.record(big) {
+        Recorded::Invalid(e @ influx_series::Error::InvalidArgument(_)) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("max_batch_bytes") && message.contains("max_batch_bytes()"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     let stats = writer.stats();
     assert_eq!((stats.recorded, stats.invalid), (2, 2));
     assert_adds_up(&stats);
@@ -832,19 +838,22 @@ fn retry_after_zero_still_waits_the_backoff() {
 fn a_point_larger_than_the_byte_budget_is_refused_without_evicting_anything() {
     let writer = writer_on("http://127.0.0.1:9", "db")
         .interval(Duration::from_secs(60))
-        .max_buffer_bytes(300)
-        .trigger_bytes(300)
+        .max_buffer_bytes(2_000)
+        .trigger_bytes(2_000)
         .start()
         .unwrap();
     assert!(writer.record(point("m", 0, 1)).is_enqueued());
     let big = Point::builder("m")
-        .field("s", "x".repeat(400))
+        .field("s", "x".repeat(2_100))
         .build()
         .unwrap();
-    assert!(matches!(
-        writer.record(big),
-        Recorded::Invalid(influx_series::Error::RequestTooLarge { limit: 300, .. })
-    ));
+    match writer.record(big) {
+        Recorded::Invalid(e @ influx_series::Error::InvalidArgument(_)) => {
+            let message = e.to_string();
+            assert!(message.contains("max_buffer_bytes"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
     let stats = writer.stats();
     assert_eq!((stats.buffered, stats.dropped, stats.invalid), (1, 0, 1));
 }

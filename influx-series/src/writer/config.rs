@@ -63,9 +63,9 @@ pub(crate) struct Settings {
     pub(crate) interval: Duration,
     pub(crate) jitter: Duration,
     pub(crate) max_batch_size: usize,
-    pub(crate) max_batch_bytes: usize,
+    pub(crate) max_batch_bytes: From<usize>,
     pub(crate) max_buffer_size: usize,
-    pub(crate) max_buffer_bytes: usize,
+    pub(crate) max_buffer_bytes: From<usize>,
     pub(crate) trigger_size: usize,
     pub(crate) trigger_bytes: usize,
     pub(crate) sample_probability: f64,
@@ -77,6 +77,15 @@ pub(crate) struct Settings {
 }
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The smallest line a point can make, newline included: `m f=t 0` (every line the writer
+/// sends has a timestamp; it stamps points that have none).
+pub(crate) const MIN_LINE: usize = 8;
+
+/// The least a point takes in the byte budget: the smallest line, its place in the writer's
+/// index, and its destination's charge.
+pub(crate) const MIN_BUFFER_BYTES: usize =
+    MIN_LINE + super::budget::LINE_COST as usize + super::dests::DEST_COST as usize;
 
 /// The longest interval, jitter or backoff taken.
 const MAX_WAIT: Duration = Duration::from_secs(86_400);
@@ -408,6 +417,27 @@ impl WriterBuilder {
                 ),
             );
         }
+        if max_batch_bytes.value < MIN_LINE {
+            return invalid(
+                max_batch_bytes.source,
+                format!(
+                    "{} bytes is below the smallest line a point can make ({MIN_LINE} bytes): \
+                     no request could hold one",
+                    max_batch_bytes.value
+                ),
+            );
+        }
+        if max_buffer_bytes.value < MIN_BUFFER_BYTES {
+            return invalid(
+                max_buffer_bytes.source,
+                format!(
+                    "{} bytes is below the least a point takes in the budget ({MIN_BUFFER_BYTES} \
+                     bytes: a line of {MIN_LINE}, its place in the writer's index, its \
+                     destination): no point could ever be taken",
+                    max_buffer_bytes.value
+                ),
+            );
+        }
         if max_batch_bytes.value > client.max_request_size() {
             return invalid(
                 max_batch_bytes.source,
@@ -462,9 +492,9 @@ impl WriterBuilder {
             interval: interval.value,
             jitter: jitter.value,
             max_batch_size: max_batch_size.value,
-            max_batch_bytes: max_batch_bytes.value,
+            max_batch_bytes,
             max_buffer_size: max_buffer_size.value,
-            max_buffer_bytes: max_buffer_bytes.value,
+            max_buffer_bytes,
             trigger_size: trigger_size.value,
             trigger_bytes: trigger_bytes.value,
             sample_probability: sample_probability.value,

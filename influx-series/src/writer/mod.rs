@@ -11,22 +11,32 @@
 //! full the oldest waiting point is dropped (or the new one, with [`OnFull::DropNewest`]), and
 //! every drop is counted by reason in [`Stats`], whose counters always add up:
 //!
-//! `recorded = sampled_out + invalid + dropped + rejected + written + buffered + in_flight`.
+//! `recorded = sampled_out + invalid + dropped + rejected + written + sent + buffered +
+//! in_flight` (`sent`: over UDP, where nothing tells whether the server stored them).
 //!
-//! How answers are handled:
+//! How answers are handled (the status decides first; a message is read from at most 64 KiB
+//! of an error's body, and kept to 1 KiB):
 //! - `204`: written.
 //! - `400 partial write`: the rest was stored; the refused points are counted as rejected and
 //!   never resent.
-//! - A bare `400` (`field type conflict` into a new shard): sent once more, then bisected
-//!   until the refused points are isolated; they are counted as rejected.
+//! - A `400` that names points' faults (a bare `field type conflict`, when a write creates a
+//!   shard; lines the server cannot parse): the refused points are isolated by halving (a
+//!   type conflict is first sent once more, as influxd then stores the good points), and
+//!   counted as rejected: k bad points among n cost about 2k·log2(n) + 1 requests.
+//! - Any other `400`: the batch is split once; if both halves are refused with the same
+//!   message, the server refuses the request, not points: the batch is dropped (counted as
+//!   `misconfigured`, 3 requests) and the destination flagged; otherwise the refused points
+//!   are isolated as above.
 //! - `413`: the batch is split in half, and the byte cap lowered for the rest of the run.
-//! - A missing retention policy (influxd's `500`), `database is required`, credentials
-//!   refused and other errors no resend can fix: the batch is dropped without a retry
-//!   (counted as `misconfigured`) and the destination is flagged in [`Stats::flagged`].
+//! - A missing retention policy (influxd's `500`, told by its whole message), `database is
+//!   required`, credentials refused, TLS refused (a certificate, or a plain server on an
+//!   `https://` URL and the reverse) and other errors no resend can fix: the batch is dropped
+//!   without a retry (counted as `misconfigured`) and the destination is flagged in
+//!   [`Stats::flagged`].
 //! - `404 database not found`: per [`OnMissingDatabase`].
-//! - No answer, a timeout, `429` and other `5xx`: the points go back to the front of their
-//!   queue, and the writer waits (doubling backoff with jitter, or the server's
-//!   `Retry-After`) before it sends one request again, as a probe.
+//! - No answer, a timeout, `429` and every other `5xx`, whatever its body: the points go back
+//!   to the front of their queue, and the writer waits (doubling backoff with jitter, or the
+//!   server's `Retry-After`) before it sends one request again, as a probe.
 //!
 //! The writer's client never retries by itself (its retry policy is replaced), so nothing is
 //! retried twice. It keeps as many requests in flight as its client's
@@ -39,8 +49,11 @@
 //! the points the other stored are done with; the failed request's points, and those of the
 //! requests that did not go out after it, go back to the queue. When more is due, the writer
 //! takes up to sixteen requests' worth for each request in flight at once (never more than
-//! half the buffer), which each connection sends one after the other, so the connections wait
-//! for each other less often (they wait at the end of each round).
+//! a quarter of the budget), which each connection sends one after the other, so the
+//! connections wait for each other less often (they wait at the end of each round).
+//!
+//! Once [`BufferedWriter::shutdown`] returns (or the last handle is dropped), the writer
+//! sends no request: a request in flight then may still be answered, but none follows it.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -61,11 +74,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod budget;
 mod config;
+mod dests;
 mod measurement;
 mod queue;
 mod shard;
 mod state;
+mod stats;
 mod worker;
 
 use std::cell::{Cell, RefCell};
@@ -78,11 +94,14 @@ use parking_lot::{Condvar, Mutex};
 
 pub use config::{OnFull, OnMissingDatabase, WriterBuilder};
 pub use measurement::{DurationGuard, Measurement};
+pub use stats::{Drops, Flagged, FlushError, Reason, ReasonKind, ShutdownReport, Stats};
 
 use crate::Series;
+use budget::{Budget, LINE_COST, charged};
 use config::Settings;
-use shard::{Cut, Shard, ShardCounters};
-use state::{Budget, State, Target};
+use dests::{Cached, Registry, Target};
+use shard::{Cut, Shard, ShardCounters, Staged};
+use state::State;
 
 /// What [`BufferedWriter::record`] did with a point.
 #[derive(Debug)]
@@ -102,8 +121,8 @@ pub enum Recorded {
     /// [`OnFull::DropNewest`], or when everything held is in flight). Counted in
     /// [`Drops::full`].
     DroppedFull,
-    /// Not taken: the point cannot be encoded, is larger than a request may be, or names no
-    /// database and the writer has none (counted in [`Stats::invalid`]).
+    /// Not taken: the point cannot be encoded, is larger than a request or the budget may be,
+    /// or names no database and the writer has none (counted in [`Stats::invalid`]).
     Invalid(Error),
     /// Not taken: the writer is shutting down or shut down (counted in [`Stats::ignored`]).
     Closed,
@@ -121,187 +140,80 @@ impl Recorded {
     }
 }
 
-/// Points dropped, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Drops {
-    /// The oldest waiting points, dropped to make room for new ones ([`OnFull::DropOldest`]).
-    pub overflow: u64,
-    /// New points refused because the budget was full.
-    pub full: u64,
-    /// Points of batches no resend could make the server take: a missing retention policy,
-    /// credentials, `database is required`.
-    pub misconfigured: u64,
-    /// Points of batches to a database that does not exist ([`OnMissingDatabase::Drop`]).
-    pub missing_database: u64,
-    /// Points still unsent when the writer stopped (its deadline passed, or it was dropped
-    /// without [`BufferedWriter::shutdown`]).
-    pub unsent: u64,
-    /// Points dropped by [`BufferedWriter::clear`].
-    pub cleared: u64,
-}
-
-impl Drops {
-    /// Every drop.
-    pub fn total(&self) -> u64 {
-        self.overflow
-            + self.full
-            + self.misconfigured
-            + self.missing_database
-            + self.unsent
-            + self.cleared
-    }
-}
-
-/// A destination whose writes the server refuses for a reason no resend can fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flagged {
-    /// The database.
-    pub database: String,
-    /// The retention policy, if one is named.
-    pub retention_policy: Option<String>,
-    /// The server's answer.
-    pub reason: String,
-}
-
-/// A snapshot of the writer's counters (since it started) and gauges (now), taken at once:
-/// [`Stats::adds_up`] holds in every snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Points given to `record()` while the writer was open.
-    pub recorded: u64,
-    /// Left out by sampling.
-    pub sampled_out: u64,
-    /// Refused by `record()` as invalid.
-    pub invalid: u64,
-    /// Dropped, for every reason in `drops`.
-    pub dropped: u64,
-    /// Dropped, by reason.
-    pub drops: Drops,
-    /// Refused by the server for good (a partial write's dropped points, or isolated out of a
-    /// bare 400).
-    pub rejected: u64,
-    /// Written.
-    pub written: u64,
-    /// Waiting to be sent (including waiting to be retried).
-    pub buffered: u64,
-    /// Bytes of the points waiting.
-    pub buffered_bytes: u64,
-    /// In the request being sent.
-    pub in_flight: u64,
-    /// Bytes of the points in flight.
-    pub in_flight_bytes: u64,
-    /// Requests sent.
-    pub requests: u64,
-    /// Requests that failed (no answer, or an error the batch stopped at).
-    pub failed_requests: u64,
-    /// Points offered after the writer closed, or while it is disabled (not in `recorded`).
-    pub ignored: u64,
-    /// Destinations the server refuses writes to.
-    pub flagged: Vec<Flagged>,
-}
-
-impl Stats {
-    /// `recorded = sampled_out + invalid + dropped + rejected + written + buffered +
-    /// in_flight`.
-    pub fn adds_up(&self) -> bool {
-        self.recorded
-            == self.sampled_out
-                + self.invalid
-                + self.dropped
-                + self.rejected
-                + self.written
-                + self.buffered
-                + self.in_flight
-            && self.dropped == self.drops.total()
-    }
-}
-
-/// What [`BufferedWriter::shutdown`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ShutdownReport {
-    /// Whether everything was settled (written, rejected or dropped for a reason other than
-    /// the deadline) before the deadline.
-    pub complete: bool,
-    /// Points left unsent at the deadline (counted in [`Drops::unsent`], or still in the
-    /// request in flight, which settles on its own).
-    pub left_over: u64,
-    /// The counters at the end.
-    pub stats: Stats,
-}
-
-/// [`BufferedWriter::flush`] did not see every point settled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FlushError {
-    /// The timeout passed with this many points still waiting or in flight.
-    TimedOut {
-        /// Points recorded before the call and not yet settled.
-        remaining: usize,
-    },
-    /// The writer stopped with points unsent.
-    Stopped {
-        /// Points recorded before the call and not settled.
-        remaining: usize,
-    },
-}
-
-impl std::fmt::Display for FlushError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FlushError::TimedOut { remaining } => {
-                write!(f, "flush timed out with {remaining} point(s) unsettled")
-            }
-            FlushError::Stopped { remaining } => {
-                write!(f, "the writer stopped with {remaining} point(s) unsettled")
-            }
-        }
-    }
-}
-
-impl std::error::Error for FlushError {}
-
 /// What the writer's thread and its handles share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// Distinguishes writers in the recording threads' shard lists.
     id: u64,
     state: Mutex<State>,
-    /// Every recording thread's shard. Lock order: `state`, then `shards`, then each shard.
+    /// Every recording thread's shard. Lock order: `state`, then `shards`, then each shard,
+    /// then the registry's.
     shards: Mutex<Vec<Arc<Shard>>>,
     budget: Arc<Budget>,
+    registry: Arc<Registry>,
     /// Intake stopped; checked by `record()` under its shard's lock.
     closed: AtomicBool,
+    /// No request may be sent any more: set with the state's `stop`, read by the requests
+    /// under way before each next one.
+    halt: AtomicBool,
     /// The worker waits here for work.
     wake: Condvar,
     /// Flushes and shutdowns wait here for the worker.
     settled: Condvar,
+    /// The line bytes a shard stages at most before its thread moves them to the queues.
+    shard_cap: usize,
     settings: Settings,
 }
+
+/// A shard's lines, the retained room above which is given back after a cut (what a shard
+/// staged at its busiest is not kept for ever: it would be memory outside the budget).
+const SHARD_KEEP_BYTES: usize = 256 * 1024;
 
 impl Shared {
     /// Moves every shard's lines into the destinations' queues, in sequence order (a
     /// consistent cut: every shard is locked at once).
     pub(crate) fn drain(&self, st: &mut State) {
         let shards = self.shards.lock();
-        let cut = Cut::take(&shards);
+        let mut guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
+        let cut = Cut::take(&mut guards, SHARD_KEEP_BYTES);
+        drop(guards);
         drop(shards);
+        self.append_cut(st, cut);
+    }
+
+    fn append_cut(&self, st: &mut State, cut: Cut) {
         let (points, bytes) = cut.size();
+        if points == 0 {
+            return;
+        }
         self.budget.mark_drained(points, bytes);
         let since = st.staged_since.take().unwrap_or_else(Instant::now);
         let settings = &self.settings;
         match cut.into_single() {
-            Ok((dest, bytes, ends)) => st.append_lines(dest, bytes, ends, since, settings),
+            Ok((dest, bytes, ends)) => st.append_lines(dest, &bytes, &ends, since, settings),
             Err(cut) => cut.for_each(|dest, line| st.append(dest, line, since, settings)),
         }
+    }
+
+    /// Forgets the destinations that are idle (their charge goes back to the budget): with
+    /// every shard's lock held, after their lines were taken, so that no line and no thread's
+    /// cache names a forgotten slot (see [`dests`]).
+    pub(crate) fn forget_idle(&self, st: &mut State) {
+        let shards = self.shards.lock();
+        let mut guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
+        let cut = Cut::take(&mut guards, SHARD_KEEP_BYTES);
+        self.append_cut(st, cut);
+        let forgotten = st.take_idle();
+        self.registry.forget(&forgotten);
+        drop(guards);
     }
 
     /// Drops every line the shards hold (for `clear`); returns how many.
     fn discard_staged(&self) -> usize {
         let shards = self.shards.lock();
-        let cut = Cut::take(&shards);
+        let mut guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
+        let cut = Cut::take(&mut guards, SHARD_KEEP_BYTES);
+        drop(guards);
         drop(shards);
         let (points, bytes) = cut.size();
         self.budget.mark_drained(points, bytes);
@@ -317,11 +229,14 @@ impl Shared {
             if Arc::strong_count(shard) > 1 {
                 return true;
             }
-            let staged = shard.staged.lock();
+            let mut staged = shard.staged.lock();
             if !staged.lines.is_empty() {
                 return true;
             }
             st.folded.add(&staged.counters);
+            st.counters
+                .reasons
+                .merge(std::mem::take(&mut staged.reasons));
             false
         });
     }
@@ -331,13 +246,23 @@ impl Shared {
         let shards = self.shards.lock();
         let guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
         let mut counters = ShardCounters::default();
+        let mut reasons = st.counters.reasons.clone();
         let mut staged = (0u64, 0u64);
         for g in &guards {
             counters.add(&g.counters);
+            reasons.merge(g.reasons.clone());
             staged.0 += g.lines.len() as u64;
             staged.1 += g.bytes.len() as u64;
         }
-        st.stats(&counters, staged)
+        let mut stats = st.stats(&counters, staged);
+        stats.reasons = reasons.to_vec();
+        stats
+    }
+
+    /// Stops the writer for good: intake closed, no request sent any more.
+    fn stop(&self, st: &mut State) {
+        st.stop = true;
+        self.halt.store(true, Ordering::Release);
     }
 }
 
@@ -348,10 +273,13 @@ impl Shared {
 /// until their timeout, so call them from async code through `spawn_blocking`.
 ///
 /// Each recording thread appends to a shard of its own, so threads do not wait for each
-/// other; a global sequence number keeps the order in which points were recorded.
+/// other; a global sequence number keeps the order in which points were recorded. A thread
+/// whose thread-locals are gone (a `record()` from a thread-local's destructor) records
+/// through the writer's lock instead.
 ///
 /// Dropping the last handle without [`BufferedWriter::shutdown`] stops the thread, counts
-/// the points still waiting as [`Drops::unsent`] and logs how many there were.
+/// the points still waiting as [`Drops::unsent`] and logs how many there were; no request is
+/// sent after that.
 #[derive(Debug, Clone)]
 pub struct BufferedWriter {
     inner: Arc<Inner>,
@@ -373,7 +301,7 @@ impl Drop for Inner {
         shared.closed.store(true, Ordering::SeqCst);
         shared.drain(&mut st);
         st.closed = true;
-        st.stop = true;
+        shared.stop(&mut st);
         let unsent = st.drop_waiting();
         let in_flight = st.in_flight.map_or(0, |f| f.points);
         drop(st);
@@ -392,7 +320,7 @@ impl Drop for Inner {
 struct ThreadShard {
     writer: u64,
     shard: Arc<Shard>,
-    last: Option<(String, Option<String>, Precision, u32)>,
+    last: Option<Cached>,
 }
 
 thread_local! {
@@ -415,6 +343,14 @@ fn deadline_after(wait: Duration) -> Instant {
         .unwrap_or(now)
 }
 
+/// How a refused point counts.
+#[derive(Clone, Copy)]
+enum Door {
+    SampledOut,
+    Invalid,
+    Ignored,
+}
+
 impl BufferedWriter {
     /// A builder with every setting at its default; see [`WriterBuilder`].
     pub fn builder() -> WriterBuilder {
@@ -433,7 +369,8 @@ impl BufferedWriter {
 
     /// Records a point: a [`Point`], a [`Measurement`], or a value of a `#[derive(Series)]`
     /// type (written with its own database, retention policy and precision). Never blocks,
-    /// never does I/O. A point without a time is stamped now.
+    /// never does I/O. A point without a time is stamped now. Its cost does not depend on how
+    /// many destinations the writer knows.
     ///
     /// ```no_run
     /// # use influx_series::{Point, writer::BufferedWriter};
@@ -447,15 +384,18 @@ impl BufferedWriter {
     pub fn record<R: Record>(&self, item: R) -> Recorded {
         let settings = &self.shared().settings;
         if !settings.enabled {
-            self.with_shard(|shard| shard.staged.lock().counters.ignored += 1);
+            self.count_at_door(Door::Ignored, None);
             return Recorded::Disabled;
         }
-        if settings.sample_probability < 1.0
-            && !self.with_shard(|shard| shard.sample(settings.sample_probability))
-        {
-            return self.count_at_door(Recorded::SampledOut);
+        if settings.sample_probability < 1.0 && !self.sample(settings.sample_probability) {
+            return match self.count_at_door(Door::SampledOut, None) {
+                true => Recorded::Closed,
+                false => Recorded::SampledOut,
+            };
         }
-        let mut scratch = SCRATCH.take();
+        // The thread's scratch space, or a new one when its thread-locals are gone (a
+        // `record()` from a thread-local's destructor).
+        let mut scratch = SCRATCH.try_with(Cell::take).unwrap_or_default();
         scratch.clear();
         let context = RecordContext {
             precision: settings.precision,
@@ -467,20 +407,26 @@ impl BufferedWriter {
                 scratch.push(b'\n');
                 self.enqueue(target, &scratch)
             }
-            Err(e) => self.count_at_door(Recorded::Invalid(e)),
+            Err(e) => self.invalid(e),
         };
         if scratch.capacity() <= MAX_KEPT_SCRATCH {
-            SCRATCH.set(scratch);
+            let _ = SCRATCH.try_with(|kept| kept.set(scratch));
         }
         outcome
     }
 
-    /// Runs `f` with this thread's shard of the writer (made and registered on first use).
-    fn with_shard<R>(&self, f: impl FnOnce(&Shard) -> R) -> R {
-        SHARDS.with_borrow_mut(|shards| {
-            let index = self.shard_index(shards);
-            f(&shards[index].shard)
-        })
+    /// Runs `f` with this thread's shard of the writer (made and registered on first use);
+    /// `None` when the thread's locals cannot be used (it is ending, or this is a `record()`
+    /// from inside another).
+    fn with_shard<R>(&self, f: impl FnOnce(&mut ThreadShard) -> R) -> Option<R> {
+        SHARDS
+            .try_with(|cell| {
+                let mut shards = cell.try_borrow_mut().ok()?;
+                let index = self.shard_index(&mut shards);
+                Some(f(&mut shards[index]))
+            })
+            .ok()
+            .flatten()
     }
 
     /// The position of this writer's shard in the thread's list, made if there is none.
@@ -508,22 +454,90 @@ impl BufferedWriter {
         shards.len() - 1
     }
 
+    /// Whether the next point is kept by sampling.
+    fn sample(&self, p: f64) -> bool {
+        match self.with_shard(|t| t.shard.sample(p)) {
+            Some(kept) => kept,
+            None => self.shared().state.lock().unit_random() < p,
+        }
+    }
+
+    /// Counts a point refused before it was reserved (sampled out, invalid, ignored), with
+    /// the reason of an invalid one; true when the writer is closed (it is then ignored).
+    fn count_at_door(&self, door: Door, reason: Option<&Error>) -> bool {
+        let shared = self.shared();
+        let count = |counters: &mut ShardCounters, reasons: &mut stats::Reasons| {
+            if matches!(door, Door::Ignored) || shared.closed.load(Ordering::Acquire) {
+                counters.ignored += 1;
+                return !matches!(door, Door::Ignored);
+            }
+            counters.recorded += 1;
+            match door {
+                Door::SampledOut => counters.sampled_out += 1,
+                Door::Invalid => {
+                    counters.invalid += 1;
+                    if let Some(e) = reason {
+                        reasons.add(ReasonKind::Invalid, &stats::describe(e), 1);
+                    }
+                }
+                Door::Ignored => {}
+            }
+            false
+        };
+        let counted = self.with_shard(|t| {
+            let mut staged = t.shard.staged.lock();
+            let Staged {
+                counters, reasons, ..
+            } = &mut *staged;
+            count(counters, reasons)
+        });
+        match counted {
+            Some(closed) => closed,
+            None => {
+                let mut st = shared.state.lock();
+                let mut folded = st.folded;
+                let mut reasons = std::mem::take(&mut st.counters.reasons);
+                let closed = count(&mut folded, &mut reasons);
+                st.folded = folded;
+                st.counters.reasons = reasons;
+                closed
+            }
+        }
+    }
+
+    fn invalid(&self, e: Error) -> Recorded {
+        if self.count_at_door(Door::Invalid, Some(&e)) {
+            Recorded::Closed
+        } else {
+            Recorded::Invalid(e)
+        }
+    }
+
     fn enqueue(&self, target: Destination<'_>, line: &[u8]) -> Recorded {
         let shared = self.shared();
         let settings = &shared.settings;
-        let limit = settings.max_batch_bytes.min(settings.max_buffer_bytes);
-        if line.len() > limit {
-            return self.count_at_door(Recorded::Invalid(Error::RequestTooLarge {
-                size: line.len(),
-                limit,
-            }));
+        if line.len() > settings.max_batch_bytes.value {
+            return self.invalid(too_large(
+                line.len(),
+                "max_batch_bytes",
+                &settings.max_batch_bytes,
+                0,
+            ));
+        }
+        if line.len() as u64 + LINE_COST > settings.max_buffer_bytes.value as u64 {
+            return self.invalid(too_large(
+                line.len(),
+                "max_buffer_bytes",
+                &settings.max_buffer_bytes,
+                LINE_COST as usize,
+            ));
         }
         let Some(database) = target.database.or(settings.database.as_deref()) else {
-            return self.count_at_door(Recorded::Invalid(Error::Config(
-                "the point names no database, and the writer has none (set \
-                 WriterBuilder::database or INFLUXDB_DATABASE)"
+            return self.invalid(Error::Config(
+                "the point names no database, and the writer has none: set \
+                 WriterBuilder::database or INFLUXDB_DATABASE (unset or empty)"
                     .into(),
-            )));
+            ));
         };
         let target = Target {
             database,
@@ -541,46 +555,56 @@ impl BufferedWriter {
             budget.released.0.0.load(Ordering::Acquire),
             budget.released.0.1.load(Ordering::Acquire),
         );
-        if seq.saturating_sub(released.0) > settings.max_buffer_size as u64
-            || bytes.saturating_sub(released.1) > settings.max_buffer_bytes as u64
+        let held = (
+            seq.saturating_sub(released.0),
+            bytes.saturating_sub(released.1),
+        );
+        if held.0 > settings.max_buffer_size as u64
+            || charged(held.0, held.1, budget.dest_bytes()) > settings.max_buffer_bytes.value as u64
         {
-            return self.enqueue_full(&target, line);
+            return self.enqueue_locked(&target, line);
         }
-        let appended = SHARDS.with_borrow_mut(|shards| {
-            let index = self.shard_index(shards);
-            let entry = &mut shards[index];
-            let dest = match &entry.last {
-                Some((db, rp, precision, dest))
-                    if *precision == target.precision
-                        && db == target.database
-                        && rp.as_deref() == target.retention_policy =>
-                {
-                    *dest
-                }
-                _ => {
-                    let dest = shared.state.lock().dest_index(&target);
-                    entry.last = Some((
-                        target.database.to_owned(),
-                        target.retention_policy.map(str::to_owned),
-                        target.precision,
-                        dest,
-                    ));
-                    dest
-                }
-            };
+        let registry = &shared.registry;
+        let appended = self.with_shard(|entry| {
             let mut staged = entry.shard.staged.lock();
             if shared.closed.load(Ordering::Acquire) {
                 staged.counters.ignored += 1;
-                return false;
+                return None;
             }
-            staged.push(seq, dest, line);
+            // Under the shard's lock: destinations are forgotten only with every shard's lock
+            // held, so the slot checked here is the one the line is staged under.
+            let slot = match &entry.last {
+                Some(cached) if cached.holds(&target, registry) => cached.slot,
+                _ => {
+                    let cached = registry.lookup(&target);
+                    let slot = cached.slot;
+                    entry.last = Some(cached);
+                    slot
+                }
+            };
+            staged.push(seq, slot, line);
             staged.counters.recorded += 1;
-            true
+            Some(staged.bytes.len() >= shared.shard_cap)
         });
-        if !appended {
-            budget.release(1, line.len());
-            budget.mark_drained(1, line.len());
-            return Recorded::Closed;
+        match appended {
+            Some(Some(over_cap)) => {
+                if over_cap {
+                    // A shard holds at most its cap: its lines go to the queues now, rather
+                    // than grow it while the writer's thread is busy.
+                    let mut st = shared.state.lock();
+                    shared.drain(&mut st);
+                    drop(st);
+                    shared.wake.notify_one();
+                    return Recorded::Enqueued;
+                }
+            }
+            Some(None) => {
+                budget.release(1, line.len());
+                budget.mark_drained(1, line.len());
+                return Recorded::Closed;
+            }
+            // No shard to append to: through the writer's lock.
+            None => return self.enqueue_locked(&target, line),
         }
         // Wake the writer's thread for the first line since it last took the shards (it
         // starts the interval then), and when a trigger is reached.
@@ -603,10 +627,11 @@ impl BufferedWriter {
         Recorded::Enqueued
     }
 
-    /// `record()` when the budget is full: under the global lock, the oldest waiting points
-    /// make room (or the point is refused).
+    /// `record()` through the global lock, for a point already reserved: when the budget is
+    /// full (the oldest waiting points make room, or the point is refused), or when the
+    /// thread has no shard to append to.
     #[cold]
-    fn enqueue_full(&self, target: &Target<'_>, line: &[u8]) -> Recorded {
+    fn enqueue_locked(&self, target: &Target<'_>, line: &[u8]) -> Recorded {
         let shared = self.shared();
         let settings = &shared.settings;
         // This reservation never goes through a shard.
@@ -620,15 +645,37 @@ impl BufferedWriter {
         st.counters.recorded += 1;
         // What waits in the shards is older than this point, and may be dropped for it.
         shared.drain(&mut st);
+        let fits = |budget: &Budget| {
+            let (points, bytes) = budget.held_charged();
+            points <= settings.max_buffer_size as u64
+                && bytes <= settings.max_buffer_bytes.value as u64
+        };
         let mut evicted = 0;
+        let mut forgot = false;
+        let mut slot = None;
         loop {
-            let (points, bytes) = shared.budget.held();
-            if points <= settings.max_buffer_size as u64
-                && bytes <= settings.max_buffer_bytes as u64
-            {
-                break;
+            if fits(&shared.budget) {
+                if slot.is_some() {
+                    break;
+                }
+                // Registered only now: forgetting idle destinations (below) could forget its
+                // slot. Registering may charge a new destination: the budget is looked at
+                // again.
+                slot = Some(shared.registry.lookup(target).slot);
+                continue;
+            }
+            if !forgot && slot.is_none() && st.has_idle() {
+                forgot = true;
+                shared.forget_idle(&mut st);
+                continue;
             }
             if settings.on_full == OnFull::DropNewest || !st.evict_oldest() {
+                if slot.is_some() {
+                    // Over by the new destination's charge alone, with nothing left to drop:
+                    // taken (a destination's charge is small, and it is given back when the
+                    // destination is forgotten).
+                    break;
+                }
                 shared.budget.release(1, line.len());
                 st.counters.drops.full += 1;
                 drop(st);
@@ -639,8 +686,8 @@ impl BufferedWriter {
             }
             evicted += 1;
         }
-        let dest = st.dest_index(target);
-        st.append(dest, line, Instant::now(), settings);
+        let slot = slot.expect("registered in the loop");
+        st.append(slot, line, Instant::now(), settings);
         drop(st);
         shared.wake.notify_one();
         if evicted > 0 {
@@ -651,31 +698,13 @@ impl BufferedWriter {
         }
     }
 
-    /// Counts a point refused before it was reserved (sampled out, invalid).
-    fn count_at_door(&self, outcome: Recorded) -> Recorded {
-        let closed = self.with_shard(|shard| {
-            let mut staged = shard.staged.lock();
-            if self.shared().closed.load(Ordering::Acquire) {
-                staged.counters.ignored += 1;
-                return true;
-            }
-            staged.counters.recorded += 1;
-            match outcome {
-                Recorded::SampledOut => staged.counters.sampled_out += 1,
-                _ => staged.counters.invalid += 1,
-            }
-            false
-        });
-        if closed { Recorded::Closed } else { outcome }
-    }
-
     /// Records a `Series` value for its `record()`, as a `Result`.
     pub(crate) fn record_series<T: Series>(&self, item: T) -> Result<(), Error> {
         match self.record(item) {
             Recorded::Invalid(e) => Err(e),
             Recorded::DroppedFull => Err(Error::BufferFull {
                 max_points: self.shared().settings.max_buffer_size,
-                max_bytes: self.shared().settings.max_buffer_bytes,
+                max_bytes: self.shared().settings.max_buffer_bytes.value,
             }),
             Recorded::Closed => Err(Error::Config(
                 "the buffered writer this type is bound to is shut down: the point was not taken"
@@ -707,7 +736,8 @@ impl BufferedWriter {
         dropped
     }
 
-    /// Counters and gauges, in one consistent snapshot.
+    /// Counters and gauges, in one consistent snapshot. Its `Display` lists every kind of
+    /// drop and refusal with its count and reasons.
     pub fn stats(&self) -> Stats {
         let shared = self.shared();
         let st = shared.state.lock();
@@ -747,8 +777,10 @@ impl BufferedWriter {
     /// Stops intake (`record()` answers [`Recorded::Closed`]), sends what it can until
     /// `deadline` has passed, stops the thread, and reports. Points still waiting then are
     /// counted as [`Drops::unsent`]. Returns by the deadline (plus a few milliseconds), even
-    /// with a request in flight to a server that never answers. Calling it again reports
-    /// again.
+    /// with a request in flight to a server that never answers; once it has returned, no
+    /// request is sent (one in flight may still be answered, and its points settle). Calling
+    /// it again reports again. The report's `Display` names every kind of drop with its count
+    /// and reason.
     pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
         let shared = self.shared();
         let until = deadline_after(deadline);
@@ -766,7 +798,7 @@ impl BufferedWriter {
                 }
             }
             let complete = st.owned() == 0;
-            st.stop = true;
+            shared.stop(&mut st);
             st.drop_waiting();
             shared.wake.notify_one();
             // The worker ends at once unless a request is in flight.
@@ -800,6 +832,24 @@ impl BufferedWriter {
     }
 }
 
+/// A line over a limit of the writer's: the error names the setting and where it came from.
+fn too_large(size: usize, name: &str, setting: &config::From<usize>, overhead: usize) -> Error {
+    Error::InvalidArgument(
+        format!(
+            "a line of {size} bytes{} is over {} ({} bytes, from {}): it can never be sent",
+            if overhead > 0 {
+                format!(" (and {overhead} bytes of the writer's index)")
+            } else {
+                String::new()
+            },
+            name,
+            setting.value,
+            setting.source
+        )
+        .into(),
+    )
+}
+
 impl WriterBuilder {
     /// Checks the settings and starts the writer's thread (unless it is disabled). The
     /// thread builds the HTTP client, so this works inside an async runtime too.
@@ -807,14 +857,18 @@ impl WriterBuilder {
         let settings = self.settings()?;
         let enabled = settings.enabled;
         let budget = Arc::new(Budget::default());
+        let registry = Arc::new(Registry::new(budget.clone()));
         let shared = Arc::new(Shared {
             id: WRITER_IDS.fetch_add(1, Ordering::Relaxed),
-            state: Mutex::new(State::new(budget.clone())),
+            state: Mutex::new(State::new(budget.clone(), registry.clone(), &settings)),
             shards: Mutex::new(Vec::new()),
             budget,
+            registry,
             closed: AtomicBool::new(false),
+            halt: AtomicBool::new(false),
             wake: Condvar::new(),
             settled: Condvar::new(),
+            shard_cap: (settings.max_buffer_bytes.value / 16).clamp(16 << 10, SHARD_KEEP_BYTES),
             settings,
         });
         let thread = if enabled {

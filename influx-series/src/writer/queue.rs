@@ -1,7 +1,12 @@
 //! The lines of one destination waiting to be sent, in segments: appended at the back,
-//! dropped from the front one line at a time, taken and put back a segment at a time. Every
-//! operation done under the writer's lock is O(1) amortised: no batch is copied while
-//! `record()` may be waiting for the lock (the segments of a batch are joined afterwards).
+//! dropped from the front one line at a time, taken a segment at a time. Every operation done
+//! under the writer's lock is O(1) amortised: no batch is copied while `record()` may be
+//! waiting for the lock (the segments of a batch are joined afterwards).
+//!
+//! Full segments come from, and go back to, the writer's [`Spares`]: whichever thread
+//! appends or drops lines (a recording thread when the budget is full, the writer's thread
+//! otherwise), the same buffers go round. Left to the allocator, each thread would take new
+//! ones from its own arena, and every arena would grow to what the budget holds.
 
 use std::collections::VecDeque;
 
@@ -37,7 +42,7 @@ const SEGMENT_BYTES: usize = 64 * 1024;
 
 /// A run of lines; those before `head` are dropped.
 #[derive(Debug, Default)]
-struct Segment {
+pub(crate) struct Segment {
     bytes: Vec<u8>,
     ends: Vec<usize>,
     head: usize,
@@ -60,19 +65,47 @@ impl Segment {
         self.bytes.len() - self.start()
     }
 
-    /// Its lines as a batch (copying only when lines were dropped from its front).
-    fn into_batch(mut self) -> Batch {
-        if self.head > 0 {
-            let start = self.start();
-            self.bytes.drain(..start);
-            self.ends.drain(..self.head);
-            for end in &mut self.ends {
-                *end -= start;
-            }
+    /// An emptied segment, for the spares.
+    fn emptied(mut self) -> Segment {
+        self.bytes.clear();
+        self.ends.clear();
+        self.head = 0;
+        self
+    }
+}
+
+/// Empty full-size segments, for queues to take instead of allocating (see the module).
+#[derive(Debug)]
+pub(crate) struct Spares {
+    segments: Vec<Segment>,
+    /// The most kept.
+    max: usize,
+}
+
+impl Spares {
+    /// Keeps at most `max_bytes` of segments.
+    pub(crate) fn new(max_bytes: usize) -> Spares {
+        Spares {
+            segments: Vec::new(),
+            max: (max_bytes / SEGMENT_BYTES).max(4),
         }
-        Batch {
-            bytes: self.bytes,
-            ends: self.ends,
+    }
+
+    fn take(&mut self) -> Segment {
+        self.segments.pop().unwrap_or_else(|| Segment {
+            bytes: Vec::with_capacity(SEGMENT_BYTES),
+            ends: Vec::with_capacity(SEGMENT_LINES),
+            head: 0,
+        })
+    }
+
+    /// Keeps `segment`'s buffers if they are full-size and there is room; else frees them.
+    pub(crate) fn give(&mut self, segment: Segment) {
+        if self.segments.len() < self.max
+            && segment.bytes.capacity() == SEGMENT_BYTES
+            && segment.ends.capacity() == SEGMENT_LINES
+        {
+            self.segments.push(segment.emptied());
         }
     }
 }
@@ -94,16 +127,15 @@ impl Taken {
         self.bytes
     }
 
-    /// One batch of every line, in order.
-    pub(crate) fn into_batch(self) -> Batch {
-        let mut segments = self.segments.into_iter();
-        let Some(first) = segments.next() else {
-            return Batch::default();
-        };
-        let mut batch = first.into_batch();
-        batch.bytes.reserve(self.bytes - batch.bytes.len());
-        batch.ends.reserve(self.points - batch.ends.len());
-        for segment in segments {
+    /// Every line, in order, into `batch` (emptied first); returns the segments, emptied, for
+    /// the spares.
+    pub(crate) fn join_into(self, batch: &mut Batch) -> Vec<Segment> {
+        batch.bytes.clear();
+        batch.ends.clear();
+        batch.bytes.reserve(self.bytes);
+        batch.ends.reserve(self.points);
+        let mut emptied = Vec::with_capacity(self.segments.len());
+        for segment in self.segments {
             let (start, shift) = (segment.start(), batch.bytes.len());
             batch.bytes.extend_from_slice(&segment.bytes[start..]);
             batch.ends.extend(
@@ -111,7 +143,16 @@ impl Taken {
                     .iter()
                     .map(|e| e - start + shift),
             );
+            emptied.push(segment.emptied());
         }
+        emptied
+    }
+
+    /// One batch of every line, in order (for tests).
+    #[cfg(test)]
+    pub(crate) fn into_batch(self) -> Batch {
+        let mut batch = Batch::default();
+        self.join_into(&mut batch);
         batch
     }
 }
@@ -133,55 +174,59 @@ impl Queue {
         self.bytes
     }
 
-    /// Appends a line (newline included). A full segment is closed and trimmed to its
-    /// contents (so what the budget counts, line bytes, is what is held, give or take the
-    /// segment being filled), and a new one started.
-    pub(crate) fn push(&mut self, line: &[u8]) {
+    /// Appends a line (newline included). A full segment is closed, and a new one started:
+    /// a full-size one from the spares when the queue already holds lines (it is busy), else
+    /// a small one grown as it fills (a destination recorded to now and then holds little).
+    pub(crate) fn push(&mut self, line: &[u8], spares: &mut Spares) {
         let fits = self.segments.back().is_some_and(|s| {
             s.ends.len() < SEGMENT_LINES && s.bytes.len() + line.len() <= SEGMENT_BYTES
         });
         if !fits {
-            self.start_segment();
+            let segment = if self.segments.is_empty() {
+                Segment::default()
+            } else {
+                spares.take()
+            };
+            self.segments.push_back(segment);
         }
         let segment = self.segments.back_mut().expect("a segment was just made");
+        let needed = segment.bytes.len() + line.len();
+        if needed > segment.bytes.capacity() {
+            // Grown by doubling, but never past a full segment's size, so that a segment
+            // that fills up has the size the spares keep.
+            let grown = needed.max(2 * segment.bytes.capacity()).max(256);
+            let target = if needed <= SEGMENT_BYTES {
+                grown.min(SEGMENT_BYTES)
+            } else {
+                needed
+            };
+            segment.bytes.reserve_exact(target - segment.bytes.len());
+        }
         segment.bytes.extend_from_slice(line);
         segment.ends.push(segment.bytes.len());
         self.points += 1;
         self.bytes += line.len();
     }
 
-    #[cold]
-    fn start_segment(&mut self) {
-        if let Some(full) = self.segments.back_mut() {
-            full.bytes.shrink_to_fit();
-            full.ends.shrink_to_fit();
+    /// Appends lines (`bytes`, line `i` ending at `ends[i]`), copied into the segments.
+    pub(crate) fn push_lines(&mut self, bytes: &[u8], ends: &[usize], spares: &mut Spares) {
+        let mut start = 0;
+        for &end in ends {
+            self.push(&bytes[start..end], spares);
+            start = end;
         }
-        self.segments.push_back(Segment::default());
-    }
-
-    /// Appends lines taken whole (`bytes`, line `i` ending at `ends[i]`), as a segment of
-    /// their own: no copy.
-    pub(crate) fn push_lines(&mut self, bytes: Vec<u8>, ends: Vec<usize>) {
-        if ends.is_empty() {
-            return;
-        }
-        self.points += ends.len();
-        self.bytes += bytes.len();
-        self.segments.push_back(Segment {
-            bytes,
-            ends,
-            head: 0,
-        });
     }
 
     /// Drops the front line; returns its size in bytes.
-    pub(crate) fn drop_front(&mut self) -> usize {
+    pub(crate) fn drop_front(&mut self, spares: &mut Spares) -> usize {
         let front = self.segments.front_mut().expect("a line to drop");
         let before = front.start();
         front.head += 1;
         let size = front.start() - before;
-        if front.len() == 0 {
-            self.segments.pop_front();
+        if front.len() == 0
+            && let Some(empty) = self.segments.pop_front()
+        {
+            spares.give(empty);
         }
         self.points -= 1;
         self.bytes -= size;
@@ -191,7 +236,12 @@ impl Queue {
     /// Takes whole segments from the front while they fit in `max_points` lines and
     /// `max_bytes` bytes (the first one always; a segment is never larger than a batch
     /// unless a single line is).
-    pub(crate) fn take_front(&mut self, max_points: usize, max_bytes: usize) -> Taken {
+    pub(crate) fn take_front(
+        &mut self,
+        max_points: usize,
+        max_bytes: usize,
+        spares: &mut Spares,
+    ) -> Taken {
         let mut taken = Taken::default();
         while let Some(front) = self.segments.front() {
             let (points, bytes) = (front.len(), front.byte_len());
@@ -208,14 +258,13 @@ impl Queue {
                 let fit = front.ends[front.head..].partition_point(|&end| end - base <= max_bytes);
                 let n = fit.max(1).min(max_points.max(1));
                 let end = front.ends[front.head + n - 1];
-                let part = Segment {
-                    bytes: front.bytes[base..end].to_vec(),
-                    ends: front.ends[front.head..front.head + n]
+                let mut part = spares.take();
+                part.bytes.extend_from_slice(&front.bytes[base..end]);
+                part.ends.extend(
+                    front.ends[front.head..front.head + n]
                         .iter()
-                        .map(|e| e - base)
-                        .collect(),
-                    head: 0,
-                };
+                        .map(|e| e - base),
+                );
                 front.head += n;
                 taken.points = n;
                 taken.bytes = end - base;
@@ -232,24 +281,27 @@ impl Queue {
         taken
     }
 
-    /// Puts `batch` back before the lines waiting (it was taken from the front and not sent).
-    pub(crate) fn put_front(&mut self, batch: Batch) {
-        if batch.len() == 0 {
+    /// Puts lines back before the lines waiting (they were taken from the front and not
+    /// sent): `bytes`, line `i` ending at `ends[i]`, copied into segments.
+    pub(crate) fn put_front(&mut self, bytes: &[u8], ends: &[usize], spares: &mut Spares) {
+        if ends.is_empty() {
             return;
         }
-        self.points += batch.len();
-        self.bytes += batch.bytes.len();
-        self.segments.push_front(Segment {
-            bytes: batch.bytes,
-            ends: batch.ends,
-            head: 0,
-        });
+        let mut front = Queue::default();
+        front.push_lines(bytes, ends, spares);
+        self.points += front.points;
+        self.bytes += front.bytes;
+        while let Some(segment) = front.segments.pop_back() {
+            self.segments.push_front(segment);
+        }
     }
 
     /// Drops every line; returns how many there were.
-    pub(crate) fn clear(&mut self) -> usize {
+    pub(crate) fn clear(&mut self, spares: &mut Spares) -> usize {
         let points = self.points;
-        self.segments.clear();
+        for segment in self.segments.drain(..) {
+            spares.give(segment);
+        }
         self.points = 0;
         self.bytes = 0;
         points
@@ -269,29 +321,30 @@ impl Queue {
 mod tests {
     use super::*;
 
-    fn queue(lines: &[&str]) -> Queue {
+    fn queue(lines: &[&str], spares: &mut Spares) -> Queue {
         let mut q = Queue::default();
         for l in lines {
-            q.push(format!("{l}\n").as_bytes());
+            q.push(format!("{l}\n").as_bytes(), spares);
         }
         q
     }
 
     #[test]
     fn front_drops_takes_and_puts_back_keep_the_order() {
-        let mut q = queue(&["a", "bb", "ccc", "dddd", "e"]);
-        assert_eq!(q.drop_front(), 2);
-        let batch = q.take_front(2, 1 << 20).into_batch();
+        let sp = &mut Spares::new(1 << 20);
+        let mut q = queue(&["a", "bb", "ccc", "dddd", "e"], sp);
+        assert_eq!(q.drop_front(sp), 2);
+        let batch = q.take_front(2, 1 << 20, sp).into_batch();
         assert_eq!(batch.bytes, b"bb\nccc\n");
         assert_eq!(batch.ends, [3, 7]);
         assert_eq!(q.text(), "dddd\ne\n");
         let rest = batch.tail(1);
         assert_eq!(rest.bytes, b"ccc\n");
-        q.put_front(rest);
+        q.put_front(&rest.bytes, &rest.ends, sp);
         assert_eq!(q.text(), "ccc\ndddd\ne\n");
         assert_eq!((q.len(), q.byte_len()), (3, 11));
-        q.push(b"f\n");
-        let all = q.take_front(100, 1 << 20).into_batch();
+        q.push(b"f\n", sp);
+        let all = q.take_front(100, 1 << 20, sp).into_batch();
         assert_eq!(all.bytes, b"ccc\ndddd\ne\nf\n");
         assert_eq!(all.ends, [4, 9, 11, 13]);
         assert_eq!((q.len(), q.byte_len()), (0, 0));
@@ -299,11 +352,12 @@ mod tests {
 
     #[test]
     fn takes_are_whole_segments_within_the_caps() {
+        let sp = &mut Spares::new(1 << 20);
         let mut q = Queue::default();
         for i in 0..5_000 {
-            q.push(format!("m v={i:05}\n").as_bytes());
+            q.push(format!("m v={i:05}\n").as_bytes(), sp);
         }
-        let taken = q.take_front(3_000, 1 << 20);
+        let taken = q.take_front(3_000, 1 << 20, sp);
         assert_eq!(taken.len(), 2 * SEGMENT_LINES, "whole segments only");
         let batch = taken.into_batch();
         assert_eq!(batch.len(), 2 * SEGMENT_LINES);
@@ -312,19 +366,24 @@ mod tests {
             Some("m v=02047")
         );
         assert_eq!(q.len(), 5_000 - 2 * SEGMENT_LINES);
-        assert_eq!(q.take_front(1, 1 << 20).len(), 1, "a large segment is cut");
-        assert_eq!(q.take_front(10, 5).len(), 1, "one line always goes");
+        assert_eq!(
+            q.take_front(1, 1 << 20, sp).len(),
+            1,
+            "a large segment is cut"
+        );
+        assert_eq!(q.take_front(10, 5, sp).len(), 1, "one line always goes");
     }
 
     #[test]
-    fn dropping_from_the_front_frees_segments() {
+    fn dropped_segments_go_round_through_the_spares() {
+        let sp = &mut Spares::new(1 << 20);
         let mut q = Queue::default();
         let mut line = vec![b'x'; 99];
         line.push(b'\n');
         for _ in 0..10_000 {
-            q.push(&line);
-            q.drop_front();
-            q.push(&line);
+            q.push(&line, sp);
+            q.drop_front(sp);
+            q.push(&line, sp);
         }
         assert_eq!(q.len(), 10_000);
         // 10 000 lines of 100 bytes: segments are full at 64 KiB.
@@ -333,7 +392,13 @@ mod tests {
             "{}",
             q.segments.len()
         );
-        assert_eq!(q.clear(), 10_000);
+        assert!(sp.segments.len() <= 2, "emptied segments were taken again");
+        assert_eq!(q.clear(sp), 10_000);
         assert_eq!(q.byte_len(), 0);
+        assert!(
+            (10..=sp.max).contains(&sp.segments.len()),
+            "kept up to the bound: {}",
+            sp.segments.len()
+        );
     }
 }

@@ -9,7 +9,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
+
+use super::stats::Reasons;
 
 /// Counters kept per shard, summed by `stats()`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -42,6 +44,8 @@ pub(crate) struct Staged {
     pub(crate) bytes: Vec<u8>,
     pub(crate) lines: Vec<StagedLine>,
     pub(crate) counters: ShardCounters,
+    /// Why this thread's invalid points were refused.
+    pub(crate) reasons: Reasons,
 }
 
 impl Staged {
@@ -86,19 +90,20 @@ pub(crate) struct Cut {
 }
 
 impl Cut {
-    /// Takes every shard's staged lines; the shards' locks are all held at once.
-    pub(crate) fn take(shards: &[Arc<Shard>]) -> Cut {
-        let mut guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
+    /// Takes the staged lines of every shard, whose locks the caller holds all at once. Each
+    /// shard keeps room for as much again, up to `keep` bytes, so that its thread does not
+    /// grow its buffers from nothing after every cut, nor hold what it staged at its busiest
+    /// for ever.
+    pub(crate) fn take(guards: &mut [MutexGuard<'_, Staged>], keep: usize) -> Cut {
         let mut parts = Vec::new();
-        for g in &mut guards {
+        for g in guards.iter_mut() {
             if !g.lines.is_empty() {
-                // The shard keeps room for as much again, so that its thread does not grow
-                // its buffers from nothing (copying them at each doubling) after every cut.
-                let (bytes, lines) = (g.bytes.len(), g.lines.len());
+                let bytes = g.bytes.len().min(keep);
+                let lines = g.lines.len().min(keep / 32);
                 parts.push(Staged {
                     bytes: std::mem::replace(&mut g.bytes, Vec::with_capacity(bytes)),
                     lines: std::mem::replace(&mut g.lines, Vec::with_capacity(lines)),
-                    counters: ShardCounters::default(),
+                    ..Staged::default()
                 });
             }
         }
@@ -192,7 +197,7 @@ mod tests {
         b.staged.lock().push(2, 0, b"b2\n");
         a.staged.lock().push(3, 1, b"a3\n");
         b.staged.lock().push(4, 0, b"b4\n");
-        let cut = Cut::take(&[a.clone(), b.clone()]);
+        let cut = Cut::take(&mut [a.staged.lock(), b.staged.lock()], 1 << 20);
         let mut seen = Vec::new();
         cut.for_each(|dest, line| seen.push((dest, String::from_utf8_lossy(line).into_owned())));
         let expected = [(0, "a1\n"), (0, "b2\n"), (1, "a3\n"), (0, "b4\n")];
@@ -202,6 +207,6 @@ mod tests {
             "in sequence order"
         );
         assert!(a.staged.lock().lines.is_empty() && b.staged.lock().lines.is_empty());
-        assert!(Cut::take(&[a, b]).is_empty());
+        assert!(Cut::take(&mut [a.staged.lock(), b.staged.lock()], 1 << 20).is_empty());
     }
 }

@@ -1,83 +1,35 @@
 //! What the writer holds under its global lock: the destinations' queues (lines taken from
-//! the shards), the batch in flight, the counters of what became of points; and the budget,
-//! in atomics that `record()` reserves from without a lock.
+//! the shards), the batch in flight, the counters of what became of points, and the schedule
+//! that says which destination is due next.
+//!
+//! Every operation here costs the same however many destinations there are (a map from slot
+//! to destination, and ordered sets for the schedule), but for the few that visit every
+//! waiting destination once (a flush, a shutdown).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use influx_core::{Precision, Unsent};
+use influx_core::Unsent;
 
+use super::budget::Budget;
 use super::config::Settings;
-use super::queue::{Batch, Queue, Taken};
+use super::dests::{DestKey, Registry};
+use super::queue::{Batch, Queue, Segment, Spares, Taken};
 use super::shard::{ShardCounters, splitmix, unit};
-use super::{Drops, Flagged, Stats};
+use super::stats::{Drops, Flagged, Reasons, Stats};
 
-/// A value on a cache line of its own, so that counters recording threads write do not share
-/// a line with counters only the writer's thread writes.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub(crate) struct Padded<T>(pub(crate) T);
+/// Flagged destinations kept at most (with their reasons): beyond, idle ones are forgotten,
+/// their flags with them, so that ever-new refused destinations do not grow memory.
+pub(crate) const MAX_FLAGGED: usize = 1_000;
 
-/// The memory budget, in points and bytes: reserved by `record()` (a point's sequence number
-/// is its reservation), released when a point is written, rejected or dropped. Held is
-/// reserved minus released.
-#[derive(Debug, Default)]
-pub(crate) struct Budget {
-    pub(crate) reserved_points: Padded<AtomicU64>,
-    pub(crate) reserved_bytes: AtomicU64,
-    pub(crate) released: Padded<(AtomicU64, AtomicU64)>,
-    /// Reservations that left the shards (taken by a cut) or never went through one (the
-    /// full path, a closed writer): reserved minus this is what the shards hold (for
-    /// triggers and wake-ups).
-    pub(crate) drained: Padded<(AtomicU64, AtomicU64)>,
-}
-
-impl Budget {
-    pub(crate) fn mark_drained(&self, points: usize, bytes: usize) {
-        self.drained.0.0.fetch_add(points as u64, Ordering::AcqRel);
-        self.drained.0.1.fetch_add(bytes as u64, Ordering::AcqRel);
-    }
-
-    pub(crate) fn release(&self, points: usize, bytes: usize) {
-        self.released
-            .0
-            .0
-            .fetch_add(points as u64, Ordering::Release);
-        self.released.0.1.fetch_add(bytes as u64, Ordering::Release);
-    }
-
-    /// Points and bytes held now (reservations in progress included).
-    pub(crate) fn held(&self) -> (u64, u64) {
-        let released = (
-            self.released.0.0.load(Ordering::Acquire),
-            self.released.0.1.load(Ordering::Acquire),
-        );
-        (
-            self.reserved_points
-                .0
-                .load(Ordering::Acquire)
-                .saturating_sub(released.0),
-            self.reserved_bytes
-                .load(Ordering::Acquire)
-                .saturating_sub(released.1),
-        )
-    }
-}
-
-/// Where a line goes: database, retention policy, and the precision it is encoded in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Target<'a> {
-    pub(crate) database: &'a str,
-    pub(crate) retention_policy: Option<&'a str>,
-    pub(crate) precision: Precision,
-}
+/// Idle destinations kept before they are forgotten: a destination recorded to now and then
+/// is not registered again every time.
+pub(crate) const IDLE_KEPT: usize = 64;
 
 #[derive(Debug)]
 pub(crate) struct Dest {
-    pub(crate) database: String,
-    pub(crate) retention_policy: Option<String>,
-    pub(crate) precision: Precision,
+    pub(crate) key: Arc<DestKey>,
     pub(crate) queue: Queue,
     /// When the oldest waiting line was recorded, and when it is due by age.
     oldest: Option<Instant>,
@@ -85,23 +37,28 @@ pub(crate) struct Dest {
     /// Lines at the front of the queue that a flush waits for.
     flush_mark: usize,
     /// Why writes to it are refused, if they are.
-    pub(crate) flagged: Option<String>,
+    flagged: Option<String>,
     /// `CREATE DATABASE` was sent for it once already.
     pub(crate) create_tried: bool,
+    /// Where the schedule has it, if it has lines waiting.
+    indexed: Option<Indexed>,
+    /// In the list of destinations that may be idle.
+    listed_idle: bool,
 }
 
-impl Dest {
-    fn matches(&self, t: &Target<'_>) -> bool {
-        self.precision == t.precision
-            && self.database == t.database
-            && self.retention_policy.as_deref() == t.retention_policy
-    }
+/// A waiting destination's place in the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Indexed {
+    oldest: Instant,
+    /// Due now, whatever its age (a trigger, or a flush waits for it).
+    ready: bool,
+    due_at: Instant,
 }
 
 /// A batch out of a queue, being sent.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct InFlight {
-    pub(crate) dest: usize,
+    pub(crate) dest: u32,
     pub(crate) points: usize,
     pub(crate) bytes: usize,
     /// How many of its first lines a flush waits for.
@@ -111,19 +68,36 @@ pub(crate) struct InFlight {
 
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    /// Points recorded through the global lock (when the budget was full).
+    /// Points recorded through the global lock (the budget was full, or the thread could not
+    /// use its shard).
     pub(crate) recorded: u64,
     pub(crate) drops: Drops,
     pub(crate) rejected: u64,
     pub(crate) written: u64,
+    pub(crate) sent: u64,
     pub(crate) requests: u64,
     pub(crate) failed_requests: u64,
     pub(crate) ignored: u64,
+    pub(crate) flags_forgotten: u64,
+    /// Why points were dropped or refused (invalid ones are kept in the shards, and here
+    /// once their threads end).
+    pub(crate) reasons: Reasons,
 }
 
 #[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) dests: Vec<Dest>,
+    /// The destinations with their state, by slot (see [`Registry`]).
+    dests: Vec<Option<Box<Dest>>>,
+    /// Destinations with lines waiting, by their oldest line.
+    by_oldest: BTreeSet<(Instant, u32)>,
+    /// Of those, the ones due now, by their oldest line.
+    ready: BTreeSet<(Instant, u32)>,
+    /// The others, by when they are due.
+    timers: BTreeSet<(Instant, u32)>,
+    flagged: BTreeSet<u32>,
+    /// Destinations that may be idle (nothing waiting, nothing in flight): forgotten once
+    /// there are more than [`IDLE_KEPT`].
+    idle: Vec<u32>,
     /// Points and bytes owned: waiting (including waiting to be retried) and in flight.
     points: usize,
     bytes: usize,
@@ -140,24 +114,34 @@ pub(crate) struct State {
     pub(crate) backoff_until: Option<Instant>,
     /// Since when lines wait in the shards (set by the writer's thread when told of the first).
     pub(crate) staged_since: Option<Instant>,
-    /// Counters of shards whose threads ended.
+    /// Counters of shards whose threads ended, and of points recorded without a shard.
     pub(crate) folded: ShardCounters,
     budget: Arc<Budget>,
+    registry: Arc<Registry>,
+    /// Triggers: points and bytes waiting that make a destination due.
+    triggers: (usize, usize),
+    /// Empty segments for the queues.
+    spares: Spares,
     jitter_state: u64,
 }
 
 /// What the worker should do next.
 pub(crate) enum Next {
     /// Send the lines taken from this destination (joined into a batch outside the lock).
-    Send(usize, Taken),
+    Send(u32, Taken),
     /// Nothing is due before this (or ever, `None`).
     Wait(Option<Instant>),
 }
 
 impl State {
-    pub(crate) fn new(budget: Arc<Budget>) -> Self {
+    pub(crate) fn new(budget: Arc<Budget>, registry: Arc<Registry>, settings: &Settings) -> Self {
         State {
             dests: Vec::new(),
+            by_oldest: BTreeSet::new(),
+            ready: BTreeSet::new(),
+            timers: BTreeSet::new(),
+            flagged: BTreeSet::new(),
+            idle: Vec::new(),
             points: 0,
             bytes: 0,
             in_flight: None,
@@ -170,69 +154,158 @@ impl State {
             staged_since: None,
             folded: ShardCounters::default(),
             budget,
+            registry,
+            triggers: (settings.trigger_size, settings.trigger_bytes),
+            // Enough for a round's segments to come back and be taken again.
+            spares: Spares::new(settings.max_buffer_bytes.value / 8),
             jitter_state: random_seed(),
         }
     }
 
-    /// The index of `target`'s destination, registered if new.
-    pub(crate) fn dest_index(&mut self, target: &Target<'_>) -> u32 {
-        if let Some(i) = self.dests.iter().position(|d| d.matches(target)) {
-            return i as u32;
+    /// The destination in `slot`.
+    pub(crate) fn dest(&self, slot: u32) -> &Dest {
+        self.dests[slot as usize]
+            .as_deref()
+            .expect("a destination in use")
+    }
+
+    /// The destination in `slot` (made if new), and the spare segments for its queue.
+    fn dest_and_spares(&mut self, slot: u32) -> (&mut Dest, &mut Spares) {
+        self.dest_mut(slot);
+        let d = self.dests[slot as usize].as_deref_mut().expect("just made");
+        (d, &mut self.spares)
+    }
+
+    /// Gives back the segments of a batch that was joined.
+    pub(crate) fn recycle(&mut self, segments: Vec<Segment>) {
+        for segment in segments {
+            self.spares.give(segment);
         }
-        self.dests.push(Dest {
-            database: target.database.to_owned(),
-            retention_policy: target.retention_policy.map(str::to_owned),
-            precision: target.precision,
-            queue: Queue::default(),
-            oldest: None,
-            due_at: None,
-            flush_mark: 0,
-            flagged: None,
-            create_tried: false,
-        });
-        (self.dests.len() - 1) as u32
+    }
+
+    /// The destination in `slot`, for the worker to change what it keeps of it.
+    pub(crate) fn dest_entry(&mut self, slot: u32) -> &mut Dest {
+        self.dest_mut(slot)
+    }
+
+    /// The destination in `slot`, made from the registry if the state has none yet.
+    fn dest_mut(&mut self, slot: u32) -> &mut Dest {
+        let i = slot as usize;
+        if self.dests.len() <= i {
+            self.dests.resize_with(i + 1, || None);
+        }
+        if self.dests[i].is_none() {
+            self.dests[i] = Some(Box::new(Dest {
+                key: self.registry.key(slot),
+                queue: Queue::default(),
+                oldest: None,
+                due_at: None,
+                flush_mark: 0,
+                flagged: None,
+                create_tried: false,
+                indexed: None,
+                listed_idle: false,
+            }));
+        }
+        self.dests[i].as_deref_mut().expect("just made")
+    }
+
+    /// Puts `slot` where it belongs in the schedule, after a change to its queue, its age or
+    /// its flush mark.
+    fn reindex(&mut self, slot: u32) {
+        let (trigger_points, trigger_bytes) = self.triggers;
+        let d = self.dests[slot as usize]
+            .as_deref_mut()
+            .expect("a destination in use");
+        let now = match (d.queue.len(), d.oldest, d.due_at) {
+            (0, ..) | (_, None, _) | (_, _, None) => None,
+            (len, Some(oldest), Some(due_at)) => Some(Indexed {
+                oldest,
+                ready: d.flush_mark > 0
+                    || len >= trigger_points
+                    || d.queue.byte_len() >= trigger_bytes,
+                due_at,
+            }),
+        };
+        if now == d.indexed {
+            return;
+        }
+        let was = std::mem::replace(&mut d.indexed, now);
+        if let Some(was) = was {
+            self.by_oldest.remove(&(was.oldest, slot));
+            if was.ready {
+                self.ready.remove(&(was.oldest, slot));
+            } else {
+                self.timers.remove(&(was.due_at, slot));
+            }
+        }
+        if let Some(now) = now {
+            self.by_oldest.insert((now.oldest, slot));
+            if now.ready {
+                self.ready.insert((now.oldest, slot));
+            } else {
+                self.timers.insert((now.due_at, slot));
+            }
+        }
+    }
+
+    /// Lists `slot` as maybe idle, if it is: nothing waits and nothing is in flight.
+    fn note_if_idle(&mut self, slot: u32) {
+        let in_flight = self.in_flight.is_some_and(|f| f.dest == slot);
+        let d = self.dests[slot as usize]
+            .as_deref_mut()
+            .expect("a destination in use");
+        if !in_flight && d.queue.len() == 0 && !d.listed_idle && d.flagged.is_none() {
+            d.listed_idle = true;
+            self.idle.push(slot);
+        }
+    }
+
+    /// Starts the age of `slot`'s lines, if none wait: `since` is when the first was recorded.
+    fn start_age(&mut self, slot: u32, since: Instant, settings: &Settings) {
+        let jitter = self.next_jitter(settings.jitter);
+        let d = self.dest_mut(slot);
+        if d.oldest.is_none() {
+            d.oldest = Some(since);
+            d.due_at = Some(since + settings.interval + jitter);
+        }
     }
 
     /// Appends a line (newline included, already in the budget) to a destination's queue;
     /// `since` is when it was recorded, or earlier.
-    pub(crate) fn append(&mut self, dest: u32, line: &[u8], since: Instant, settings: &Settings) {
-        let jitter = self.next_jitter(settings.jitter);
-        let d = &mut self.dests[dest as usize];
-        if d.oldest.is_none() {
-            d.oldest = Some(since);
-            d.due_at = Some(since + settings.interval + jitter);
-        }
-        d.queue.push(line);
+    pub(crate) fn append(&mut self, slot: u32, line: &[u8], since: Instant, settings: &Settings) {
+        self.start_age(slot, since, settings);
+        let (d, spares) = self.dest_and_spares(slot);
+        d.queue.push(line, spares);
+        d.listed_idle = d.listed_idle && d.queue.len() == 0;
         self.points += 1;
         self.bytes += line.len();
+        self.reindex(slot);
     }
 
-    /// Appends lines taken whole from a shard (see [`State::append`]).
+    /// Appends the lines of one destination taken from a shard (see [`State::append`]).
     pub(crate) fn append_lines(
         &mut self,
-        dest: u32,
-        bytes: Vec<u8>,
-        ends: Vec<usize>,
+        slot: u32,
+        bytes: &[u8],
+        ends: &[usize],
         since: Instant,
         settings: &Settings,
     ) {
-        let jitter = self.next_jitter(settings.jitter);
-        let d = &mut self.dests[dest as usize];
-        if d.oldest.is_none() {
-            d.oldest = Some(since);
-            d.due_at = Some(since + settings.interval + jitter);
-        }
+        self.start_age(slot, since, settings);
         self.points += ends.len();
         self.bytes += bytes.len();
-        d.queue.push_lines(bytes, ends);
+        let (d, spares) = self.dest_and_spares(slot);
+        d.queue.push_lines(bytes, ends, spares);
+        self.reindex(slot);
     }
 
     /// Drops the oldest waiting line (never one in flight), counted as an overflow; false
     /// when nothing waits.
     pub(crate) fn evict_oldest(&mut self) -> bool {
-        match self.oldest_waiting() {
-            Some(dest) => {
-                self.drop_front(dest);
+        match self.by_oldest.first() {
+            Some(&(_, slot)) => {
+                self.drop_front(slot);
                 self.counters.drops.overflow += 1;
                 true
             }
@@ -240,61 +313,54 @@ impl State {
         }
     }
 
-    /// The destination whose waiting lines are the oldest.
-    fn oldest_waiting(&self) -> Option<usize> {
-        self.dests
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.queue.len() > 0)
-            .min_by_key(|(_, d)| d.oldest)
-            .map(|(i, _)| i)
-    }
-
     /// Drops the front line of a queue (its points leave the budget; the caller counts why).
-    fn drop_front(&mut self, dest: usize) {
-        let d = &mut self.dests[dest];
-        let size = d.queue.drop_front();
-        if d.flush_mark > 0 {
+    fn drop_front(&mut self, slot: u32) {
+        let (d, spares) = self.dest_and_spares(slot);
+        let size = d.queue.drop_front(spares);
+        let unmarked = d.flush_mark > 0;
+        if unmarked {
             d.flush_mark -= 1;
-            self.marked -= 1;
         }
         if d.queue.len() == 0 {
             d.oldest = None;
             d.due_at = None;
         }
+        if unmarked {
+            self.marked -= 1;
+        }
         self.points -= 1;
         self.bytes -= size;
         self.budget.release(1, size);
+        self.reindex(slot);
+        self.note_if_idle(slot);
     }
 
     /// The next batch due, if any, of at most `cap` (points, bytes): a destination a flush
     /// waits for, or one over a trigger, or whose oldest line has waited its interval; the one
-    /// with the oldest lines first.
-    pub(crate) fn next(&mut self, now: Instant, settings: &Settings, cap: (usize, usize)) -> Next {
-        let mut due: Option<usize> = None;
-        let mut earliest: Option<Instant> = None;
-        for (i, d) in self.dests.iter().enumerate() {
-            if d.queue.len() == 0 {
-                continue;
-            }
-            let is_due = self.closed
-                || d.flush_mark > 0
-                || d.queue.len() >= settings.trigger_size
-                || d.queue.byte_len() >= settings.trigger_bytes
-                || d.due_at.is_some_and(|at| at <= now);
-            if is_due {
-                if due.is_none_or(|j| d.oldest < self.dests[j].oldest) {
-                    due = Some(i);
+    /// with the oldest lines first. Once closed, every destination with lines waiting is due.
+    pub(crate) fn next(&mut self, now: Instant, cap: (usize, usize)) -> Next {
+        let by_age = self
+            .timers
+            .first()
+            .filter(|(due_at, _)| *due_at <= now)
+            .map(|&(_, slot)| (self.dest(slot).oldest, slot));
+        let due = if self.closed {
+            self.by_oldest.first().map(|&(_, slot)| slot)
+        } else {
+            match (self.ready.first(), by_age) {
+                (Some(&(oldest, a)), Some((b_oldest, b))) => {
+                    Some(if b_oldest < Some(oldest) { b } else { a })
                 }
-            } else if let Some(at) = d.due_at {
-                earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                (Some(&(_, a)), None) => Some(a),
+                (None, Some((_, b))) => Some(b),
+                (None, None) => None,
             }
-        }
-        let Some(i) = due else {
-            return Next::Wait(earliest);
         };
-        let d = &mut self.dests[i];
-        let batch = d.queue.take_front(cap.0, cap.1);
+        let Some(slot) = due else {
+            return Next::Wait(self.timers.first().map(|&(at, _)| at));
+        };
+        let (d, spares) = self.dest_and_spares(slot);
+        let batch = d.queue.take_front(cap.0, cap.1, spares);
         let marked = batch.len().min(d.flush_mark);
         d.flush_mark -= marked;
         let oldest = d.oldest;
@@ -303,13 +369,14 @@ impl State {
             d.due_at = None;
         }
         self.in_flight = Some(InFlight {
-            dest: i,
+            dest: slot,
             points: batch.len(),
             bytes: batch.byte_len(),
             marked,
             oldest,
         });
-        Next::Send(i, batch)
+        self.reindex(slot);
+        Next::Send(slot, batch)
     }
 
     /// Settles the batch in flight: `settled` of its lines are gone (written, rejected or
@@ -319,7 +386,7 @@ impl State {
         &mut self,
         settled: usize,
         settled_bytes: usize,
-        rest: Batch,
+        rest: &Batch,
         unsent: &Unsent,
     ) {
         let Some(flight) = self.in_flight.take() else {
@@ -332,24 +399,30 @@ impl State {
         // are waited for still (with several requests in flight, they need not be the last).
         let marked_in_rest = unsent.count_below(flight.marked);
         self.marked -= flight.marked - marked_in_rest;
+        let slot = flight.dest;
         if rest.len() > 0 {
-            let d = &mut self.dests[flight.dest];
+            let (d, spares) = self.dest_and_spares(slot);
             d.flush_mark += marked_in_rest;
-            d.queue.put_front(rest);
+            d.queue.put_front(&rest.bytes, &rest.ends, spares);
             d.oldest = match (d.oldest, flight.oldest) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
             d.due_at = d.due_at.or(d.oldest);
+            self.reindex(slot);
         }
+        self.note_if_idle(slot);
     }
 
     /// Marks everything owned as waited for by a flush; returns how many lines that is.
     pub(crate) fn mark_all(&mut self) -> usize {
+        let waiting: Vec<u32> = self.by_oldest.iter().map(|&(_, slot)| slot).collect();
         let mut marked = 0;
-        for d in &mut self.dests {
+        for slot in waiting {
+            let d = self.dest_mut(slot);
             d.flush_mark = d.queue.len();
             marked += d.flush_mark;
+            self.reindex(slot);
         }
         if let Some(flight) = &mut self.in_flight {
             flight.marked = flight.points;
@@ -366,18 +439,22 @@ impl State {
 
     /// Drops every line waiting (not in flight), counted as unsent: for a writer that stops.
     pub(crate) fn drop_waiting(&mut self) -> usize {
+        let waiting: Vec<u32> = self.by_oldest.iter().map(|&(_, slot)| slot).collect();
         let mut dropped = 0;
-        for d in &mut self.dests {
+        for slot in waiting {
+            let (d, spares) = self.dest_and_spares(slot);
             let bytes = d.queue.byte_len();
-            let points = d.queue.clear();
-            self.points -= points;
-            self.bytes -= bytes;
-            self.budget.release(points, bytes);
-            self.marked -= d.flush_mark;
-            d.flush_mark = 0;
+            let points = d.queue.clear(spares);
+            let marks = std::mem::take(&mut d.flush_mark);
             d.oldest = None;
             d.due_at = None;
+            self.points -= points;
+            self.bytes -= bytes;
+            self.marked -= marks;
+            self.budget.release(points, bytes);
             dropped += points;
+            self.reindex(slot);
+            self.note_if_idle(slot);
         }
         self.counters.drops.unsent += dropped as u64;
         dropped
@@ -388,7 +465,83 @@ impl State {
         self.points
     }
 
-    /// A consistent snapshot.
+    /// Flags `slot` as refused for `reason`; true if the reason is new.
+    pub(crate) fn flag(&mut self, slot: u32, reason: String) -> bool {
+        let d = self.dest_mut(slot);
+        if d.flagged.as_deref() == Some(reason.as_str()) {
+            return false;
+        }
+        d.flagged = Some(reason);
+        self.flagged.insert(slot);
+        true
+    }
+
+    /// Clears `slot`'s flag (writes to it succeed again); its database if it was flagged.
+    pub(crate) fn unflag(&mut self, slot: u32) -> Option<String> {
+        let d = self.dest_mut(slot);
+        d.flagged.take()?;
+        let database = d.key.database.clone();
+        self.flagged.remove(&slot);
+        self.note_if_idle(slot);
+        Some(database)
+    }
+
+    /// Whether there are idle destinations to forget.
+    pub(crate) fn has_idle_to_forget(&self) -> bool {
+        self.idle.len() > IDLE_KEPT || self.flagged.len() > MAX_FLAGGED
+    }
+
+    /// Whether there are idle destinations at all (forgetting them gives back their charge).
+    pub(crate) fn has_idle(&self) -> bool {
+        !self.idle.is_empty()
+    }
+
+    /// Takes the destinations that are idle (nothing waiting, nothing in flight, no flush
+    /// waits for them) out of the state, and flagged ones beyond [`MAX_FLAGGED`]; returns
+    /// their slots, for the registry to forget. Only with every shard's lock held and their
+    /// lines taken, so that no line names these slots.
+    pub(crate) fn take_idle(&mut self) -> Vec<u32> {
+        let in_flight = self.in_flight.map(|f| f.dest);
+        let is_idle = |d: &Dest, slot: u32| {
+            d.queue.len() == 0 && d.flush_mark == 0 && in_flight != Some(slot)
+        };
+        let mut forgotten = Vec::new();
+        for slot in std::mem::take(&mut self.idle) {
+            let Some(d) = self.dests[slot as usize].as_deref_mut() else {
+                continue;
+            };
+            d.listed_idle = false;
+            if is_idle(d, slot) && d.flagged.is_none() {
+                self.dests[slot as usize] = None;
+                forgotten.push(slot);
+            }
+        }
+        if self.flagged.len() > MAX_FLAGGED {
+            let over = self.flagged.len() - MAX_FLAGGED;
+            let dropped: Vec<u32> = self
+                .flagged
+                .iter()
+                .copied()
+                .filter(|&slot| is_idle(self.dest(slot), slot))
+                .take(over)
+                .collect();
+            for slot in dropped {
+                self.flagged.remove(&slot);
+                self.dests[slot as usize] = None;
+                self.counters.flags_forgotten += 1;
+                forgotten.push(slot);
+            }
+        }
+        while self.dests.last().is_some_and(Option::is_none) {
+            self.dests.pop();
+        }
+        if self.dests.capacity() > 4 * self.dests.len().max(64) {
+            self.dests.shrink_to_fit();
+            self.idle.shrink_to_fit();
+        }
+        forgotten
+    }
+
     /// A consistent snapshot, given the shards' counters and what they stage (taken with
     /// every shard's lock held, and this state's).
     pub(crate) fn stats(&self, shards: &ShardCounters, staged: (u64, u64)) -> Stats {
@@ -406,6 +559,7 @@ impl State {
             drops: c.drops,
             rejected: c.rejected,
             written: c.written,
+            sent: c.sent,
             buffered: self.points as u64 - in_flight + staged.0,
             buffered_bytes: self.bytes as u64 - in_flight_bytes + staged.1,
             in_flight,
@@ -414,16 +568,20 @@ impl State {
             failed_requests: c.failed_requests,
             ignored: c.ignored + s.ignored,
             flagged: self
-                .dests
+                .flagged
                 .iter()
-                .filter_map(|d| {
+                .filter_map(|&slot| {
+                    let d = self.dest(slot);
                     d.flagged.as_ref().map(|reason| Flagged {
-                        database: d.database.clone(),
-                        retention_policy: d.retention_policy.clone(),
+                        database: d.key.database.clone(),
+                        retention_policy: d.key.retention_policy.clone(),
                         reason: reason.clone(),
                     })
                 })
                 .collect(),
+            flags_forgotten: c.flags_forgotten,
+            destinations: self.dests.iter().flatten().count() as u64,
+            reasons: c.reasons.to_vec(),
         }
     }
 
@@ -432,10 +590,10 @@ impl State {
         if max.is_zero() {
             return Duration::ZERO;
         }
-        max.mul_f64(unit(splitmix(&mut self.jitter_state)))
+        max.mul_f64(self.unit_random())
     }
 
-    /// A number in `0..1` for backoff jitter.
+    /// A number in `0..1` for backoff jitter and sampling without a shard.
     pub(crate) fn unit_random(&mut self) -> f64 {
         unit(splitmix(&mut self.jitter_state))
     }
@@ -456,6 +614,9 @@ pub(crate) fn random_seed() -> u64 {
 mod tests {
     use super::*;
     use crate::writer::WriterBuilder;
+    use crate::writer::dests::Target;
+    use influx_core::Precision;
+    use std::sync::atomic::Ordering;
 
     fn settings() -> Settings {
         // One request in flight: a batch is `max_batch_size` lines.
@@ -476,18 +637,27 @@ mod tests {
         precision: Precision::Nanoseconds,
     };
 
+    fn state(s: &Settings) -> (State, Arc<Budget>, Arc<Registry>) {
+        let budget = Arc::new(Budget::default());
+        let registry = Arc::new(Registry::new(budget.clone()));
+        (
+            State::new(budget.clone(), registry.clone(), s),
+            budget,
+            registry,
+        )
+    }
+
     /// A state with `n` lines `m v=i` waiting, their budget reserved.
     fn with_lines(n: usize, s: &Settings) -> (State, Arc<Budget>) {
-        let budget = Arc::new(Budget::default());
-        let mut st = State::new(budget.clone());
-        let dest = st.dest_index(&T);
+        let (mut st, budget, registry) = state(s);
+        let slot = registry.lookup(&T).slot;
         for i in 0..n {
             let line = format!("m v={i}\n");
             budget.reserved_points.0.fetch_add(1, Ordering::Relaxed);
             budget
                 .reserved_bytes
                 .fetch_add(line.len() as u64, Ordering::Relaxed);
-            st.append(dest, line.as_bytes(), Instant::now(), s);
+            st.append(slot, line.as_bytes(), Instant::now(), s);
         }
         (st, budget)
     }
@@ -506,7 +676,7 @@ mod tests {
         let (mut st, budget) = with_lines(5, &s);
         assert!(st.evict_oldest());
         assert!(st.evict_oldest());
-        assert_eq!(st.dests[0].queue.text(), "m v=2\nm v=3\nm v=4\n");
+        assert_eq!(st.dest(0).queue.text(), "m v=2\nm v=3\nm v=4\n");
         assert_eq!(budget.held(), (3, 18));
         assert_eq!(st.counters.drops.overflow, 2);
         assert!(stats(&st).adds_up());
@@ -517,7 +687,7 @@ mod tests {
         let s = settings();
         let (mut st, budget) = with_lines(2, &s);
         let Next::Send(_, batch) =
-            st.next(Instant::now(), &s, (s.max_batch_size, s.max_batch_bytes))
+            st.next(Instant::now(), (s.max_batch_size, s.max_batch_bytes.value))
         else {
             panic!("due by the trigger")
         };
@@ -525,8 +695,8 @@ mod tests {
         assert_eq!(batch.len(), 2);
         assert!(!st.evict_oldest(), "nothing waits: both are in flight");
         let unsent = Unsent::tail(0, batch.len());
-        st.settle(0, 0, batch, &unsent);
-        assert_eq!(st.dests[0].queue.text(), "m v=0\nm v=1\n");
+        st.settle(0, 0, &batch, &unsent);
+        assert_eq!(st.dest(0).queue.text(), "m v=0\nm v=1\n");
         assert_eq!(budget.held(), (2, 12));
     }
 
@@ -535,7 +705,7 @@ mod tests {
         let s = settings();
         let (mut st, budget) = with_lines(3, &s);
         let Next::Send(_, batch) =
-            st.next(Instant::now(), &s, (s.max_batch_size, s.max_batch_bytes))
+            st.next(Instant::now(), (s.max_batch_size, s.max_batch_bytes.value))
         else {
             panic!("due by the trigger")
         };
@@ -543,18 +713,64 @@ mod tests {
         assert_eq!(batch.len(), 2);
         assert_eq!(st.mark_all(), 3);
         // The first line is written, the second comes back.
-        st.settle(1, 6, batch.tail(1), &Unsent::tail(1, 2));
+        st.settle(1, 6, &batch.tail(1), &Unsent::tail(1, 2));
         assert_eq!(st.marked(), 2);
         let Next::Send(_, batch) =
-            st.next(Instant::now(), &s, (s.max_batch_size, s.max_batch_bytes))
+            st.next(Instant::now(), (s.max_batch_size, s.max_batch_bytes.value))
         else {
             panic!("due by the flush")
         };
         let batch = batch.into_batch();
         let bytes = batch.bytes.len();
-        st.settle(2, bytes, Batch::default(), &Unsent::default());
+        st.settle(2, bytes, &Batch::default(), &Unsent::default());
         assert_eq!(st.marked(), 0);
         assert_eq!(st.owned(), 0);
         assert_eq!(budget.held(), (0, 0));
+    }
+
+    #[test]
+    fn the_schedule_sends_what_is_due_oldest_first_and_waits_for_the_next_timer() {
+        let s = WriterBuilder::default()
+            .interval(Duration::from_secs(10))
+            .trigger_size(3)
+            .settings()
+            .unwrap();
+        let (mut st, _, registry) = state(&s);
+        let t0 = Instant::now();
+        let slot = |db: &str| registry.lookup(&Target { database: db, ..T }).slot;
+        let (a, b, c) = (slot("a"), slot("b"), slot("c"));
+        st.append(a, b"a\n", t0, &s);
+        st.append(b, b"b\n", t0 + Duration::from_secs(1), &s);
+        for _ in 0..3 {
+            st.append(c, b"c\n", t0 + Duration::from_secs(2), &s);
+        }
+        // c is over its trigger; a and b wait for their interval.
+        let cap = (100, 1 << 20);
+        match st.next(t0 + Duration::from_secs(3), cap) {
+            Next::Send(slot, taken) => assert_eq!((slot, taken.len()), (c, 3)),
+            Next::Wait(_) => panic!("c is due"),
+        }
+        st.settle(3, 6, &Batch::default(), &Unsent::default());
+        match st.next(t0 + Duration::from_secs(3), cap) {
+            Next::Wait(at) => assert_eq!(at, Some(t0 + Duration::from_secs(10))),
+            Next::Send(..) => panic!("nothing is due"),
+        }
+        // Past both intervals: the oldest first.
+        match st.next(t0 + Duration::from_secs(20), cap) {
+            Next::Send(slot, _) => assert_eq!(slot, a),
+            Next::Wait(_) => panic!("a is due"),
+        }
+        st.settle(1, 2, &Batch::default(), &Unsent::default());
+        match st.next(t0 + Duration::from_secs(20), cap) {
+            Next::Send(slot, _) => assert_eq!(slot, b),
+            Next::Wait(_) => panic!("b is due"),
+        }
+        st.settle(1, 2, &Batch::default(), &Unsent::default());
+        // Everything sent: every destination is idle, and forgetting takes them all.
+        assert!(st.has_idle());
+        let mut forgotten = st.take_idle();
+        forgotten.sort_unstable();
+        assert_eq!(forgotten, [a, b, c]);
+        assert!(st.dests.is_empty());
     }
 }

@@ -16,6 +16,7 @@ use super::Shared;
 use super::config::{OnMissingDatabase, Settings};
 use super::queue::Batch;
 use super::state::{Next, State};
+use super::stats::{ReasonKind, describe};
 
 /// Drops, rejections and failures are logged at most this often (with counts since).
 const LOG_EVERY: Duration = Duration::from_secs(10);
@@ -137,10 +138,10 @@ fn staged(shared: &Shared, st: &mut State, now: Instant) -> Option<Instant> {
     }
 }
 
-fn options(st: &State, dest: usize) -> WriteOptions {
-    let d = &st.dests[dest];
-    let mut options = WriteOptions::new(d.database.clone()).precision(d.precision);
-    if let Some(rp) = &d.retention_policy {
+fn options(st: &State, dest: u32) -> WriteOptions {
+    let key = &st.dest(dest).key;
+    let mut options = WriteOptions::new(key.database.clone()).precision(key.precision);
+    if let Some(rp) = &key.retention_policy {
         options = options.retention_policy(rp.clone());
     }
     options
@@ -148,13 +149,17 @@ fn options(st: &State, dest: usize) -> WriteOptions {
 
 /// The most a round takes, in points and bytes: a request's worth for each request in flight
 /// (one request to probe a server that failed), or up to [`REQUESTS_A_LANE`] each, which the
-/// lanes send one after the other and so wait for each other less often; but never more than
-/// half the buffer beyond that, since points in flight cannot be dropped to make room for new
-/// ones (a round of the whole buffer would refuse every new point until it settles).
+/// lanes send one after the other and so wait for each other less often. In bytes, never
+/// more than a sixteenth of the budget: a round is joined into a buffer the thread keeps, and
+/// copied again into the requests of each connection, beside the budget's lines (so that the
+/// process holds at most about 1.25 times the budget); and points in flight cannot be
+/// dropped to make room for new ones. In points, never more than half the buffer beyond a
+/// request each.
 fn round(settings: &Settings, in_flight: usize, failures: u32) -> (usize, usize) {
-    let (points, bytes) = (settings.max_batch_size, settings.max_batch_bytes);
+    let (points, bytes) = (settings.max_batch_size, settings.max_batch_bytes.value);
+    let most_bytes = settings.max_buffer_bytes.value / 16;
     if failures > 0 {
-        return (points, bytes);
+        return (points, bytes.min(most_bytes));
     }
     let (each, most) = (in_flight, in_flight.saturating_mul(REQUESTS_A_LANE));
     (
@@ -162,10 +167,7 @@ fn round(settings: &Settings, in_flight: usize, failures: u32) -> (usize, usize)
             .saturating_mul(most)
             .min(settings.max_buffer_size / 2)
             .max(points.saturating_mul(each)),
-        bytes
-            .saturating_mul(most)
-            .min(settings.max_buffer_bytes / 2)
-            .max(bytes.saturating_mul(each)),
+        bytes.saturating_mul(most).min(most_bytes),
     )
 }
 
@@ -173,6 +175,7 @@ fn run(shared: &Shared, client: &Client) {
     let settings = &shared.settings;
     let mut failures: u32 = 0;
     let mut logs = Logs::default();
+    let mut kept = Batch::default();
     loop {
         let (dest, batch, options, in_flight) = {
             let mut st = shared.state.lock();
@@ -203,7 +206,10 @@ fn run(shared: &Shared, client: &Client) {
                 } else {
                     settings.client.writes_in_flight()
                 };
-                match st.next(now, settings, round(settings, in_flight, failures)) {
+                if st.has_idle_to_forget() {
+                    shared.forget_idle(&mut st);
+                }
+                match st.next(now, round(settings, in_flight, failures)) {
                     Next::Send(dest, batch) => {
                         let options = options(&st, dest);
                         break (dest, batch, options, in_flight);
@@ -218,19 +224,27 @@ fn run(shared: &Shared, client: &Client) {
                 }
             }
         };
-        // Joined outside the lock: record() never waits for a copy of a batch.
-        let batch = batch.into_batch();
+        // Joined outside the lock (record() never waits for a copy of a batch), into the
+        // batch buffer the thread keeps: its size is a round's at most.
+        let emptied = batch.join_into(&mut kept);
+        shared.state.lock().recycle(emptied);
         let caps = Caps {
             points: settings.max_batch_size,
-            bytes: settings.max_batch_bytes,
+            bytes: settings.max_batch_bytes.value,
             in_flight,
         };
-        let outcome = client.write_isolating(&batch.bytes, &batch.ends, &options, caps);
+        // The requests are pieces of the batch, not copies; none is sent once the writer
+        // has stopped.
+        let bytes = bytes::Bytes::from(std::mem::take(&mut kept.bytes));
+        let outcome =
+            client.write_isolating_until(&bytes, &kept.ends, &options, caps, &shared.halt);
+        // The buffer back, uncopied once the requests have let go of it.
+        kept.bytes = bytes.into();
         settle(
             shared,
             client,
             dest,
-            batch,
+            &mut kept,
             outcome,
             &mut failures,
             &mut logs,
@@ -242,8 +256,8 @@ fn run(shared: &Shared, client: &Client) {
 fn settle(
     shared: &Shared,
     client: &Client,
-    dest: usize,
-    batch: Batch,
+    dest: u32,
+    batch: &mut Batch,
     outcome: WriteOutcome,
     failures: &mut u32,
     logs: &mut Logs,
@@ -251,6 +265,8 @@ fn settle(
     let settings = &shared.settings;
     let now = Instant::now();
     let commit = outcome.commit;
+    // Over UDP nothing is acknowledged: the points are sent, not known to be written.
+    let udp = settings.client.udp_port().is_some();
     if !outcome.rejections.is_empty() && logs.rejections.ready(now) {
         let first = &outcome.rejections[0];
         tracing::warn!(
@@ -264,11 +280,10 @@ fn settle(
     }
     let Some((unsent_lines, error)) = outcome.stopped else {
         let mut st = shared.state.lock();
-        count(&mut st, &commit, 0);
-        let d = &mut st.dests[dest];
-        let recovered = d.flagged.take().map(|_| d.database.clone());
+        count(&mut st, &commit, &outcome.rejections, 0, udp);
+        let recovered = st.unflag(dest);
         let bytes = batch.bytes.len();
-        st.settle(batch.len(), bytes, Batch::default(), &Unsent::default());
+        st.settle(batch.len(), bytes, &Batch::default(), &Unsent::default());
         *failures = 0;
         drop(st);
         shared.settled.notify_all();
@@ -277,30 +292,40 @@ fn settle(
         }
         return;
     };
-    // Every request in flight at once may have failed; a stop is one at least.
-    let failed = outcome.failed_requests.max(1) as u64;
+    // Every request in flight at once may have failed; a stop is one at least (but a stop of
+    // the writer's own, before a request went out, is none).
+    let halted = shared.halt.load(Ordering::Acquire);
+    let failed = if halted && outcome.failed_requests == 0 {
+        0
+    } else {
+        outcome.failed_requests.max(1) as u64
+    };
     // What was not settled goes back, in its order; the rest is done with.
     let (total, total_bytes) = (batch.len(), batch.bytes.len());
-    let mut back = batch;
+    let back = batch;
     unsent_lines.keep(&mut back.bytes, &mut back.ends);
     let (line, settled_bytes) = (total - back.len(), total_bytes - back.bytes.len());
     let unsent = back.len();
     let mut failure = classify_write_failure(&error);
+    if halted {
+        // The writer stopped: what is left goes back, to be counted as unsent.
+        failure = WriteFailure::Transient;
+    }
     if failure == WriteFailure::MissingDatabase {
         match settings.on_missing_database {
             OnMissingDatabase::Hold => failure = WriteFailure::Transient,
             OnMissingDatabase::Create => {
                 let (tried, database) = {
                     let mut st = shared.state.lock();
-                    let d = &mut st.dests[dest];
+                    let d = st.dest_entry(dest);
                     let tried = std::mem::replace(&mut d.create_tried, true);
-                    (tried, d.database.clone())
+                    (tried, d.key.database.clone())
                 };
-                if !tried {
+                if !tried && !shared.halt.load(Ordering::Acquire) {
                     match client.create_database(&database) {
                         Ok(()) => {
                             let mut st = shared.state.lock();
-                            count(&mut st, &commit, failed);
+                            count(&mut st, &commit, &outcome.rejections, failed, udp);
                             st.settle(line, settled_bytes, back, &unsent_lines);
                             drop(st);
                             tracing::info!(%database, "created the missing database");
@@ -316,43 +341,47 @@ fn settle(
         }
     }
     let mut st = shared.state.lock();
-    count(&mut st, &commit, failed);
+    count(&mut st, &commit, &outcome.rejections, failed, udp);
     // What to log, once the lock is let go.
     let mut log_failure = None;
     let mut log_flagged = None;
     match failure {
         WriteFailure::Transient => {
-            *failures = failures.saturating_add(1);
-            let base = settings
-                .backoff
-                .0
-                .saturating_mul(1u32 << (*failures - 1).min(20))
-                .min(settings.backoff.1);
-            let wait = match outcome.retry_after {
-                // `Retry-After: 0` does not make the writer hammer the server.
-                Some(asked) => asked.min(MAX_RETRY_AFTER).max(base / 2),
-                None => base.mul_f64(0.5 + 0.5 * st.unit_random()),
-            };
-            st.backoff_until = Some(now + wait);
-            st.settle(line, settled_bytes, back, &unsent_lines);
-            if logs.failures.ready(now) {
-                log_failure = Some((st.owned(), wait));
+            if !halted {
+                *failures = failures.saturating_add(1);
+                let base = settings
+                    .backoff
+                    .0
+                    .saturating_mul(1u32 << (*failures - 1).min(20))
+                    .min(settings.backoff.1);
+                let wait = match outcome.retry_after {
+                    // `Retry-After: 0` does not make the writer hammer the server.
+                    Some(asked) => asked.min(MAX_RETRY_AFTER).max(base / 2),
+                    None => base.mul_f64(0.5 + 0.5 * st.unit_random()),
+                };
+                st.backoff_until = Some(now + wait);
+                if logs.failures.ready(now) {
+                    log_failure = Some((st.owned(), wait));
+                }
             }
+            st.settle(line, settled_bytes, back, &unsent_lines);
         }
         WriteFailure::MissingDatabase | WriteFailure::Refused => {
             let missing = failure == WriteFailure::MissingDatabase;
-            if missing {
+            let reason = describe(&error);
+            let kind = if missing {
                 st.counters.drops.missing_database += unsent as u64;
+                ReasonKind::MissingDatabase
             } else {
                 st.counters.drops.misconfigured += unsent as u64;
+                ReasonKind::Misconfigured
+            };
+            st.counters.reasons.add(kind, &reason, unsent as u64);
+            if st.flag(dest, reason) {
+                let key = &st.dest(dest).key;
+                log_flagged = Some((key.database.clone(), key.retention_policy.clone()));
             }
-            let d = &mut st.dests[dest];
-            let reason = error.to_string();
-            if d.flagged.as_deref() != Some(reason.as_str()) {
-                log_flagged = Some((d.database.clone(), d.retention_policy.clone()));
-                d.flagged = Some(reason);
-            }
-            st.settle(total, total_bytes, Batch::default(), &Unsent::default());
+            st.settle(total, total_bytes, &Batch::default(), &Unsent::default());
         }
     }
     drop(st);
@@ -362,7 +391,8 @@ fn settle(
             failures = *failures,
             kept,
             wait_ms = wait.as_millis() as u64,
-            "InfluxDB write failed, points kept for a retry: {error}"
+            "InfluxDB write failed, points kept for a retry: {}",
+            describe(&error)
         );
     }
     if let Some((database, retention_policy)) = log_flagged {
@@ -370,17 +400,34 @@ fn settle(
             %database,
             retention_policy = retention_policy.as_deref().unwrap_or(""),
             dropped = unsent,
-            "destination flagged, its batch dropped without a retry: {error}"
+            "destination flagged, its batch dropped without a retry: {}",
+            describe(&error)
         );
     }
 }
 
-/// Adds a write's figures to the counters: `failed` of its requests failed.
-fn count(st: &mut State, commit: &influx_core::Commit, failed: u64) {
-    st.counters.written += commit.written as u64;
+/// Adds a write's figures to the counters: `failed` of its requests failed. Over UDP
+/// (`udp`), points are sent, not written.
+fn count(
+    st: &mut State,
+    commit: &influx_core::Commit,
+    rejections: &[influx_core::Rejection],
+    failed: u64,
+    udp: bool,
+) {
+    if udp {
+        st.counters.sent += commit.written as u64;
+    } else {
+        st.counters.written += commit.written as u64;
+    }
     st.counters.rejected += commit.refused as u64;
     st.counters.requests += commit.requests as u64;
     st.counters.failed_requests += failed;
+    for r in rejections {
+        st.counters
+            .reasons
+            .add(ReasonKind::Rejected, &r.message, r.points as u64);
+    }
 }
 
 #[cfg(test)]
@@ -397,20 +444,34 @@ mod tests {
     }
 
     #[test]
-    fn a_round_takes_several_requests_a_lane_but_never_more_than_half_the_buffer() {
+    fn a_round_takes_several_requests_a_lane_but_never_more_than_a_sixteenth_of_the_bytes() {
         let (bytes, buffer_bytes) = {
             let s = settings(100_000);
-            (s.max_batch_bytes, s.max_buffer_bytes)
+            (s.max_batch_bytes.value, s.max_buffer_bytes.value)
         };
         // Sixteen requests a lane, with room to spare.
         let (points, round_bytes) = round(&settings(100_000), 2, 0);
         assert_eq!(points, 32_000);
-        assert!(round_bytes <= buffer_bytes / 2 && round_bytes >= bytes * 2);
-        // Half the buffer at most...
+        assert_eq!(
+            round_bytes,
+            buffer_bytes / 16,
+            "under 32 requests of {bytes} bytes"
+        );
+        // Half the buffer's points at most...
         assert_eq!(round(&settings(10_000), 2, 0).0, 5_000);
         // ... but a request's worth for each request in flight at least.
         assert_eq!(round(&settings(3_000), 2, 0).0, 2_000);
         // One request to probe a server that failed.
-        assert_eq!(round(&settings(100_000), 2, 1), (1_000, bytes));
+        assert_eq!(
+            round(&settings(100_000), 2, 1),
+            (1_000, bytes.min(buffer_bytes / 16))
+        );
+        // In bytes, a sixteenth of the budget at most, even below a request a lane.
+        let small = WriterBuilder::default()
+            .max_buffer_bytes(1 << 20)
+            .settings()
+            .unwrap();
+        assert_eq!(round(&small, 2, 0).1, 1 << 16);
+        assert_eq!(round(&small, 2, 1).1, 1 << 16);
     }
 }

@@ -70,7 +70,7 @@ fn main() {
         match point.record() {
             Ok(()) => taken += 1,
             Err(Error::BufferFull { .. }) => full += 1,
-            Err(Error::Transport(_)) => {
+            Err(Error::AutocommitFailed { .. }) => {
                 taken += 1;
                 failed += 1;
             }
