@@ -281,16 +281,27 @@ impl Queue {
         taken
     }
 
-    /// Puts lines back before the lines waiting (they were taken from the front and not
-    /// sent): `bytes`, line `i` ending at `ends[i]`, copied into segments.
-    pub(crate) fn put_front(&mut self, bytes: &[u8], ends: &[usize], spares: &mut Spares) {
-        if ends.is_empty() {
+    /// Puts `batch` back before the lines waiting (it was taken from the front and not sent):
+    /// a large one as a segment of its own, its buffers trimmed (no copy while `record()` may
+    /// wait for the lock); a few lines copied into segments from the spares.
+    pub(crate) fn put_front(&mut self, mut batch: Batch, spares: &mut Spares) {
+        if batch.len() == 0 {
+            return;
+        }
+        self.points += batch.len();
+        self.bytes += batch.bytes.len();
+        if batch.bytes.len() >= SEGMENT_BYTES / 2 {
+            batch.bytes.shrink_to_fit();
+            batch.ends.shrink_to_fit();
+            self.segments.push_front(Segment {
+                bytes: batch.bytes,
+                ends: batch.ends,
+                head: 0,
+            });
             return;
         }
         let mut front = Queue::default();
-        front.push_lines(bytes, ends, spares);
-        self.points += front.points;
-        self.bytes += front.bytes;
+        front.push_lines(&batch.bytes, &batch.ends, spares);
         while let Some(segment) = front.segments.pop_back() {
             self.segments.push_front(segment);
         }
@@ -340,7 +351,7 @@ mod tests {
         assert_eq!(q.text(), "dddd\ne\n");
         let rest = batch.tail(1);
         assert_eq!(rest.bytes, b"ccc\n");
-        q.put_front(&rest.bytes, &rest.ends, sp);
+        q.put_front(rest, sp);
         assert_eq!(q.text(), "ccc\ndddd\ne\n");
         assert_eq!((q.len(), q.byte_len()), (3, 11));
         q.push(b"f\n", sp);

@@ -386,7 +386,7 @@ impl State {
         &mut self,
         settled: usize,
         settled_bytes: usize,
-        rest: &Batch,
+        rest: Batch,
         unsent: &Unsent,
     ) {
         let Some(flight) = self.in_flight.take() else {
@@ -403,7 +403,7 @@ impl State {
         if rest.len() > 0 {
             let (d, spares) = self.dest_and_spares(slot);
             d.flush_mark += marked_in_rest;
-            d.queue.put_front(&rest.bytes, &rest.ends, spares);
+            d.queue.put_front(rest, spares);
             d.oldest = match (d.oldest, flight.oldest) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -695,7 +695,7 @@ mod tests {
         assert_eq!(batch.len(), 2);
         assert!(!st.evict_oldest(), "nothing waits: both are in flight");
         let unsent = Unsent::tail(0, batch.len());
-        st.settle(0, 0, &batch, &unsent);
+        st.settle(0, 0, batch, &unsent);
         assert_eq!(st.dest(0).queue.text(), "m v=0\nm v=1\n");
         assert_eq!(budget.held(), (2, 12));
     }
@@ -713,7 +713,7 @@ mod tests {
         assert_eq!(batch.len(), 2);
         assert_eq!(st.mark_all(), 3);
         // The first line is written, the second comes back.
-        st.settle(1, 6, &batch.tail(1), &Unsent::tail(1, 2));
+        st.settle(1, 6, batch.tail(1), &Unsent::tail(1, 2));
         assert_eq!(st.marked(), 2);
         let Next::Send(_, batch) =
             st.next(Instant::now(), (s.max_batch_size, s.max_batch_bytes.value))
@@ -722,7 +722,7 @@ mod tests {
         };
         let batch = batch.into_batch();
         let bytes = batch.bytes.len();
-        st.settle(2, bytes, &Batch::default(), &Unsent::default());
+        st.settle(2, bytes, Batch::default(), &Unsent::default());
         assert_eq!(st.marked(), 0);
         assert_eq!(st.owned(), 0);
         assert_eq!(budget.held(), (0, 0));
@@ -750,7 +750,7 @@ mod tests {
             Next::Send(slot, taken) => assert_eq!((slot, taken.len()), (c, 3)),
             Next::Wait(_) => panic!("c is due"),
         }
-        st.settle(3, 6, &Batch::default(), &Unsent::default());
+        st.settle(3, 6, Batch::default(), &Unsent::default());
         match st.next(t0 + Duration::from_secs(3), cap) {
             Next::Wait(at) => assert_eq!(at, Some(t0 + Duration::from_secs(10))),
             Next::Send(..) => panic!("nothing is due"),
@@ -760,12 +760,12 @@ mod tests {
             Next::Send(slot, _) => assert_eq!(slot, a),
             Next::Wait(_) => panic!("a is due"),
         }
-        st.settle(1, 2, &Batch::default(), &Unsent::default());
+        st.settle(1, 2, Batch::default(), &Unsent::default());
         match st.next(t0 + Duration::from_secs(20), cap) {
             Next::Send(slot, _) => assert_eq!(slot, b),
             Next::Wait(_) => panic!("b is due"),
         }
-        st.settle(1, 2, &Batch::default(), &Unsent::default());
+        st.settle(1, 2, Batch::default(), &Unsent::default());
         // Everything sent: every destination is idle, and forgetting takes them all.
         assert!(st.has_idle());
         let mut forgotten = st.take_idle();

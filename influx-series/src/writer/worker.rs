@@ -283,7 +283,7 @@ fn settle(
         count(&mut st, &commit, &outcome.rejections, 0, udp);
         let recovered = st.unflag(dest);
         let bytes = batch.bytes.len();
-        st.settle(batch.len(), bytes, &Batch::default(), &Unsent::default());
+        st.settle(batch.len(), bytes, Batch::default(), &Unsent::default());
         *failures = 0;
         drop(st);
         shared.settled.notify_all();
@@ -302,8 +302,10 @@ fn settle(
     };
     // What was not settled goes back, in its order; the rest is done with.
     let (total, total_bytes) = (batch.len(), batch.bytes.len());
+    unsent_lines.keep(&mut batch.bytes, &mut batch.ends);
+    // What goes back to the queue leaves the kept buffer (a large part as it is, uncopied:
+    // the next round's buffer is made anew).
     let back = batch;
-    unsent_lines.keep(&mut back.bytes, &mut back.ends);
     let (line, settled_bytes) = (total - back.len(), total_bytes - back.bytes.len());
     let unsent = back.len();
     let mut failure = classify_write_failure(&error);
@@ -326,7 +328,7 @@ fn settle(
                         Ok(()) => {
                             let mut st = shared.state.lock();
                             count(&mut st, &commit, &outcome.rejections, failed, udp);
-                            st.settle(line, settled_bytes, back, &unsent_lines);
+                            st.settle(line, settled_bytes, std::mem::take(back), &unsent_lines);
                             drop(st);
                             tracing::info!(%database, "created the missing database");
                             return;
@@ -364,7 +366,7 @@ fn settle(
                     log_failure = Some((st.owned(), wait));
                 }
             }
-            st.settle(line, settled_bytes, back, &unsent_lines);
+            st.settle(line, settled_bytes, std::mem::take(back), &unsent_lines);
         }
         WriteFailure::MissingDatabase | WriteFailure::Refused => {
             let missing = failure == WriteFailure::MissingDatabase;
@@ -381,7 +383,7 @@ fn settle(
                 let key = &st.dest(dest).key;
                 log_flagged = Some((key.database.clone(), key.retention_policy.clone()));
             }
-            st.settle(total, total_bytes, &Batch::default(), &Unsent::default());
+            st.settle(total, total_bytes, Batch::default(), &Unsent::default());
         }
     }
     drop(st);
