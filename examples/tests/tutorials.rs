@@ -66,7 +66,7 @@ fn the_readme_examples_run_as_written() {
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/../README.md")).unwrap();
     let source = std::fs::read_to_string(format!("{root}/src/bin/readme.rs")).unwrap();
-    for part in ["points", "derive"] {
+    for part in ["points", "derive", "writer"] {
         let start = format!("// README: {part}\n");
         let from = source.find(&start).expect("marker") + start.len();
         let to = from
@@ -84,9 +84,25 @@ fn the_readme_examples_run_as_written() {
             "README.md does not show the `{part}` example of src/bin/readme.rs as it is:\n{code}"
         );
     }
-    let out = run(env!("CARGO_BIN_EXE_readme"));
-    assert!(out.contains("1 point(s) written"), "{out}");
-    assert!(out.contains("server_name: \"us.east-1\""), "{out}");
+    // On a server of its own, fresh: the writer's example creates its database.
+    let server = influx_testserver::Server::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_readme"))
+        .env("INFLUXDB_URL", server.url())
+        .output()
+        .expect("the README's examples start");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 point(s) written"), "{stdout}");
+    assert!(stdout.contains("server_name: \"us.east-1\""), "{stdout}");
+    assert!(
+        stdout.contains("buffered InfluxDB writer: 1 recorded, 1 written, 0 left over\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("dropped"), "{stdout}");
 }
 
 #[test]

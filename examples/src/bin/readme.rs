@@ -1,9 +1,11 @@
 //! The README's server examples, exactly as the README shows them (a test keeps the two the
-//! same), run against a server: `INFLUXDB_URL`, else http://localhost:8086.
+//! same), run against a server: `INFLUXDB_URL`, else http://localhost:8086. The server may be
+//! a fresh one: each example makes the database it writes to.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     points()?;
     derived()?;
+    writer()?;
     Ok(())
 }
 
@@ -62,6 +64,30 @@ fn derived() -> Result<(), Box<dyn std::error::Error>> {
     EventStats::commit()?;
     let rows: Vec<EventStats> = client.query_as("SELECT * FROM /^events\\.stats\\./")?;
     println!("{rows:?}");
+    // README: end
+    Ok(())
+}
+
+fn writer() -> Result<(), Box<dyn std::error::Error>> {
+    // README: writer
+    use influx_series::writer::{BufferedWriter, Measurement, OnMissingDatabase};
+    use std::time::Duration;
+
+    let writer = BufferedWriter::builder()
+        .from_env() // INFLUXDB_URL, INFLUXDB_INTERVAL, ...
+        .on_missing_database(OnMissingDatabase::Create) // a fresh server has no "example"
+        .start()?;
+    let mut m = Measurement::new("example", "requests");
+    m.set_tag("route", "/items");
+    {
+        let _timer = m.duration("duration"); // the elapsed seconds, set when dropped
+        // ... handle the request ...
+    }
+    writer.record(m); // Recorded::Enqueued, or why not
+    let stats = writer.stats(); // recorded = sampled_out + invalid + dropped + rejected + written + ...
+    assert!(stats.adds_up());
+    let report = writer.shutdown(Duration::from_secs(5)); // sends what it can, then reports
+    print!("{report}"); // what was written, and every drop with its count and reason
     // README: end
     Ok(())
 }

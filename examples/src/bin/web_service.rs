@@ -13,6 +13,13 @@
 //!
 //! It stops on Ctrl-C or SIGTERM: the server finishes the requests under way, then the writer
 //! sends what it holds, within 5 s.
+//!
+//! Points of a service's own (a `#[derive(Series)]` type a handler records) go the same way:
+//! bind the type to the writer (`Type::bind_writer(&writer)`), or give it
+//! `autocommit = "background"`, so that `record()` never waits for InfluxDB. With `autocommit`
+//! in the calling thread, the handler whose `record()` reaches `bulk_size` would wait for the
+//! write (up to the client's deadline, 30 s by default), and an outage would turn into failed
+//! requests.
 
 use std::time::Duration;
 
