@@ -507,6 +507,20 @@ impl WriterBuilder {
     }
 }
 
+impl Settings {
+    /// The line bytes a shard stages before the writer's thread is asked to take the shards
+    /// (a sixty-fourth of the byte budget, from 16 KiB to 1 MiB).
+    pub(crate) fn shard_cap(&self) -> usize {
+        (self.max_buffer_bytes.value / 64).clamp(16 << 10, 1 << 20)
+    }
+
+    /// The size of the blocks shards stage into: twice the cap, so that a shard goes on
+    /// recording while the writer's thread comes to take it, without growing its block.
+    pub(crate) fn shard_block(&self) -> usize {
+        2 * self.shard_cap()
+    }
+}
+
 /// Code, else the variable (parsed; an error names it), else the default.
 fn pick<T>(
     code: Option<T>,

@@ -160,22 +160,23 @@ pub(crate) struct Shared {
     wake: Condvar,
     /// Flushes and shutdowns wait here for the worker.
     settled: Condvar,
-    /// The line bytes a shard stages at most before its thread moves them to the queues.
+    /// The line bytes a shard stages before the writer's thread is asked to take the shards
+    /// (and near twice which, the writer's thread being busy, its own thread takes them).
     shard_cap: usize,
+    /// A shard reached its cap: the writer's thread takes the shards.
+    shard_full: AtomicBool,
     settings: Settings,
 }
-
-/// A shard's lines, the retained room above which is given back after a cut (what a shard
-/// staged at its busiest is not kept for ever: it would be memory outside the budget).
-const SHARD_KEEP_BYTES: usize = 256 * 1024;
 
 impl Shared {
     /// Moves every shard's lines into the destinations' queues, in sequence order (a
     /// consistent cut: every shard is locked at once).
     pub(crate) fn drain(&self, st: &mut State) {
+        self.shard_full.store(false, Ordering::Release);
         let shards = self.shards.lock();
         let mut guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
-        let cut = Cut::take(&mut guards, SHARD_KEEP_BYTES);
+        let spares = st.spares();
+        let cut = Cut::take(&mut guards, || spares.shard_buffers());
         drop(guards);
         drop(shards);
         self.append_cut(st, cut);
@@ -190,8 +191,17 @@ impl Shared {
         let since = st.staged_since.take().unwrap_or_else(Instant::now);
         let settings = &self.settings;
         match cut.into_single() {
-            Ok((dest, bytes, ends)) => st.append_lines(dest, &bytes, &ends, since, settings),
-            Err(cut) => cut.for_each(|dest, line| st.append(dest, line, since, settings)),
+            Ok((dest, bytes, ends, index)) => {
+                st.append_lines(dest, bytes, ends, since, settings);
+                st.spares().give_index(index);
+            }
+            Err(cut) => {
+                cut.for_each(|dest, line| st.append(dest, line, since, settings));
+                for (block, index) in cut.into_buffers() {
+                    st.spares().give_block(block);
+                    st.spares().give_index(index);
+                }
+            }
         }
     }
 
@@ -201,7 +211,8 @@ impl Shared {
     pub(crate) fn forget_idle(&self, st: &mut State) {
         let shards = self.shards.lock();
         let mut guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
-        let cut = Cut::take(&mut guards, SHARD_KEEP_BYTES);
+        let spares = st.spares();
+        let cut = Cut::take(&mut guards, || spares.shard_buffers());
         self.append_cut(st, cut);
         let forgotten = st.take_idle();
         self.registry.forget(&forgotten);
@@ -209,15 +220,20 @@ impl Shared {
     }
 
     /// Drops every line the shards hold (for `clear`); returns how many.
-    fn discard_staged(&self) -> usize {
+    fn discard_staged(&self, st: &mut State) -> usize {
         let shards = self.shards.lock();
         let mut guards: Vec<_> = shards.iter().map(|s| s.staged.lock()).collect();
-        let cut = Cut::take(&mut guards, SHARD_KEEP_BYTES);
+        let spares = st.spares();
+        let cut = Cut::take(&mut guards, || spares.shard_buffers());
         drop(guards);
         drop(shards);
         let (points, bytes) = cut.size();
         self.budget.mark_drained(points, bytes);
         self.budget.release(points, bytes);
+        for (block, index) in cut.into_buffers() {
+            st.spares().give_block(block);
+            st.spares().give_index(index);
+        }
         points
     }
 
@@ -584,16 +600,28 @@ impl BufferedWriter {
             };
             staged.push(seq, slot, line);
             staged.counters.recorded += 1;
-            Some(staged.bytes.len() >= shared.shard_cap)
+            let held = staged.bytes.len();
+            let cap = shared.shard_cap;
+            // Near the end of its block (twice the cap), a shard is taken by its own thread.
+            let far_over = held + (64 << 10) >= 2 * cap;
+            Some((held >= cap, held - line.len() < cap, far_over))
         });
         match appended {
-            Some(Some(over_cap)) => {
-                if over_cap {
-                    // A shard holds at most its cap: its lines go to the queues now, rather
-                    // than grow it while the writer's thread is busy.
+            Some(Some((over_cap, crossed, far_over))) => {
+                if far_over {
+                    // The writer's thread did not take the shards in time (it is busy in a
+                    // request): this thread moves them to the queues, so that a shard never
+                    // outgrows its block.
                     let mut st = shared.state.lock();
                     shared.drain(&mut st);
                     drop(st);
+                    shared.wake.notify_one();
+                    return Recorded::Enqueued;
+                }
+                if crossed && over_cap {
+                    // The shard reached its cap: the writer's thread takes the shards now.
+                    shared.shard_full.store(true, Ordering::Release);
+                    drop(shared.state.lock());
                     shared.wake.notify_one();
                     return Recorded::Enqueued;
                 }
@@ -726,7 +754,7 @@ impl BufferedWriter {
     pub fn clear(&self) -> usize {
         let shared = self.shared();
         let mut st = shared.state.lock();
-        let staged = shared.discard_staged();
+        let staged = shared.discard_staged(&mut st);
         let waiting = st.drop_waiting();
         st.counters.drops.unsent -= waiting as u64;
         let dropped = staged + waiting;
@@ -868,7 +896,8 @@ impl WriterBuilder {
             halt: AtomicBool::new(false),
             wake: Condvar::new(),
             settled: Condvar::new(),
-            shard_cap: (settings.max_buffer_bytes.value / 16).clamp(16 << 10, SHARD_KEEP_BYTES),
+            shard_cap: settings.shard_cap(),
+            shard_full: AtomicBool::new(false),
             settings,
         });
         let thread = if enabled {

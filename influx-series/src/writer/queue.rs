@@ -10,6 +10,8 @@
 
 use std::collections::VecDeque;
 
+use super::shard::StagedLine;
+
 /// Lines to be sent: `bytes`, line `i` ending at `ends[i]` (newline included).
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
@@ -74,20 +76,34 @@ impl Segment {
     }
 }
 
-/// Empty full-size segments, for queues to take instead of allocating (see the module).
+/// Empty buffers, for queues and shards to take instead of allocating (see the module):
+/// full-size segments, and the blocks and indexes shards stage into (a shard's block becomes a
+/// queue's segment when its lines are taken whole, and comes back here once they are sent).
 #[derive(Debug)]
 pub(crate) struct Spares {
     segments: Vec<Segment>,
-    /// The most kept.
+    /// The most segments kept.
     max: usize,
+    blocks: Vec<Vec<u8>>,
+    indexes: Vec<Vec<StagedLine>>,
+    /// A block's size in bytes, an index's in lines.
+    block: usize,
+    index: usize,
+    /// The most blocks (and indexes) kept.
+    max_blocks: usize,
 }
 
 impl Spares {
-    /// Keeps at most `max_bytes` of segments.
-    pub(crate) fn new(max_bytes: usize) -> Spares {
+    /// Keeps at most `max_bytes` of segments, and of shard blocks of `block` bytes.
+    pub(crate) fn new(max_bytes: usize, block: usize) -> Spares {
         Spares {
             segments: Vec::new(),
             max: (max_bytes / SEGMENT_BYTES).max(4),
+            blocks: Vec::new(),
+            indexes: Vec::new(),
+            block,
+            index: block / 32,
+            max_blocks: (max_bytes / block.max(1)).max(2),
         }
     }
 
@@ -99,13 +115,46 @@ impl Spares {
         })
     }
 
-    /// Keeps `segment`'s buffers if they are full-size and there is room; else frees them.
+    /// Keeps `segment`'s buffers if they are of a size kept and there is room; else frees them.
     pub(crate) fn give(&mut self, segment: Segment) {
-        if self.segments.len() < self.max
+        if segment.bytes.capacity() >= self.block {
+            self.give_block(segment.bytes);
+        } else if self.segments.len() < self.max
             && segment.bytes.capacity() == SEGMENT_BYTES
             && segment.ends.capacity() == SEGMENT_LINES
         {
             self.segments.push(segment.emptied());
+        }
+    }
+
+    /// A block and an index for a shard to stage into.
+    pub(crate) fn shard_buffers(&mut self) -> (Vec<u8>, Vec<StagedLine>) {
+        (
+            self.blocks
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(self.block)),
+            self.indexes
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(self.index)),
+        )
+    }
+
+    /// Keeps a shard's block, if there is room (one that grew, for a long line, is trimmed
+    /// back to the size kept).
+    pub(crate) fn give_block(&mut self, mut block: Vec<u8>) {
+        if block.capacity() >= self.block && self.blocks.len() < self.max_blocks {
+            block.clear();
+            block.shrink_to(self.block);
+            self.blocks.push(block);
+        }
+    }
+
+    /// Keeps a shard's index, likewise.
+    pub(crate) fn give_index(&mut self, mut index: Vec<StagedLine>) {
+        if index.capacity() >= self.index && self.indexes.len() < self.max_blocks {
+            index.clear();
+            index.shrink_to(self.index);
+            self.indexes.push(index);
         }
     }
 }
@@ -208,8 +257,26 @@ impl Queue {
         self.bytes += line.len();
     }
 
+    /// Appends lines taken whole from a shard (`bytes`, line `i` ending at `ends[i]`): many
+    /// as a segment of their own, not copied (the shard's thread made the buffer, and its next
+    /// ones take its place when it is freed); a few copied into the segments.
+    pub(crate) fn push_lines(&mut self, bytes: Vec<u8>, ends: Vec<usize>, spares: &mut Spares) {
+        if bytes.len() >= SEGMENT_BYTES / 2 {
+            self.points += ends.len();
+            self.bytes += bytes.len();
+            self.segments.push_back(Segment {
+                bytes,
+                ends,
+                head: 0,
+            });
+            return;
+        }
+        self.copy_lines(&bytes, &ends, spares);
+        spares.give_block(bytes);
+    }
+
     /// Appends lines (`bytes`, line `i` ending at `ends[i]`), copied into the segments.
-    pub(crate) fn push_lines(&mut self, bytes: &[u8], ends: &[usize], spares: &mut Spares) {
+    fn copy_lines(&mut self, bytes: &[u8], ends: &[usize], spares: &mut Spares) {
         let mut start = 0;
         for &end in ends {
             self.push(&bytes[start..end], spares);
@@ -301,7 +368,7 @@ impl Queue {
             return;
         }
         let mut front = Queue::default();
-        front.push_lines(&batch.bytes, &batch.ends, spares);
+        front.copy_lines(&batch.bytes, &batch.ends, spares);
         while let Some(segment) = front.segments.pop_back() {
             self.segments.push_front(segment);
         }
@@ -342,7 +409,7 @@ mod tests {
 
     #[test]
     fn front_drops_takes_and_puts_back_keep_the_order() {
-        let sp = &mut Spares::new(1 << 20);
+        let sp = &mut Spares::new(1 << 20, 256 << 10);
         let mut q = queue(&["a", "bb", "ccc", "dddd", "e"], sp);
         assert_eq!(q.drop_front(sp), 2);
         let batch = q.take_front(2, 1 << 20, sp).into_batch();
@@ -363,7 +430,7 @@ mod tests {
 
     #[test]
     fn takes_are_whole_segments_within_the_caps() {
-        let sp = &mut Spares::new(1 << 20);
+        let sp = &mut Spares::new(1 << 20, 256 << 10);
         let mut q = Queue::default();
         for i in 0..5_000 {
             q.push(format!("m v={i:05}\n").as_bytes(), sp);
@@ -387,7 +454,7 @@ mod tests {
 
     #[test]
     fn dropped_segments_go_round_through_the_spares() {
-        let sp = &mut Spares::new(1 << 20);
+        let sp = &mut Spares::new(1 << 20, 256 << 10);
         let mut q = Queue::default();
         let mut line = vec![b'x'; 99];
         line.push(b'\n');

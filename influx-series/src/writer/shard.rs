@@ -90,24 +90,29 @@ pub(crate) struct Cut {
 }
 
 impl Cut {
-    /// Takes the staged lines of every shard, whose locks the caller holds all at once. Each
-    /// shard keeps room for as much again, up to `keep` bytes, so that its thread does not
-    /// grow its buffers from nothing after every cut, nor hold what it staged at its busiest
-    /// for ever.
-    pub(crate) fn take(guards: &mut [MutexGuard<'_, Staged>], keep: usize) -> Cut {
+    /// Takes the staged lines of every shard, whose locks the caller holds all at once; each
+    /// shard stages on into the buffers `fresh` gives (the writer's recycled ones).
+    pub(crate) fn take(
+        guards: &mut [MutexGuard<'_, Staged>],
+        mut fresh: impl FnMut() -> (Vec<u8>, Vec<StagedLine>),
+    ) -> Cut {
         let mut parts = Vec::new();
         for g in guards.iter_mut() {
             if !g.lines.is_empty() {
-                let bytes = g.bytes.len().min(keep);
-                let lines = g.lines.len().min(keep / 32);
+                let (bytes, lines) = fresh();
                 parts.push(Staged {
-                    bytes: std::mem::replace(&mut g.bytes, Vec::with_capacity(bytes)),
-                    lines: std::mem::replace(&mut g.lines, Vec::with_capacity(lines)),
+                    bytes: std::mem::replace(&mut g.bytes, bytes),
+                    lines: std::mem::replace(&mut g.lines, lines),
                     ..Staged::default()
                 });
             }
         }
         Cut { parts }
+    }
+
+    /// The buffers of the cut's parts, once their lines are copied elsewhere.
+    pub(crate) fn into_buffers(self) -> impl Iterator<Item = (Vec<u8>, Vec<StagedLine>)> {
+        self.parts.into_iter().map(|p| (p.bytes, p.lines))
     }
 
     /// Points and bytes in the cut.
@@ -118,14 +123,16 @@ impl Cut {
     }
 
     /// When every line is of one shard and one destination: that destination, the bytes and
-    /// the line ends, handed over whole (no copy).
-    pub(crate) fn into_single(self) -> Result<(u32, Vec<u8>, Vec<usize>), Cut> {
+    /// the line ends, handed over whole (no copy), and the emptied index for reuse.
+    #[allow(clippy::type_complexity)] // a destination, the lines, and a buffer given back
+    pub(crate) fn into_single(self) -> Result<(u32, Vec<u8>, Vec<usize>, Vec<StagedLine>), Cut> {
         match self.parts.as_slice() {
             [part] if part.lines.iter().all(|l| l.dest == part.lines[0].dest) => {
-                let part = self.parts.into_iter().next().expect("one part");
+                let mut part = self.parts.into_iter().next().expect("one part");
                 let dest = part.lines[0].dest;
                 let ends = part.lines.iter().map(|l| l.end).collect();
-                Ok((dest, part.bytes, ends))
+                part.lines.clear();
+                Ok((dest, part.bytes, ends, part.lines))
             }
             _ => Err(self),
         }
@@ -197,7 +204,7 @@ mod tests {
         b.staged.lock().push(2, 0, b"b2\n");
         a.staged.lock().push(3, 1, b"a3\n");
         b.staged.lock().push(4, 0, b"b4\n");
-        let cut = Cut::take(&mut [a.staged.lock(), b.staged.lock()], 1 << 20);
+        let cut = Cut::take(&mut [a.staged.lock(), b.staged.lock()], Default::default);
         let mut seen = Vec::new();
         cut.for_each(|dest, line| seen.push((dest, String::from_utf8_lossy(line).into_owned())));
         let expected = [(0, "a1\n"), (0, "b2\n"), (1, "a3\n"), (0, "b4\n")];
@@ -207,6 +214,6 @@ mod tests {
             "in sequence order"
         );
         assert!(a.staged.lock().lines.is_empty() && b.staged.lock().lines.is_empty());
-        assert!(Cut::take(&mut [a.staged.lock(), b.staged.lock()], 1 << 20).is_empty());
+        assert!(Cut::take(&mut [a.staged.lock(), b.staged.lock()], Default::default).is_empty());
     }
 }

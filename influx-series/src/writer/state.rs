@@ -156,8 +156,9 @@ impl State {
             budget,
             registry,
             triggers: (settings.trigger_size, settings.trigger_bytes),
-            // Enough for a round's segments to come back and be taken again.
-            spares: Spares::new(settings.max_buffer_bytes.value / 8),
+            // Enough for a round's segments to come back and be taken again, and for a few
+            // shard blocks.
+            spares: Spares::new(settings.max_buffer_bytes.value / 16, settings.shard_block()),
             jitter_state: random_seed(),
         }
     }
@@ -174,6 +175,11 @@ impl State {
         self.dest_mut(slot);
         let d = self.dests[slot as usize].as_deref_mut().expect("just made");
         (d, &mut self.spares)
+    }
+
+    /// The spare buffers, for cuts of the shards.
+    pub(crate) fn spares(&mut self) -> &mut Spares {
+        &mut self.spares
     }
 
     /// Gives back the segments of a batch that was joined.
@@ -274,21 +280,30 @@ impl State {
     /// Appends a line (newline included, already in the budget) to a destination's queue;
     /// `since` is when it was recorded, or earlier.
     pub(crate) fn append(&mut self, slot: u32, line: &[u8], since: Instant, settings: &Settings) {
-        self.start_age(slot, since, settings);
+        let (trigger_points, trigger_bytes) = self.triggers;
         let (d, spares) = self.dest_and_spares(slot);
+        let fresh = d.oldest.is_none();
+        let before = d.queue.byte_len();
         d.queue.push(line, spares);
-        d.listed_idle = d.listed_idle && d.queue.len() == 0;
+        // The schedule changes only when the first line waits, or a trigger is reached.
+        let reached = d.queue.len() == trigger_points
+            || (before < trigger_bytes && d.queue.byte_len() >= trigger_bytes);
         self.points += 1;
         self.bytes += line.len();
-        self.reindex(slot);
+        if fresh {
+            self.start_age(slot, since, settings);
+        }
+        if fresh || reached {
+            self.reindex(slot);
+        }
     }
 
     /// Appends the lines of one destination taken from a shard (see [`State::append`]).
     pub(crate) fn append_lines(
         &mut self,
         slot: u32,
-        bytes: &[u8],
-        ends: &[usize],
+        bytes: Vec<u8>,
+        ends: Vec<usize>,
         since: Instant,
         settings: &Settings,
     ) {

@@ -126,6 +126,7 @@ fn staged(shared: &Shared, st: &mut State, now: Instant) -> Option<Instant> {
     let due = since + settings.interval;
     if st.closed
         || st.marked() > 0
+        || shared.shard_full.load(Ordering::Acquire)
         || points >= settings.trigger_size as u64
         || bytes >= settings.trigger_bytes as u64
         || now >= due
