@@ -449,7 +449,12 @@ impl<'a> WritePlan<'a> {
 
     /// The first line not settled (all lines when none is): where a caller that stops resumes.
     pub(crate) fn unsent_from(&self) -> usize {
-        self.stack.last().map_or(self.ends.len(), |p| p.from)
+        let top = self.stack.last().map_or(self.ends.len(), |p| p.from);
+        match &self.probe {
+            // A left half that waits on the right one is unsettled too, and comes first.
+            Probe::LeftRefused { left, .. } => top.min(left.from),
+            _ => top,
+        }
     }
 
     /// What was written and what was refused.
@@ -834,6 +839,21 @@ mod tests {
         assert_eq!(plan.unsent_from(), 0, "every line unsent");
         let (commit, _) = plan.finish();
         assert_eq!((commit.written, commit.refused, commit.requests), (0, 0, 3));
+    }
+
+    #[test]
+    fn a_plan_left_while_its_probe_waits_counts_the_waiting_half_unsent() {
+        let (bytes, ends) = lines(100, 10);
+        let mut plan = WritePlan::new(&bytes, &ends, 100, 1 << 20, 1 << 20, OnRefusal::Isolate);
+        let whole = plan.next().unwrap().unwrap();
+        plan.settle(whole, Err(unknown_400())).unwrap();
+        let left = plan.next().unwrap().unwrap();
+        assert_eq!((left.from, left.to), (0, 50));
+        plan.settle(left, Err(unknown_400())).unwrap();
+        // Left here (another lane failed, or the caller stopped): every line is unsettled.
+        assert_eq!(plan.unsent_from(), 0);
+        let (commit, _) = plan.finish();
+        assert_eq!((commit.written, commit.refused, commit.requests), (0, 0, 2));
     }
 
     #[test]

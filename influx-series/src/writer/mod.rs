@@ -161,7 +161,8 @@ pub(crate) struct Shared {
     /// Flushes and shutdowns wait here for the worker.
     settled: Condvar,
     /// The line bytes a shard stages before the writer's thread is asked to take the shards
-    /// (and near twice which, the writer's thread being busy, its own thread takes them).
+    /// (and at one and a half times which, the writer's thread being busy, its own thread
+    /// takes them).
     shard_cap: usize,
     /// A shard reached its cap: the writer's thread takes the shards.
     shard_full: AtomicBool,
@@ -602,8 +603,9 @@ impl BufferedWriter {
             staged.counters.recorded += 1;
             let held = staged.bytes.len();
             let cap = shared.shard_cap;
-            // Near the end of its block (twice the cap), a shard is taken by its own thread.
-            let far_over = held + (64 << 10) >= 2 * cap;
+            // Three quarters into its block (twice the cap), a shard is taken by its own
+            // thread.
+            let far_over = held >= cap + cap / 2;
             Some((held >= cap, held - line.len() < cap, far_over))
         });
         match appended {
