@@ -466,3 +466,82 @@ fn settings_that_could_never_write_are_refused_at_start() {
     }
     writer.shutdown(Duration::from_millis(100));
 }
+
+#[test]
+fn a_kill_9_of_influxd_mid_stream_loses_nothing_uncounted_and_alters_no_row() {
+    // A real influxd, killed with SIGKILL while four threads record, and restarted.
+    let mut server = Server::start();
+    let client = Client::new(&server.url()).unwrap().with_database("drill");
+    client.create_database("drill").unwrap();
+    let writer = BufferedWriter::builder()
+        .client(ClientConfig::from_url(&server.url()).unwrap())
+        .database("drill")
+        .tag_hostname(false)
+        .interval(Duration::from_millis(50))
+        .max_buffer_size(20_000)
+        .backoff(Duration::from_millis(50), Duration::from_millis(300))
+        .start()
+        .unwrap();
+    const PER_THREAD: i64 = 50_000;
+    let base = 1_600_000_000_000_000_000i64;
+    std::thread::scope(|scope| {
+        for thread in 0..4i64 {
+            let writer = &writer;
+            scope.spawn(move || {
+                for i in 0..PER_THREAD {
+                    let p = Point::builder("m")
+                        .tag("thread", thread.to_string())
+                        .field("v", thread * 1_000_000 + i)
+                        .timestamp_in(base + i, Precision::Nanoseconds)
+                        .build()
+                        .unwrap();
+                    writer.record(p);
+                    // A steady pace, so that the kill comes while they record.
+                    if i % 50 == 0 {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            });
+        }
+        wait_for(&writer, "points written before the kill", |s| {
+            s.written >= 20_000
+        });
+        let pid = server.pid().expect("influxd runs");
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        wait_for(&writer, "a failed request", |s| s.failed_requests > 0);
+        server.restart();
+    });
+    writer.flush(Duration::from_secs(60)).unwrap();
+    let report = writer.shutdown(Duration::from_secs(5));
+    println!("{report}");
+    let stats = &report.stats;
+    assert_adds_up(stats);
+    assert_eq!(stats.recorded, 4 * PER_THREAD as u64);
+    assert!(stats.failed_requests > 0, "the kill was seen: {stats:#?}");
+    let sets = client
+        .query_with(
+            "SELECT v FROM m GROUP BY thread",
+            &influx_series::QueryOptions::new().epoch(Precision::Nanoseconds),
+        )
+        .unwrap();
+    let mut stored = 0u64;
+    for series in sets[0].series() {
+        let thread: i64 = series.tags()["thread"].parse().unwrap();
+        for row in series.rows() {
+            let values = row.values();
+            let (time, v) = (values[0].as_i64().unwrap(), values[1].as_i64().unwrap());
+            assert_eq!(v, thread * 1_000_000 + (time - base), "an altered row");
+            stored += 1;
+        }
+    }
+    assert_eq!(
+        stored + stats.dropped,
+        stats.recorded,
+        "stored + dropped = recorded: {stats:#?}"
+    );
+    assert_eq!(stored, stats.written);
+}
