@@ -2,33 +2,10 @@
 //! autocommit type whose server is down, in a process of its own (`src/bin/record-memory.rs`),
 //! peak at less than the buffer's byte bound plus 32 MiB.
 
-use std::collections::HashMap;
-use std::process::Command;
-
 #[test]
 fn ten_million_records_to_a_dead_server_stay_within_the_bound() {
-    let output = Command::new(env!("CARGO_BIN_EXE_record-memory"))
-        .arg("10000000")
-        .output()
-        .expect("run record-memory");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let figures: HashMap<&str, f64> = text
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter_map(|(k, v)| Some((k, v.parse().ok()?)))
-        .collect();
-    let figure = |name: &str| {
-        figures
-            .get(name)
-            .copied()
-            .unwrap_or_else(|| panic!("{name}: {text}"))
-    };
-    println!("{text}");
+    let figures = influx_series_tests::figures(env!("CARGO_BIN_EXE_record-memory"), &["10000000"]);
+    let figure = |name: &str| figures.get(name);
     assert_eq!(figure("calls"), 10_000_000.0);
     assert_eq!(figure("taken") + figure("refused_full"), figure("calls"));
     assert_eq!(

@@ -5,9 +5,6 @@
 //! within 1.25 times the budget plus 8 MiB, for budgets of 1, 16 and 64 MiB. Each budget runs
 //! in a process of its own (`src/bin/writer-memory.rs`), which reads its `VmHWM`.
 
-use std::collections::HashMap;
-use std::process::Command;
-
 use influx_testserver::fake::{FakeServer, respond};
 
 fn run(budget_mib: u64) {
@@ -19,29 +16,13 @@ fn run(budget_mib: u64) {
             br#"{"error":"timeout"}"#,
         );
     });
-    let output = Command::new(env!("CARGO_BIN_EXE_writer-memory"))
-        .arg(fake.url())
-        .arg(budget_mib.to_string())
-        .output()
-        .expect("run writer-memory");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let budget_arg = budget_mib.to_string();
+    let figures = influx_series_tests::figures(
+        env!("CARGO_BIN_EXE_writer-memory"),
+        &[fake.url(), &budget_arg],
     );
-    println!("{text}");
-    let figures: HashMap<&str, f64> = text
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter_map(|(k, v)| Some((k, v.parse().ok()?)))
-        .collect();
-    let figure = |name: &str| {
-        figures
-            .get(name)
-            .copied()
-            .unwrap_or_else(|| panic!("{name}: {text}"))
-    };
+    let figure = |name: &str| figures.get(name);
+    let text = &figures.text;
     let budget = (budget_mib << 20) as f64;
     assert!(figure("dropped") > 0.0, "the budget was reached: {text}");
     assert!(figure("requests") > 0.0, "the writer sent: {text}");

@@ -20,25 +20,6 @@ struct Cpu {
     time: i64,
 }
 
-/// `VmHWM` (peak resident set) and `VmRSS` of this process, in bytes.
-fn memory() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches(" kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
 fn main() {
     let calls: u64 = std::env::args()
         .nth(1)
@@ -54,7 +35,7 @@ fn main() {
         .with_database("metrics");
     Cpu::bind(client);
     let (max_points, max_bytes) = Cpu::max_pending();
-    let (before, _) = memory();
+    let (before, _) = influx_series_tests::memory();
     let hosts: Vec<String> = (0..50).map(|i| format!("server{i:02}")).collect();
     let (mut taken, mut full, mut failed) = (0u64, 0u64, 0u64);
     for i in 0..calls {
@@ -77,7 +58,7 @@ fn main() {
             Err(other) => panic!("unexpected: {other}"),
         }
     }
-    let (peak, now) = memory();
+    let (peak, now) = influx_series_tests::memory();
     let pending_bytes = Cpu::pending_lines().len();
     println!("calls {calls}");
     println!("taken {taken}");

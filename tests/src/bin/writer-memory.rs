@@ -13,25 +13,6 @@ use std::time::{Duration, Instant};
 use influx_series::Point;
 use influx_series::writer::{BufferedWriter, Recorded};
 
-/// `VmHWM` (peak resident set) and `VmRSS` of this process, in bytes.
-fn memory() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches(" kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
 /// A point of the reference shape (about 110 bytes as a line).
 fn point(thread: usize, i: u64) -> Point {
     Point::builder("cpu")
@@ -88,7 +69,7 @@ fn main() {
         assert!(started.elapsed() < Duration::from_secs(60), "no request");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let (_, baseline) = memory();
+    let (_, baseline) = influx_series_tests::memory();
     // The peak from here on (Linux: writing 5 to clear_refs resets VmHWM to VmRSS).
     std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak");
 
@@ -125,7 +106,7 @@ fn main() {
         })
         .collect();
     let recorded: u64 = threads.into_iter().map(|t| t.join().expect("thread")).sum();
-    let (peak, _) = memory();
+    let (peak, _) = influx_series_tests::memory();
     let stats = writer.stats();
     assert!(stats.adds_up(), "{stats:?}");
     let report = writer.shutdown(Duration::from_secs(1));
