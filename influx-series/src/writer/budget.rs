@@ -4,7 +4,7 @@
 //! [`LINE_COST`] for the point's entries in the writer's indexes (a staged line's sequence
 //! number, destination and end; a queued line's end), plus the destinations it knows
 //! ([`super::dests::DEST_COST`] and their names, each). What a request in flight copies is
-//! bounded apart: a round takes at most a quarter of the budget (see the worker).
+//! bounded apart: a round takes at most a sixteenth of the byte budget (see the worker).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -49,7 +49,7 @@
 //! the points the other stored are done with; the failed request's points, and those of the
 //! requests that did not go out after it, go back to the queue. When more is due, the writer
 //! takes up to sixteen requests' worth for each request in flight at once (never more than
-//! a quarter of the budget), which each connection sends one after the other, so the
+//! a sixteenth of the byte budget), which each connection sends one after the other, so the
 //! connections wait for each other less often (they wait at the end of each round).
 //!
 //! Once [`BufferedWriter::shutdown`] returns (or the last handle is dropped), the writer
@@ -191,18 +191,14 @@ impl Shared {
         self.budget.mark_drained(points, bytes);
         let since = st.staged_since.take().unwrap_or_else(Instant::now);
         let settings = &self.settings;
-        match cut.into_single() {
-            Ok((dest, bytes, ends, index)) => {
-                st.append_lines(dest, bytes, ends, since, settings);
-                st.spares().give_index(index);
-            }
-            Err(cut) => {
-                cut.for_each(|dest, line| st.append(dest, line, since, settings));
-                for (block, index) in cut.into_buffers() {
-                    st.spares().give_block(block);
-                    st.spares().give_index(index);
-                }
-            }
+        match cut.single() {
+            Some((dest, bytes, lines)) => st.append_staged(dest, bytes, lines, since, settings),
+            None => cut.for_each(|dest, line| st.append(dest, line, since, settings)),
+        }
+        // The shards' blocks go back to the spares, for the next cut.
+        for (block, index) in cut.into_buffers() {
+            st.spares().give_block(block);
+            st.spares().give_index(index);
         }
     }
 

@@ -159,6 +159,36 @@ impl Spares {
     }
 }
 
+/// Lines to put back at the front of a queue, copied into segments of their own by the
+/// writer's thread before it takes the lock (a failed round can hold a sixteenth of the
+/// budget: no `record()` waits for its copy).
+#[derive(Debug, Default)]
+pub(crate) struct Front {
+    queue: Queue,
+}
+
+impl Front {
+    /// The lines of `bytes` ending at `ends`, in new full-size segments.
+    pub(crate) fn of(bytes: &[u8], ends: &[usize]) -> Front {
+        let mut queue = Queue::default();
+        let mut fresh = Spares::new(0, 0);
+        let mut start = 0;
+        for &end in ends {
+            if queue.segments.is_empty() {
+                // A full-size first segment too: these go back to the spares once sent.
+                queue.segments.push_back(fresh.take());
+            }
+            queue.push(&bytes[start..end], &mut fresh);
+            start = end;
+        }
+        Front { queue }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.queue.points
+    }
+}
+
 /// Segments taken from a queue, to be joined into one batch outside the lock.
 #[derive(Debug, Default)]
 pub(crate) struct Taken {
@@ -257,30 +287,14 @@ impl Queue {
         self.bytes += line.len();
     }
 
-    /// Appends lines taken whole from a shard (`bytes`, line `i` ending at `ends[i]`): many
-    /// as a segment of their own, not copied (the shard's thread made the buffer, and its next
-    /// ones take its place when it is freed); a few copied into the segments.
-    pub(crate) fn push_lines(&mut self, bytes: Vec<u8>, ends: Vec<usize>, spares: &mut Spares) {
-        if bytes.len() >= SEGMENT_BYTES / 2 {
-            self.points += ends.len();
-            self.bytes += bytes.len();
-            self.segments.push_back(Segment {
-                bytes,
-                ends,
-                head: 0,
-            });
-            return;
-        }
-        self.copy_lines(&bytes, &ends, spares);
-        spares.give_block(bytes);
-    }
-
-    /// Appends lines (`bytes`, line `i` ending at `ends[i]`), copied into the segments.
-    fn copy_lines(&mut self, bytes: &[u8], ends: &[usize], spares: &mut Spares) {
+    /// Appends the lines a shard staged (`bytes`, each line ending at its `end`), copied into
+    /// the segments: the shard's block goes back to the spares, never into a queue, so that
+    /// only segments of one size go round.
+    pub(crate) fn push_staged(&mut self, bytes: &[u8], lines: &[StagedLine], spares: &mut Spares) {
         let mut start = 0;
-        for &end in ends {
-            self.push(&bytes[start..end], spares);
-            start = end;
+        for line in lines {
+            self.push(&bytes[start..line.end], spares);
+            start = line.end;
         }
     }
 
@@ -348,28 +362,12 @@ impl Queue {
         taken
     }
 
-    /// Puts `batch` back before the lines waiting (it was taken from the front and not sent):
-    /// a large one as a segment of its own, its buffers trimmed (no copy while `record()` may
-    /// wait for the lock); a few lines copied into segments from the spares.
-    pub(crate) fn put_front(&mut self, mut batch: Batch, spares: &mut Spares) {
-        if batch.len() == 0 {
-            return;
-        }
-        self.points += batch.len();
-        self.bytes += batch.bytes.len();
-        if batch.bytes.len() >= SEGMENT_BYTES / 2 {
-            batch.bytes.shrink_to_fit();
-            batch.ends.shrink_to_fit();
-            self.segments.push_front(Segment {
-                bytes: batch.bytes,
-                ends: batch.ends,
-                head: 0,
-            });
-            return;
-        }
-        let mut front = Queue::default();
-        front.copy_lines(&batch.bytes, &batch.ends, spares);
-        while let Some(segment) = front.segments.pop_back() {
+    /// Puts `front` back before the lines waiting (its lines were taken from the front and not
+    /// sent): its segments, made outside the lock, go in as they are.
+    pub(crate) fn put_front(&mut self, mut front: Front) {
+        self.points += front.queue.points;
+        self.bytes += front.queue.bytes;
+        while let Some(segment) = front.queue.segments.pop_back() {
             self.segments.push_front(segment);
         }
     }
@@ -418,7 +416,7 @@ mod tests {
         assert_eq!(q.text(), "dddd\ne\n");
         let rest = batch.tail(1);
         assert_eq!(rest.bytes, b"ccc\n");
-        q.put_front(rest, sp);
+        q.put_front(Front::of(&rest.bytes, &rest.ends));
         assert_eq!(q.text(), "ccc\ndddd\ne\n");
         assert_eq!((q.len(), q.byte_len()), (3, 11));
         q.push(b"f\n", sp);

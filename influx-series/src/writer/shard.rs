@@ -122,19 +122,14 @@ impl Cut {
         })
     }
 
-    /// When every line is of one shard and one destination: that destination, the bytes and
-    /// the line ends, handed over whole (no copy), and the emptied index for reuse.
-    #[allow(clippy::type_complexity)] // a destination, the lines, and a buffer given back
-    pub(crate) fn into_single(self) -> Result<(u32, Vec<u8>, Vec<usize>, Vec<StagedLine>), Cut> {
+    /// When every line is of one shard and one destination: that destination, and the part's
+    /// bytes and lines.
+    pub(crate) fn single(&self) -> Option<(u32, &[u8], &[StagedLine])> {
         match self.parts.as_slice() {
             [part] if part.lines.iter().all(|l| l.dest == part.lines[0].dest) => {
-                let mut part = self.parts.into_iter().next().expect("one part");
-                let dest = part.lines[0].dest;
-                let ends = part.lines.iter().map(|l| l.end).collect();
-                part.lines.clear();
-                Ok((dest, part.bytes, ends, part.lines))
+                Some((part.lines[0].dest, &part.bytes, &part.lines))
             }
-            _ => Err(self),
+            _ => None,
         }
     }
 

@@ -15,8 +15,8 @@ use influx_core::Unsent;
 use super::budget::Budget;
 use super::config::Settings;
 use super::dests::{DestKey, Registry};
-use super::queue::{Batch, Queue, Segment, Spares, Taken};
-use super::shard::{ShardCounters, splitmix, unit};
+use super::queue::{Front, Queue, Segment, Spares, Taken};
+use super::shard::{ShardCounters, StagedLine, splitmix, unit};
 use super::stats::{Drops, Flagged, Reasons, Stats};
 
 /// Flagged destinations kept at most (with their reasons): beyond, idle ones are forgotten,
@@ -298,20 +298,23 @@ impl State {
         }
     }
 
-    /// Appends the lines of one destination taken from a shard (see [`State::append`]).
-    pub(crate) fn append_lines(
+    /// Appends the lines a shard staged for one destination (see [`State::append`]).
+    pub(crate) fn append_staged(
         &mut self,
         slot: u32,
-        bytes: Vec<u8>,
-        ends: Vec<usize>,
+        bytes: &[u8],
+        lines: &[StagedLine],
         since: Instant,
         settings: &Settings,
     ) {
-        self.start_age(slot, since, settings);
-        self.points += ends.len();
-        self.bytes += bytes.len();
         let (d, spares) = self.dest_and_spares(slot);
-        d.queue.push_lines(bytes, ends, spares);
+        let fresh = d.oldest.is_none();
+        d.queue.push_staged(bytes, lines, spares);
+        self.points += lines.len();
+        self.bytes += bytes.len();
+        if fresh {
+            self.start_age(slot, since, settings);
+        }
         self.reindex(slot);
     }
 
@@ -401,7 +404,7 @@ impl State {
         &mut self,
         settled: usize,
         settled_bytes: usize,
-        rest: Batch,
+        rest: Front,
         unsent: &Unsent,
     ) {
         let Some(flight) = self.in_flight.take() else {
@@ -416,9 +419,9 @@ impl State {
         self.marked -= flight.marked - marked_in_rest;
         let slot = flight.dest;
         if rest.len() > 0 {
-            let (d, spares) = self.dest_and_spares(slot);
+            let d = self.dest_mut(slot);
             d.flush_mark += marked_in_rest;
-            d.queue.put_front(rest, spares);
+            d.queue.put_front(rest);
             d.oldest = match (d.oldest, flight.oldest) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -710,7 +713,7 @@ mod tests {
         assert_eq!(batch.len(), 2);
         assert!(!st.evict_oldest(), "nothing waits: both are in flight");
         let unsent = Unsent::tail(0, batch.len());
-        st.settle(0, 0, batch, &unsent);
+        st.settle(0, 0, Front::of(&batch.bytes, &batch.ends), &unsent);
         assert_eq!(st.dest(0).queue.text(), "m v=0\nm v=1\n");
         assert_eq!(budget.held(), (2, 12));
     }
@@ -728,7 +731,13 @@ mod tests {
         assert_eq!(batch.len(), 2);
         assert_eq!(st.mark_all(), 3);
         // The first line is written, the second comes back.
-        st.settle(1, 6, batch.tail(1), &Unsent::tail(1, 2));
+        let rest = batch.tail(1);
+        st.settle(
+            1,
+            6,
+            Front::of(&rest.bytes, &rest.ends),
+            &Unsent::tail(1, 2),
+        );
         assert_eq!(st.marked(), 2);
         let Next::Send(_, batch) =
             st.next(Instant::now(), (s.max_batch_size, s.max_batch_bytes.value))
@@ -737,7 +746,7 @@ mod tests {
         };
         let batch = batch.into_batch();
         let bytes = batch.bytes.len();
-        st.settle(2, bytes, Batch::default(), &Unsent::default());
+        st.settle(2, bytes, Front::default(), &Unsent::default());
         assert_eq!(st.marked(), 0);
         assert_eq!(st.owned(), 0);
         assert_eq!(budget.held(), (0, 0));
@@ -765,7 +774,7 @@ mod tests {
             Next::Send(slot, taken) => assert_eq!((slot, taken.len()), (c, 3)),
             Next::Wait(_) => panic!("c is due"),
         }
-        st.settle(3, 6, Batch::default(), &Unsent::default());
+        st.settle(3, 6, Front::default(), &Unsent::default());
         match st.next(t0 + Duration::from_secs(3), cap) {
             Next::Wait(at) => assert_eq!(at, Some(t0 + Duration::from_secs(10))),
             Next::Send(..) => panic!("nothing is due"),
@@ -775,12 +784,12 @@ mod tests {
             Next::Send(slot, _) => assert_eq!(slot, a),
             Next::Wait(_) => panic!("a is due"),
         }
-        st.settle(1, 2, Batch::default(), &Unsent::default());
+        st.settle(1, 2, Front::default(), &Unsent::default());
         match st.next(t0 + Duration::from_secs(20), cap) {
             Next::Send(slot, _) => assert_eq!(slot, b),
             Next::Wait(_) => panic!("b is due"),
         }
-        st.settle(1, 2, Batch::default(), &Unsent::default());
+        st.settle(1, 2, Front::default(), &Unsent::default());
         // Everything sent: every destination is idle, and forgetting takes them all.
         assert!(st.has_idle());
         let mut forgotten = st.take_idle();

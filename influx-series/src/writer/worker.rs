@@ -14,7 +14,7 @@ use parking_lot::MutexGuard;
 
 use super::Shared;
 use super::config::{OnMissingDatabase, Settings};
-use super::queue::Batch;
+use super::queue::{Batch, Front};
 use super::state::{Next, State};
 use super::stats::{ReasonKind, describe};
 
@@ -284,7 +284,7 @@ fn settle(
         count(&mut st, &commit, &outcome.rejections, 0, udp);
         let recovered = st.unflag(dest);
         let bytes = batch.bytes.len();
-        st.settle(batch.len(), bytes, Batch::default(), &Unsent::default());
+        st.settle(batch.len(), bytes, Front::default(), &Unsent::default());
         *failures = 0;
         drop(st);
         shared.settled.notify_all();
@@ -304,8 +304,6 @@ fn settle(
     // What was not settled goes back, in its order; the rest is done with.
     let (total, total_bytes) = (batch.len(), batch.bytes.len());
     unsent_lines.keep(&mut batch.bytes, &mut batch.ends);
-    // What goes back to the queue leaves the kept buffer (a large part as it is, uncopied:
-    // the next round's buffer is made anew).
     let back = batch;
     let (line, settled_bytes) = (total - back.len(), total_bytes - back.bytes.len());
     let unsent = back.len();
@@ -327,9 +325,10 @@ fn settle(
                 if !tried && !shared.halt.load(Ordering::Acquire) {
                     match client.create_database(&database) {
                         Ok(()) => {
+                            let front = Front::of(&back.bytes, &back.ends);
                             let mut st = shared.state.lock();
                             count(&mut st, &commit, &outcome.rejections, failed, udp);
-                            st.settle(line, settled_bytes, std::mem::take(back), &unsent_lines);
+                            st.settle(line, settled_bytes, front, &unsent_lines);
                             drop(st);
                             tracing::info!(%database, "created the missing database");
                             return;
@@ -343,6 +342,12 @@ fn settle(
             OnMissingDatabase::Drop => {}
         }
     }
+    // What goes back to the queue is copied into segments before the lock is taken.
+    let front = if failure == WriteFailure::Transient {
+        Front::of(&back.bytes, &back.ends)
+    } else {
+        Front::default()
+    };
     let mut st = shared.state.lock();
     count(&mut st, &commit, &outcome.rejections, failed, udp);
     // What to log, once the lock is let go.
@@ -367,7 +372,7 @@ fn settle(
                     log_failure = Some((st.owned(), wait));
                 }
             }
-            st.settle(line, settled_bytes, std::mem::take(back), &unsent_lines);
+            st.settle(line, settled_bytes, front, &unsent_lines);
         }
         WriteFailure::MissingDatabase | WriteFailure::Refused => {
             let missing = failure == WriteFailure::MissingDatabase;
@@ -384,7 +389,7 @@ fn settle(
                 let key = &st.dest(dest).key;
                 log_flagged = Some((key.database.clone(), key.retention_policy.clone()));
             }
-            st.settle(total, total_bytes, Batch::default(), &Unsent::default());
+            st.settle(total, total_bytes, Front::default(), &Unsent::default());
         }
     }
     drop(st);
