@@ -132,11 +132,19 @@ impl BlockingHttp {
             let (head, body) = direct.open(request)?;
             return Ok((head, BlockingBody::Direct(body)));
         }
+        // A stream's head must come by the call's deadline. With a client timeout, a wait that
+        // would end after it goes on a thread of its own (which the timeout ends); without
+        // one, the request's own timeout is the time left, and then bounds the whole stream
+        // (reqwest's blocking client has no other bound on the head).
+        let mut timeout = request.timeout;
         if let Some(by) = request.head_by
-            && request.timeout.is_none()
-            && self.timeout.is_none_or(|t| Instant::now() + t > by)
+            && timeout.is_none()
         {
-            return self.open_stream_by(request, by);
+            match self.timeout {
+                Some(t) if Instant::now() + t > by => return self.open_stream_by(request, by),
+                Some(_) => {}
+                None => timeout = Some(by.saturating_duration_since(Instant::now())),
+            }
         }
         let Some(client) = &self.client.0 else {
             unreachable!("the HTTP client is taken only when dropped")
@@ -144,8 +152,8 @@ impl BlockingHttp {
         let mut http = reqwest::blocking::Request::new(request.method, request.url);
         // A whole answer's bound; a stream's is the client's, for each wait (reqwest would
         // bound a stream's whole body by a request's own timeout).
-        if request.timeout.is_some() {
-            *http.timeout_mut() = request.timeout;
+        if timeout.is_some() {
+            *http.timeout_mut() = timeout;
         }
         *http.headers_mut() = request.headers;
         if let Some(body) = request.body {

@@ -661,7 +661,9 @@ impl ClientBuilder {
     /// [`timeout`](ClientBuilder::timeout), 30 s). Each attempt is cut to what is left of it,
     /// and no retry starts that would end after it; a call that runs out fails with the last
     /// attempt's error. A write of several requests gives each request its deadline; a whole
-    /// answer is then read within its timeout, a stream a chunk at a time.
+    /// answer is then read within its timeout, a stream a chunk at a time. (With
+    /// [`no_timeout`](ClientBuilder::no_timeout) and a deadline, the blocking client's stream
+    /// must come whole by the deadline: it has nothing else to bound the wait for its head.)
     ///
     /// ```
     /// use std::time::Duration;

@@ -603,6 +603,8 @@ struct LaneRun {
     unsent_from: Option<usize>,
     stopped: Option<Error>,
     retry_after: Option<Duration>,
+    /// It stopped because its caller said so, before a request: no request failed.
+    cancelled: bool,
 }
 
 /// What one run of requests did: like [`WriteOutcome`], with the first line it did not settle
@@ -613,6 +615,8 @@ struct Run {
     unsent_from: usize,
     stopped: Option<Error>,
     retry_after: Option<Duration>,
+    /// It stopped because its caller said so, before a request: no request failed.
+    cancelled: bool,
 }
 
 /// A client's state and every call, over a transport.
@@ -1210,7 +1214,7 @@ impl<T: Transport> Core<T> {
             return WriteOutcome {
                 commit: run.commit,
                 rejections: run.rejections,
-                failed_requests: usize::from(run.stopped.is_some()),
+                failed_requests: usize::from(run.stopped.is_some() && !run.cancelled),
                 stopped: run
                     .stopped
                     .map(|e| (Unsent::tail(run.unsent_from, ends.len()), e)),
@@ -1248,7 +1252,7 @@ impl<T: Transport> Core<T> {
             outcome.rejections.extend(run.rejections);
             outcome.retry_after = outcome.retry_after.max(run.retry_after);
             unsent_from[lane] = run.unsent_from;
-            outcome.failed_requests += usize::from(run.stopped.is_some());
+            outcome.failed_requests += usize::from(run.stopped.is_some() && !run.cancelled);
             if let (Some(e), Some(line)) = (run.stopped, run.unsent_from)
                 && first.as_ref().is_none_or(|(at, _)| line < *at)
             {
@@ -1290,6 +1294,7 @@ impl<T: Transport> Core<T> {
             unsent_from: None,
             stopped: None,
             retry_after: None,
+            cancelled: false,
         };
         let mut chunk = self.spares.take(fed::Room::NONE);
         let mut next = 0;
@@ -1344,6 +1349,7 @@ impl<T: Transport> Core<T> {
                 done.unsent_from = Some(chunk.lines[at]);
                 done.stopped = run.stopped;
                 done.retry_after = run.retry_after;
+                done.cancelled = run.cancelled;
                 break done;
             }
         };
@@ -1378,6 +1384,7 @@ impl<T: Transport> Core<T> {
         );
         let mut stopped = None;
         let mut retry_after = None;
+        let mut cancelled = false;
         loop {
             if halt.is_some_and(|halt| halt.load(Ordering::Relaxed)) {
                 break;
@@ -1393,6 +1400,7 @@ impl<T: Transport> Core<T> {
             if stop.is_some_and(|stop| stop.load(Ordering::Acquire)) {
                 plan.put_back(piece);
                 stopped = Some(stopped_error());
+                cancelled = true;
                 break;
             }
             // A piece of a shared buffer goes as it is; of a borrowed one, as a copy.
@@ -1422,6 +1430,7 @@ impl<T: Transport> Core<T> {
             unsent_from,
             stopped,
             retry_after,
+            cancelled,
         }
     }
 

@@ -303,6 +303,7 @@ impl<'a> WritePlan<'a> {
                 if piece.len() == 1 {
                     if isolate {
                         self.reject(piece.from, piece.to, message);
+                        self.decide_probe();
                         return Ok(());
                     }
                     // Back on the stack, so `unsent_from` can tell where to resume.
@@ -321,6 +322,7 @@ impl<'a> WritePlan<'a> {
                 let left = self.start_of(mid) - base;
                 self.cap_bytes = self.cap_bytes.min(left.max(size - left));
                 self.split_at(piece, mid, piece.may_resend);
+                self.decide_probe();
                 Ok(())
             }
             Err(e @ (Error::BatchRejected { .. } | Error::Client { status: 400, .. }))
@@ -335,7 +337,6 @@ impl<'a> WritePlan<'a> {
                 };
                 match refusal(&e) {
                     Refusal::Points { resend } => {
-                        self.decide_probe();
                         if resend && piece.may_resend {
                             self.stack.push(Piece {
                                 may_resend: false,
@@ -344,6 +345,8 @@ impl<'a> WritePlan<'a> {
                         } else {
                             self.isolate(piece, message);
                         }
+                        // After the piece's own: a left half that waited goes first.
+                        self.decide_probe();
                         Ok(())
                     }
                     _ => self.unknown_refusal(piece, message),
@@ -371,7 +374,9 @@ impl<'a> WritePlan<'a> {
     }
 
     /// Ends the probe, if one runs: the answer to its piece was not the same refusal, so the
-    /// lines are refused one by one, not the request. A left half that waited is isolated.
+    /// lines are refused one by one, not the request. A left half that waited is isolated,
+    /// its halves put on top of the stack (called after the piece in hand is dealt with, so
+    /// that the left half's lines go first and `unsent_from` stays the first unsettled line).
     fn decide_probe(&mut self) {
         match std::mem::replace(&mut self.probe, Probe::Done) {
             Probe::LeftRefused { message, left, .. } => {
@@ -431,8 +436,9 @@ impl<'a> WritePlan<'a> {
             }
             other => {
                 self.probe = other;
-                self.decide_probe();
                 self.isolate(piece, message);
+                // After the piece's own halves: a left half that waited goes first.
+                self.decide_probe();
                 Ok(())
             }
         }
@@ -839,6 +845,47 @@ mod tests {
         assert_eq!(plan.unsent_from(), 0, "every line unsent");
         let (commit, _) = plan.finish();
         assert_eq!((commit.written, commit.refused, commit.requests), (0, 0, 3));
+    }
+
+    #[test]
+    fn a_right_half_refused_otherwise_keeps_the_left_half_first_and_unsettled() {
+        for right_answer in [
+            || {
+                Err(Error::Client {
+                    status: 400,
+                    message: "other".into(),
+                })
+            },
+            || {
+                Err(Error::Client {
+                    status: 400,
+                    message: "unable to parse 'x': bad".into(),
+                })
+            },
+            || {
+                Err(Error::Client {
+                    status: 413,
+                    message: "Request Entity Too Large".into(),
+                })
+            },
+        ] {
+            let (bytes, ends) = lines(8, 10);
+            let mut plan = WritePlan::new(&bytes, &ends, 8, 1 << 20, 1 << 20, OnRefusal::Isolate);
+            let whole = plan.next().unwrap().unwrap();
+            plan.settle(whole, Err(unknown_400())).unwrap();
+            let left = plan.next().unwrap().unwrap();
+            plan.settle(left, Err(unknown_400())).unwrap();
+            let right = plan.next().unwrap().unwrap();
+            assert_eq!((right.from, right.to), (4, 8));
+            plan.settle(right, right_answer()).unwrap();
+            // The left half's lines go first, and nothing before them is unsettled.
+            assert_eq!(plan.unsent_from(), 0);
+            let next = plan.next().unwrap().unwrap();
+            assert!(next.from < 4, "{next:?}");
+            // The server goes away: every line is unsettled still.
+            plan.put_back(next);
+            assert_eq!(plan.unsent_from(), 0);
+        }
     }
 
     #[test]

@@ -227,6 +227,15 @@ impl Shared {
         let (points, bytes) = cut.size();
         self.budget.mark_drained(points, bytes);
         self.budget.release(points, bytes);
+        // Their destinations may be known only to the registry: the state learns of them, so
+        // that they are forgotten once idle like any other.
+        let mut last = None;
+        cut.for_each(|dest, _| {
+            if last != Some(dest) {
+                st.note_known(dest);
+                last = Some(dest);
+            }
+        });
         for (block, index) in cut.into_buffers() {
             st.spares().give_block(block);
             st.spares().give_index(index);
@@ -641,7 +650,9 @@ impl BufferedWriter {
         let since = seq.saturating_sub(drained.0);
         let since_bytes = bytes.saturating_sub(drained.1);
         let trigger_bytes = settings.trigger_bytes as u64;
-        if since == 1
+        // `since` is 0 when a cut took a point reserved after this one but not this one: the
+        // writer's thread has not seen it either.
+        if since <= 1
             || since == settings.trigger_size as u64
             || (since_bytes >= trigger_bytes && since_bytes - size < trigger_bytes)
         {

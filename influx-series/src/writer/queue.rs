@@ -77,8 +77,8 @@ impl Segment {
 }
 
 /// Empty buffers, for queues and shards to take instead of allocating (see the module):
-/// full-size segments, and the blocks and indexes shards stage into (a shard's block becomes a
-/// queue's segment when its lines are taken whole, and comes back here once they are sent).
+/// full-size segments, and the blocks and indexes shards stage into (a shard's block comes
+/// back here once its lines are copied into the queues; it never goes into a queue).
 #[derive(Debug)]
 pub(crate) struct Spares {
     segments: Vec<Segment>,
@@ -117,9 +117,7 @@ impl Spares {
 
     /// Keeps `segment`'s buffers if they are of a size kept and there is room; else frees them.
     pub(crate) fn give(&mut self, segment: Segment) {
-        if segment.bytes.capacity() >= self.block {
-            self.give_block(segment.bytes);
-        } else if self.segments.len() < self.max
+        if self.segments.len() < self.max
             && segment.bytes.capacity() == SEGMENT_BYTES
             && segment.ends.capacity() == SEGMENT_LINES
         {

@@ -267,6 +267,13 @@ impl State {
         }
     }
 
+    /// Makes `slot`'s destination known to the state (its lines were dropped before they came
+    /// here), so that it is forgotten once idle.
+    pub(crate) fn note_known(&mut self, slot: u32) {
+        self.dest_mut(slot);
+        self.note_if_idle(slot);
+    }
+
     /// Starts the age of `slot`'s lines, if none wait: `since` is when the first was recorded.
     fn start_age(&mut self, slot: u32, since: Instant, settings: &Settings) {
         let jitter = self.next_jitter(settings.jitter);

@@ -293,14 +293,10 @@ fn settle(
         }
         return;
     };
-    // Every request in flight at once may have failed; a stop is one at least (but a stop of
-    // the writer's own, before a request went out, is none).
+    // Every request in flight at once may have failed (a stop of the writer's own, before a
+    // request went out, is none).
     let halted = shared.halt.load(Ordering::Acquire);
-    let failed = if halted && outcome.failed_requests == 0 {
-        0
-    } else {
-        outcome.failed_requests.max(1) as u64
-    };
+    let failed = outcome.failed_requests as u64;
     // What was not settled goes back, in its order; the rest is done with.
     let (total, total_bytes) = (batch.len(), batch.bytes.len());
     unsent_lines.keep(&mut batch.bytes, &mut batch.ends);
