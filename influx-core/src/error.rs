@@ -442,7 +442,12 @@ pub enum Error {
     /// A response that is not what the protocol says (bad JSON, missing header).
     Protocol(Cause),
     /// Rows that do not fit the type they are decoded into: a missing column, a null in a
-    /// required member, a value of the wrong type. The message names the column and the type.
+    /// required member, a value of the wrong type, an absent tag for a member that is not an
+    /// `Option`. The message names the statement, the series, the row's position, the column
+    /// and what was found; every typed read path (`query_as`, `query_deserialize`, the streams,
+    /// both clients) gives it for the same answer. An answer that is not InfluxDB's JSON at all
+    /// (a row with more or fewer values than its series has columns, among others) is
+    /// [`Error::Protocol`], on every path.
     Decode(Cause),
     /// The client is misconfigured: a bad URL, an unknown scheme, a missing database.
     Config(Cause),

@@ -471,12 +471,7 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
                 n += 1;
             }
             if n != width {
-                return Err(Stop::Error(Error::Protocol(
-                    format!(
-                        "statement {label}: a row of {n} values in a series of {width} columns"
-                    )
-                    .into(),
-                )));
+                return Err(crate::query::typed::ragged(label, n, width));
             }
             rows.rows += 1;
         }

@@ -44,7 +44,19 @@ impl CellError {
     }
 
     fn mismatch(want: &str, cell: &Value<'_>) -> CellError {
-        CellError(format!("expected {want}, found {}", cell.kind()))
+        let mut found = cell.to_string();
+        if found.len() > 60 {
+            let mut end = 60;
+            while !found.is_char_boundary(end) {
+                end -= 1;
+            }
+            found.truncate(end);
+            found.push('…');
+        }
+        match cell {
+            Value::Null => CellError(format!("expected {want}, found null")),
+            _ => CellError(format!("expected {want}, found {} {found}", cell.kind())),
+        }
     }
 }
 
@@ -342,8 +354,11 @@ pub struct MemberSpec {
 
 /// A type whose values can be decoded from query rows. `#[derive(Series)]` implements it:
 /// columns are matched by the keys the write side uses, `GROUP BY` tags fill tag members, a
-/// `null` or a missing column is `None` for an `Option` member and an error naming the column
-/// otherwise. Extra columns are ignored.
+/// `null` or a missing column (and, for a tag, the empty value influxd gives a series without
+/// it) is `None` for an `Option` member and an [`Error::Decode`] naming the column otherwise.
+/// Extra columns are ignored. A row that does not fit (a `null` in a required member, a cell
+/// of the wrong type) is an [`Error::Decode`] naming the statement, the series, the row's
+/// position, the column and what was found.
 ///
 /// ```
 /// use influx_series::{decode_rows, Json, Series};
@@ -420,10 +435,13 @@ fn plan<T: FromRow<S>, S>(
         if let Some(col) = columns.iter().position(|c| c == key) {
             plan.columns[col] = Some(index);
         } else if member.role == MemberRole::Tag {
+            // influxd gives a series that has no such tag an empty value (`"tags":{"dc":""}`
+            // under `GROUP BY dc`): that is an absent tag, as a `null` cell is.
             let text = tags
                 .iter()
                 .find(|(k, _)| k == member.key)
-                .map(|(_, v)| v.to_string());
+                .map(|(_, v)| v.to_string())
+                .filter(|v| !v.is_empty());
             if text.is_none() && member.required {
                 return Err(missing(statement, member.key, T::NAME, columns));
             }
@@ -629,6 +647,11 @@ impl<T: FromRow<S>, S> RowSink<T> for TypedSink<T, S> {
         let columns = &head.columns;
         let plan = plan::<T, S>(statement, columns, &head.tags)
             .map_err(|m| Stop::Error(Error::Decode(m.into())))?;
+        let at = |row: usize| Position {
+            statement,
+            head,
+            row,
+        };
         s.begin_array()?;
         let mut first_row = true;
         let mut row = 0usize;
@@ -638,55 +661,89 @@ impl<T: FromRow<S>, S> RowSink<T> for TypedSink<T, S> {
             let mut first = true;
             let mut col = 0;
             while s.next_item(&mut first)? {
-                let at = s.offset();
-                let cell = s.cell()?;
+                let mut cell = s.cell()?;
                 if let Some(Some(member)) = plan.columns.get(col) {
                     let spec = &T::MEMBERS[*member];
+                    if spec.role == MemberRole::Tag
+                        && matches!(&cell, Value::String(t) if t.is_empty())
+                    {
+                        // An empty tag is an absent one (influxd never stores `k=`).
+                        cell = Value::Null;
+                    }
                     if spec.required && matches!(cell, Value::Null) {
-                        return Err(ScanError {
-                            offset: at,
-                            message: format!(
-                                "row {row}: column `{}` is null, and `{}` needs a value (make the member an Option)",
-                                columns[col],
+                        return Err(at(row).misfit(
+                            &format!("column `{}`", columns[col]),
+                            format!(
+                                "null, and member `{}` of `{}` needs a value (make it an Option)",
+                                spec.key,
                                 T::NAME
                             ),
-                        }
-                        .into());
+                        ));
                     }
-                    T::put(&mut slots, *member, cell, &self.ctx).map_err(|e| ScanError {
-                        offset: at,
-                        message: format!(
-                            "row {row}, column `{}` of `{}`: {}",
-                            columns[col],
-                            T::NAME,
-                            e.0
-                        ),
+                    T::put(&mut slots, *member, cell, &self.ctx).map_err(|e| {
+                        at(row).misfit(
+                            &format!("column `{}`", columns[col]),
+                            format!("{} (member `{}` of `{}`)", e.0, spec.key, T::NAME),
+                        )
                     })?;
                 }
                 col += 1;
             }
+            if col != columns.len() {
+                return Err(ragged(statement, col, columns.len()));
+            }
             for (member, text) in &plan.tags {
                 T::put_tag(&mut slots, *member, text.as_deref()).map_err(|e| {
-                    s.error(format!(
-                        "tag `{}` of `{}`: {}",
-                        T::MEMBERS[*member].key,
-                        T::NAME,
-                        e.0
-                    ))
+                    at(row).misfit(
+                        &format!("tag `{}`", T::MEMBERS[*member].key),
+                        format!("{} (member of `{}`)", e.0, T::NAME),
+                    )
                 })?;
             }
             let value = T::finish(slots).map_err(|member| {
-                s.error(format!(
-                    "row {row}: no value for `{}` of `{}`",
-                    T::MEMBERS[member].key,
-                    T::NAME
-                ))
+                at(row).misfit(
+                    &format!("member `{}`", T::MEMBERS[member].key),
+                    format!("no value for it in `{}`", T::NAME),
+                )
             })?;
             out.push(value);
             row += 1;
         }
         Ok(())
     }
+}
+
+/// Where a row that does not fit its type is: statement, series, row within the series.
+struct Position<'h, 'a> {
+    statement: usize,
+    head: &'h SeriesHead<'a>,
+    row: usize,
+}
+
+impl Position<'_, '_> {
+    /// A [`Error::Decode`] for the row here: `part` of it (a column, a tag) and what was wrong.
+    fn misfit(&self, part: &str, what: String) -> Stop {
+        let mut series = self.head.name.as_deref().unwrap_or("").to_owned();
+        for (k, v) in &self.head.tags {
+            series.push_str(&format!(",{k}={v}"));
+        }
+        Stop::Error(Error::Decode(
+            format!(
+                "statement {}, series `{series}`, row {}, {part}: {what}",
+                self.statement, self.row
+            )
+            .into(),
+        ))
+    }
+}
+
+/// The error for a row whose number of values is not its series' number of columns: the same
+/// on every read path (the answer is not what influxd sends).
+pub(crate) fn ragged(statement: usize, values: usize, columns: usize) -> Stop {
+    Stop::Error(Error::Protocol(
+        format!("statement {statement}: a row of {values} values in a series of {columns} columns")
+            .into(),
+    ))
 }
 
 /// Rows into any serde type: each row is shown to it as a map from column names (then the
@@ -833,7 +890,13 @@ impl<'de> MapAccess<'de> for &mut RowMap<'_, '_> {
                 }
             }
             let (_, v) = self.tags[index - self.columns.len()];
-            seed.deserialize(CellDeserializer(Value::String(Cow::Borrowed(v))))
+            // An empty tag is an absent one: `None` for an `Option`, as on every typed path.
+            let cell = if v.is_empty() {
+                Value::Null
+            } else {
+                Value::String(Cow::Borrowed(v))
+            };
+            seed.deserialize(CellDeserializer(cell))
         }
     }
 }
