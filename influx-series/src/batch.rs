@@ -91,7 +91,7 @@ impl<T: Series> Batch<T> {
             &self.lines.bytes,
             &self.lines.ends,
             &write_options(meta),
-            Caps::points(meta.request_cap()),
+            Caps::exactly(meta.request_cap()),
         );
         self.settle(outcome)
     }
@@ -108,7 +108,7 @@ impl<T: Series> Batch<T> {
                 &self.lines.bytes,
                 &self.lines.ends,
                 &write_options(meta),
-                Caps::points(meta.request_cap()),
+                Caps::exactly(meta.request_cap()),
             )
             .await;
         self.settle(outcome)

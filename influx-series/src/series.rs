@@ -601,7 +601,7 @@ fn send_batch(
         &lines.bytes,
         &lines.ends,
         &write_options(meta),
-        Caps::points(meta.request_cap()),
+        Caps::exactly(meta.request_cap()),
     );
     settle(buffer, batch, outcome)
 }
@@ -636,7 +636,7 @@ async fn send_taken_async(
             &batch.bytes,
             &batch.ends,
             &write_options(meta),
-            Caps::points(meta.request_cap()),
+            Caps::exactly(meta.request_cap()),
         )
         .await;
     (settle(buffer, batch, outcome), lines)

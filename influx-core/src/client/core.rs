@@ -569,6 +569,11 @@ pub struct Caps {
     pub bytes: usize,
     /// Requests in flight.
     pub in_flight: usize,
+    /// Whether `n` lines go in exactly `ceil(n / points)` requests when the byte cap does not
+    /// cut them (a derived type's commit, as SeriesHelper's `bulk_size`): each request in
+    /// flight sends only whole requests' worth of its series, and what is left of each goes
+    /// after them all, in one run.
+    pub exact: bool,
 }
 
 impl Caps {
@@ -578,6 +583,15 @@ impl Caps {
             points: points.max(1),
             bytes: usize::MAX,
             in_flight: usize::MAX,
+            exact: false,
+        }
+    }
+
+    /// Requests of exactly `points` points but the last (see [`Caps::exact`]).
+    pub fn exactly(points: usize) -> Caps {
+        Caps {
+            exact: true,
+            ..Caps::points(points)
         }
     }
 }
@@ -605,6 +619,8 @@ struct LaneRun {
     retry_after: Option<Duration>,
     /// It stopped because its caller said so, before a request: no request failed.
     cancelled: bool,
+    /// Its last lines (from this one on), held for the run after every lane.
+    held_from: Option<usize>,
 }
 
 /// What one run of requests did: like [`WriteOutcome`], with the first line it did not settle
@@ -1200,12 +1216,18 @@ impl<T: Transport> Core<T> {
             .max(bytes.len().div_ceil(cap_bytes.max(1)));
         // As many runs as requests, and as lanes of `LANE_LINES` lines: a commit of 5 000
         // points goes as two requests of about 2 500 at once, twelve lines in requests of
-        // five as three requests, not as sixteen of a line or two.
+        // five as three requests, not as sixteen of a line or two. With exact requests, as
+        // many runs as requests at most.
+        let worth = if caps.exact {
+            requests
+        } else {
+            requests.max(ends.len() / LANE_LINES)
+        };
         let lanes = self
             .config
             .writes_in_flight
             .min(caps.in_flight)
-            .min(requests.max(ends.len() / LANE_LINES))
+            .min(worth)
             .clamp(1, usize::from(u8::MAX));
         if lanes == 1 {
             let run = self
@@ -1233,10 +1255,55 @@ impl<T: Transport> Core<T> {
                     lane_ids: &lane_ids,
                     lane: lane as u8,
                 };
-                self.write_lane(lines, options, caps, on_refusal, &halt, stop)
+                self.write_lane(lines, options, caps, on_refusal, &halt, stop, caps.exact)
             })
             .collect();
-        let runs = self.http.run_all(runs).await;
+        let mut runs = self.http.run_all(runs).await;
+        // With exact requests, what each run left (less than a request's worth of its series)
+        // goes now, after them all, in one run: its series' earlier points are settled.
+        let held: Vec<Option<usize>> = runs.iter().map(|run| run.held_from).collect();
+        let failed = runs
+            .iter()
+            .any(|run| run.stopped.is_some() || run.unsent_from.is_some());
+        let tail_lane = u8::try_from(lanes).unwrap_or(u8::MAX);
+        // The lane of each line, the held ones in the run after the lanes, once it has run.
+        let mut tail_ids = Vec::new();
+        if held.iter().any(Option::is_some) {
+            tail_ids = lane_ids
+                .iter()
+                .enumerate()
+                .map(|(line, &lane)| {
+                    let lane = usize::from(lane);
+                    if held[lane].is_some_and(|from| line >= from) {
+                        tail_lane
+                    } else {
+                        lane as u8
+                    }
+                })
+                .collect();
+            if failed {
+                tail_ids.clear();
+            } else {
+                let tail = Dealt {
+                    bytes,
+                    ends,
+                    lane_ids: &tail_ids,
+                    lane: tail_lane,
+                };
+                let run = self
+                    .write_lane(tail, options, caps, on_refusal, &halt, stop, false)
+                    .await;
+                runs.push(run);
+            }
+        }
+        if failed {
+            // A run failed: what the others held was never sent.
+            for (lane, run) in runs.iter_mut().enumerate() {
+                if let Some(from) = held[lane] {
+                    run.unsent_from = Some(run.unsent_from.map_or(from, |u| u.min(from)));
+                }
+            }
+        }
         let mut outcome = WriteOutcome {
             commit: Commit::default(),
             rejections: Vec::new(),
@@ -1245,7 +1312,7 @@ impl<T: Transport> Core<T> {
             failed_requests: 0,
         };
         // Where each run stopped, and the error of the earliest line not settled.
-        let mut unsent_from = vec![None; lanes];
+        let mut unsent_from = vec![None; runs.len()];
         let mut first: Option<(usize, Error)> = None;
         for (lane, run) in runs.into_iter().enumerate() {
             outcome.commit.add(run.commit);
@@ -1260,8 +1327,16 @@ impl<T: Transport> Core<T> {
             }
         }
         if let Some((_, e)) = first {
-            let unsent = lane_ids.iter().enumerate().filter_map(|(line, &lane)| {
-                unsent_from[usize::from(lane)]
+            let ids = if tail_ids.is_empty() {
+                &lane_ids
+            } else {
+                &tail_ids
+            };
+            let unsent = ids.iter().enumerate().filter_map(|(line, &lane)| {
+                unsent_from
+                    .get(usize::from(lane))
+                    .copied()
+                    .flatten()
                     .is_some_and(|from| line >= from)
                     .then_some(line)
             });
@@ -1272,7 +1347,10 @@ impl<T: Transport> Core<T> {
 
     /// One of the runs of [`Core::write_batch`]: gathers its lane's lines one request's worth
     /// at a time (so that only a request's worth is ever copied) and sends each as a plan,
-    /// until its lines are settled, one fails, or `halt` is set.
+    /// until its lines are settled, one fails, or `halt` is set. With `hold`, a last gathering
+    /// of less than a request's worth of points (not cut by the byte cap) is not sent but
+    /// held (`held_from`), for the run after all lanes.
+    #[allow(clippy::too_many_arguments)]
     async fn write_lane(
         &self,
         lines: Dealt<'_>,
@@ -1281,6 +1359,7 @@ impl<T: Transport> Core<T> {
         on_refusal: OnRefusal,
         halt: &std::sync::atomic::AtomicBool,
         stop: Option<&std::sync::atomic::AtomicBool>,
+        hold: bool,
     ) -> LaneRun {
         let Dealt {
             bytes,
@@ -1295,12 +1374,14 @@ impl<T: Transport> Core<T> {
             stopped: None,
             retry_after: None,
             cancelled: false,
+            held_from: None,
         };
         let mut chunk = self.spares.take(fed::Room::NONE);
         let mut next = 0;
         let done = loop {
             let cap_bytes = self.request_cap().min(caps.bytes);
             chunk.clear();
+            let mut by_bytes = false;
             while next < ends.len() && chunk.lines.len() < caps.points {
                 if lane_ids[next] != lane {
                     next += 1;
@@ -1310,6 +1391,7 @@ impl<T: Transport> Core<T> {
                 let text = &bytes[start..ends[next]];
                 // A line over the byte cap goes alone; the plan sends or refuses it.
                 if !chunk.lines.is_empty() && chunk.bytes.len() + text.len() > cap_bytes {
+                    by_bytes = true;
                     break;
                 }
                 chunk.bytes.extend_from_slice(text);
@@ -1318,6 +1400,11 @@ impl<T: Transport> Core<T> {
                 next += 1;
             }
             if chunk.lines.is_empty() {
+                break done;
+            }
+            if hold && !by_bytes && chunk.lines.len() < caps.points {
+                // The lane's last lines, less than a request's worth: sent after every lane.
+                done.held_from = Some(chunk.lines[0]);
                 break done;
             }
             if halt.load(Ordering::Relaxed) {

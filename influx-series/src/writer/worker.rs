@@ -233,6 +233,7 @@ fn run(shared: &Shared, client: &Client) {
             points: settings.max_batch_size,
             bytes: settings.max_batch_bytes.value,
             in_flight,
+            exact: false,
         };
         // The requests are pieces of the batch, not copies; none is sent once the writer
         // has stopped.
