@@ -331,8 +331,7 @@ impl AsyncClient {
     ///
     /// # async fn demo() -> Result<(), influx_series::Error> {
     /// let client = AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
-    /// let stream = client.query_stream("SELECT * FROM cpu", &QueryOptions::new()).await?;
-    /// let mut stream = std::pin::pin!(stream);
+    /// let mut stream = client.query_stream("SELECT * FROM cpu", &QueryOptions::new()).await?;
     /// while let Some(set) = stream.next().await {
     ///     println!("{} rows", set?.len());
     /// }
@@ -340,36 +339,63 @@ impl AsyncClient {
     /// # }
     /// ```
     ///
+    /// The stream is `Unpin` (as sqlx's are): no pinning is needed to read it.
+    ///
     /// [`Stream`]: futures_util::Stream
     pub async fn query_stream(
         &self,
         query: &str,
         options: &QueryOptions,
-    ) -> Result<impl futures_util::Stream<Item = Result<ResultSet, Error>> + Send + 'static, Error>
-    {
+    ) -> Result<
+        impl futures_util::Stream<Item = Result<ResultSet, Error>> + Send + Unpin + 'static,
+        Error,
+    > {
         let stream = self.core.open_stream(query, options, false).await?;
         let state = (
             SetStream::new(stream, options.raises_errors()),
             self.core.clone(),
         );
-        Ok(futures_util::stream::unfold(
+        Ok(Box::pin(futures_util::stream::unfold(
             state,
             |(mut inner, core)| async move {
                 let item = inner.next(&core).await?;
                 Some((item, (inner, core)))
             },
-        ))
+        )))
     }
 
     /// [`Client::query_as_stream`](crate::Client::query_as_stream), as a [`Stream`] of rows
-    /// decoded as the chunks arrive.
+    /// decoded as the chunks arrive. `Unpin`, as [`AsyncClient::query_stream`]'s.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// use influx_series::{AsyncClient, QueryOptions, Series};
+    ///
+    /// #[derive(Series, Debug)]
+    /// struct Cpu {
+    ///     #[series(tag)]
+    ///     host: String,
+    ///     usage: f64,
+    /// }
+    ///
+    /// # async fn demo() -> Result<(), influx_series::Error> {
+    /// let client = AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let options = QueryOptions::new().chunked(10_000);
+    /// let mut rows = client.query_as_stream::<Cpu>("SELECT * FROM cpu", &options).await?;
+    /// while let Some(row) = rows.next().await {
+    ///     println!("{:?}", row?);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// [`Stream`]: futures_util::Stream
     pub async fn query_as_stream<T: FromRow + Send + 'static>(
         &self,
         query: &str,
         options: &QueryOptions,
-    ) -> Result<impl futures_util::Stream<Item = Result<T, Error>> + Send + 'static, Error> {
+    ) -> Result<impl futures_util::Stream<Item = Result<T, Error>> + Send + Unpin + 'static, Error>
+    {
         let reader = crate::query::typed::typed_reader::<T, crate::query::typed::Json>(
             0,
             crate::query::typed::CellContext {
@@ -378,13 +404,13 @@ impl AsyncClient {
         );
         let stream = self.core.open_stream(query, options, false).await?;
         let state = (stream::RowStream::new(stream, reader), self.core.clone());
-        Ok(futures_util::stream::unfold(
+        Ok(Box::pin(futures_util::stream::unfold(
             state,
             |(mut inner, core)| async move {
                 let item = inner.next(&core).await?;
                 Some((item, (inner, core)))
             },
-        ))
+        )))
     }
 
     /// [`Client::write_dataframe`](crate::Client::write_dataframe), awaited.
