@@ -33,6 +33,16 @@ fn tutorial_prints_the_point_it_wrote() {
         ),
         "{out}"
     );
+    // The steps the Python tutorial has besides: a retention policy, a user, a bound parameter.
+    assert!(
+        out.contains("Retention policy: awesome_policy (duration 72h0m0s, default false)"),
+        "{out}"
+    );
+    assert!(out.contains("Switch user: smly"), "{out}");
+    assert!(
+        out.contains("Result: ResultSet({('cpu_load_short', {}): [{'time': \"2009-11-10T23:00:00Z\", 'Int_value': 3}]})"),
+        "{out}"
+    );
 }
 
 #[test]

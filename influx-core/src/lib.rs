@@ -1,5 +1,5 @@
 //! The protocol and the clients of influx-series: an exact line-protocol encoder and parser,
-//! and a client for InfluxDB 1.x.
+//! and two clients for InfluxDB 1.x, blocking ([`Client`]) and async ([`AsyncClient`]).
 //!
 //! Every [`Point`] that builds encodes to a line the server stores exactly; everything else is a
 //! typed [`EncodeError`] naming the part at fault.

@@ -1,5 +1,6 @@
-//! InfluxDB 1.x for Rust: an exact blocking client, and `#[derive(Series)]` schemas with
-//! bounded buffers and typed read-back.
+//! InfluxDB 1.x for Rust: exact clients, blocking ([`Client`]) and async ([`AsyncClient`]),
+//! `#[derive(Series)]` schemas with bounded buffers and typed read-back, and a buffered
+//! background writer ([`writer`]).
 //!
 //! This crate re-exports [`influx_core`] (line protocol, client, result sets) and the derive;
 //! it is the one users depend on.

@@ -1,5 +1,6 @@
 //! Request metrics for HTTP services: sprockets-influxdb's Tornado mixin as a
-//! [`tower_layer::Layer`], so one layer serves axum, hyper and tonic services alike.
+//! [`tower::Layer`](https://docs.rs/tower-layer/0.3/tower_layer/trait.Layer.html), so one layer
+//! serves axum, hyper and tonic services alike.
 //!
 //! [`RequestMetricsLayer`] wraps any `tower::Service<http::Request<B>>` and records one point a
 //! finished request into a [`BufferedWriter`]: never blocking the request (recording is
@@ -12,7 +13,8 @@
 //!   request header, when present), the writer's own tags (`hostname`, ...), extra static
 //!   tags, and what the hooks add;
 //! - fields `duration` (seconds, from the request's arrival to the end of the response body,
-//!   not just its headers) and `content_length` (the bytes the body yielded);
+//!   not just its headers; an InfluxQL keyword, so a query quotes it: `SELECT "duration"`) and
+//!   `content_length` (the bytes the body yielded);
 //! - the time of the request's arrival.
 //!
 //! Requests that do not finish are recorded too, with what is known:
@@ -129,7 +131,8 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// A [`tower_layer::Layer`] that records one point a finished request: see the
+/// A [`tower::Layer`](https://docs.rs/tower-layer/0.3/tower_layer/trait.Layer.html) that
+/// records one point a finished request: see the
 /// [module](self).
 #[derive(Debug, Clone)]
 pub struct RequestMetricsLayer {
@@ -162,12 +165,24 @@ impl RequestMetricsLayer {
     /// whose ids would make a series a request. When it answers `None` (or without one),
     /// the tag is [`UNMATCHED`].
     ///
-    /// With axum (the layer added with `Router::layer`, so that routing has run; this crate
-    /// does not depend on axum, so the example is not compiled here: `examples/src/bin/
-    /// web_service.rs` is):
+    /// With axum, the layer added with `Router::layer` after the routes, so that routing has
+    /// run and left the pattern in the request's `MatchedPath` (`examples/src/bin/
+    /// web_service.rs` is a whole service):
     ///
-    /// ```text
-    /// layer.endpoint(|r| r.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned()))
+    /// ```no_run
+    /// use axum::{Router, extract::MatchedPath, routing::get};
+    /// use influx_series::metrics::RequestMetricsLayer;
+    /// use influx_series::writer::BufferedWriter;
+    ///
+    /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let writer = BufferedWriter::from_env()?;
+    /// let metrics = RequestMetricsLayer::new(writer, "my_service").endpoint(|request| {
+    ///     request.extensions.get::<MatchedPath>().map(|p| p.as_str().to_owned())
+    /// });
+    /// let app: Router = Router::new()
+    ///     .route("/items/{id}", get(|| async { "an item" }))
+    ///     .layer(metrics); // endpoint="/items/{id}" for /items/7
+    /// # Ok(()) }
     /// ```
     ///
     /// With tonic, the path is the method (`/package.Service/Method`), a bounded set:

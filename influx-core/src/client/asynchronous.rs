@@ -341,7 +341,7 @@ impl AsyncClient {
     ///
     /// The stream is `Unpin` (as sqlx's are): no pinning is needed to read it.
     ///
-    /// [`Stream`]: futures_util::Stream
+    /// [`Stream`]: https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html
     pub async fn query_stream(
         &self,
         query: &str,
@@ -389,7 +389,7 @@ impl AsyncClient {
     /// # }
     /// ```
     ///
-    /// [`Stream`]: futures_util::Stream
+    /// [`Stream`]: https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html
     pub async fn query_as_stream<T: FromRow + Send + 'static>(
         &self,
         query: &str,

@@ -9,9 +9,10 @@
 //!   guesses from the JSON.
 //!
 //! The frames are polars' own: this crate depends on `polars-core`, the crate the `polars`
-//! crate re-exports its `DataFrame` from, and re-exports it as [`polars_core`]. A frame built
-//! with `polars` 0.55 is the same type. The feature turns on polars' `timezones` (without it,
-//! polars panics when it prints a zoned time, such as the UTC times read back here).
+//! crate re-exports its `DataFrame` from, and re-exports it as
+//! `frame::polars_core`. A frame built with `polars` 0.55 is the same type. The
+//! feature turns on polars' `timezones` (without it, polars panics when it prints a zoned time,
+//! such as the UTC times read back here).
 //!
 //! # How a frame is encoded
 //!

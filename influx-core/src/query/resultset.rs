@@ -89,10 +89,41 @@ impl ResultSeries {
 }
 
 /// One row of a series: cells by column name or index.
-#[derive(Debug, Clone, Copy)]
+///
+/// Its `Debug` shows the cells by column, as a map:
+///
+/// ```
+/// use influx_series::decode_response;
+///
+/// let answer = r#"{"results":[{"statement_id":0,"series":[{"name":"cpu",
+///     "columns":["time","host","usage"],"values":[["2009-11-10T23:00:00Z","a",0.5]]}]}]}"#;
+/// let set = &decode_response(answer.as_bytes(), true)?[0];
+/// let row = set.rows().next().unwrap();
+/// assert_eq!(
+///     format!("{row:?}"),
+///     r#"{"time": "2009-11-10T23:00:00Z", "host": "a", "usage": 0.5}"#
+/// );
+/// # Ok::<(), influx_series::Error>(())
+/// ```
+#[derive(Clone, Copy)]
 pub struct Row<'a> {
     series: &'a ResultSeries,
     cells: &'a [Value<'static>],
+}
+
+impl fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// A cell as its `Display` (strings quoted, numbers bare, `null`).
+        struct Cell<'v>(&'v Value<'static>);
+        impl fmt::Debug for Cell<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self.0, f)
+            }
+        }
+        f.debug_map()
+            .entries(self.iter().map(|(column, cell)| (column, Cell(cell))))
+            .finish()
+    }
 }
 
 impl<'a> Row<'a> {
