@@ -1150,3 +1150,194 @@ fn frames_encode_as_their_rows_would_as_points() {
         "{accepted} accepted, {refused} refused"
     );
 }
+
+/// The points of the several-statement tests: `cpu` of two hosts, one of which never had a
+/// `temp`, and `mem` with a tag of a value a row, selected as a column.
+fn write_parity_points(client: &Client) {
+    let point = |m: &'static str,
+                 tags: &[(&'static str, &'static str)],
+                 fields: &[(&'static str, f64)],
+                 t: i64| {
+        let mut b = influx_series::Point::builder(m);
+        for (k, v) in tags {
+            b = b.tag(*k, *v);
+        }
+        for (k, v) in fields {
+            b = b.field(*k, *v);
+        }
+        b.timestamp_in(T0 + t, Precision::Nanoseconds)
+            .build()
+            .unwrap()
+    };
+    let points = [
+        point(
+            "cpu",
+            &[("host", "a")],
+            &[("temp", 40.0), ("usage", 0.5)],
+            0,
+        ),
+        point(
+            "cpu",
+            &[("host", "a")],
+            &[("temp", 41.0), ("usage", 0.6)],
+            1,
+        ),
+        point("cpu", &[("host", "b")], &[("usage", 0.7)], 2),
+        point("mem", &[("dc", "west")], &[("used", 1.0)], 0),
+        point("mem", &[("dc", "east")], &[("used", 2.0)], 1),
+        point("mem", &[("dc", "north")], &[("used", 3.0)], 2),
+    ];
+    client
+        .write_points(points, &WriteOptions::new(db(client)))
+        .unwrap();
+}
+
+const TWO_STATEMENTS: &str = "SELECT * FROM cpu GROUP BY host; SELECT used, dc FROM mem";
+
+/// Each statement's frames as `{key: [columns but time]}`, keys written as Python's `str` of
+/// them: `cpu` or `('cpu', (('host', 'a'),))`.
+fn columns_by_key(each: &[Frames]) -> serde_json::Value {
+    let statements: Vec<serde_json::Value> = each
+        .iter()
+        .map(|frames| {
+            let mut keys = serde_json::Map::new();
+            for (key, frame) in frames {
+                let name = if key.tags.is_empty() {
+                    key.measurement.clone()
+                } else {
+                    let tags: Vec<String> = key
+                        .tags
+                        .iter()
+                        .map(|(k, v)| format!("('{k}', '{v}')"))
+                        .collect();
+                    format!("('{}', ({},))", key.measurement, tags.join(", "))
+                };
+                let columns: Vec<String> = frame
+                    .get_column_names()
+                    .into_iter()
+                    .filter(|c| c.as_str() != "time")
+                    .map(|c| c.to_string())
+                    .collect();
+                keys.insert(name, serde_json::json!(columns));
+            }
+            serde_json::Value::Object(keys)
+        })
+        .collect();
+    serde_json::Value::Array(statements)
+}
+
+#[test]
+fn several_statements_give_a_set_of_frames_each_with_and_without_dropna_as_python() {
+    let client = fresh("frame_statements");
+    write_parity_points(&client);
+    for dropna in [true, false] {
+        let each = client
+            .query_dataframe_statements(TWO_STATEMENTS, &FrameQueryOptions::new().dropna(dropna))
+            .unwrap();
+        assert_eq!(each.len(), 2);
+        let b = &each[0][&FrameKey::new("cpu", [("host", "b")])];
+        assert_eq!(f64s(b, "usage"), [Some(0.7)]);
+        let script = format!(
+            r#"{PY_PRELUDE}
+out = []
+for frames in client.query("{TWO_STATEMENTS}", dropna={py}):
+    out.append({{str(k): [c for c in df.columns] for k, df in frames.items()}})
+print(json.dumps(out))
+"#,
+            py = if dropna { "True" } else { "False" }
+        );
+        let python_columns = python(&script, &client);
+        assert_eq!(columns_by_key(&each), python_columns, "dropna={dropna}");
+        // Host b has no `temp`: gone with dropna, a column of nulls without.
+        let names = b.get_column_names();
+        assert_eq!(names.iter().any(|c| c.as_str() == "temp"), !dropna, "{b:?}");
+    }
+}
+
+#[test]
+fn index_columns_order_the_rows_as_pythons_data_frame_index() {
+    let client = fresh("frame_index");
+    write_parity_points(&client);
+    let query = "SELECT used, dc FROM mem";
+    let options = FrameQueryOptions::new().index_columns(["dc"]);
+    let frames = client.query_dataframes(query, &options).unwrap();
+    let mem = one(&frames, "mem");
+    assert_eq!(mem.get_column_names(), ["dc", "time", "used"]);
+    let script = format!(
+        r#"{PY_PRELUDE}
+df = client.query("{query}", data_frame_index=["dc"])["mem"]
+print(json.dumps({{"dc": list(df.index), "used": [float(u) for u in df["used"]]}}))
+"#
+    );
+    let python_rows = python(&script, &client);
+    let dc: Vec<serde_json::Value> = strs(&mem, "dc").into_iter().map(|s| s.into()).collect();
+    assert_eq!(serde_json::Value::from(dc), python_rows["dc"]);
+    let used: Vec<serde_json::Value> = f64s(&mem, "used").into_iter().map(|u| u.into()).collect();
+    assert_eq!(serde_json::Value::from(used), python_rows["used"]);
+    assert_eq!(f64s(&mem, "used"), [Some(2.0), Some(3.0), Some(1.0)]);
+    // A name that is not a column of the frame (a GROUP BY tag is in the key).
+    let err = client
+        .query_dataframes(
+            "SELECT * FROM cpu GROUP BY host",
+            &FrameQueryOptions::new().index_columns(["host"]),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.to_string().contains("index column `host`")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn query_dataframes_refuses_several_statements_before_sending_them() {
+    let client = fresh("frame_one_statement");
+    write_parity_points(&client);
+    let err = client
+        .query_dataframes(
+            "SELECT * FROM cpu; DROP MEASUREMENT cpu",
+            &FrameQueryOptions::new(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.to_string().contains("query_dataframe_statements")),
+        "{err:?}"
+    );
+    // Not sent: the measurement is still there.
+    assert_eq!(stored(&client, "SELECT count(usage) FROM cpu"), 3);
+    // Any statement's rows read as frames, not only a SELECT's.
+    let shown = client
+        .query_dataframes("SHOW MEASUREMENTS", &FrameQueryOptions::new())
+        .unwrap();
+    assert_eq!(
+        strs(&one(&shown, "measurements"), "name"),
+        [Some("cpu".to_owned()), Some("mem".to_owned())]
+    );
+    // A failed statement after a good one names its index.
+    let err = client
+        .query_dataframe_statements(
+            "SELECT * FROM cpu; SELECT mean(usage), usage FROM cpu",
+            &FrameQueryOptions::new(),
+        )
+        .unwrap_err();
+    assert!(matches!(&err, Error::Statement { index: 1, .. }), "{err:?}");
+    // And the async client reads each statement too.
+    let server = influx_testserver::shared();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let each = runtime.block_on(async {
+        influx_series::AsyncClient::new(&server.url())
+            .unwrap()
+            .with_database(db(&client))
+            .query_dataframe_statements(TWO_STATEMENTS, &FrameQueryOptions::new())
+            .await
+            .unwrap()
+    });
+    assert_eq!(each.len(), 2);
+    assert_eq!(each[0].len(), 2);
+    assert_eq!(
+        f64s(&one(&each[1], "mem"), "used"),
+        [Some(1.0), Some(2.0), Some(3.0)]
+    );
+}

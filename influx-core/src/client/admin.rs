@@ -227,8 +227,13 @@ impl RetentionPolicyChange {
         self
     }
 
-    /// Makes the policy the database's default (the server has no way to unset a default
-    /// but to make another policy the default).
+    /// Makes the policy the database's default.
+    ///
+    /// There is no way back: InfluxQL has no clause that makes a policy stop being the
+    /// default, so a database's default changes only when another policy is made the default
+    /// (`make_default()` on that one). influxdb-python's `alter_retention_policy(...,
+    /// default=False)` is a change of nothing to the default: it leaves the clause out, as a
+    /// change without `make_default()` does here.
     pub fn make_default(mut self) -> Self {
         self.default = true;
         self

@@ -454,6 +454,27 @@ impl AsyncClient {
         self.core.query_dataframes(query, options).await
     }
 
+    /// [`Client::query_dataframe_statements`](crate::Client::query_dataframe_statements),
+    /// awaited.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), influx_series::Error> {
+    /// use influx_series::frame::FrameQueryOptions;
+    /// let client = influx_series::AsyncClient::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let query = "SELECT * FROM cpu; SELECT * FROM mem";
+    /// let each = client.query_dataframe_statements(query, &FrameQueryOptions::new()).await?;
+    /// assert_eq!(each.len(), 2);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "polars")]
+    pub async fn query_dataframe_statements(
+        &self,
+        query: &str,
+        options: &crate::frame::FrameQueryOptions,
+    ) -> Result<Vec<crate::frame::Frames>, Error> {
+        self.core.query_dataframe_statements(query, options).await
+    }
+
     /// [`Client::create_database`](crate::Client::create_database), awaited.
     pub async fn create_database(&self, name: &str) -> Result<(), Error> {
         self.core.create_database(name).await

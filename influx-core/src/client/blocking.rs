@@ -741,7 +741,9 @@ impl Client {
     /// a UTC `Datetime` column named `time`, first; the other columns are typed as
     /// [`FrameQueryOptions`](crate::frame::FrameQueryOptions) says (the server's field types
     /// by default), with nulls where a row has no value. The answer is read chunk by chunk
-    /// into the frames' columns; it is never held whole.
+    /// into the frames' columns; it is never held whole. A query of several statements is
+    /// [`Error::InvalidArgument`], and is not sent: see
+    /// [`Client::query_dataframe_statements`].
     ///
     /// ```no_run
     /// use influx_series::frame::{FrameKey, FrameQueryOptions};
@@ -764,6 +766,33 @@ impl Client {
         options: &crate::frame::FrameQueryOptions,
     ) -> Result<crate::frame::Frames, Error> {
         complete(self.core.query_dataframes(query, options))
+    }
+
+    /// Runs a query of any number of statements and reads each as
+    /// [`Client::query_dataframes`] does: the frames of each statement, in the query's order
+    /// (influxdb-python's `DataFrameClient.query` of several statements, which gives a list of
+    /// dicts). The first statement that fails is [`Error::Statement`] naming its index.
+    ///
+    /// ```no_run
+    /// use influx_series::frame::{FrameKey, FrameQueryOptions};
+    /// use influx_series::Client;
+    ///
+    /// let client = Client::new("http://127.0.0.1:8086?db=metrics")?;
+    /// let each = client.query_dataframe_statements(
+    ///     "SELECT usage FROM cpu GROUP BY host; SELECT used FROM mem",
+    ///     &FrameQueryOptions::new(),
+    /// )?;
+    /// let (cpu, mem) = (&each[0], &each[1]);
+    /// println!("{} cpu series, {} mem series", cpu.len(), mem.len());
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    #[cfg(feature = "polars")]
+    pub fn query_dataframe_statements(
+        &self,
+        query: &str,
+        options: &crate::frame::FrameQueryOptions,
+    ) -> Result<Vec<crate::frame::Frames>, Error> {
+        complete(self.core.query_dataframe_statements(query, options))
     }
 
     /// `CREATE DATABASE` (does nothing if it exists).

@@ -7,6 +7,7 @@ use polars_core::prelude::DataFrame;
 
 use crate::client::core::{Core, Transport};
 use crate::client::http::QueryOptions;
+use crate::client::influxql::statement_count;
 use crate::error::Error;
 use crate::frame::decode::FrameReader;
 use crate::frame::encode::FrameEncoder;
@@ -86,12 +87,44 @@ impl<T: Transport> Core<T> {
         Ok(types)
     }
 
-    /// Runs a query and reads its first statement into frames, chunk by chunk.
+    /// Runs a query of one statement and reads it into frames, chunk by chunk; a query of
+    /// several statements is refused before it is sent.
     pub(crate) async fn query_dataframes(
         &self,
         query: &str,
         options: &FrameQueryOptions,
     ) -> Result<Frames, Error> {
+        let count = statement_count(query);
+        if count > 1 {
+            return Err(Error::InvalidArgument(
+                format!(
+                    "the query has {count} statements and query_dataframes reads one: \
+                     query_dataframe_statements gives the frames of each"
+                )
+                .into(),
+            ));
+        }
+        let mut each = self.read_dataframes(query, 1, options).await?;
+        Ok(each.pop().unwrap_or_default())
+    }
+
+    /// Runs a query and reads each of its statements into frames, chunk by chunk.
+    pub(crate) async fn query_dataframe_statements(
+        &self,
+        query: &str,
+        options: &FrameQueryOptions,
+    ) -> Result<Vec<Frames>, Error> {
+        let count = statement_count(query);
+        self.read_dataframes(query, count, options).await
+    }
+
+    /// Runs a query and reads its first `statements` statements into frames.
+    async fn read_dataframes(
+        &self,
+        query: &str,
+        statements: usize,
+        options: &FrameQueryOptions,
+    ) -> Result<Vec<Frames>, Error> {
         let database = options
             .query
             .database_value()
@@ -102,7 +135,7 @@ impl<T: Transport> Core<T> {
             _ => HashMap::new(),
         };
         let query_options = options.query.clone().epoch(options.epoch());
-        let mut reader = FrameReader::new(0, options, server);
+        let mut reader = FrameReader::new(0..statements, options, server);
         let mut stream = self.open_stream(query, &query_options, true).await?;
         while self.next_document(&mut stream).await? {
             stream.walk(&mut reader)?;

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use polars_core::prelude::{
     BooleanChunkedBuilder, ChunkedBuilder, Column, DataFrame, Float64Type, Int64Chunked, Int64Type,
-    IntoColumn, IntoSeries, PrimitiveChunkedBuilder, StringChunkedBuilder, TimeUnit, TimeZone,
+    IntoColumn, IntoSeries, PrimitiveChunkedBuilder, SortMultipleOptions, StringChunkedBuilder,
+    TimeUnit, TimeZone,
 };
 
 use crate::error::Error;
@@ -172,86 +173,155 @@ struct SeriesBuilder {
     rows: usize,
 }
 
-/// Reads the series of one statement into frames.
-pub(crate) struct FrameReader<'o> {
-    statement: usize,
-    schema: &'o BTreeMap<String, FieldType>,
-    /// The server's field types, by measurement.
-    server: HashMap<String, HashMap<String, FieldType>>,
-    unit: TimeUnit,
-    per_unit: i64,
+/// What one statement's answer has given so far.
+#[derive(Default)]
+struct StatementState {
     series: BTreeMap<FrameKey, SeriesBuilder>,
     error: Option<String>,
     found: bool,
 }
 
+/// Reads the series of a run of statements into frames, one set of frames a statement.
+pub(crate) struct FrameReader<'o> {
+    /// The first statement read; `statements[i]` is statement `first + i`.
+    first: usize,
+    statements: Vec<StatementState>,
+    options: &'o FrameQueryOptions,
+    /// The server's field types, by measurement.
+    server: HashMap<String, HashMap<String, FieldType>>,
+    unit: TimeUnit,
+    per_unit: i64,
+}
+
 impl<'o> FrameReader<'o> {
+    /// A reader of the statements `statements` (a range of their indexes).
     pub(crate) fn new(
-        statement: usize,
+        statements: std::ops::Range<usize>,
         options: &'o FrameQueryOptions,
         server: HashMap<String, HashMap<String, FieldType>>,
     ) -> FrameReader<'o> {
         let (unit, per_unit) = time_unit(options.epoch());
         FrameReader {
-            statement,
-            schema: &options.schema,
+            first: statements.start,
+            statements: statements.map(|_| StatementState::default()).collect(),
+            options,
             server,
             unit,
             per_unit,
-            series: BTreeMap::new(),
-            error: None,
-            found: false,
         }
     }
 
-    /// The frames, once the whole answer has been walked.
-    pub(crate) fn finish(self) -> Result<Frames, Error> {
-        if let Some(message) = self.error {
-            return Err(Error::Statement {
-                index: self.statement,
-                message,
-            });
+    /// The state of statement `label`, if it is one this reader reads.
+    fn state(&mut self, label: usize) -> Option<&mut StatementState> {
+        let i = label.checked_sub(self.first)?;
+        self.statements.get_mut(i)
+    }
+
+    /// The frames of each statement, in order, once the whole answer has been walked.
+    pub(crate) fn finish(self) -> Result<Vec<Frames>, Error> {
+        if let Some(e) = self.statement_error() {
+            return Err(e);
         }
-        if !self.found {
-            return Err(Error::Decode(
-                format!("the answer has no statement {}", self.statement).into(),
-            ));
-        }
-        let mut frames = Frames::new();
-        for (key, series) in self.series {
-            let mut columns = Vec::with_capacity(series.columns.len());
-            for (name, builder) in series.names.iter().zip(series.columns) {
-                columns.push(
-                    builder
-                        .finish(name, self.unit)
-                        .map_err(|m| Error::Decode(m.into()))?,
-                );
+        let mut all = Vec::with_capacity(self.statements.len());
+        for (i, statement) in self.statements.into_iter().enumerate() {
+            let index = self.first + i;
+            if !statement.found {
+                return Err(Error::Decode(
+                    format!("the answer has no statement {index}").into(),
+                ));
             }
-            let frame = DataFrame::new(series.rows, columns).map_err(|e| {
-                Error::Decode(format!("cannot build the frame of {key:?}: {e}").into())
-            })?;
-            frames.insert(key, frame);
+            let mut frames = Frames::new();
+            for (key, series) in statement.series {
+                let frame = build_frame(&key, series, self.unit, self.options)?;
+                frames.insert(key, frame);
+            }
+            all.push(frames);
         }
-        Ok(frames)
+        Ok(all)
     }
 
-    /// The statement's error, once its result has come.
+    /// The first error of a statement read, once its result has come.
     pub(crate) fn statement_error(&self) -> Option<Error> {
-        self.error.as_ref().map(|message| Error::Statement {
-            index: self.statement,
-            message: message.clone(),
+        self.statements.iter().enumerate().find_map(|(i, s)| {
+            s.error.as_ref().map(|message| Error::Statement {
+                index: self.first + i,
+                message: message.clone(),
+            })
         })
     }
 }
 
+/// A series' frame from its columns, with `options`' `dropna` and index columns applied.
+fn build_frame(
+    key: &FrameKey,
+    series: SeriesBuilder,
+    unit: TimeUnit,
+    options: &FrameQueryOptions,
+) -> Result<DataFrame, Error> {
+    let index = &options.index;
+    for name in index {
+        if !series.names.contains(name) {
+            return Err(Error::InvalidArgument(
+                format!(
+                    "index column `{name}` is not a column of the frame of {key:?} (columns: {})",
+                    series.names.join(", ")
+                )
+                .into(),
+            ));
+        }
+    }
+    let mut columns = Vec::with_capacity(series.columns.len());
+    for (name, builder) in series.names.iter().zip(series.columns) {
+        let column = builder
+            .finish(name, unit)
+            .map_err(|m| Error::Decode(m.into()))?;
+        // influxdb-python's `dropna`: a column with no value in any row goes (never the time
+        // or an index column, which pandas holds apart from the columns).
+        if options.dropna
+            && series.rows > 0
+            && column.null_count() == series.rows
+            && name != "time"
+            && !index.contains(name)
+        {
+            continue;
+        }
+        columns.push(column);
+    }
+    if !index.is_empty() {
+        // The index columns first, in the order given, the others as they came.
+        columns.sort_by_key(|c| {
+            index
+                .iter()
+                .position(|n| n.as_str() == c.name().as_str())
+                .unwrap_or(index.len())
+        });
+    }
+    let frame = DataFrame::new(series.rows, columns)
+        .map_err(|e| Error::Decode(format!("cannot build the frame of {key:?}: {e}").into()))?;
+    if index.is_empty() {
+        return Ok(frame);
+    }
+    // Rows sorted by the index, as pandas' `sort_index`: stable (rows of one index value keep
+    // the server's time order), nulls last.
+    let sort = SortMultipleOptions::new()
+        .with_maintain_order(true)
+        .with_nulls_last(true)
+        .with_multithreaded(false);
+    frame
+        .sort(index, sort)
+        .map_err(|e| Error::Decode(format!("cannot sort the frame of {key:?}: {e}").into()))
+}
+
 impl<'a> AnswerVisitor<'a> for FrameReader<'_> {
     fn wants(&self, label: usize) -> bool {
-        label == self.statement
+        label
+            .checked_sub(self.first)
+            .is_some_and(|i| i < self.statements.len())
     }
 
     fn rows(
         &mut self,
-        _label: usize,
+        label: usize,
         head: &SeriesHead<'a>,
         s: &mut Scanner<'a>,
     ) -> Result<(), Stop> {
@@ -260,9 +330,16 @@ impl<'a> AnswerVisitor<'a> for FrameReader<'_> {
             measurement,
             head.tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
         );
-        let schema = self.schema;
+        let schema = &self.options.schema;
+        let per_unit = self.per_unit;
         let server = self.server.get(measurement);
-        let series = self.series.entry(key).or_insert_with(|| SeriesBuilder {
+        let Some(state) = label
+            .checked_sub(self.first)
+            .and_then(|i| self.statements.get_mut(i))
+        else {
+            return Ok(());
+        };
+        let series = state.series.entry(key).or_insert_with(|| SeriesBuilder {
             names: head.columns.iter().map(|c| c.to_string()).collect(),
             columns: head
                 .columns
@@ -301,7 +378,7 @@ impl<'a> AnswerVisitor<'a> for FrameReader<'_> {
                 let Some(builder) = series.columns.get_mut(col) else {
                     return Err(s.error("a row with more cells than columns").into());
                 };
-                builder.push(cell, self.per_unit).map_err(|m| {
+                builder.push(cell, per_unit).map_err(|m| {
                     Stop::Error(Error::Decode(
                         format!(
                             "row {}, column `{}` of `{measurement}` (at byte {at}): {m}",
@@ -327,11 +404,14 @@ impl<'a> AnswerVisitor<'a> for FrameReader<'_> {
         error: Option<String>,
         _: Vec<Message>,
     ) -> Result<(), Stop> {
-        if id == self.statement || label == self.statement {
-            self.found = true;
+        if let Some(state) = self.state(label) {
+            state.found = true;
         }
-        if id == self.statement && self.error.is_none() {
-            self.error = error;
+        if let Some(state) = self.state(id) {
+            state.found = true;
+            if state.error.is_none() {
+                state.error = error;
+            }
         }
         Ok(())
     }
@@ -361,7 +441,7 @@ pub fn decode_dataframes(
 ) -> Result<Frames, Error> {
     let text = std::str::from_utf8(body)
         .map_err(|e| Error::Decode(format!("the answer is not UTF-8: {e}").into()))?;
-    let mut reader = FrameReader::new(statement, options, HashMap::new());
+    let mut reader = FrameReader::new(statement..statement + 1, options, HashMap::new());
     answer::walk(text, &mut reader).map_err(answer::stop_error)?;
-    reader.finish()
+    Ok(reader.finish()?.pop().unwrap_or_default())
 }

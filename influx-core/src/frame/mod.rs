@@ -6,7 +6,10 @@
 //!   before anything is sent.
 //! - [`Client::query_dataframes`](crate::Client::query_dataframes) reads a query's answer as
 //!   one frame per series, typed by the server's field types (or a schema you give), never by
-//!   guesses from the JSON.
+//!   guesses from the JSON;
+//!   [`Client::query_dataframe_statements`](crate::Client::query_dataframe_statements) reads
+//!   each statement of a query so. [`FrameQueryOptions`] has influxdb-python's `dropna` and
+//!   `data_frame_index` ([`FrameQueryOptions::index_columns`]).
 //!
 //! The frames are polars' own: this crate depends on `polars-core`, the crate the `polars`
 //! crate re-exports its `DataFrame` from, and re-exports it as
@@ -228,6 +231,8 @@ pub struct FrameQueryOptions {
     pub(crate) query: QueryOptions,
     pub(crate) schema: BTreeMap<String, FieldType>,
     pub(crate) no_server_types: bool,
+    pub(crate) dropna: bool,
+    pub(crate) index: Vec<String>,
 }
 
 impl FrameQueryOptions {
@@ -257,6 +262,57 @@ impl FrameQueryOptions {
     /// columns the schema does not name are typed from their cells as a whole.
     pub fn server_types(mut self, on: bool) -> Self {
         self.no_server_types = !on;
+        self
+    }
+
+    /// Whether to leave out of each frame the columns that have no value in any of its rows
+    /// (influxdb-python's `dropna=True`, which drops them with pandas' `dropna(how="all",
+    /// axis=1)`). Off by default, unlike Python's: a frame then has every column the query
+    /// selected, whatever the rows hold. The time and the index columns always stay.
+    ///
+    /// ```
+    /// use influx_series::frame::{decode_dataframes, FrameKey, FrameQueryOptions};
+    ///
+    /// // `SELECT * FROM cpu GROUP BY host`: host b never had a `temp`.
+    /// let answer = br#"{"results":[{"statement_id":0,"series":[
+    ///   {"name":"cpu","tags":{"host":"b"},"columns":["time","temp","usage"],"values":[[1,null,0.5]]}]}]}"#;
+    /// let b = FrameKey::new("cpu", [("host", "b")]);
+    /// let kept = decode_dataframes(answer, 0, &FrameQueryOptions::new())?;
+    /// assert_eq!(kept[&b].get_column_names(), ["time", "temp", "usage"]);
+    /// let dropped = decode_dataframes(answer, 0, &FrameQueryOptions::new().dropna(true))?;
+    /// assert_eq!(dropped[&b].get_column_names(), ["time", "usage"]);
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn dropna(mut self, on: bool) -> Self {
+        self.dropna = on;
+        self
+    }
+
+    /// The columns that index each frame (influxdb-python's `data_frame_index`, where the
+    /// index is `time` unless it is given). Polars has no index: the columns named here come
+    /// first, in this order, and the rows are sorted by them as pandas' `sort_index` does
+    /// (stable, so the rows of one value keep their time order; nulls last). `time` stays a
+    /// column. A name that is not a column of a frame is [`Error::InvalidArgument`]
+    /// (`GROUP BY` tags are in the frame's [`FrameKey`], not among its columns).
+    ///
+    /// ```
+    /// use influx_series::frame::{decode_dataframes, FrameKey, FrameQueryOptions};
+    ///
+    /// // `SELECT host, usage FROM cpu`, the host a column of the rows.
+    /// let answer = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu",
+    ///   "columns":["time","usage","host"],"values":[[1,0.1,"b"],[2,0.2,"a"],[3,0.3,"b"]]}]}]}"#;
+    /// let options = FrameQueryOptions::new().index_columns(["host"]);
+    /// let frames = decode_dataframes(answer, 0, &options)?;
+    /// let frame = &frames[&FrameKey::new("cpu", [] as [(&str, &str); 0])];
+    /// assert_eq!(frame.get_column_names(), ["host", "time", "usage"]);
+    /// let usage: Vec<Option<f64>> = frame.column("usage").unwrap().f64().unwrap().iter().collect();
+    /// assert_eq!(usage, [Some(0.2), Some(0.1), Some(0.3)]);
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    ///
+    /// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
+    pub fn index_columns<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.index = names.into_iter().map(Into::into).collect();
         self
     }
 }
