@@ -2,8 +2,11 @@
 
 use std::process::Command;
 
+/// Runs a tutorial against a server of its own: the tutorials use the names of the documents
+/// they follow (influxdb-python's tutorial and sprockets' README both write into `example`,
+/// and drop it), so two of them at once on one server would drop each other's database.
 fn run(exe: &str) -> String {
-    let server = influx_testserver::shared();
+    let server = influx_testserver::Server::start();
     let out = Command::new(exe)
         .env("INFLUXDB_URL", server.url())
         .output()

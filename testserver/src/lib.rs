@@ -36,8 +36,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-/// How long `start` and `restart` wait for `/ping`.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `start` and `restart` wait for `/ping` (generous: a loaded machine can take many
+/// seconds to start influxd, and a slow start is no failure).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// How many times `start` picks new ports when influxd finds one already taken.
 const PORT_ATTEMPTS: usize = 5;
 /// The database the `[[udp]]` listener writes into.
@@ -53,6 +54,8 @@ const CERT_FILE: &str = "server.pem";
 const KEY_FILE: &str = "server.key";
 const CONFIG_FILE: &str = "influxdb.conf";
 const LOG_FILE: &str = "influxd.log";
+/// The file [`Server::stop`] leaves in the data directory to tell the watchdog to keep it.
+const KEEP_FILE: &str = "keep";
 const INSTALL_HINT: &str = "install it with `apt-get update && apt-get install -y influxdb` \
                             (Debian) or set INFLUXD=/path/to/influxd";
 
@@ -221,16 +224,15 @@ impl Server {
     /// runs) and waits for `/ping`. Panics if influxd does not come up.
     ///
     /// A port of the stopped server can be held for a moment by a loopback connection that
-    /// happened to get it as its own (ephemeral) port: a port clash is tried again, five
-    /// times over a second, before it fails.
+    /// happened to get it as its own (ephemeral) port: a port clash is tried again for up to
+    /// 30 seconds before it fails.
     pub fn restart(&mut self) {
         self.stop();
-        let mut tries = 0;
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             match self.launch() {
                 Ok(()) => return,
-                Err(LaunchError::PortTaken(_)) if tries < 5 => {
-                    tries += 1;
+                Err(LaunchError::PortTaken(_)) if Instant::now() < deadline => {
                     sleep(Duration::from_millis(200));
                 }
                 Err(LaunchError::PortTaken(e) | LaunchError::Failed(e)) => {
@@ -485,7 +487,7 @@ impl Access<'_> {
 }
 
 fn ping(access: &Access<'_>) -> Result<(), String> {
-    match http(access, "GET", "/ping", Duration::from_secs(1))? {
+    match http(access, "GET", "/ping", Duration::from_secs(5))? {
         (204, _) => Ok(()),
         (status, _) => Err(format!("/ping answered {status}")),
     }
@@ -651,9 +653,14 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
 /// `$5` = how many tenths of a second influxd gets between SIGTERM and SIGKILL.
 ///
 /// Its stdin is a pipe whose only writer is the process that started the server, so EOF
-/// means that process dropped the server or died (even by SIGKILL). The line `keep` means
+/// means that process dropped the server or died (even by SIGKILL). Any line means
 /// [`Server::stop`]: stop influxd but keep the directory. When influxd exits by itself
 /// the script exits too and keeps the directory (its log tells why).
+///
+/// The directory is removed only at EOF and only when [`KEEP_FILE`] is not in it:
+/// [`Server::stop`] makes that file before it writes its line, because bash's `read -t 1`
+/// that times out halfway through the line drops what it read, and the rest of the line
+/// then reads as EOF.
 const WATCHDOG_SCRIPT: &str = r#"
 "$1" -config "$2" >>"$3" 2>&1 </dev/null &
 pid=$!
@@ -667,7 +674,7 @@ while kill -0 "$pid" 2>/dev/null; do
     read -r $t line
     rc=$?
     if [ "$rc" -eq 0 ]; then
-        if [ "$line" = keep ]; then break; fi
+        break         # a line: stop, keep the directory
     elif [ "$rc" -le 128 ]; then
         remove=1  # EOF: the server's owner is gone
         break
@@ -678,7 +685,7 @@ i=0
 while kill -0 "$pid" 2>/dev/null && [ "$i" -lt "$5" ]; do sleep 0.1; i=$((i + 1)); done
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-if [ "$remove" = 1 ]; then rm -rf "$4"; fi
+if [ "$remove" = 1 ] && [ ! -e "$4/keep" ]; then rm -rf "$4"; fi
 "#;
 
 /// A running watchdog script (see [`WATCHDOG_SCRIPT`]) and the influxd it started.
@@ -690,10 +697,22 @@ struct Watchdog {
     pid: u32,
     /// The time between SIGTERM and SIGKILL.
     grace: Duration,
+    /// The server's directory.
+    dir: PathBuf,
 }
 
 impl Watchdog {
     fn spawn(influxd: &Path, dir: &Path, grace: Duration) -> Result<Watchdog, String> {
+        // A stopped server's mark: this run's directory goes at EOF unless stopped again.
+        match fs::remove_file(dir.join(KEEP_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!(
+                    "cannot remove {KEEP_FILE} in {}: {e}",
+                    dir.display()
+                ));
+            }
+            _ => {}
+        }
         let log_path = dir.join(LOG_FILE);
         let log = fs::OpenOptions::new()
             .create(true)
@@ -726,7 +745,12 @@ impl Watchdog {
         let stdout = child.stdout.take().expect("stdout is piped");
         let _ = BufReader::new(stdout).read_line(&mut line);
         match line.trim().parse() {
-            Ok(pid) => Ok(Watchdog { child, pid, grace }),
+            Ok(pid) => Ok(Watchdog {
+                child,
+                pid,
+                grace,
+                dir: dir.to_owned(),
+            }),
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -746,8 +770,12 @@ impl Watchdog {
     /// Stops influxd and waits for the script; `keep_dir` as for `Server::stop`.
     fn shutdown(mut self, keep_dir: bool) {
         let mut stdin = self.child.stdin.take();
-        if keep_dir && let Some(pipe) = stdin.as_mut() {
-            let _ = pipe.write_all(b"keep\n");
+        if keep_dir {
+            // The mark first: the line may be lost (see WATCHDOG_SCRIPT), the file is not.
+            let _ = fs::write(self.dir.join(KEEP_FILE), b"");
+            if let Some(pipe) = stdin.as_mut() {
+                let _ = pipe.write_all(b"keep\n");
+            }
         }
         drop(stdin); // Closes the pipe: the script stops influxd now.
         // The script takes at most `grace` plus a moment; allow plenty of slack.
@@ -923,7 +951,7 @@ mod tests {
             server.url(),
             format!("http://127.0.0.1:{}", server.http_port())
         );
-        wait_for_ping(server.http_port(), Duration::from_secs(1)).unwrap();
+        wait_for_ping(server.http_port(), Duration::from_secs(30)).unwrap();
         assert!(server.data_dir().join(CONFIG_FILE).is_file());
         assert!(server.log_path().is_file());
         let databases = server.query("SHOW DATABASES").unwrap();
@@ -939,7 +967,7 @@ mod tests {
             .send_to(b"udp_probe value=42\n", ("127.0.0.1", server.udp_port()))
             .unwrap();
         let q = format!("SELECT * FROM {}..udp_probe", server.udp_database());
-        let found = eventually(Duration::from_secs(10), || {
+        let found = eventually(Duration::from_secs(60), || {
             server.query(&q).is_ok_and(|body| body.contains("42"))
         });
         assert!(found, "UDP point never arrived");
@@ -996,8 +1024,8 @@ mod tests {
         // What the kernel does when the test process dies: the write end closes.
         drop(watchdog.child.stdin.take());
         assert!(
-            eventually(Duration::from_secs(15), || !proc_dir.exists()),
-            "influxd {} still alive 15 s after EOF",
+            eventually(Duration::from_secs(60), || !proc_dir.exists()),
+            "influxd {} still alive 60 s after EOF",
             watchdog.pid
         );
         watchdog.child.wait().unwrap();
@@ -1070,16 +1098,49 @@ mod tests {
         }
     }
 
+    /// The stop's line can be lost (bash's `read -t 1` drops a line it timed out halfway
+    /// through, and the rest then reads as EOF): the mark alone keeps the directory.
+    #[test]
+    fn the_stop_mark_keeps_the_directory_without_its_line() {
+        let dir = create_temp_dir().unwrap();
+        let stub = dir.join("stub");
+        fs::write(&stub, "#!/bin/sh\nexec sleep 60\n").unwrap();
+        fs::set_permissions(&stub, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut watchdog = Watchdog::spawn(&stub, &dir, Duration::from_secs(1)).unwrap();
+        fs::write(dir.join(KEEP_FILE), b"").unwrap();
+        drop(watchdog.child.stdin.take()); // EOF, no line
+        watchdog.child.wait().unwrap();
+        assert!(dir.join(LOG_FILE).is_file(), "the directory was removed");
+        // Without the mark, EOF removes it (as when the test process dies).
+        let mut watchdog = Watchdog::spawn(&stub, &dir, Duration::from_secs(1)).unwrap();
+        assert!(!dir.join(KEEP_FILE).exists(), "a new run clears the mark");
+        drop(watchdog.child.stdin.take());
+        watchdog.child.wait().unwrap();
+        assert!(!dir.exists());
+    }
+
     /// A process that ignores SIGTERM gets SIGKILL after the grace period (10 s for real).
     #[test]
     fn watchdog_escalates_to_sigkill() {
         let dir = create_temp_dir().unwrap();
         let stubborn = dir.join("stubborn");
-        fs::write(&stubborn, "#!/bin/sh\ntrap '' TERM\nexec sleep 60\n").unwrap();
+        let ready = dir.join("trapped");
+        fs::write(
+            &stubborn,
+            format!(
+                "#!/bin/sh\ntrap '' TERM\n: > '{}'\nexec sleep 60\n",
+                ready.display()
+            ),
+        )
+        .unwrap();
         fs::set_permissions(&stubborn, fs::Permissions::from_mode(0o755)).unwrap();
         let watchdog = Watchdog::spawn(&stubborn, &dir, Duration::from_secs(1)).unwrap();
         let proc_dir = PathBuf::from(format!("/proc/{}", watchdog.pid));
-        sleep(Duration::from_millis(200)); // let it reach the trap
+        // It ignores SIGTERM once it has made its file.
+        assert!(
+            eventually(Duration::from_secs(30), || ready.exists()),
+            "the stub never reached its trap"
+        );
         let started = Instant::now();
         watchdog.shutdown(false);
         let took = started.elapsed();
@@ -1088,7 +1149,8 @@ mod tests {
             took >= Duration::from_millis(900),
             "killed after {took:?}, not after SIGTERM"
         );
-        assert!(took < Duration::from_secs(5), "took {took:?}");
+        // Not the 60 s of its sleep: SIGKILL came.
+        assert!(took < Duration::from_secs(30), "took {took:?}");
         assert!(!dir.exists());
     }
 
