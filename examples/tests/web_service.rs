@@ -259,8 +259,12 @@ fn with_influxdb_silent_requests_are_as_fast_and_the_writer_counts_what_it_holds
         with_down.push(time(&down));
     }
     let (p99_up, p99_down) = (p99(with_up), p99(with_down));
+    // A margin in time, not a ratio: the 99th percentile of 300 requests is the third
+    // slowest, which a loaded machine's scheduling alone can move by tens of milliseconds.
+    // A request that waited on the silent InfluxDB would wait for the client's timeout
+    // (30 s), far beyond the margin.
     assert!(
-        p99_down.as_secs_f64() <= 1.10 * p99_up.as_secs_f64(),
+        p99_down < p99_up + Duration::from_millis(500),
         "p99 {p99_down:?} with InfluxDB silent against {p99_up:?} with it up"
     );
     let up = up.stop();

@@ -116,7 +116,9 @@ fn record_returns_while_the_server_holds_the_commit_and_commit_waits_for_it() {
     assert_eq!(Held::pending(), 3);
     assert!(lines.lock().unwrap().is_empty(), "nothing answered yet");
 
-    // commit() waits for the commit under way, then sends the rest.
+    // commit() waits for the commit under way, then sends the rest. (It cannot end while the
+    // gate is shut, however long this takes: the 100 ms only give a commit that did not wait
+    // the time to end.)
     let committing = std::thread::spawn(Held::commit);
     std::thread::sleep(Duration::from_millis(100));
     assert!(
@@ -311,6 +313,8 @@ fn background_commits_of_a_type_go_one_at_a_time() {
             if open.swap(true, Ordering::SeqCst) {
                 overlapped.store(true, Ordering::SeqCst);
             }
+            // A window for an overlapping request to be seen in; the flag is lowered before
+            // the answer, so requests one after the other never see it raised, however slow.
             std::thread::sleep(Duration::from_millis(2));
             open.store(false, Ordering::SeqCst);
             respond(stream, "204 No Content", &[], b"");
@@ -367,7 +371,15 @@ fn commit_gets_its_turn_while_another_thread_keeps_recording() {
             }
         })
     };
-    std::thread::sleep(Duration::from_millis(200));
+    // commit() once background commits are under way: a few requests have come.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while fake.requests().len() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if fake.requests().len() < 4 {
+        stop.store(true, Ordering::Relaxed);
+        panic!("no background commit went out");
+    }
     let committed = within_patience(Busy::commit);
     let recording = !producer.is_finished();
     stop.store(true, Ordering::Relaxed);

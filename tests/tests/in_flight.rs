@@ -6,13 +6,17 @@
 //!
 //! One request failing while the other, in flight with it, succeeds is played by a **fake
 //! HTTP server** (`influx_testserver::fake`): a real influxd cannot be made to fail one of two
-//! requests on demand.
+//! requests on demand. A write cut by a stopped server reaches influxd through a TCP
+//! forwarder, which holds it a third of the way through until the server is stopped, so that
+//! the stop comes in its middle however fast the machine.
 
 use std::collections::HashMap;
+use std::io::{Read, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use influx_series::writer::{BufferedWriter, WriterBuilder};
 use influx_series::{
@@ -268,12 +272,97 @@ fn count(client: &Client) -> i64 {
         .unwrap_or(0)
 }
 
-/// Stops `server` (from another thread) once `client` sees at least `after` points stored.
-fn stop_when_stored(server: &Mutex<Server>, client: &Client, after: i64) {
+/// What a [`forward`]er lets through: once `after` bytes have gone from its clients to the
+/// server, it holds the rest until it is released.
+struct Hold {
+    after: usize,
+    /// Bytes let through, and whether the hold is released.
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl Hold {
+    fn new(after: usize) -> Arc<Hold> {
+        Arc::new(Hold {
+            after,
+            state: Mutex::new((0, false)),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Waits while the hold is on, then counts `n` more bytes let through.
+    fn pass(&self, n: usize) {
+        let mut state = self.state.lock().unwrap();
+        while state.0 >= self.after && !state.1 {
+            state = self.changed.wait(state).unwrap();
+        }
+        state.0 += n;
+    }
+
+    fn release(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
+/// A TCP forwarder to port `upstream` on 127.0.0.1; returns its own port. Each connection
+/// to it is carried over a connection of its own to `upstream` (none while the server is
+/// down: the client's is closed at once), and both are closed when either side closes. What
+/// clients send goes through `hold`.
+fn forward(upstream: u16, hold: Arc<Hold>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pipe = |mut from: TcpStream, mut to: TcpStream, hold: Option<Arc<Hold>>| {
+        move || {
+            let mut buf = vec![0; 64 << 10];
+            while let Ok(n @ 1..) = from.read(&mut buf) {
+                if let Some(hold) = &hold {
+                    hold.pass(n);
+                }
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            let _ = from.shutdown(Shutdown::Both);
+            let _ = to.shutdown(Shutdown::Both);
+        }
+    };
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            // Small writes go at once, as over a direct connection (Nagle's wait for more
+            // would hold each answer for tens of milliseconds).
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (up, down) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(pipe(up, server, Some(hold.clone())));
+            std::thread::spawn(pipe(down, client, None));
+        }
+    });
+    port
+}
+
+/// What a write below sends before the forwarder holds it until the server is stopped:
+/// about a third of its 300 000 lines (of 27 to 34 bytes), and far more than the 20 000
+/// points after which the server is stopped, with its requests in flight then.
+const HOLD_AFTER: usize = 3 << 20;
+
+/// Stops `server` (from another thread) once `client` sees at least `after` points stored,
+/// then releases `hold`.
+fn stop_when_stored(server: &Mutex<Server>, client: &Client, after: i64, hold: &Hold) {
+    let deadline = Instant::now() + Duration::from_secs(60);
     while count(client) < after {
+        if Instant::now() > deadline {
+            hold.release();
+            panic!("fewer than {after} points stored within 60 s");
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
     server.lock().unwrap().stop();
+    hold.release();
 }
 
 /// The positions a stopped write reported as not stored, out of `total`.
@@ -293,13 +382,21 @@ fn unwritten_of(err: &Error, total: usize) -> Vec<Range<usize>> {
 #[test]
 fn a_server_stopped_in_the_middle_of_a_write_loses_and_repeats_nothing() {
     let server = Mutex::new(Server::start());
-    let url = server.lock().unwrap().url();
-    let client = client_on(&url, "stopped", 2);
+    let (url, port) = {
+        let server = server.lock().unwrap();
+        (server.url(), server.http_port())
+    };
+    // The write goes through a forwarder that holds it, a third of the way through, until
+    // the server is stopped: however fast the write and however slow the watcher, the stop
+    // comes in the middle of it.
+    let hold = Hold::new(HOLD_AFTER);
+    let through = format!("http://127.0.0.1:{}", forward(port, hold.clone()));
+    let client = client_on(&through, "stopped", 2);
     let watcher = client_on(&url, "stopped", 1);
     let writes = writes(100_000, 3);
     let points: Vec<Point> = writes.iter().map(point).collect();
     let result = std::thread::scope(|scope| {
-        scope.spawn(|| stop_when_stored(&server, &watcher, 20_000));
+        scope.spawn(|| stop_when_stored(&server, &watcher, 20_000, &hold));
         client.write_points(&points, &WriteOptions::default().batch_size(500))
     });
     let err = result.expect_err("the write ended before the server was stopped");
@@ -344,8 +441,15 @@ struct Outage {
 #[test]
 fn a_commit_cut_by_a_stopped_server_keeps_exactly_the_unwritten_points_in_order() {
     let server = Mutex::new(Server::start());
-    let url = server.lock().unwrap().url();
-    let client = client_on(&url, "stopped", 2);
+    let (url, port) = {
+        let server = server.lock().unwrap();
+        (server.url(), server.http_port())
+    };
+    // The commit goes through a forwarder that holds it, a third of the way through, until
+    // the server is stopped (as in the test above).
+    let hold = Hold::new(HOLD_AFTER);
+    let through = format!("http://127.0.0.1:{}", forward(port, hold.clone()));
+    let client = client_on(&through, "stopped", 2);
     let watcher = client_on(&url, "stopped", 1);
     Outage::bind(client.clone());
     let writes = writes(100_000, 3);
@@ -354,7 +458,7 @@ fn a_commit_cut_by_a_stopped_server_keeps_exactly_the_unwritten_points_in_order(
         Outage { s, v, pos, t }.record().unwrap();
     }
     let result = std::thread::scope(|scope| {
-        scope.spawn(|| stop_when_stored(&server, &watcher, 20_000));
+        scope.spawn(|| stop_when_stored(&server, &watcher, 20_000, &hold));
         Outage::commit()
     });
     let err = result.expect_err("the commit ended before the server was stopped");
@@ -424,11 +528,17 @@ fn failing_one_request() -> (FakeServer, Arc<AtomicBool>, Arc<Mutex<Vec<usize>>>
         if lines.contains(&7) && fail.load(Ordering::SeqCst) {
             // The 503 waits until a request after it has arrived (`arrived` counts this one
             // too: `order + 1` with it): the other one in flight, which is then answered 204,
-            // whichever of the two went out first. A second at most, for a request sent
-            // alone (the buffered writer's first, which may hold few points).
-            let deadline = std::time::Instant::now() + Duration::from_secs(1);
+            // whichever of the two went out first. When it came first, that is what a write
+            // needs to have stored anything when it stops, and the other lane may be late on
+            // a loaded machine: 10 s at most (for a request sent alone, such as a buffered
+            // writer's first, which may hold few points). When another came before it, one
+            // after it may never come (the client stops encoding while this request's lane
+            // waits): 1 s at most. Either way, no longer once the test stops failing requests.
+            let wait = Duration::from_secs(if order == 0 { 10 } else { 1 });
+            let deadline = Instant::now() + wait;
             while arrived.load(Ordering::SeqCst) <= order + 1
-                && std::time::Instant::now() < deadline
+                && fail.load(Ordering::SeqCst)
+                && Instant::now() < deadline
             {
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -582,9 +692,9 @@ fn record_until_a_request_fails(writer: &BufferedWriter) {
     for w in writes(100, 1) {
         assert!(writer.record(point(&w)).is_enqueued());
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while writer.stats().failed_requests == 0 {
-        assert!(std::time::Instant::now() < deadline, "no request failed");
+        assert!(Instant::now() < deadline, "no request failed");
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -612,14 +722,15 @@ fn the_buffered_writer_resends_only_what_a_failed_request_in_flight_did_not_stor
 
 #[test]
 fn the_buffered_writer_counts_every_request_in_flight_that_failed() {
-    // A fake server that answers 503 to every request, each once two have arrived: both
-    // requests of the writer's first round are then in flight when they fail.
+    // A fake server that answers 503 to every request, each once two have arrived (30 s at
+    // most, for a lane that is late): both requests of the writer's first round are then in
+    // flight when they fail.
     let arrived = Arc::new(AtomicUsize::new(0));
     let seen = arrived.clone();
     let fake = FakeServer::start(move |_, stream| {
         seen.fetch_add(1, Ordering::SeqCst);
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while seen.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while seen.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
         respond(
@@ -649,13 +760,23 @@ fn the_buffered_writer_counts_every_request_in_flight_that_failed() {
 
 #[test]
 fn requests_are_in_flight_at_once_up_to_the_setting() {
-    // A fake server that holds every request 100 ms, counting how many it holds at once.
+    // A fake server that counts how many requests it holds at once. It holds each until as
+    // many as the setting have been held at once (10 s at most: on a loaded machine a lane
+    // may come late, and would find the others answered), and then 100 ms more, for a request
+    // beyond the setting to be seen.
     let holding = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
-    let (now, peak) = (holding.clone(), most.clone());
+    let setting = Arc::new(AtomicUsize::new(1));
+    let (now, peak, wanted) = (holding.clone(), most.clone(), setting.clone());
     let fake = FakeServer::start(move |_, stream| {
         let held = now.fetch_add(1, Ordering::SeqCst) + 1;
         peak.fetch_max(held, Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while peak.load(Ordering::SeqCst) < wanted.load(Ordering::SeqCst)
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         std::thread::sleep(Duration::from_millis(100));
         now.fetch_sub(1, Ordering::SeqCst);
         respond(stream, "204 No Content", &[], b"");
@@ -663,6 +784,7 @@ fn requests_are_in_flight_at_once_up_to_the_setting() {
     let points: Vec<Point> = writes(4_000, 1).iter().map(point).collect();
     for in_flight in [1, 2, 3] {
         most.store(0, Ordering::SeqCst);
+        setting.store(in_flight, Ordering::SeqCst);
         let client = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
             .writes_in_flight(in_flight)
             .build()
@@ -794,19 +916,23 @@ fn refused_after_requests_went_out(
 #[test]
 fn an_async_write_from_a_slow_iterator_reads_its_answers_within_the_timeout() {
     // The async client polls its requests in flight between pieces of encoding: a piece ends
-    // after about a millisecond (16 points here), so an iterator that takes 0.5 ms a point
-    // (a piece of 1 000 points: half a second) does not leave an answer unread past the 300 ms
-    // timeout, which would report points the server stored as unwritten. (A fake server that
-    // answers at once.)
+    // after about a millisecond (16 points here), so an iterator that takes 2 ms a point (a
+    // piece of 1 000 points: 2 s) does not leave an answer unread past the 1 s timeout, which
+    // would report points the server stored as unwritten. (A fake server that answers at
+    // once; the timeout leaves it ample time on a loaded machine, and is half a piece.)
     let fake = FakeServer::start(move |_, stream| respond(stream, "204 No Content", &[], b""));
     let client = ClientBuilder::from(ClientConfig::from_url(fake.url()).unwrap())
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(1))
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
     let (client, runtime) = async_twin(&client);
     let slow = (0..4_000usize).map(|pos| {
-        std::thread::sleep(Duration::from_micros(500));
+        // The first two requests' worth is encoded before any request goes out: no need to
+        // be slow there.
+        if pos >= 2_000 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         Point::builder("m")
             .tag("s", format!("s{}", pos % 10))
             .field("pos", pos as i64)
@@ -824,7 +950,8 @@ fn an_async_write_from_a_slow_iterator_reads_its_answers_within_the_timeout() {
 fn an_async_write_to_a_server_that_never_answers_ends_within_its_timeout() {
     // A fake listener that accepts and never answers (influxd always answers). A write of
     // 20 000 points, two requests in flight, no retry: the two requests time out at 300 ms,
-    // the write halts and reports every point unwritten, well before the 5 s it is given.
+    // the write halts and reports every point unwritten, well before the 15 s it is given
+    // (slack for a loaded machine; a write that waited for an answer would never end).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -841,12 +968,12 @@ fn an_async_write_to_a_server_that_never_answers_ends_within_its_timeout() {
             .unwrap();
     let (client, runtime) = async_twin(&client);
     let points: Vec<Point> = writes(20_000, 1).iter().map(point).collect();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let err = runtime
         .block_on(client.write_points(&points, &WriteOptions::new("db").batch_size(1_000)))
         .unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(15),
         "{:?}",
         started.elapsed()
     );

@@ -18,8 +18,9 @@ use influx_testserver::Server;
 use influx_testserver::fake::{self, FakeServer, respond};
 use support::api::Api;
 
-/// How much later than its schedule a retry may come on a loaded machine.
-const SLACK: Duration = Duration::from_millis(400);
+/// How much later than its schedule a retry may come on a loaded machine. Only upper bounds
+/// get it: a retry never comes earlier than its schedule.
+const SLACK: Duration = Duration::from_secs(3);
 
 /// A fake that answers the `n`-th request (from 0) with `answer(n)`: a status line, headers
 /// and a body.
@@ -74,7 +75,8 @@ fn two_503s_then_success_take_three_requests_spaced_by_the_backoff<C: Api>() {
         0 | 1 => (UNAVAILABLE, vec![], "busy"),
         _ => (NO_CONTENT, vec![], ""),
     });
-    let policy = RetryPolicy::new().backoff(Duration::from_millis(200), Duration::from_secs(5));
+    // A cap far above the slack: a backoff that started from it would show.
+    let policy = RetryPolicy::new().backoff(Duration::from_millis(200), Duration::from_secs(60));
     let client = C::connect(config(&fake, policy)).unwrap();
     let commit = client
         .write_raw("m v=1 1", &WriteOptions::default())
@@ -133,8 +135,9 @@ fn retry_after_above_the_cap_is_capped<C: Api>() {
     client
         .write_raw("m v=1 1", &WriteOptions::default())
         .unwrap();
+    // Uncapped, the wait would be an hour.
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(15),
         "{:?}",
         started.elapsed()
     );
@@ -194,6 +197,17 @@ fn final_answers_are_sent_once<C: Api>() {
     }
 }
 
+/// Waits until `fake` has recorded `expected` requests (it records one once its thread has
+/// read it, which can be after the client gave up on it), then checks that there are no more.
+#[track_caller]
+fn received(fake: &FakeServer, expected: usize, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.requests().len() < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(fake.requests().len(), expected, "{what}");
+}
+
 /// A fake that answers after `delay` (longer than the client's timeout).
 fn slow_fake(delay: Duration) -> FakeServer {
     FakeServer::start(move |_request, stream| {
@@ -208,38 +222,33 @@ fn slow_fake(delay: Duration) -> FakeServer {
 }
 
 fn a_state_changing_query_that_timed_out_is_not_resent<C: Api>() {
-    let fake = slow_fake(Duration::from_secs(2));
+    // An answer that comes after every attempt here has given up, however slow the machine.
+    let fake = slow_fake(Duration::from_secs(60));
     let config = Client::builder()
         .host("127.0.0.1")
         .port(fake.port())
-        .timeout(Duration::from_millis(300))
+        // Long enough that each attempt's request is sent before it runs out, on a busy
+        // machine too: the counts below are of requests the fake received.
+        .timeout(Duration::from_secs(1))
         .retry(RetryPolicy::new().backoff(Duration::from_millis(10), Duration::from_millis(20)))
         .into_config();
     let client = C::connect(config.clone()).unwrap();
     let result = client.create_user("bob", "secret");
     assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
-    assert_eq!(
-        fake.requests().len(),
-        1,
-        "a CREATE USER may have run: never resent"
-    );
+    received(&fake, 1, "a CREATE USER may have run: never resent");
 
     // A read is resent, as long as the call's deadline lets it: by default the timeout, which
     // the first attempt takes whole.
     let result = client.query("SHOW DATABASES");
     assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
-    assert_eq!(fake.requests().len(), 1 + 1, "no time left for a retry");
+    received(&fake, 1 + 1, "no time left for a retry");
     let config = ClientBuilder::from(config)
         .deadline(Duration::from_secs(30))
         .into_config();
     let client = C::connect(config).unwrap();
     let result = client.query("SHOW DATABASES");
     assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
-    assert_eq!(
-        fake.requests().len(),
-        2 + 4,
-        "a read is sent again, 3 times"
-    );
+    received(&fake, 2 + 4, "a read is sent again, 3 times");
 
     // So is a write of timestamped points; one of points the server stamps is not.
     let timestamped = client.write_raw("m v=1 1", &WriteOptions::new("db"));
@@ -247,13 +256,21 @@ fn a_state_changing_query_that_timed_out_is_not_resent<C: Api>() {
         matches!(timestamped, Err(Error::Timeout(_))),
         "{timestamped:?}"
     );
-    assert_eq!(fake.requests().len(), 6 + 4);
+    received(
+        &fake,
+        6 + 4,
+        "a write of timestamped points is sent again, 3 times",
+    );
     let server_stamped = client.write_raw("m v=1", &WriteOptions::new("db"));
     assert!(
         matches!(server_stamped, Err(Error::Timeout(_))),
         "{server_stamped:?}"
     );
-    assert_eq!(fake.requests().len(), 10 + 1);
+    received(
+        &fake,
+        10 + 1,
+        "a write of points the server stamps is sent once",
+    );
 }
 
 /// A port nothing listens on: connecting to it is refused.
@@ -283,7 +300,7 @@ fn a_query_whose_connection_was_refused_is_resent<C: Api>() {
         started.elapsed()
     );
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
@@ -305,6 +322,8 @@ fn failover_to_the_second_host_of_a_dsn<C: Api>() {
         second.http_port()
     );
     let client = C::connect(ClientConfig::from_dsn(&dsn).unwrap()).unwrap();
+    // The first host is passed over for 30 s from its failure, which comes after this.
+    let failing_over = Instant::now();
     client
         .write_raw("m v=1 1", &WriteOptions::new("metrics"))
         .unwrap();
@@ -315,6 +334,7 @@ fn failover_to_the_second_host_of_a_dsn<C: Api>() {
     client
         .write_raw("m v=2 2", &WriteOptions::new("metrics"))
         .unwrap();
+    let since_failover = failing_over.elapsed();
     let count = |server: &Server| {
         admin(server)
             .query_with(
@@ -327,12 +347,28 @@ fn failover_to_the_second_host_of_a_dsn<C: Api>() {
             .and_then(|row| row.get("count").and_then(|v| v.as_i64()))
             .unwrap_or(0)
     };
-    assert_eq!(count(&second), 2, "both writes reached the second host");
-    assert_eq!(
-        count(&first),
-        0,
-        "the first host is passed over for a while"
-    );
+    // A restart slowed down by a busy machine can outlast the 30 s: the second write may
+    // then go to the first host, as it should. The pass-over is checked when the second
+    // write was surely within it.
+    if since_failover < Duration::from_secs(25) {
+        assert_eq!(count(&second), 2, "both writes reached the second host");
+        assert_eq!(
+            count(&first),
+            0,
+            "the first host is passed over for a while"
+        );
+    } else {
+        eprintln!("the second write came {since_failover:?} after the failover: not checked");
+        assert_eq!(
+            count(&second) + count(&first),
+            2,
+            "each write reached a host"
+        );
+        assert!(
+            count(&second) >= 1,
+            "the first write reached the second host"
+        );
+    }
 }
 
 both_clients!(

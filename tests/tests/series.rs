@@ -10,7 +10,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::db::{fresh, one_at_a_time};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -282,6 +282,10 @@ fn each_threads_points_keep_their_order_so_its_last_write_wins() {
     }
 }
 
+/// The first backoff of a type's autocommits after a failed one (500 ms, and up to a quarter
+/// more).
+const BACKOFF: Duration = Duration::from_millis(500);
+
 #[derive(Series)]
 #[series(name = "outage", bulk_size = 5, autocommit)]
 struct Outage {
@@ -305,6 +309,7 @@ fn a_commit_to_a_stopped_server_keeps_every_point_until_it_is_back() {
     }
     // The fifth point triggers an autocommit, which fails: nothing is lost, and the error
     // says the point was taken.
+    let before = Instant::now();
     let err = point(4).record().unwrap_err();
     assert!(err.was_recorded(), "{err:?}");
     match err {
@@ -314,9 +319,18 @@ fn a_commit_to_a_stopped_server_keeps_every_point_until_it_is_back() {
         other => panic!("{other:?}"),
     }
     assert_eq!(Outage::pending(), 5);
-    // Meanwhile autocommits back off: recording goes on without an attempt each time.
+    // Meanwhile autocommits back off: recording goes on without an attempt each time. The
+    // backoff runs 500 ms (and up to a quarter more) from the failure, after `before`: a
+    // machine slow enough may see it end within these seven records, and one more attempt
+    // fail, keeping its point all the same; an attempt any sooner is a bug.
     for n in 5..12 {
-        point(n).record().unwrap();
+        if let Err(err) = point(n).record() {
+            let after = before.elapsed();
+            assert!(
+                err.was_recorded() && after >= BACKOFF,
+                "{err:?} {after:?} after the first attempt began"
+            );
+        }
     }
     assert_eq!(Outage::pending(), 12);
     assert!(Outage::commit().is_err());
@@ -383,18 +397,35 @@ fn records_during_backoff_do_not_wait_on_a_hanging_server() {
         .unwrap();
     SilentServer::bind(client);
     SilentServer { v: 0 }.record().unwrap();
+    let before = Instant::now();
     let err = SilentServer { v: 1 }.record().unwrap_err();
     assert!(
         matches!(&err, Error::AutocommitFailed { source } if matches!(**source, Error::Timeout(_))),
         "{err:?}"
     );
+    // No attempt during the backoff, which runs 500 ms from the failure, itself 300 ms (the
+    // timeout) after `before` at least: on a machine slow enough that the backoff ends within
+    // these records, an attempt may follow (and time out, keeping its points), not sooner.
+    let mut attempts = 1;
     for v in 2..40 {
-        SilentServer { v }.record().unwrap();
+        if let Err(err) = (SilentServer { v }).record() {
+            let after = before.elapsed();
+            assert!(
+                err.was_recorded() && after >= Duration::from_millis(300) + BACKOFF,
+                "{err:?} {after:?} after the first attempt began"
+            );
+            attempts += 1;
+        }
     }
     assert_eq!(SilentServer::pending(), 40);
+    // The fake counts a connection once it has taken it, which may lag on a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while accepted.load(Ordering::SeqCst) < attempts && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(
         accepted.load(Ordering::SeqCst),
-        1,
+        attempts,
         "one attempt, then backoff"
     );
     SilentServer::clear();

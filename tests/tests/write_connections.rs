@@ -10,6 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,10 +20,11 @@ use influx_testserver::fake::FakeServer;
 /// A fake influxd that keeps connections alive: it answers every write with `204` and records
 /// each body with the number of the connection it came on. After `close_after` answers on one
 /// connection, it closes that connection (without saying so in the answer, as a server whose
-/// idle timeout ran out does).
+/// idle timeout ran out does) and sends the connection's number on `closed`.
 struct KeepAlive {
     port: u16,
     bodies: Arc<Mutex<Vec<(usize, String)>>>,
+    closed: Receiver<usize>,
 }
 
 impl KeepAlive {
@@ -31,18 +33,37 @@ impl KeepAlive {
         let port = listener.local_addr().unwrap().port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&bodies);
+        let (closing, closed) = channel();
         std::thread::spawn(move || {
             for (connection, stream) in listener.incoming().enumerate() {
                 let Ok(stream) = stream else { continue };
                 let seen = Arc::clone(&seen);
-                std::thread::spawn(move || serve(connection, stream, close_after, &seen));
+                let closing = closing.clone();
+                std::thread::spawn(move || serve(connection, stream, close_after, &seen, &closing));
             }
         });
-        KeepAlive { port, bodies }
+        KeepAlive {
+            port,
+            bodies,
+            closed,
+        }
     }
 
     fn bodies(&self) -> Vec<(usize, String)> {
         self.bodies.lock().unwrap().clone()
+    }
+
+    /// Waits until the server has closed connection `connection` after its last answer.
+    fn wait_closed(&self, connection: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.closed.recv_timeout(left) {
+                Ok(n) if n == connection => return,
+                Ok(_) => {}
+                Err(e) => panic!("the server did not close connection {connection}: {e}"),
+            }
+        }
     }
 }
 
@@ -51,6 +72,7 @@ fn serve(
     stream: TcpStream,
     close_after: usize,
     seen: &Mutex<Vec<(usize, String)>>,
+    closing: &Sender<usize>,
 ) {
     let mut reader = BufReader::new(stream);
     for _ in 0..close_after {
@@ -80,18 +102,26 @@ fn serve(
             .write_all(b"HTTP/1.1 204 No Content\r\nX-Influxdb-Version: fake\r\n\r\n")
             .unwrap();
     }
-    // Dropped: the connection closes.
+    // The connection closes, and then the test is told.
+    drop(reader);
+    let _ = closing.send(connection);
 }
 
-fn client(port: u16) -> Client {
+/// A client with `timeout`, and no retries.
+fn client_with(port: u16, timeout: Duration) -> Client {
     Client::builder()
         .host("127.0.0.1")
         .port(port)
         .database("db")
-        .timeout(Duration::from_millis(500))
+        .timeout(timeout)
         .retry(RetryPolicy::none())
         .build()
         .unwrap()
+}
+
+/// A client whose timeout is not meant to run out: 30 s, which no answer here takes.
+fn client(port: u16) -> Client {
+    client_with(port, Duration::from_secs(30))
 }
 
 fn write(client: &Client, line: &str) -> Result<(), Error> {
@@ -107,7 +137,7 @@ fn writes_reuse_a_kept_connection_and_open_a_new_one_once_the_server_closed_it()
     }
     // The server closed the connection after its third answer: the fourth write notices and
     // goes over a new connection, sent once.
-    std::thread::sleep(Duration::from_millis(50));
+    server.wait_closed(0);
     write(&client, "m v=3i 3").unwrap();
     write(&client, "m v=4i 4").unwrap();
     let bodies = server.bodies();
@@ -121,7 +151,8 @@ fn writes_reuse_a_kept_connection_and_open_a_new_one_once_the_server_closed_it()
 }
 
 /// A fake that answers every request with `answer`, written in pieces of `piece` bytes with
-/// `pause` between them, and then keeps the connection open.
+/// `pause` between them, and then keeps the connection open for longer than any client's
+/// timeout here (so that a client that waits for more waits for its timeout).
 fn answering(answer: Vec<u8>, piece: usize, pause: Duration) -> FakeServer {
     FakeServer::start(move |_request, stream| {
         for part in answer.chunks(piece) {
@@ -130,7 +161,7 @@ fn answering(answer: Vec<u8>, piece: usize, pause: Duration) -> FakeServer {
             }
             std::thread::sleep(pause);
         }
-        std::thread::sleep(Duration::from_secs(5));
+        std::thread::sleep(Duration::from_secs(60));
     })
 }
 
@@ -147,26 +178,26 @@ fn an_answer_head_over_64_kib_fails_the_write() {
         format!("{err:#}").contains("longer than 64 KiB") || format!("{err:?}").contains("64 KiB"),
         "{err:?}"
     );
-    // Refused once the bound was passed, not when the client's timeout ran out.
-    assert!(started.elapsed() < Duration::from_millis(450), "{err}");
+    // Refused once the bound was passed, not when the client's timeout (30 s) ran out.
+    assert!(started.elapsed() < Duration::from_secs(10), "{err}");
 }
 
 #[test]
 fn an_answer_trickled_byte_by_byte_is_cut_at_the_clients_timeout() {
     // Each byte comes well within the timeout of 500 ms, so only a deadline on the whole
-    // head can end the wait.
+    // head can end the wait; the head (3 400 bytes, 20 ms apart) would take over a minute.
     let fake = answering(
         b"HTTP/1.1 204 No Content\r\nX-Slow: ".repeat(100),
         1,
         Duration::from_millis(20),
     );
-    let client = client(fake.port());
+    let client = client_with(fake.port(), Duration::from_millis(500));
     let started = Instant::now();
     let err = write(&client, "m v=1i 1").unwrap_err();
     let took = started.elapsed();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
     assert!(
-        took >= Duration::from_millis(450) && took < Duration::from_secs(2),
+        took >= Duration::from_millis(450) && took < Duration::from_secs(10),
         "cut after {took:?}"
     );
 }
@@ -201,7 +232,7 @@ fn an_answer_that_is_not_http_fails_the_write_without_being_taken_for_tls() {
         .host("127.0.0.1")
         .port(fake.port())
         .database("db")
-        .timeout(Duration::from_millis(500))
+        .timeout(Duration::from_secs(30))
         // Retried as any other answer that did not come: TLS refusals are not retried.
         .retry(
             RetryPolicy::new()
@@ -233,11 +264,25 @@ fn an_error_answer_whose_header_is_cut_inside_a_character_still_reaches_the_call
 
 #[test]
 fn trailers_trickled_after_a_chunked_answer_are_cut_at_the_clients_timeout() {
-    let mut answer = b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    answer.extend_from_slice(b"2\r\n{}\r\n0\r\n");
-    answer.extend_from_slice(&b"X-Trailer: 1\r\n".repeat(100));
-    let fake = answering(answer, 14, Duration::from_millis(20));
-    let client = client(fake.port());
+    // The status and body at once (the timeout of 3 s leaves them room on a busy machine),
+    // then trailer lines a byte every 20 ms, well within the timeout: the client's bound of
+    // 64 trailer lines would end the wait only after 18 s, so only a deadline on the whole
+    // answer ends it within the bound below.
+    let fake = FakeServer::start(|_request, stream| {
+        let start =
+            b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n";
+        if stream.write_all(start).is_err() {
+            return;
+        }
+        for byte in b"X-Trailer: 1\r\n".repeat(100) {
+            if stream.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let client = client_with(fake.port(), Duration::from_secs(3));
     let started = Instant::now();
     let err = write(&client, "m v=1i 1").unwrap_err();
     let took = started.elapsed();
@@ -246,7 +291,7 @@ fn trailers_trickled_after_a_chunked_answer_are_cut_at_the_clients_timeout() {
         matches!(&err, Error::Client { status: 400, message } if message.contains("[message cut]")),
         "{err:?}"
     );
-    assert!(took < Duration::from_secs(2), "cut after {took:?}");
+    assert!(took < Duration::from_secs(10), "cut after {took:?}");
 }
 
 #[test]

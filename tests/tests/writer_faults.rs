@@ -14,6 +14,7 @@ mod support {
 
 use std::io::Write;
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use influx_series::writer::{BufferedWriter, Recorded, Stats, WriterBuilder};
@@ -305,7 +306,7 @@ fn ever_new_destinations_are_forgotten_once_idle() {
     let mut m = influx_series::writer::Measurement::new("tenant_0", "requests");
     m.set_field("n", 2i64);
     assert!(writer.record(m).is_enqueued());
-    writer.flush(Duration::from_secs(10)).unwrap();
+    writer.flush(Duration::from_secs(30)).unwrap();
     assert_eq!(writer.stats().written, 5_001);
     assert_adds_up(&writer.shutdown(Duration::from_secs(1)).stats);
 }
@@ -484,11 +485,21 @@ fn a_kill_9_of_influxd_mid_stream_loses_nothing_uncounted_and_alters_no_row() {
         .unwrap();
     const PER_THREAD: i64 = 50_000;
     let base = 1_600_000_000_000_000_000i64;
+    // Set once influxd is killed. A thread that has recorded half its points by then waits
+    // for it (60 s at most) before it records the rest: points come after the kill, for a
+    // request to fail, however fast the first ones were written.
+    let killed = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for thread in 0..4i64 {
-            let writer = &writer;
+            let (writer, killed) = (&writer, &killed);
             scope.spawn(move || {
                 for i in 0..PER_THREAD {
+                    if i == PER_THREAD / 2 {
+                        let deadline = Instant::now() + Duration::from_secs(60);
+                        while !killed.load(Ordering::SeqCst) && Instant::now() < deadline {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    }
                     let p = Point::builder("m")
                         .tag("thread", thread.to_string())
                         .field("v", thread * 1_000_000 + i)
@@ -507,11 +518,12 @@ fn a_kill_9_of_influxd_mid_stream_loses_nothing_uncounted_and_alters_no_row() {
             s.written >= 20_000
         });
         let pid = server.pid().expect("influxd runs");
-        let killed = std::process::Command::new("kill")
+        let kill = std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status()
             .unwrap();
-        assert!(killed.success());
+        assert!(kill.success());
+        killed.store(true, Ordering::SeqCst);
         wait_for(&writer, "a failed request", |s| s.failed_requests > 0);
         server.restart();
     });
