@@ -69,6 +69,14 @@ impl Service {
     }
 }
 
+/// A test that fails before `stop` leaves no service running after it.
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Every point of the measurement, as column -> text (absent tags left out).
 fn points(client: &Client) -> Vec<BTreeMap<String, String>> {
     let sets = client.query("SELECT * FROM \"web-service\"").unwrap();

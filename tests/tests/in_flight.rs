@@ -350,6 +350,22 @@ fn forward(upstream: u16, hold: Arc<Hold>) -> u16 {
 /// points after which the server is stopped, with its requests in flight then.
 const HOLD_AFTER: usize = 3 << 20;
 
+/// A server, and clients of its database `stopped`: one (two requests in flight) through a
+/// forwarder that holds what it sends a third of the way through a write below until the
+/// server is stopped (so that the stop comes in the middle of the write, however fast the
+/// write and however slow the watcher), and a watcher that connects directly.
+fn held_server() -> (Mutex<Server>, Arc<Hold>, Client, Client) {
+    let server = Server::start();
+    let hold = Hold::new(HOLD_AFTER);
+    let through = format!(
+        "http://127.0.0.1:{}",
+        forward(server.http_port(), hold.clone())
+    );
+    let client = client_on(&through, "stopped", 2);
+    let watcher = client_on(&server.url(), "stopped", 1);
+    (Mutex::new(server), hold, client, watcher)
+}
+
 /// Stops `server` (from another thread) once `client` sees at least `after` points stored,
 /// then releases `hold`.
 fn stop_when_stored(server: &Mutex<Server>, client: &Client, after: i64, hold: &Hold) {
@@ -381,18 +397,7 @@ fn unwritten_of(err: &Error, total: usize) -> Vec<Range<usize>> {
 
 #[test]
 fn a_server_stopped_in_the_middle_of_a_write_loses_and_repeats_nothing() {
-    let server = Mutex::new(Server::start());
-    let (url, port) = {
-        let server = server.lock().unwrap();
-        (server.url(), server.http_port())
-    };
-    // The write goes through a forwarder that holds it, a third of the way through, until
-    // the server is stopped: however fast the write and however slow the watcher, the stop
-    // comes in the middle of it.
-    let hold = Hold::new(HOLD_AFTER);
-    let through = format!("http://127.0.0.1:{}", forward(port, hold.clone()));
-    let client = client_on(&through, "stopped", 2);
-    let watcher = client_on(&url, "stopped", 1);
+    let (server, hold, client, watcher) = held_server();
     let writes = writes(100_000, 3);
     let points: Vec<Point> = writes.iter().map(point).collect();
     let result = std::thread::scope(|scope| {
@@ -440,17 +445,7 @@ struct Outage {
 
 #[test]
 fn a_commit_cut_by_a_stopped_server_keeps_exactly_the_unwritten_points_in_order() {
-    let server = Mutex::new(Server::start());
-    let (url, port) = {
-        let server = server.lock().unwrap();
-        (server.url(), server.http_port())
-    };
-    // The commit goes through a forwarder that holds it, a third of the way through, until
-    // the server is stopped (as in the test above).
-    let hold = Hold::new(HOLD_AFTER);
-    let through = format!("http://127.0.0.1:{}", forward(port, hold.clone()));
-    let client = client_on(&through, "stopped", 2);
-    let watcher = client_on(&url, "stopped", 1);
+    let (server, hold, client, watcher) = held_server();
     Outage::bind(client.clone());
     let writes = writes(100_000, 3);
     for w in &writes {
