@@ -2,8 +2,8 @@
 //! `#[derive(Series)]` schemas with bounded buffers and typed read-back, and a buffered
 //! background writer ([`writer`]).
 //!
-//! This crate re-exports [`influx_core`] (line protocol, client, result sets) and the derive;
-//! it is the one users depend on.
+//! This crate re-exports all of `influx-core` (line protocol, clients, result sets) and the
+//! derive; it is the one users depend on.
 //!
 //! ```
 //! use influx_series::{Point, Precision};
