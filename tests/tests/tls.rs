@@ -1,5 +1,6 @@
 //! HTTPS to a real influxd (`https-enabled`, a certificate for 127.0.0.1 signed by a CA the
-//! harness made), through both clients: verified with the CA, refused without it, accepted
+//! harness made), through both clients: verified with the CA, refused without it or for another
+//! name, accepted
 //! with the explicitly named opt-out.
 
 mod support {
@@ -79,6 +80,17 @@ fn refused_without_the_ca<C: Api>() {
     refused_as_untrusted(client.list_databases());
 }
 
+fn refused_for_another_name<C: Api>() {
+    // The CA is trusted, but the certificate names 127.0.0.1, not `localhost` (which resolves
+    // to the same server): the hostname check refuses it.
+    let config = builder()
+        .host("localhost")
+        .ca_certificate_pem(ca())
+        .retry(influx_series::RetryPolicy::new().retries(0))
+        .into_config();
+    refused_as_untrusted(C::connect(config).unwrap().ping());
+}
+
 fn accepted_with_the_opt_out<C: Api>() {
     let client = C::connect(builder().danger_accept_invalid_certificates().into_config()).unwrap();
     assert!(client.ping().unwrap().starts_with("1."));
@@ -102,6 +114,7 @@ fn a_ca_that_is_no_certificate_is_a_configuration_error<C: Api>() {
 both_clients!(
     verified_with_the_custom_ca,
     refused_without_the_ca,
+    refused_for_another_name,
     accepted_with_the_opt_out,
     a_ca_that_is_no_certificate_is_a_configuration_error,
 );

@@ -462,13 +462,40 @@ macro_rules! configure_http {
         if config.tls {
             $crate::client::core::tls!(builder, config)
         } else {
-            Ok::<_, $crate::Error>(builder)
+            $crate::client::core::plain!(builder)
         }
     }};
 }
 pub(crate) use configure_http;
 
-#[cfg(any(feature = "native-tls", feature = "rustls"))]
+/// rustls alone: reqwest is built without a crypto provider and given a finished configuration
+/// (on *ring*; see `client::tls`), for every client, since reqwest sets TLS up even for one
+/// that only speaks `http`.
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+macro_rules! tls {
+    ($builder:expr, $config:expr) => {{
+        let config: &$crate::ClientConfig = $config;
+        $crate::client::tls::client_config(config.verify_tls, &config.ca_certificates)
+            .map(|tls| $builder.tls_backend_preconfigured(tls))
+    }};
+}
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+macro_rules! plain {
+    ($builder:expr) => {{
+        $crate::client::tls::client_config(true, &[])
+            .map(|tls| $builder.tls_backend_preconfigured(tls))
+    }};
+}
+#[cfg(not(all(feature = "rustls", not(feature = "native-tls"))))]
+macro_rules! plain {
+    ($builder:expr) => {
+        Ok::<_, $crate::Error>($builder)
+    };
+}
+pub(crate) use plain;
+
+/// The system's OpenSSL (`native-tls`), configured through reqwest.
+#[cfg(feature = "native-tls")]
 macro_rules! tls {
     ($builder:expr, $config:expr) => {{
         let mut builder = $builder.tls_danger_accept_invalid_certs(!$config.verify_tls);

@@ -20,5 +20,7 @@ pub(crate) mod http;
 pub mod influxql;
 pub(crate) mod retry;
 pub(crate) mod stream;
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+pub(crate) mod tls;
 pub(crate) mod udp;
 pub(crate) mod write;
