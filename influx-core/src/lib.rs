@@ -19,6 +19,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 // The parts, each depending only on those listed after it: client -> frame -> query ->
 // protocol, and every part on `error`.
 mod client;

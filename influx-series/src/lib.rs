@@ -12,6 +12,8 @@
 //! # Ok::<(), influx_series::EncodeError>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod batch;
 mod buffer;
 #[cfg(feature = "tower")]
@@ -38,5 +40,5 @@ pub use influx_derive::Series;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -25,7 +25,8 @@ use crate::protocol::point::Point;
 use crate::query::resultset::ResultSet;
 use crate::query::typed::FromRow;
 
-/// An async InfluxDB 1.x client, on tokio: the methods of [`crate::Client`], each a future.
+/// An async InfluxDB 1.x client, on tokio (feature `async`, on by default): the methods of
+/// [`crate::Client`], each a future.
 /// Cheap to clone: clones share one connection pool. Its futures are `Send`, so they run in
 /// `tokio::spawn`ed tasks, and cancel safely (a dropped write may or may not have reached the
 /// server, as with any HTTP client).
@@ -50,6 +51,7 @@ use crate::query::typed::FromRow;
 /// It needs a tokio runtime with the I/O and time drivers (`#[tokio::main]` has them) when its
 /// futures run; building one needs none.
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub struct AsyncClient {
     core: Core<AsyncHttp>,
 }

@@ -30,7 +30,8 @@ use crate::protocol::point::Point;
 use crate::query::resultset::ResultSet;
 use crate::query::typed::FromRow;
 
-/// A blocking InfluxDB 1.x client. Cheap to clone: clones share one connection pool.
+/// A blocking InfluxDB 1.x client (feature `blocking`, on by default). Cheap to clone: clones
+/// share one connection pool.
 ///
 /// ```no_run
 /// use influx_series::{Client, Point, QueryOptions, WriteOptions};
@@ -56,6 +57,7 @@ use crate::query::typed::FromRow;
 /// for as long as the request takes (the whole runtime, on a `current_thread` runtime), so
 /// keep it to `tokio::task::spawn_blocking` or to programs where that does not matter.
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub struct Client {
     core: Core<BlockingHttp>,
 }
@@ -352,7 +354,8 @@ fn send_datagrams_now(host: &str, port: u16, datagrams: &[&[u8]]) -> Result<(), 
 }
 
 /// The chunks of a query's answer, as [`ResultSet`]s, as they arrive: from
-/// [`Client::query_stream`]. Dropping it closes the connection.
+/// [`Client::query_stream`]. Dropping it closes the connection. Feature `blocking`.
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub struct ResultStream {
     // Declared first, so dropped first: the connection closes before the client may go.
     inner: SetStream<BlockingBody>,
@@ -374,7 +377,8 @@ impl std::fmt::Debug for ResultStream {
 }
 
 /// The rows of a query's first statement, decoded into `T` as the chunks arrive: from
-/// [`Client::query_as_stream`]. Dropping it closes the connection.
+/// [`Client::query_as_stream`]. Dropping it closes the connection. Feature `blocking`.
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub struct RowStream<T> {
     inner: stream::RowStream<T, BlockingBody>,
     core: Core<BlockingHttp>,
