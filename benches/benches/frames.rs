@@ -201,9 +201,7 @@ fn main() {
         .column("region", FieldType::String);
     let frames = decode_dataframes(&body, 0, &read_options).expect("decodes");
     assert_eq!(frames.values().map(DataFrame::height).sum::<usize>(), N);
-    let ctx = CellContext {
-        epoch: Some(Precision::Nanoseconds),
-    };
+    let ctx = CellContext::with_epoch(Some(Precision::Nanoseconds));
     assert_eq!(
         decode_rows::<CpuRow, Json>(&body, 0, ctx)
             .expect("decodes")

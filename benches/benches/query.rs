@@ -84,9 +84,7 @@ fn main() {
 
     if std::env::var_os("DECODE_ONLY").is_some() {
         // For profiling the decoder alone.
-        let ctx = influx_series::CellContext {
-            epoch: Some(Precision::Nanoseconds),
-        };
+        let ctx = influx_series::CellContext::with_epoch(Some(Precision::Nanoseconds));
         let start = std::time::Instant::now();
         for _ in 0..50 {
             black_box(
@@ -119,9 +117,7 @@ fn main() {
         (names, times)
     };
     let captured = {
-        let ctx = influx_series::CellContext {
-            epoch: Some(Precision::Nanoseconds),
-        };
+        let ctx = influx_series::CellContext::with_epoch(Some(Precision::Nanoseconds));
         let mut variants = vec![
             Variant {
                 name: "influx-series decode_rows::<Cpu> (captured answer)",

@@ -6,6 +6,7 @@ use std::fmt;
 /// Which part of a point an [`EncodeError`] is about; keys are named so the message can point
 /// at them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Part {
     /// The measurement name.
     Measurement,
@@ -847,6 +848,7 @@ impl Commit {
 
 /// Points the server refused for good, with its reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rejection {
     /// How many points.
     pub points: usize,
@@ -855,6 +857,25 @@ pub struct Rejection {
     pub lines: Option<String>,
     /// The server's message.
     pub message: String,
+}
+
+impl Rejection {
+    /// A rejection of `points` points for the server's `message`, with the refused lines when
+    /// they are known (for tests of code that handles rejections).
+    ///
+    /// ```
+    /// use influx_series::Rejection;
+    ///
+    /// let rejection = Rejection::new(1, Some("cpu v=\"a\"".into()), "field type conflict");
+    /// assert_eq!(rejection.to_string(), "1 point(s) refused: field type conflict");
+    /// ```
+    pub fn new(points: usize, lines: Option<String>, message: impl Into<String>) -> Self {
+        Self {
+            points,
+            lines,
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for Rejection {

@@ -817,11 +817,7 @@ mod tests {
     }
 
     fn rejection() -> Rejection {
-        Rejection {
-            points: 1,
-            lines: None,
-            message: "field type conflict".into(),
-        }
+        Rejection::new(1, None, "field type conflict")
     }
 
     #[test]

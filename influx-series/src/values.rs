@@ -131,6 +131,7 @@ impl<T: TagValue> TagValue for Option<T> {
 
 /// A field value as the encoder sees it: one of the four line-protocol types, or nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum FieldRef<'a> {
     /// A float; NaN and infinities are rejected when encoding.
     Float(f64),
@@ -259,6 +260,7 @@ impl<T: FieldValue> FieldValue for Option<T> {
 
 /// The time of a point as the encoder sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TimeRef<'a> {
     /// No time: the point is stamped when it is recorded.
     Now,

@@ -1200,10 +1200,10 @@ fn random_container(rng: &mut Rng, bytes: &[u8]) -> Option<Vec<std::ops::Range<u
     // A few tries: a broken document has containers without a match.
     for _ in 0..4 {
         let open = random_token(rng, &tokens, |t| t.kind == Tok::Open)?;
-        if let Some(items) = container_items(&tokens, open)
-            && !items.is_empty()
-        {
-            return Some(items);
+        if let Some(items) = container_items(&tokens, open) {
+            if !items.is_empty() {
+                return Some(items);
+            }
         }
     }
     None
@@ -1527,9 +1527,7 @@ fn check_answer(case: &AnswerCase) -> Result<&'static str, String> {
     }
 
     let strict_ctx = CellContext::default();
-    let epoch_ctx = CellContext {
-        epoch: Some(Precision::Nanoseconds),
-    };
+    let epoch_ctx = CellContext::with_epoch(Some(Precision::Nanoseconds));
     for statement in [0, 1] {
         match decode_rows::<Shape, Json>(body, statement, strict_ctx) {
             Ok(rows) => touch_shape(&rows),
@@ -1603,14 +1601,14 @@ fn check_row_counts(case: &AnswerCase) -> Result<&'static str, String> {
     let body = case.body.as_slice();
     let typed = decode_rows::<Loose, Json>(body, 0, CellContext::default());
     let serde = deserialize_rows::<AnyRow>(body, 0);
-    if let (Ok(t), Ok(s)) = (&typed, &serde)
-        && t.len() != s.len()
-    {
-        return Err(format!(
-            "statement 0: decode_rows finds {} rows, deserialize_rows {}",
-            t.len(),
-            s.len()
-        ));
+    if let (Ok(t), Ok(s)) = (&typed, &serde) {
+        if t.len() != s.len() {
+            return Err(format!(
+                "statement 0: decode_rows finds {} rows, deserialize_rows {}",
+                t.len(),
+                s.len()
+            ));
+        }
     }
     let Ok(sets) = decode_response(body, false) else {
         return Ok(if typed.is_ok() || serde.is_ok() {

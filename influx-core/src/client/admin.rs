@@ -35,6 +35,8 @@ use crate::error::{Cause, Error};
 use crate::query::resultset::{ResultSet, Row};
 
 /// A user, as `SHOW USERS` reports it.
+/// Its members are the statement's columns, which InfluxDB 1.x does not change: it is not
+/// `#[non_exhaustive]`, so tests can build one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// The user name.
@@ -77,6 +79,8 @@ impl fmt::Display for Privilege {
 }
 
 /// What a user may do on one database, as `SHOW GRANTS FOR` reports it.
+/// Its members are the statement's columns, which InfluxDB 1.x does not change: it is not
+/// `#[non_exhaustive]`, so tests can build one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     /// The database.
@@ -86,8 +90,10 @@ pub struct Grant {
 }
 
 /// A retention policy, as `SHOW RETENTION POLICIES` reports it: durations in the server's
-/// own form (`24h0m0s`; `0s` for infinite).
+/// own form (`24h0m0s`; `0s` for infinite). `#[non_exhaustive]`: later servers add columns to
+/// that statement, and this may follow them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetentionPolicy {
     /// The policy's name.
     pub name: String,
@@ -274,6 +280,8 @@ impl RetentionPolicyChange {
 
 /// A continuous query, as `SHOW CONTINUOUS QUERIES` reports it: the text is the server's own
 /// rewriting of the one created (names qualified with database and retention policy).
+/// Its members are the statement's columns, which InfluxDB 1.x does not change: it is not
+/// `#[non_exhaustive]`, so tests can build one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContinuousQuery {
     /// The query's name.

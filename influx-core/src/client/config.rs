@@ -10,6 +10,7 @@ use crate::protocol::precision::Precision;
 
 /// How a client authenticates.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Credentials {
     /// No `Authorization` header.
     None,

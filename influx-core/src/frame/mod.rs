@@ -184,6 +184,7 @@ pub struct FrameWrite {
 
 /// The type of a column read back: InfluxDB's four field types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FieldType {
     /// `Float64`.
     Float,

@@ -190,6 +190,7 @@ pub struct ResultSet {
 
 /// An informational message attached to a statement's result.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct Message {
     /// The level (`warning`, ...).
     pub level: String,

@@ -70,9 +70,25 @@ impl std::error::Error for CellError {}
 
 /// What the decoder knows while it reads: the unit of integer times.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct CellContext {
     /// The query's `epoch`; `None` means times are RFC 3339 strings.
     pub epoch: Option<Precision>,
+}
+
+impl CellContext {
+    /// The context of a query answered with `epoch` (`None`: times are RFC 3339 strings).
+    ///
+    /// ```
+    /// use influx_series::{CellContext, Precision};
+    ///
+    /// let ctx = CellContext::with_epoch(Some(Precision::Milliseconds));
+    /// assert_eq!(ctx.epoch, Some(Precision::Milliseconds));
+    /// assert_eq!(CellContext::default().epoch, None);
+    /// ```
+    pub fn with_epoch(epoch: Option<Precision>) -> Self {
+        Self { epoch }
+    }
 }
 
 /// A field type that can be read back from a query cell: integers, floats, `bool`, owned
@@ -374,7 +390,7 @@ pub struct MemberSpec {
 ///
 /// let answer = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu",
 ///   "tags":{"host":"a"},"columns":["time","usage","extra"],"values":[[1,0.5,true]]}]}]}"#;
-/// let options = influx_series::CellContext { epoch: Some(influx_series::Precision::Nanoseconds) };
+/// let options = influx_series::CellContext::with_epoch(Some(influx_series::Precision::Nanoseconds));
 /// let rows: Vec<Cpu> = decode_rows::<Cpu, Json>(answer, 0, options)?;
 /// assert_eq!(rows, [Cpu { host: "a".into(), usage: 0.5, time: 1 }]);
 /// # Ok::<(), influx_series::Error>(())

@@ -7,6 +7,7 @@ use influx_core::{ClientConfig, Error, Precision, SharedTags};
 
 /// What to drop when the memory budget is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OnFull {
     /// Drop the oldest points not in flight to make room for the new one (the default: the
     /// newest data is what a dashboard shows).
@@ -18,6 +19,7 @@ pub enum OnFull {
 
 /// What to do when the server answers a write with `404 database not found`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OnMissingDatabase {
     /// Drop the batch, count its points, and flag the destination (the default).
     #[default]

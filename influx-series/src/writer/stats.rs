@@ -45,6 +45,7 @@ impl Drops {
 
 /// A destination whose writes the server refuses for a reason no resend can fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Flagged {
     /// The database.
     pub database: String,
