@@ -334,14 +334,13 @@ impl Container {
         for attr in attrs.iter().filter(|a| a.path().is_ident("series")) {
             parse_keys(cx, attr, |meta| c.parse_key(cx, meta));
         }
-        if c.autocommit.get() == Some(&Autocommit::Background)
-            && c.bulk_size.get().is_none()
-            && let Some(span) = c.autocommit.span()
-        {
-            cx.error_at(
-                span,
-                "`autocommit = \"background\"` needs `bulk_size`: without it every point is a commit, and each would start a thread; the correct format looks like #[series(bulk_size = 1000, autocommit = \"background\")]",
-            );
+        if c.autocommit.get() == Some(&Autocommit::Background) && c.bulk_size.get().is_none() {
+            if let Some(span) = c.autocommit.span() {
+                cx.error_at(
+                    span,
+                    "`autocommit = \"background\"` needs `bulk_size`: without it every point is a commit, and each would start a thread; the correct format looks like #[series(bulk_size = 1000, autocommit = \"background\")]",
+                );
+            }
         }
         c
     }

@@ -26,13 +26,13 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>) {
 /// field has a type of its own on the wire, so the option means nothing there.
 fn check_display(cx: &Ctxt, cont: &Container<'_>) {
     for m in &cont.members {
-        if let Some(span) = m.attrs.display.span()
-            && m.role != Role::Tag
-        {
-            cx.error_at(
-                span,
-                "`display` applies to tags only: it writes a tag through its `Display` text; write #[series(tag, display)], or drop `display` for a field",
-            );
+        if let Some(span) = m.attrs.display.span() {
+            if m.role != Role::Tag {
+                cx.error_at(
+                    span,
+                    "`display` applies to tags only: it writes a tag through its `Display` text; write #[series(tag, display)], or drop `display` for a field",
+                );
+            }
         }
     }
 }
@@ -139,18 +139,18 @@ fn check_keys(cx: &Ctxt, cont: &Container<'_>) {
 /// `rename` changes a key; the time member and skipped members have none.
 fn check_renames(cx: &Ctxt, cont: &Container<'_>) {
     for m in &cont.members {
-        if matches!(m.role, Role::Time | Role::Skip)
-            && let Some(span) = m.attrs.rename.span()
-        {
-            let why = if m.role == Role::Time {
-                "the time member is written as the point's timestamp, without a key"
-            } else {
-                "a skipped member is not written"
-            };
-            cx.error_at(
-                span,
-                format!("`rename` applies to tags and fields only: {why}"),
-            );
+        if matches!(m.role, Role::Time | Role::Skip) {
+            if let Some(span) = m.attrs.rename.span() {
+                let why = if m.role == Role::Time {
+                    "the time member is written as the point's timestamp, without a key"
+                } else {
+                    "a skipped member is not written"
+                };
+                cx.error_at(
+                    span,
+                    format!("`rename` applies to tags and fields only: {why}"),
+                );
+            }
         }
     }
 }
@@ -214,9 +214,9 @@ fn check_name(cx: &Ctxt, cont: &Container<'_>) {
             Some(_) => {}
         }
     }
-    if let Some(name) = template::literal(&pieces)
-        && let Some(problem) = rules::check_name(NameKind::Measurement, &name)
-    {
-        cx.error_spanned_by(lit, format!("the series name {problem}"));
+    if let Some(name) = template::literal(&pieces) {
+        if let Some(problem) = rules::check_name(NameKind::Measurement, &name) {
+            cx.error_spanned_by(lit, format!("the series name {problem}"));
+        }
     }
 }

@@ -527,11 +527,11 @@ struct PanicGuard<'a>(&'a mut Option<Pending>);
 
 impl Drop for PanicGuard<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking()
-            && let Some(mut pending) = self.0.take()
-        {
-            pending.status = Some(StatusCode::INTERNAL_SERVER_ERROR);
-            pending.record(false);
+        if std::thread::panicking() {
+            if let Some(mut pending) = self.0.take() {
+                pending.status = Some(StatusCode::INTERNAL_SERVER_ERROR);
+                pending.record(false);
+            }
         }
     }
 }
@@ -576,10 +576,10 @@ impl<B: Body> Body for MeteredBody<B> {
                 if let (Some(data), Some(pending)) = (frame.data_ref(), self.pending.as_mut()) {
                     pending.bytes += data.remaining() as u64;
                 }
-                if self.inner.is_end_stream()
-                    && let Some(pending) = self.pending.take()
-                {
-                    pending.record(false);
+                if self.inner.is_end_stream() {
+                    if let Some(pending) = self.pending.take() {
+                        pending.record(false);
+                    }
                 }
             }
             Some(Err(_)) => {

@@ -78,14 +78,14 @@ pub(crate) struct OwnedClient(Option<reqwest::blocking::Client>);
 
 impl Drop for OwnedClient {
     fn drop(&mut self) {
-        if let Some(client) = self.0.take()
-            && in_runtime()
-        {
-            let helper = std::thread::Builder::new().name("influx-client-drop".into());
-            // If no thread can be made, the drop happens here (and may panic, as it would
-            // have without this).
-            if let Err(e) = helper.spawn(move || drop(client)) {
-                drop(e);
+        if let Some(client) = self.0.take() {
+            if in_runtime() {
+                let helper = std::thread::Builder::new().name("influx-client-drop".into());
+                // If no thread can be made, the drop happens here (and may panic, as it would
+                // have without this).
+                if let Err(e) = helper.spawn(move || drop(client)) {
+                    drop(e);
+                }
             }
         }
     }
@@ -128,24 +128,24 @@ impl BlockingHttp {
     }
 
     fn open_now(&self, request: Prepared) -> Result<(Head, BlockingBody), Error> {
-        if let Some(direct) = &self.direct
-            && Direct::takes(&request)
-        {
-            let (head, body) = direct.open(request)?;
-            return Ok((head, BlockingBody::Direct(body)));
+        if let Some(direct) = &self.direct {
+            if Direct::takes(&request) {
+                let (head, body) = direct.open(request)?;
+                return Ok((head, BlockingBody::Direct(body)));
+            }
         }
         // A stream's head must come by the call's deadline. With a client timeout, a wait that
         // would end after it goes on a thread of its own (which the timeout ends); without
         // one, the request's own timeout is the time left, and then bounds the whole stream
         // (reqwest's blocking client has no other bound on the head).
         let mut timeout = request.timeout;
-        if let Some(by) = request.head_by
-            && timeout.is_none()
-        {
-            match self.timeout {
-                Some(t) if Instant::now() + t > by => return self.open_stream_by(request, by),
-                Some(_) => {}
-                None => timeout = Some(by.saturating_duration_since(Instant::now())),
+        if let Some(by) = request.head_by {
+            if timeout.is_none() {
+                match self.timeout {
+                    Some(t) if Instant::now() + t > by => return self.open_stream_by(request, by),
+                    Some(_) => {}
+                    None => timeout = Some(by.saturating_duration_since(Instant::now())),
+                }
             }
         }
         let Some(client) = &self.client.0 else {

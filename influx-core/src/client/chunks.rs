@@ -84,10 +84,10 @@ impl Documents {
             return Ok(false);
         };
         self.total += range.len().max(1);
-        if let Some(limit) = self.total_limit
-            && self.total > limit
-        {
-            return Err(Error::AnswerTooLarge { limit });
+        if let Some(limit) = self.total_limit {
+            if self.total > limit {
+                return Err(Error::AnswerTooLarge { limit });
+            }
         }
         self.ready = range;
         self.used = used;

@@ -305,17 +305,17 @@ impl Reading {
     /// client may bound each read only, and a server that trickles bytes would otherwise hold
     /// the call for ever.
     pub(crate) fn push(&mut self, data: &[u8]) -> Result<bool, Error> {
-        if let Some((started, timeout)) = self.deadline
-            && started.elapsed() > timeout
-        {
-            if self.only_start {
-                // What came of an error answer in time is enough: its status says the rest.
-                self.cut = true;
-                return Ok(false);
+        if let Some((started, timeout)) = self.deadline {
+            if started.elapsed() > timeout {
+                if self.only_start {
+                    // What came of an error answer in time is enough: its status says the rest.
+                    self.cut = true;
+                    return Ok(false);
+                }
+                return Err(Error::Timeout(
+                    format!("the answer took longer than {timeout:?}").into(),
+                ));
             }
-            return Err(Error::Timeout(
-                format!("the answer took longer than {timeout:?}").into(),
-            ));
         }
         match self.body.push(data) {
             Ok(()) => Ok(true),
@@ -849,10 +849,10 @@ impl<T: Transport> Core<T> {
         for host in self.hosts.order() {
             let base = &self.hosts.bases[host];
             let started = Instant::now();
-            if let (Some(d), Some(_)) = (deadline, &last)
-                && started >= d
-            {
-                break;
+            if let (Some(d), Some(_)) = (deadline, &last) {
+                if started >= d {
+                    break;
+                }
             }
             // A whole answer is bounded by the timeout and by what is left of the call; a
             // stream's head by what is left, its body a chunk at a time.
@@ -1347,10 +1347,10 @@ impl<T: Transport> Core<T> {
             outcome.retry_after = outcome.retry_after.max(run.retry_after);
             unsent_from[lane] = run.unsent_from;
             outcome.failed_requests += usize::from(run.stopped.is_some() && !run.cancelled);
-            if let (Some(e), Some(line)) = (run.stopped, run.unsent_from)
-                && first.as_ref().is_none_or(|(at, _)| line < *at)
-            {
-                first = Some((line, e));
+            if let (Some(e), Some(line)) = (run.stopped, run.unsent_from) {
+                if first.as_ref().is_none_or(|(at, _)| line < *at) {
+                    first = Some((line, e));
+                }
             }
         }
         if let Some((_, e)) = first {
@@ -1529,10 +1529,10 @@ impl<T: Transport> Core<T> {
                 break;
             }
         }
-        if stopped.is_some()
-            && let Some(halt) = halt
-        {
-            halt.store(true, Ordering::Relaxed);
+        if stopped.is_some() {
+            if let Some(halt) = halt {
+                halt.store(true, Ordering::Relaxed);
+            }
         }
         self.request_cap
             .fetch_min(plan.cap_bytes(), Ordering::Relaxed);
@@ -1714,12 +1714,12 @@ impl<T: Transport> Core<T> {
             }
             match self.http.next_piece(&mut stream.body).await? {
                 Some(piece) => {
-                    if let Some((started, timeout)) = stream.deadline
-                        && started.elapsed() > timeout
-                    {
-                        return Err(Error::Timeout(
-                            format!("the answer took longer than {timeout:?}").into(),
-                        ));
+                    if let Some((started, timeout)) = stream.deadline {
+                        if started.elapsed() > timeout {
+                            return Err(Error::Timeout(
+                                format!("the answer took longer than {timeout:?}").into(),
+                            ));
+                        }
                     }
                     stream.documents.push(&piece)?
                 }

@@ -630,12 +630,13 @@ impl DirectBody {
         let piece = self
             .next_piece()
             .map_err(|e| Failure::Receive(e).into_error())?;
-        if piece.is_none()
-            && let Some(connection) = self.connection.take()
-            && self.reusable
-        {
-            self.pool
-                .put(std::mem::take(&mut self.authority), connection);
+        if piece.is_none() {
+            if let Some(connection) = self.connection.take() {
+                if self.reusable {
+                    self.pool
+                        .put(std::mem::take(&mut self.authority), connection);
+                }
+            }
         }
         Ok(piece)
     }

@@ -220,14 +220,14 @@ impl<'a> Cursor<'a> {
         let mut start = self.pos;
         while let Some(b) = self.peek() {
             if b == b'\\' {
-                if let Some(next) = self.bytes.get(self.pos + 1)
-                    && escaped.contains(next)
-                {
-                    out.extend_from_slice(&self.bytes[start..self.pos]);
-                    self.pos += 1;
-                    start = self.pos;
-                    self.pos += 1;
-                    continue;
+                if let Some(next) = self.bytes.get(self.pos + 1) {
+                    if escaped.contains(next) {
+                        out.extend_from_slice(&self.bytes[start..self.pos]);
+                        self.pos += 1;
+                        start = self.pos;
+                        self.pos += 1;
+                        continue;
+                    }
                 }
             } else if stop.contains(&b) || b == b'\n' {
                 break;

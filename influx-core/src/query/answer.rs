@@ -278,13 +278,13 @@ fn statement_result<'a>(
         }
     }
     let label = label.unwrap_or(position);
-    if let Some(at) = deferred
-        && visitor.wants(label)
-    {
-        let resume = s.offset();
-        s.seek(at);
-        series_list(s, visitor, label)?;
-        s.seek(resume);
+    if let Some(at) = deferred {
+        if visitor.wants(label) {
+            let resume = s.offset();
+            s.seek(at);
+            series_list(s, visitor, label)?;
+            s.seek(resume);
+        }
     }
     let id = walk.numbering.assign(label, &mut error);
     walk.failed |= error.is_some();

@@ -850,8 +850,10 @@ impl BufferedWriter {
             };
             let done = st.worker_done;
             drop(st);
-            if done && let Some(thread) = self.inner.thread.lock().take() {
-                let _ = thread.join();
+            if done {
+                if let Some(thread) = self.inner.thread.lock().take() {
+                    let _ = thread.join();
+                }
             }
             tracing::info!(
                 written = report.stats.written,

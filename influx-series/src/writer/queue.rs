@@ -302,10 +302,10 @@ impl Queue {
         let before = front.start();
         front.head += 1;
         let size = front.start() - before;
-        if front.len() == 0
-            && let Some(empty) = self.segments.pop_front()
-        {
-            spares.give(empty);
+        if front.len() == 0 {
+            if let Some(empty) = self.segments.pop_front() {
+                spares.give(empty);
+            }
         }
         self.points -= 1;
         self.bytes -= size;

@@ -154,10 +154,10 @@ impl Cut {
         loop {
             let mut best: Option<(usize, u64)> = None;
             for (p, part) in self.parts.iter().enumerate() {
-                if let Some(line) = part.lines.get(next[p])
-                    && best.is_none_or(|(_, seq)| line.seq < seq)
-                {
-                    best = Some((p, line.seq));
+                if let Some(line) = part.lines.get(next[p]) {
+                    if best.is_none_or(|(_, seq)| line.seq < seq) {
+                        best = Some((p, line.seq));
+                    }
                 }
             }
             let Some((p, _)) = best else {

@@ -21,7 +21,7 @@ fn point(thread: usize, i: u64) -> Point {
         .field("usage_user", i as f64 * 0.25)
         .field("usage_system", 0.5)
         .field("count", i as i64)
-        .field("ok", i.is_multiple_of(2))
+        .field("ok", i % 2 == 0)
         .timestamp_in(
             1_600_000_000_000_000_000 + i as i64 * 2 + thread as i64,
             influx_series::Precision::Nanoseconds,

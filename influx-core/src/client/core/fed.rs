@@ -472,10 +472,10 @@ fn lanes_result(
     for lane in done {
         commit.add(lane.commit);
         unsent.extend(lane.unsent);
-        if let Some((at, e)) = lane.stopped
-            && first.as_ref().is_none_or(|(earliest, _)| at < *earliest)
-        {
-            first = Some((at, e));
+        if let Some((at, e)) = lane.stopped {
+            if first.as_ref().is_none_or(|(earliest, _)| at < *earliest) {
+                first = Some((at, e));
+            }
         }
     }
     match (first, refused) {
@@ -887,11 +887,11 @@ impl<T: Transport> Core<T> {
             if !halted {
                 let mut sent = false;
                 for (lane, slot) in sending.iter_mut().enumerate() {
-                    if slot.is_none()
-                        && let Some(fed) = desk.ready[lane].pop_front()
-                    {
-                        *slot = Some(self.send_fed_async(fed, options, caps, &halt));
-                        sent = true;
+                    if slot.is_none() {
+                        if let Some(fed) = desk.ready[lane].pop_front() {
+                            *slot = Some(self.send_fed_async(fed, options, caps, &halt));
+                            sent = true;
+                        }
                     }
                 }
                 // Polled once at once, a new request goes out before the next piece.
@@ -1006,11 +1006,11 @@ fn take_done(
 ) -> Vec<(usize, (Fed, Run))> {
     let mut out = Vec::new();
     for (lane, slot) in sending.iter_mut().enumerate() {
-        if let Some(future) = slot
-            && let std::task::Poll::Ready(result) = future.as_mut().poll(cx)
-        {
-            *slot = None;
-            out.push((lane, result));
+        if let Some(future) = slot {
+            if let std::task::Poll::Ready(result) = future.as_mut().poll(cx) {
+                *slot = None;
+                out.push((lane, result));
+            }
         }
     }
     out
