@@ -475,14 +475,15 @@ pub(crate) use configure_http;
 macro_rules! tls {
     ($builder:expr, $config:expr) => {{
         let config: &$crate::ClientConfig = $config;
-        $crate::client::tls::client_config(config.verify_tls, &config.ca_certificates)
+        let cas = config.ca_certificates.iter().map(|pem| pem.0.as_slice());
+        $crate::client::tls::client_config(config.verify_tls, cas)
             .map(|tls| $builder.tls_backend_preconfigured(tls))
     }};
 }
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 macro_rules! plain {
     ($builder:expr) => {{
-        $crate::client::tls::client_config(true, &[])
+        $crate::client::tls::client_config(true, [])
             .map(|tls| $builder.tls_backend_preconfigured(tls))
     }};
 }

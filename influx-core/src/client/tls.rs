@@ -16,16 +16,18 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::Error;
-use crate::client::config::Pem;
 
 /// The rustls configuration of a client: verified against the platform's roots and `extra`
 /// (each a PEM bundle of one or more certificates), or, when `verify` is false, not verified.
-pub(crate) fn client_config(verify: bool, extra: &[Pem]) -> Result<rustls::ClientConfig, Error> {
+pub(crate) fn client_config<'a>(
+    verify: bool,
+    extra: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = Vec::new();
     for pem in extra {
         let before = roots.len();
-        for certificate in CertificateDer::pem_slice_iter(&pem.0) {
+        for certificate in CertificateDer::pem_slice_iter(pem) {
             roots.push(certificate.map_err(|_| not_a_certificate())?);
         }
         if roots.len() == before {
