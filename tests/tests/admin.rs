@@ -316,10 +316,7 @@ fn retention_policies_with_the_servers_figures<C: Api>() {
     let client = fresh::<C>("policies");
     let db = client.config().database().unwrap().to_string();
     let autogen = policy("autogen", "0s", "168h0m0s", 1, true);
-    assert_eq!(
-        policies(&client, &db),
-        vec![autogen.clone()]
-    );
+    assert_eq!(policies(&client, &db), vec![autogen.clone()]);
 
     client
         .create_retention_policy(&db, &NewRetentionPolicy::new("day", "1d"))
