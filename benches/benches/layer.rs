@@ -144,6 +144,9 @@ fn over_http(requests: usize) {
         };
         (serve(routes()).await, serve(routes().layer(layer)).await)
     });
+    // influx-series builds reqwest with `rustls-no-provider`: this client of reqwest's own needs
+    // a process-wide crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::new();
     let get = |address: std::net::SocketAddr| {
         let started = Instant::now();

@@ -129,7 +129,7 @@ fn every_request_becomes_exactly_one_point_with_its_tags_and_fields() {
     let client = Client::new(&server.url()).unwrap().with_database(&db);
     client.create_database(&db).unwrap();
     let service = Service::start(&server.url(), &db, &[]);
-    let http = reqwest::blocking::Client::new();
+    let http = plain_http_client();
     let get = |path: &str| {
         let response = http.get(service.url(path)).send().unwrap();
         let status = response.status().as_u16();
@@ -252,7 +252,7 @@ fn with_influxdb_silent_requests_are_as_fast_and_the_writer_counts_what_it_holds
     ];
     let up = Service::start(&server.url(), &db, &budget);
     let down = Service::start(silent.url(), &db, &budget);
-    let http = reqwest::blocking::Client::new();
+    let http = plain_http_client();
     let time = |service: &Service| {
         let started = Instant::now();
         let response = http.get(service.url("/items/1")).send().unwrap();
@@ -292,4 +292,12 @@ fn with_influxdb_silent_requests_are_as_fast_and_the_writer_counts_what_it_holds
     let (left_over, dropped) = (figures[1], figures[2]);
     assert!(left_over > 0 && left_over <= 100, "{down}");
     assert!(dropped >= 200, "{down}");
+}
+
+/// A reqwest client for the service's plain-HTTP address. influx-series builds reqwest with
+/// `rustls-no-provider` (it brings its own TLS configuration), so a client of reqwest's own needs
+/// a process-wide crypto provider.
+fn plain_http_client() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::new()
 }

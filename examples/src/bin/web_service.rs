@@ -118,6 +118,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let url = std::env::var("INFLUXDB_URL").unwrap_or_else(|_| "http://127.0.0.1:8086".into());
         let client = influx_series::AsyncClient::new(&url)?.with_database("web_demo");
         client.create_database("web_demo").await?;
+        // influx-series brings its own TLS configuration (rustls on ring) and so builds reqwest with
+        // `rustls-no-provider`: a reqwest client of this crate's own, whose reqwest has no TLS
+        // feature, needs a process-wide crypto provider (the README's feature table says so).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::new();
         for path in [
             "/items/1",
