@@ -140,6 +140,20 @@ impl Transport for AsyncHttp {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+impl crate::ClientBuilder {
+    /// The async client.
+    ///
+    /// ```
+    /// let client = influx_series::AsyncClient::builder().port(8087).build_async()?;
+    /// assert_eq!(client.config().base_url(), "http://localhost:8087");
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn build_async(self) -> Result<AsyncClient, Error> {
+        AsyncClient::with_config(self.into_config())
+    }
+}
+
 impl AsyncClient {
     /// A client for the server at `url`: `http[s]://[user:password@]host[:port][?db=name]`, or
     /// a DSN (`influxdb://user:password@host:8086/name`); see [`ClientConfig::from_url`].

@@ -398,6 +398,20 @@ impl<T> std::fmt::Debug for RowStream<T> {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+impl crate::ClientBuilder {
+    /// The blocking client.
+    ///
+    /// ```
+    /// let client = influx_series::Client::builder().port(8087).build()?;
+    /// assert_eq!(client.config().base_url(), "http://localhost:8087");
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Client, Error> {
+        Client::with_config(self.into_config())
+    }
+}
+
 impl Client {
     /// A client for the server at `url`: `http[s]://[user:password@]host[:port][?db=name]`, or
     /// a DSN (`influxdb://user:password@host:8086/name`); see [`ClientConfig::from_url`].

@@ -22,10 +22,10 @@ use serde::de::DeserializeOwned;
 use crate::client::chunks::Documents;
 use crate::client::config::{ClientConfig, Credentials};
 use crate::client::http::{
-    self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Request, WriteOptions,
+    self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Replay, Request,
+    WriteOptions,
 };
-use crate::client::influxql::quote_ident;
-use crate::client::retry::{self, Next, Replay};
+use crate::client::retry::{self, Next};
 use crate::client::write::{self, OnRefusal, Unsent, WritePlan};
 use crate::error::{Cause, Commit, Error, Rejection};
 use crate::protocol::line::LineBuf;
@@ -80,7 +80,9 @@ pub(crate) trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<(), (usize, Error)>> + Send;
 }
 
+mod admin;
 mod fed;
+mod spares;
 
 /// Polls every future in turn until all are done; their outputs in order.
 async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
@@ -674,7 +676,7 @@ pub(crate) struct Core<T> {
     /// by a 413 (the server's `max-body-size` does not change while it runs).
     request_cap: Arc<AtomicUsize>,
     /// Buffers kept between writes with several requests in flight, shared by clones.
-    spares: Arc<fed::Spares>,
+    spares: Arc<spares::Spares>,
 }
 
 impl<T> std::fmt::Debug for Core<T> {
@@ -1404,7 +1406,7 @@ impl<T: Transport> Core<T> {
             cancelled: false,
             held_from: None,
         };
-        let mut chunk = self.spares.take(fed::Room::NONE);
+        let mut chunk = self.spares.take(spares::Room::NONE);
         let mut next = 0;
         let done = loop {
             let cap_bytes = self.request_cap().min(caps.bytes);
@@ -1454,7 +1456,7 @@ impl<T: Transport> Core<T> {
                     stop,
                 )
                 .await;
-            chunk.bytes = fed::reclaim(shared);
+            chunk.bytes = spares::reclaim(shared);
             done.commit.add(run.commit);
             done.rejections.extend(run.rejections);
             if run.stopped.is_some() || run.unsent_from < chunk.lines.len() {
@@ -1756,21 +1758,6 @@ impl<T: Transport> Core<T> {
         database: Option<&str>,
     ) -> Result<(), Error> {
         self.query_on(statement, database).await.map(drop)
-    }
-
-    pub(crate) async fn create_database(&self, name: &str) -> Result<(), Error> {
-        self.execute(&format!("CREATE DATABASE {}", quote_ident(name)), None)
-            .await
-    }
-
-    pub(crate) async fn drop_database(&self, name: &str) -> Result<(), Error> {
-        self.execute(&format!("DROP DATABASE {}", quote_ident(name)), None)
-            .await
-    }
-
-    pub(crate) async fn list_databases(&self) -> Result<Vec<String>, Error> {
-        let results = self.query_on("SHOW DATABASES", None).await?;
-        crate::client::admin::decode_column(&results, "name", "SHOW DATABASES")
     }
 }
 

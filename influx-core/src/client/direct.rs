@@ -28,6 +28,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::client::config::ClientConfig;
 use crate::client::core::{Head, Prepared};
+use crate::client::retry::ConnectFailed;
 use crate::error::{Cause, Error};
 
 /// How long connecting may take (as reqwest is configured: see `configure_http`).
@@ -177,23 +178,6 @@ enum Failure {
     Send(io::Error),
     /// The request went out; its answer did not come, or not as HTTP.
     Receive(io::Error),
-}
-
-/// A connection that could not be made (found by `retry::is_connect_failure`: the next host
-/// may be tried).
-#[derive(Debug)]
-pub(crate) struct ConnectFailed(io::Error);
-
-impl std::fmt::Display for ConnectFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "could not connect: {}", self.0)
-    }
-}
-
-impl std::error::Error for ConnectFailed {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
-    }
 }
 
 impl Failure {

@@ -5,7 +5,6 @@ use std::io::Write;
 
 use bytes::Bytes;
 
-use crate::client::retry::Replay;
 use crate::error::{Cause, Error, PartialWriteKind};
 use crate::protocol::point::SharedTags;
 use crate::protocol::precision::Precision;
@@ -17,6 +16,17 @@ pub(crate) enum Method {
     Get,
     /// `POST`
     Post,
+}
+
+/// Whether a request may be sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Sending it again does what sending it once does: reads, and writes of timestamped
+    /// points.
+    Safe,
+    /// It changes state in a way a second run would not repeat: sent again only when it
+    /// cannot have reached the server.
+    UnlessDelivered,
 }
 
 /// A request, ready to be sent by any HTTP client.

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use crate::client::http::{self, Answer};
+use crate::client::http::{self, Answer, Replay};
 use crate::error::Error;
 
 /// How a client retries requests that failed for a reason that may pass: how many times, and
@@ -111,17 +111,6 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a request may be sent twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Replay {
-    /// Sending it again does what sending it once does: reads, and writes of timestamped
-    /// points.
-    Safe,
-    /// It changes state in a way a second run would not repeat: sent again only when it
-    /// cannot have reached the server.
-    UnlessDelivered,
-}
-
 /// What to do after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Next {
@@ -194,13 +183,33 @@ pub fn classify_write_failure(e: &Error) -> WriteFailure {
     }
 }
 
+/// A connection that could not be made, as a transport of its own (the plain-HTTP write path)
+/// reports it, for [`is_connect_failure`] to find: the next host may be tried.
+#[cfg(feature = "blocking")]
+#[derive(Debug)]
+pub(crate) struct ConnectFailed(pub(crate) std::io::Error);
+
+#[cfg(feature = "blocking")]
+impl std::fmt::Display for ConnectFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not connect: {}", self.0)
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl std::error::Error for ConnectFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// Whether the request failed before it reached any server: no connection was made.
 pub(crate) fn is_connect_failure(e: &Error) -> bool {
     chain(e).any(|e| {
         let direct = {
             #[cfg(feature = "blocking")]
             {
-                e.is::<crate::client::direct::ConnectFailed>()
+                e.is::<ConnectFailed>()
             }
             #[cfg(not(feature = "blocking"))]
             {

@@ -11,7 +11,7 @@ use polars_core::prelude::{
 };
 
 use crate::error::Error;
-use crate::frame::{FieldType, FrameKey, FrameQueryOptions, Frames};
+use crate::frame::options::{FieldType, FrameKey, FrameQueryOptions, Frames};
 use crate::protocol::precision::Precision;
 use crate::query::answer::{self, AnswerVisitor, SeriesHead, Stop};
 use crate::query::resultset::Message;

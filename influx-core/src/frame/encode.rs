@@ -12,7 +12,7 @@ use polars_core::prelude::{
 };
 
 use crate::error::{EncodeError, EncodeErrorKind, FrameError, Part};
-use crate::frame::FrameWriteOptions;
+use crate::frame::options::FrameWriteOptions;
 use crate::protocol::line::{self, FIELD_KEY_SEPARATOR_BYTES, MAX_KEY_BYTES, NameKind};
 use crate::protocol::precision::{MAX_NANOS, MIN_ENCODABLE_NANOS, Precision};
 
