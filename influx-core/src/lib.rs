@@ -61,7 +61,8 @@ pub use protocol::precision::{
 };
 #[doc(hidden)]
 pub use protocol::{clock, line};
-pub use query::resultset::{Message, ResultSeries, ResultSet, Row, decode_response};
+pub use query::answer::Message;
+pub use query::resultset::{ResultSeries, ResultSet, Row, decode_response};
 pub use query::typed::{
     CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec, TimeFromCell,
     decode_rows, deserialize_rows,

@@ -13,8 +13,8 @@ use polars_core::prelude::{
 use crate::error::Error;
 use crate::frame::options::{FieldType, FrameKey, FrameQueryOptions, Frames};
 use crate::protocol::precision::Precision;
+use crate::query::answer::Message;
 use crate::query::answer::{self, AnswerVisitor, SeriesHead, Stop};
-use crate::query::resultset::Message;
 use crate::query::scan::Scanner;
 use crate::query::value::Value;
 

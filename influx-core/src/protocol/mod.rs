@@ -3,6 +3,7 @@
 //! Depends on nothing else of the crate but `error`.
 
 pub mod clock;
+pub(crate) mod escape;
 pub mod line;
 pub(crate) mod parse;
 pub(crate) mod point;

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use crate::error::{EncodeError, EncodeErrorKind, ParseError, ParseErrorKind, Part};
-use crate::protocol::line::{
+use crate::protocol::escape::{
     FIELD_KEY_SEPARATOR_BYTES, MAX_KEY_BYTES, NameKind, check_key_length, check_name_escaped,
 };
 use crate::protocol::point::{Field, Point};

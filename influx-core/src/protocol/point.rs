@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 
 use crate::error::{EncodeError, EncodeErrorKind, Part};
-use crate::protocol::line::{self, NameKind};
+use crate::protocol::escape::{self, NameKind};
 use crate::protocol::precision::{self, PointTime, Precision};
 
 /// The value of a field.
@@ -111,18 +111,18 @@ impl Field {
     #[doc(hidden)]
     pub fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeErrorKind> {
         match self {
-            Field::Float(v) => line::write_f64(out, *v),
+            Field::Float(v) => escape::write_f64(out, *v),
             Field::Integer(v) => {
-                line::write_i64(out, *v);
+                escape::write_i64(out, *v);
                 Ok(())
             }
-            Field::UInteger(v) => line::write_u64(out, *v),
+            Field::UInteger(v) => escape::write_u64(out, *v),
             Field::Boolean(v) => {
-                line::write_bool(out, *v);
+                escape::write_bool(out, *v);
                 Ok(())
             }
             Field::String(v) => {
-                line::write_str_value(out, v);
+                escape::write_str_value(out, v);
                 Ok(())
             }
         }
@@ -137,14 +137,14 @@ impl Field {
                 let mut buf = zmij::Buffer::new();
                 out.extend_from_slice(buf.format_finite(*v).as_bytes());
             }
-            Field::Integer(v) => line::write_i64(out, *v),
+            Field::Integer(v) => escape::write_i64(out, *v),
             // `normalize` made every unsigned value of a built point an `Integer`: none is
             // left out of range.
             Field::UInteger(v) => {
-                let _ = line::write_u64(out, *v);
+                let _ = escape::write_u64(out, *v);
             }
-            Field::Boolean(v) => line::write_bool(out, *v),
-            Field::String(v) => line::write_str_value(out, v),
+            Field::Boolean(v) => escape::write_bool(out, *v),
+            Field::String(v) => escape::write_str_value(out, v),
         }
     }
 
@@ -323,13 +323,13 @@ impl Point {
             if self.plain {
                 out.extend_from_slice(k.as_bytes());
             } else {
-                line::write_checked_name(out, NameKind::FieldKey, k);
+                escape::write_checked_name(out, NameKind::FieldKey, k);
             }
             out.push(b'=');
             v.write_checked(out);
         }
         if let Some(nanos) = self.timestamp.or(stamp) {
-            line::write_timestamp_nanos(out, nanos, precision);
+            escape::write_timestamp_nanos(out, nanos, precision);
         }
     }
 
@@ -346,7 +346,7 @@ impl Point {
 
     /// Writes the measurement and tags, with `shared` tags merged in, each name escaped.
     fn write_series(&self, out: &mut Vec<u8>, shared: &[(String, String)]) {
-        line::write_checked_name(out, NameKind::Measurement, &self.measurement);
+        escape::write_checked_name(out, NameKind::Measurement, &self.measurement);
         let mut own = self.tags.iter().peekable();
         let mut other = shared.iter().peekable();
         loop {
@@ -367,9 +367,9 @@ impl Point {
             }
             .unwrap_or_default();
             out.push(b',');
-            line::write_checked_name(out, NameKind::TagKey, k);
+            escape::write_checked_name(out, NameKind::TagKey, k);
             out.push(b'=');
-            line::write_checked_name(out, NameKind::TagValue, v);
+            escape::write_checked_name(out, NameKind::TagValue, v);
         }
     }
 
@@ -389,7 +389,7 @@ impl Point {
         Ok(())
     }
 
-    /// Checks influxd's key-length rule (see [`line::MAX_KEY_BYTES`]) for this point with
+    /// Checks influxd's key-length rule (see [`escape::MAX_KEY_BYTES`]) for this point with
     /// `shared` tags merged in (the point's own tag wins on equal keys).
     pub(crate) fn check_key_length(&self, shared: &[(String, String)]) -> Result<(), EncodeError> {
         // Escaping at most doubles a name: most points are far from the limit, and the raw
@@ -405,13 +405,15 @@ impl Point {
         for (k, _) in &self.fields {
             raw_field = raw_field.max(k.len());
         }
-        if 2 * (raw_series + raw_field) + line::FIELD_KEY_SEPARATOR_BYTES <= line::MAX_KEY_BYTES {
+        if 2 * (raw_series + raw_field) + escape::FIELD_KEY_SEPARATOR_BYTES <= escape::MAX_KEY_BYTES
+        {
             return Ok(());
         }
         let tag = |k: &str, v: &str| {
-            2 + line::escaped_len(NameKind::TagKey, k) + line::escaped_len(NameKind::TagValue, v)
+            2 + escape::escaped_len(NameKind::TagKey, k)
+                + escape::escaped_len(NameKind::TagValue, v)
         };
-        let mut series = line::escaped_len(NameKind::Measurement, &self.measurement);
+        let mut series = escape::escaped_len(NameKind::Measurement, &self.measurement);
         series += self.tags.iter().map(|(k, v)| tag(k, v)).sum::<usize>();
         series += shared
             .iter()
@@ -421,10 +423,10 @@ impl Point {
         let (longest, field) = self
             .fields
             .iter()
-            .map(|(k, _)| (line::escaped_len(NameKind::FieldKey, k), k.as_ref()))
+            .map(|(k, _)| (escape::escaped_len(NameKind::FieldKey, k), k.as_ref()))
             .max_by_key(|(len, _)| *len)
             .unwrap_or((0, ""));
-        line::check_key_length(series, longest, field)
+        escape::check_key_length(series, longest, field)
     }
 
     /// A point of checked parts; `plain` when no name holds a byte to escape.
@@ -464,7 +466,7 @@ impl PointBuilder {
     /// removes the tag (1.x rejects `k=`).
     pub fn tag(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         let (key, value) = (key.into(), value.into());
-        match line::check_name_escaped(NameKind::TagKey, &key) {
+        match escape::check_name_escaped(NameKind::TagKey, &key) {
             Ok(escaped) => self.point.plain &= !escaped,
             Err(kind) => self.fail(kind, || Part::TagKey(key.to_string())),
         }
@@ -483,7 +485,7 @@ impl PointBuilder {
     /// Sets a field; a later value for the same key replaces the earlier one.
     pub fn field(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Field>) -> Self {
         let key = key.into();
-        match line::check_name_escaped(NameKind::FieldKey, &key) {
+        match escape::check_name_escaped(NameKind::FieldKey, &key) {
             Ok(escaped) => self.point.plain &= !escaped,
             Err(kind) => self.fail(kind, || Part::FieldKey(key.to_string())),
         }
@@ -537,10 +539,10 @@ impl PointBuilder {
             return Err(e);
         }
         let mut point = self.point;
-        let mut escaped = line::check_name_escaped(NameKind::Measurement, &point.measurement)
+        let mut escaped = escape::check_name_escaped(NameKind::Measurement, &point.measurement)
             .map_err(|kind| EncodeError::new(kind, Part::Measurement))?;
         for (k, v) in &point.tags {
-            escaped |= line::check_name_escaped(NameKind::TagValue, v)
+            escaped |= escape::check_name_escaped(NameKind::TagValue, v)
                 .map_err(|kind| EncodeError::new(kind, Part::TagValue(k.to_string())))?;
         }
         point.plain &= !escaped;
@@ -580,12 +582,12 @@ impl SharedTags {
         let mut out: Vec<(String, String)> = Vec::new();
         for (k, v) in tags {
             let (k, v) = (k.into(), v.into());
-            line::check_name(NameKind::TagKey, &k)
+            escape::check_name(NameKind::TagKey, &k)
                 .map_err(|kind| EncodeError::new(kind, Part::TagKey(k.clone())))?;
             if v.is_empty() {
                 continue;
             }
-            line::check_name(NameKind::TagValue, &v)
+            escape::check_name(NameKind::TagValue, &v)
                 .map_err(|kind| EncodeError::new(kind, Part::TagValue(k.clone())))?;
             match out.binary_search_by(|(ok, _)| ok.as_str().cmp(&k)) {
                 Ok(i) => out[i].1 = v,
@@ -630,68 +632,4 @@ impl SharedTags {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::parse::parse_line;
-
-    /// Every name of a point, escaped or not, comes out escaped, however the point was made:
-    /// the encoder copies names as they are only when none needs escaping.
-    #[test]
-    fn names_to_escape_are_escaped_however_the_point_was_made() {
-        let lines = [
-            "cpu,host=a b=1i",
-            "c\\ pu,host=a b=1i",
-            "cpu,h\\=ost=a b=1i",
-            "cpu,host=a\\,b b=1i",
-            "cpu,host=a b\\ c=1i",
-            "cpu,host=a b=1i 1000",
-        ];
-        for line in lines {
-            let parsed = parse_line(line, Precision::Nanoseconds).unwrap();
-            assert_eq!(parsed.to_line(Precision::Nanoseconds), line);
-        }
-        // A tag value to escape, replaced by a plain one: the point is written plainly and right.
-        let replaced = Point::builder("cpu")
-            .tag("host", "a b")
-            .tag("host", "ab")
-            .field("v", 1)
-            .build()
-            .unwrap();
-        assert_eq!(replaced.to_line(Precision::Nanoseconds), "cpu,host=ab v=1i");
-        // ... and the other way round, and a key to escape.
-        let escaped = Point::builder("cpu")
-            .tag("host", "ab")
-            .tag("host", "a b")
-            .tag("d c", "x")
-            .field("f=", 1)
-            .build()
-            .unwrap();
-        assert_eq!(
-            escaped.to_line(Precision::Nanoseconds),
-            "cpu,d\\ c=x,host=a\\ b f\\==1i"
-        );
-        // With shared tags, plain names go through the merge as they are.
-        let plain = Point::builder("cpu")
-            .tag("host", "a")
-            .field("v", 1)
-            .build()
-            .unwrap();
-        let shared = SharedTags::new([("dc", "x y")]).unwrap();
-        let mut out = Vec::new();
-        plain
-            .write_line_shared(&mut out, Precision::Nanoseconds, &shared, None)
-            .unwrap();
-        assert_eq!(out, b"cpu,dc=x\\ y,host=a v=1i");
-    }
-
-    /// Whether names need escaping is not part of a point's value.
-    #[test]
-    fn equal_points_are_equal_whatever_their_names_were() {
-        let a = Point::builder("cpu")
-            .tag("host", "a b")
-            .tag("host", "ab")
-            .field("v", 1);
-        let b = Point::builder("cpu").tag("host", "ab").field("v", 1);
-        assert_eq!(a.build().unwrap(), b.build().unwrap());
-    }
-}
+mod tests;

@@ -7,3 +7,6 @@ pub(crate) mod resultset;
 pub(crate) mod scan;
 pub(crate) mod typed;
 pub(crate) mod value;
+
+#[cfg(test)]
+mod tests;

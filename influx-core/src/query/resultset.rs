@@ -8,10 +8,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use serde::Deserialize;
-
 use crate::error::Error;
-use crate::query::answer::{self, AnswerVisitor, SeriesHead, Stop};
+use crate::query::answer::{self, AnswerVisitor, Message, SeriesHead, Stop};
 use crate::query::scan::Scanner;
 use crate::query::value::Value;
 
@@ -186,16 +184,6 @@ pub struct ResultSet {
     series: Vec<ResultSeries>,
     error: Option<String>,
     messages: Vec<Message>,
-}
-
-/// An informational message attached to a statement's result.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct Message {
-    /// The level (`warning`, ...).
-    pub level: String,
-    /// The text.
-    pub text: String,
 }
 
 impl ResultSet {
@@ -503,7 +491,7 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
                 n += 1;
             }
             if n != width {
-                return Err(crate::query::typed::ragged(label, n, width));
+                return Err(answer::ragged(label, n, width));
             }
             rows.rows += 1;
         }

@@ -633,7 +633,7 @@ impl<'a, T, K: RowSink<T>> AnswerVisitor<'a> for StatementReader<T, K> {
         id: usize,
         label: usize,
         error: Option<String>,
-        _: Vec<crate::query::resultset::Message>,
+        _: Vec<answer::Message>,
     ) -> Result<(), Stop> {
         if id == self.statement || label == self.statement {
             self.found = true;
@@ -706,7 +706,7 @@ impl<T: FromRow<S>, S> RowSink<T> for TypedSink<T, S> {
                 col += 1;
             }
             if col != columns.len() {
-                return Err(ragged(statement, col, columns.len()));
+                return Err(answer::ragged(statement, col, columns.len()));
             }
             for (member, text) in &plan.tags {
                 T::put_tag(&mut slots, *member, text.as_deref()).map_err(|e| {
@@ -751,15 +751,6 @@ impl Position<'_, '_> {
             .into(),
         ))
     }
-}
-
-/// The error for a row whose number of values is not its series' number of columns: the same
-/// on every read path (the answer is not what influxd sends).
-pub(crate) fn ragged(statement: usize, values: usize, columns: usize) -> Stop {
-    Stop::Error(Error::Protocol(
-        format!("statement {statement}: a row of {values} values in a series of {columns} columns")
-            .into(),
-    ))
 }
 
 /// Rows into any serde type: each row is shown to it as a map from column names (then the
