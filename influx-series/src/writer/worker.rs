@@ -12,9 +12,9 @@ use influx_core::{
 
 use parking_lot::MutexGuard;
 
-use super::Shared;
 use super::config::{OnMissingDatabase, Settings};
 use super::queue::{Batch, Front};
+use super::shared::Shared;
 use super::state::{Next, State};
 use super::stats::{ReasonKind, describe};
 
