@@ -21,33 +21,23 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The parts, each depending only on those listed after it: client -> frame -> query ->
-// protocol, and every part on `error`.
+// The layers, each using only those listed after it: client -> frame -> request -> query ->
+// protocol, and every layer `error` (ARCHITECTURE.md at the repository's root).
 mod client;
 mod error;
 #[cfg(feature = "polars")]
 pub mod frame;
 mod protocol;
 mod query;
+mod request;
 
 #[cfg(feature = "async")]
 pub use client::asynchronous::AsyncClient;
 #[cfg(feature = "blocking")]
 pub use client::blocking::{Client, ResultStream, RowStream};
-pub use client::config::{
-    ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_DATAGRAM,
-    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_WRITES_IN_FLIGHT, MAX_WRITES_IN_FLIGHT, MTU_1500_DATAGRAM,
-};
 pub use client::core::Statements;
 #[doc(hidden)]
 pub use client::core::{Caps, WriteOutcome};
-pub use client::http::{Consistency, QueryOptions, WriteOptions};
-pub use client::retry::RetryPolicy;
-#[doc(hidden)]
-pub use client::retry::{WriteFailure, classify_write_failure};
-#[doc(hidden)]
-pub use client::write::Unsent;
-pub use client::{admin, influxql};
 pub use error::{
     Cause, Commit, EncodeError, EncodeErrorKind, Error, FrameError, ParseError, ParseErrorKind,
     Part, PartialWriteKind, Rejection,
@@ -68,6 +58,17 @@ pub use query::typed::{
     decode_rows, deserialize_rows,
 };
 pub use query::value::Value;
+pub use request::config::{
+    ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_MAX_DATAGRAM,
+    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_WRITES_IN_FLIGHT, MAX_WRITES_IN_FLIGHT, MTU_1500_DATAGRAM,
+};
+pub use request::http::{Consistency, QueryOptions, WriteOptions};
+pub use request::retry::RetryPolicy;
+#[doc(hidden)]
+pub use request::retry::{WriteFailure, classify_write_failure};
+#[doc(hidden)]
+pub use request::write_plan::Unsent;
+pub use request::{admin, influxql};
 
 /// Re-exported so users name the same `chrono` the crate uses.
 pub use chrono;

@@ -8,22 +8,22 @@ use bytes::Bytes;
 
 use serde::de::DeserializeOwned;
 
-use crate::client::admin::{
-    self, ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege,
-    RetentionPolicy, RetentionPolicyChange, SeriesFilter, User,
-};
-use crate::client::config::ClientConfig;
 use crate::client::core::{
     self, Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, configure_http,
     transport_error,
 };
-use crate::client::http::{QueryOptions, WriteOptions};
 use crate::client::stream::{self, SetStream};
 use crate::error::{Cause, Commit, Error};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
 use crate::query::resultset::ResultSet;
 use crate::query::typed::FromRow;
+use crate::request::admin::{
+    self, ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege,
+    RetentionPolicy, RetentionPolicyChange, SeriesFilter, User,
+};
+use crate::request::config::ClientConfig;
+use crate::request::http::{QueryOptions, WriteOptions};
 
 /// An async InfluxDB 1.x client, on tokio (feature `async`, on by default): the methods of
 /// [`crate::Client`], each a future.

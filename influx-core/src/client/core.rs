@@ -6,8 +6,8 @@
 //! client awaits them on the caller's runtime. The blocking client's transport has finished
 //! its I/O by the time `send` returns its future, so the blocking client completes each call
 //! in a single poll ([`complete`]) with no runtime of its own. Request building and answer
-//! classification are the sans-IO functions of [`crate::client::http`]; writes are planned
-//! in requests by [`crate::client::write`]; answers are decoded by [`crate::query`].
+//! classification are the sans-IO functions of [`crate::request::http`]; writes are planned
+//! in requests by [`crate::request::write_plan`]; answers are decoded by [`crate::query`].
 
 use std::borrow::Borrow;
 use std::future::Future;
@@ -19,20 +19,20 @@ use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 
-use crate::client::chunks::Documents;
-use crate::client::config::{ClientConfig, Credentials};
-use crate::client::http::{
-    self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Replay, Request,
-    WriteOptions,
-};
-use crate::client::retry::{self, Next};
-use crate::client::write::{self, OnRefusal, Unsent, WritePlan};
 use crate::error::{Cause, Commit, Error, Rejection};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
 use crate::query::answer::{AnswerVisitor, Walk};
 use crate::query::resultset::{self, ResultSet};
 use crate::query::typed::{self, CellContext, FromRow, Json};
+use crate::request::answer_documents::Documents;
+use crate::request::config::{ClientConfig, Credentials};
+use crate::request::http::{
+    self, Answer, AnswerBody, Chunking, Encoding, Method, QueryOptions, Replay, Request,
+    WriteOptions,
+};
+use crate::request::retry::{self, Next};
+use crate::request::write_plan::{self, OnRefusal, Unsent, WritePlan};
 
 /// Moves one request to the server and brings its answer back: its head, then its body piece
 /// by piece, so that a caller can read a long answer as it arrives.
@@ -1201,7 +1201,7 @@ impl<T: Transport> Core<T> {
             .udp
             .port
             .ok_or_else(|| Error::Config("no UDP port".into()))?;
-        let datagrams = crate::client::udp::pack(bytes, ends, self.config.udp.max_datagram)?;
+        let datagrams = crate::request::datagrams::pack(bytes, ends, self.config.udp.max_datagram)?;
         let payloads = datagrams.iter().map(|r| &bytes[r.clone()]).collect();
         tracing::debug!(
             port,
@@ -1219,15 +1219,16 @@ impl<T: Transport> Core<T> {
                 ..Commit::default()
             }
             .with_requests(datagrams.len())),
-            Err((sent, e)) => {
-                Err(e.after_writing(crate::client::udp::lines_in(&datagrams[..sent], ends)))
-            }
+            Err((sent, e)) => Err(e.after_writing(crate::request::datagrams::lines_in(
+                &datagrams[..sent],
+                ends,
+            ))),
         }
     }
 
     /// Writes the lines of `bytes` ending at `ends`: in one run of requests, one after
     /// another, or, when there are enough of them and the client keeps several requests in
-    /// flight, dealt by [`write::deal`] to that many runs going at once.
+    /// flight, dealt by [`write_plan::deal`] to that many runs going at once.
     #[allow(clippy::too_many_arguments)] // each is one thing a write is told; a struct would only rename them
     async fn write_batch(
         &self,
@@ -1273,7 +1274,7 @@ impl<T: Transport> Core<T> {
                 retry_after: run.retry_after,
             };
         }
-        let lane_ids = write::deal(bytes, ends, lanes);
+        let lane_ids = write_plan::deal(bytes, ends, lanes);
         // Once one run stops, the others send nothing more: a server that failed one request
         // is not sent another.
         let halt = std::sync::atomic::AtomicBool::new(false);
@@ -1681,7 +1682,7 @@ impl<T: Transport> Core<T> {
                         merged.then_some(limit),
                     ),
                     walk: Walk::default(),
-                    statements: crate::client::influxql::statement_count(query),
+                    statements: crate::request::influxql::statement_count(query),
                     ended: false,
                     // A merged answer is one call, bounded as a whole; a stream only in each
                     // wait for more (the HTTP client's own timeouts).

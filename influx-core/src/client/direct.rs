@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::client::config::ClientConfig;
 use crate::client::core::{Head, Prepared};
-use crate::client::retry::ConnectFailed;
 use crate::error::{Cause, Error};
+use crate::request::config::ClientConfig;
+use crate::request::retry::ConnectFailed;
 
 /// How long connecting may take (as reqwest is configured: see `configure_http`).
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

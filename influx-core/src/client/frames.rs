@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use polars_core::prelude::DataFrame;
 
 use crate::client::core::{Core, Transport};
-use crate::client::http::QueryOptions;
-use crate::client::influxql::statement_count;
 use crate::error::Error;
 use crate::frame::decode::FrameReader;
 use crate::frame::encode::FrameEncoder;
 use crate::frame::{FieldType, FrameQueryOptions, FrameWrite, FrameWriteOptions, Frames};
 use crate::protocol::line::LineBuf;
+use crate::request::http::QueryOptions;
+use crate::request::influxql::statement_count;
 
 impl<T: Transport> Core<T> {
     /// Checks the whole frame, then writes it in batches of rows, one after the other; stops

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::client::http::{QueryOptions, WriteOptions};
 use crate::error::Commit;
+use crate::request::http::{QueryOptions, WriteOptions};
 
 /// Rows per request when [`WriteOptions::batch_size`] is not set: the batch InfluxDB's own
 /// documentation recommends, and a bound on what one batch holds in memory.

@@ -1,15 +1,15 @@
 //! The administration calls (users, privileges, retention policies, continuous queries,
 //! measurements, series), written once over a [`Transport`] for both clients: statements built
-//! and results decoded by [`crate::client::admin`].
+//! and results decoded by [`crate::request::admin`].
 
-use crate::client::admin::{
+use crate::client::core::{Core, Transport};
+use crate::error::Error;
+use crate::request::admin::{
     ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege, RetentionPolicy,
     RetentionPolicyChange, SeriesFilter, User, decode_column, decode_continuous_queries,
     decode_grants, decode_retention_policies, decode_users, statements,
 };
-use crate::client::core::{Core, Transport};
-use crate::client::influxql::quote_ident;
-use crate::error::Error;
+use crate::request::influxql::quote_ident;
 
 /// The calls, written once for both clients.
 impl<T: Transport> Core<T> {

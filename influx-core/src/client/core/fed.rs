@@ -27,10 +27,10 @@ use super::complete;
 use super::spares::Spares;
 use super::spares::{Fed, Room};
 use super::{Caps, Core, Run, Transport, WriteOutcome};
-use crate::client::http::WriteOptions;
-use crate::client::write::{Dealer, OnRefusal, Unsent};
 use crate::error::{Commit, Error};
 use crate::protocol::point::{Point, SharedTags};
+use crate::request::http::WriteOptions;
+use crate::request::write_plan::{Dealer, OnRefusal, Unsent};
 
 /// Requests a lane's queue holds besides the one it is sending.
 const QUEUED: usize = 1;

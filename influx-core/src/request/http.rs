@@ -405,7 +405,7 @@ pub(crate) fn query_request(
         params.push(("chunked", "true"));
     }
     let encoded = encode_params(params);
-    if crate::client::influxql::is_read_only(query) && encoded.len() <= MAX_GET_QUERY {
+    if crate::request::influxql::is_read_only(query) && encoded.len() <= MAX_GET_QUERY {
         Ok(Request {
             method: Method::Get,
             path: "/query",
@@ -421,7 +421,7 @@ pub(crate) fn query_request(
             query: String::new(),
             body: encoded.into_bytes().into(),
             content_type: Some("application/x-www-form-urlencoded"),
-            replay: if crate::client::influxql::is_read_only(query) {
+            replay: if crate::request::influxql::is_read_only(query) {
                 Replay::Safe
             } else {
                 Replay::UnlessDelivered

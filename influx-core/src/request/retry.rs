@@ -1,5 +1,5 @@
 //! When a failed request is sent again, and after how long: sans-IO decisions over an
-//! outcome, for [`crate::client::core`] to act on.
+//! outcome, for the clients' core (`client::core`) to act on.
 //!
 //! A request is retried after a transport error, a timeout, a `429` or a `5xx` other than
 //! influxd's permanent ones, with exponential backoff and jitter, or after the server's
@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use crate::client::http::{self, Answer, Replay};
 use crate::error::Error;
+use crate::request::http::{self, Answer, Replay};
 
 /// How a client retries requests that failed for a reason that may pass: how many times, and
 /// how long it waits in between.

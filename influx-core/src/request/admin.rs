@@ -29,9 +29,9 @@
 
 use std::fmt;
 
-use crate::client::influxql::{quote_ident, quote_literal, split_statements, strip_comments};
 use crate::error::{Cause, Error};
 use crate::query::resultset::{ResultSet, Row};
+use crate::request::influxql::{quote_ident, quote_literal, split_statements, strip_comments};
 
 /// A user, as `SHOW USERS` reports it.
 /// Its members are the statement's columns, which InfluxDB 1.x does not change: it is not

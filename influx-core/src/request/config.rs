@@ -4,9 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::client::retry::RetryPolicy;
 use crate::error::Error;
 use crate::protocol::precision::Precision;
+use crate::request::retry::RetryPolicy;
 
 /// How a client authenticates.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! A query answer cut into its JSON documents as it arrives, sans-IO: influxd sends a chunked
 //! answer as one document per chunk, and a whole answer as one document.
 
-use crate::client::http::AnswerBody;
 use crate::error::Error;
+use crate::request::http::AnswerBody;
 
 /// The body of an answer, decoded (gunzipped) as it arrives, handing out each JSON document
 /// once its last byte is in. Only the document being received is held; the bound of the
@@ -212,7 +212,7 @@ impl Documents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::http::Encoding;
+    use crate::request::http::Encoding;
 
     fn documents(limit: usize) -> Documents {
         Documents::new(AnswerBody::new(Encoding::Identity, limit, None), None)
