@@ -21,9 +21,10 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The layers, each using only those listed after it: client -> frame -> request -> query ->
+// The layers, each using only those listed after it: client -> frame -> core -> request -> query ->
 // protocol, and every layer `error` (ARCHITECTURE.md at the repository's root).
 mod client;
+mod core;
 mod error;
 #[cfg(feature = "polars")]
 pub mod frame;
@@ -31,13 +32,13 @@ mod protocol;
 mod query;
 mod request;
 
+pub use crate::core::exchange::Statements;
+#[doc(hidden)]
+pub use crate::core::exchange::{Caps, WriteOutcome};
 #[cfg(feature = "async")]
 pub use client::asynchronous::AsyncClient;
 #[cfg(feature = "blocking")]
 pub use client::blocking::{Client, ResultStream, RowStream};
-pub use client::core::Statements;
-#[doc(hidden)]
-pub use client::core::{Caps, WriteOutcome};
 pub use error::{
     Cause, Commit, EncodeError, EncodeErrorKind, Error, FrameError, ParseError, ParseErrorKind,
     Part, PartialWriteKind, Rejection,

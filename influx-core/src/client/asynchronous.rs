@@ -8,11 +8,9 @@ use bytes::Bytes;
 
 use serde::de::DeserializeOwned;
 
-use crate::client::core::{
-    self, Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, configure_http,
-    transport_error,
-};
-use crate::client::stream::{self, SetStream};
+use crate::client::reqwest::{configure_http, transport_error};
+use crate::core::exchange::{Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome};
+use crate::core::stream::{self, SetStream};
 use crate::error::{Cause, Commit, Error};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
@@ -107,7 +105,7 @@ impl Transport for AsyncHttp {
     async fn next_piece(&self, body: &mut reqwest::Response) -> Result<Option<Bytes>, Error> {
         body.chunk()
             .await
-            .map_err(|e| core::read_error(e.is_timeout(), e.without_url()))
+            .map_err(|e| crate::client::reqwest::read_error(e.is_timeout(), e.without_url()))
     }
 
     async fn pause(&self, delay: Duration) {
@@ -120,13 +118,13 @@ impl Transport for AsyncHttp {
         port: u16,
         datagrams: Vec<&[u8]>,
     ) -> Result<(), (usize, Error)> {
-        let fail = |e| (0, core::udp_error(e));
+        let fail = |e| (0, crate::client::reqwest::udp_error(e));
         let target = tokio::net::lookup_host((host, port))
             .await
             .map_err(fail)?
             .next()
             .ok_or_else(|| fail(std::io::ErrorKind::NotFound.into()))?;
-        let socket = tokio::net::UdpSocket::bind(core::udp_bind_address(&target))
+        let socket = tokio::net::UdpSocket::bind(crate::client::reqwest::udp_bind_address(&target))
             .await
             .map_err(fail)?;
         socket.connect(target).await.map_err(fail)?;
@@ -134,7 +132,7 @@ impl Transport for AsyncHttp {
             socket
                 .send(datagram)
                 .await
-                .map_err(|e| (sent, core::udp_error(e)))?;
+                .map_err(|e| (sent, crate::client::reqwest::udp_error(e)))?;
         }
         Ok(())
     }

@@ -12,12 +12,12 @@ use bytes::Bytes;
 
 use serde::de::DeserializeOwned;
 
-use crate::client::core::{
-    self, Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, complete,
-    configure_http, transport_error,
-};
 use crate::client::direct::{Direct, DirectBody};
-use crate::client::stream::{self, SetStream};
+use crate::client::reqwest::{configure_http, transport_error};
+use crate::core::exchange::{
+    Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, complete,
+};
+use crate::core::stream::{self, SetStream};
 use crate::error::{Cause, Commit, Error};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
@@ -119,7 +119,8 @@ impl BlockingHttp {
                 .build()
                 .map_err(|e| Error::Config(Cause::with_source("cannot build the HTTP client", e)))
         })?;
-        let direct = Direct::for_config(config, core::extra_headers(config)?).map(Arc::new);
+        let direct = Direct::for_config(config, crate::client::reqwest::extra_headers(config)?)
+            .map(Arc::new);
         Ok(BlockingHttp {
             client: Arc::new(OwnedClient(Some(client))),
             direct,
@@ -250,7 +251,7 @@ fn read_piece(body: &mut BlockingBody) -> Result<Option<Bytes>, Error> {
                     || e.get_ref()
                         .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
                         .is_some_and(reqwest::Error::is_timeout);
-                return Err(core::read_error(timed_out, e));
+                return Err(crate::client::reqwest::read_error(timed_out, e));
             }
         }
     }
@@ -337,18 +338,19 @@ impl Transport for BlockingHttp {
 
 fn send_datagrams_now(host: &str, port: u16, datagrams: &[&[u8]]) -> Result<(), (usize, Error)> {
     use std::net::{ToSocketAddrs, UdpSocket};
-    let fail = |e| (0, core::udp_error(e));
+    let fail = |e| (0, crate::client::reqwest::udp_error(e));
     let target = (host, port)
         .to_socket_addrs()
         .map_err(fail)?
         .next()
         .ok_or_else(|| fail(std::io::ErrorKind::NotFound.into()))?;
-    let socket = UdpSocket::bind(core::udp_bind_address(&target)).map_err(fail)?;
+    let socket =
+        UdpSocket::bind(crate::client::reqwest::udp_bind_address(&target)).map_err(fail)?;
     socket.connect(target).map_err(fail)?;
     for (sent, datagram) in datagrams.iter().enumerate() {
         socket
             .send(datagram)
-            .map_err(|e| (sent, core::udp_error(e)))?;
+            .map_err(|e| (sent, crate::client::reqwest::udp_error(e)))?;
     }
     Ok(())
 }

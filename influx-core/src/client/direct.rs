@@ -13,7 +13,7 @@
 //! Every wait is bounded: connecting by [`CONNECT_TIMEOUT`] an address, and the whole
 //! exchange (connecting, sending, the answer's head and body, chunked framing included) by
 //! the client's timeout, as a deadline however the server trickles; the body is also bounded
-//! in size by [`crate::client::core::Reading`]. The head is at most [`MAX_HEAD`] bytes, a
+//! in size by [`crate::core::exchange::Reading`]. The head is at most [`MAX_HEAD`] bytes, a
 //! chunked answer's trailers at most [`MAX_TRAILERS`] lines. Idle connections are kept up to
 //! the client's `pool_max_idle_per_host` ([`DEFAULT_MAX_IDLE`] without it) for at most
 //! [`IDLE_TIMEOUT`], and one is reused only if the server has not closed it.
@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::client::core::{Head, Prepared};
+use crate::core::exchange::{Head, Prepared};
 use crate::error::{Cause, Error};
 use crate::request::config::ClientConfig;
 use crate::request::retry::ConnectFailed;

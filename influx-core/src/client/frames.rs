@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use polars_core::prelude::DataFrame;
 
-use crate::client::core::{Core, Transport};
+use crate::core::exchange::{Core, Transport};
 use crate::error::Error;
 use crate::frame::decode::FrameReader;
 use crate::frame::encode::FrameEncoder;

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::client::core::{Core, QueryStream, Transport};
+use crate::core::exchange::{Core, QueryStream, Transport};
 use crate::error::Error;
 use crate::query::resultset::{ResultSet, SetBuilder};
 use crate::query::typed::{FromRow, Json, StatementReader, TypedSink};

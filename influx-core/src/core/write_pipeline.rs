@@ -22,11 +22,11 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use bytes::Bytes;
 
 #[cfg(feature = "blocking")]
-use super::complete;
+use crate::core::exchange::complete;
+use crate::core::exchange::{Caps, Core, Run, Transport, WriteOutcome};
 #[cfg(feature = "async")]
-use super::spares::Spares;
-use super::spares::{Fed, Room};
-use super::{Caps, Core, Run, Transport, WriteOutcome};
+use crate::core::spares::Spares;
+use crate::core::spares::{Fed, Room};
 use crate::error::{Commit, Error};
 use crate::protocol::point::{Point, SharedTags};
 use crate::request::http::WriteOptions;

@@ -80,10 +80,6 @@ pub(crate) trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<(), (usize, Error)>> + Send;
 }
 
-mod admin;
-mod fed;
-mod spares;
-
 /// Polls every future in turn until all are done; their outputs in order.
 async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
@@ -106,20 +102,6 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     })
     .await;
     outputs.into_iter().flatten().collect()
-}
-
-/// A failure to send a datagram.
-pub(crate) fn udp_error(e: std::io::Error) -> Error {
-    Error::Transport(Cause::with_source("sending a UDP datagram failed", e))
-}
-
-/// The unspecified address of `target`'s family, port 0: where a UDP socket for it binds.
-pub(crate) fn udp_bind_address(target: &std::net::SocketAddr) -> std::net::SocketAddr {
-    if target.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    }
 }
 
 /// A request in the terms of the HTTP client: method, URL, headers, body (gzipped if asked).
@@ -367,61 +349,6 @@ fn stopped_error() -> Error {
     Error::Timeout("the write was stopped before this request was sent".into())
 }
 
-/// An error of the HTTP client before an answer came.
-pub(crate) fn transport_error(e: reqwest::Error) -> Error {
-    // The URL carries no credentials, but it is noise in a chain of messages.
-    let e = e.without_url();
-    if e.is_timeout() {
-        Error::Timeout(Cause::with_source("no answer in time", e))
-    } else {
-        let what = tls_failure(&e).unwrap_or("the request did not get an answer");
-        Error::Transport(Cause::with_source(what, e))
-    }
-}
-
-/// What a TLS handshake's failure means, if that is what `e` is: the message says "TLS", and
-/// "certificate" when the server's certificate was refused (the TLS library's own reason is
-/// the error's source). The libraries' errors are not this crate's types, so they are told by
-/// their text.
-fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
-    let mut texts = Vec::new();
-    let mut next = Some(e);
-    while let Some(e) = next {
-        texts.push(e.to_string().to_ascii_lowercase());
-        next = e.source();
-    }
-    if texts.iter().any(|t| t.contains("certificate")) {
-        return Some("TLS handshake failed: the server's certificate was not accepted");
-    }
-    let not_tls = [
-        "invalidcontenttype",
-        "corrupt message",
-        "wrong version number",
-    ];
-    if texts.iter().any(|t| not_tls.iter().any(|n| t.contains(n))) {
-        return Some(
-            "TLS handshake failed: the server does not speak TLS on this port (a plain \
-             http:// server?)",
-        );
-    }
-    texts
-        .iter()
-        .any(|t| t.contains("tls") || t.contains("handshake"))
-        .then_some("TLS handshake failed")
-}
-
-/// An error while reading an answer's body.
-pub(crate) fn read_error(
-    timed_out: bool,
-    e: impl std::error::Error + Send + Sync + 'static,
-) -> Error {
-    if timed_out {
-        Error::Timeout(Cause::with_source("the answer stopped coming", e))
-    } else {
-        Error::Transport(Cause::with_source("reading the answer failed", e))
-    }
-}
-
 /// Completes a future that never waits: the blocking client's calls, whose transport does its
 /// I/O before it hands back a ready future.
 #[cfg(feature = "blocking")]
@@ -435,111 +362,6 @@ pub(crate) fn complete<F: Future>(future: F) -> F::Output {
         Poll::Ready(output) => output,
         Poll::Pending => unreachable!("the blocking transport never leaves a request pending"),
     }
-}
-
-/// Applies the settings both HTTP clients share to either client's builder.
-macro_rules! configure_http {
-    ($builder:expr, $config:expr) => {{
-        let config: &$crate::ClientConfig = $config;
-        let builder = $builder
-            .connect_timeout(::std::time::Duration::from_secs(10))
-            // A 301 or 302 turns a POST into a GET, and a followed redirect sends the
-            // Authorization header on: neither is ever what a write or a query wants.
-            .redirect(::reqwest::redirect::Policy::none())
-            .referer(false);
-        let builder = match config.pool_max_idle_per_host {
-            Some(n) => builder.pool_max_idle_per_host(n),
-            None => builder,
-        };
-        let builder = match &config.proxy {
-            Some(url) => builder.proxy(::reqwest::Proxy::all(url.0.as_str()).map_err(|e| {
-                $crate::Error::Config($crate::Cause::with_source(
-                    "the proxy URL does not parse (the URL is not shown: it may hold a password)",
-                    e.without_url(),
-                ))
-            })?),
-            None => builder.no_proxy(),
-        };
-        let builder = builder.default_headers($crate::client::core::extra_headers(config)?);
-        if config.tls {
-            $crate::client::core::tls!(builder, config)
-        } else {
-            $crate::client::core::plain!(builder)
-        }
-    }};
-}
-pub(crate) use configure_http;
-
-/// rustls alone: reqwest is built without a crypto provider and given a finished configuration
-/// (on *ring*; see `client::tls`), for every client, since reqwest sets TLS up even for one
-/// that only speaks `http`.
-#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-macro_rules! tls {
-    ($builder:expr, $config:expr) => {{
-        let config: &$crate::ClientConfig = $config;
-        let cas = config.ca_certificates.iter().map(|pem| pem.0.as_slice());
-        $crate::client::tls::client_config(config.verify_tls, cas)
-            .map(|tls| $builder.tls_backend_preconfigured(tls))
-    }};
-}
-#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-macro_rules! plain {
-    ($builder:expr) => {{
-        $crate::client::tls::client_config(true, [])
-            .map(|tls| $builder.tls_backend_preconfigured(tls))
-    }};
-}
-#[cfg(not(all(feature = "rustls", not(feature = "native-tls"))))]
-macro_rules! plain {
-    ($builder:expr) => {
-        Ok::<_, $crate::Error>($builder)
-    };
-}
-pub(crate) use plain;
-
-/// The system's OpenSSL (`native-tls`), configured through reqwest.
-#[cfg(feature = "native-tls")]
-macro_rules! tls {
-    ($builder:expr, $config:expr) => {{
-        let mut builder = $builder.tls_danger_accept_invalid_certs(!$config.verify_tls);
-        for pem in &$config.ca_certificates {
-            let certificates = ::reqwest::Certificate::from_pem_bundle(&pem.0)
-                .ok()
-                .filter(|certificates| !certificates.is_empty())
-                .ok_or_else(|| {
-                    $crate::Error::Config("a CA certificate is not a PEM certificate".into())
-                })?;
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        Ok::<_, $crate::Error>(builder)
-    }};
-}
-#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
-macro_rules! tls {
-    ($builder:expr, $config:expr) => {{
-        let _ = $builder;
-        Err::<_, $crate::Error>($crate::Error::Config(
-            "https needs TLS support: enable the `native-tls` or `rustls` feature".into(),
-        ))
-    }};
-}
-pub(crate) use tls;
-
-/// The headers of [`crate::ClientBuilder::header`], checked.
-pub(crate) fn extra_headers(config: &ClientConfig) -> Result<HeaderMap, Error> {
-    let mut headers = HeaderMap::new();
-    for (name, value) in &config.headers {
-        let name = header::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::Config(format!("`{name}` is not an HTTP header name").into()))?;
-        let mut value = HeaderValue::from_str(&value.0).map_err(|_| {
-            Error::Config(format!("the value of header `{name}` is not valid in HTTP").into())
-        })?;
-        value.set_sensitive(true);
-        headers.append(name, value);
-    }
-    Ok(headers)
 }
 
 /// A query's answer being read as it arrives. The body comes first, so that it is dropped
@@ -655,14 +477,14 @@ struct LaneRun {
 
 /// What one run of requests did: like [`WriteOutcome`], with the first line it did not settle
 /// (every line from there on is unsettled), and an error only if it failed itself.
-struct Run {
-    commit: Commit,
-    rejections: Vec<Rejection>,
-    unsent_from: usize,
-    stopped: Option<Error>,
-    retry_after: Option<Duration>,
+pub(super) struct Run {
+    pub(super) commit: Commit,
+    pub(super) rejections: Vec<Rejection>,
+    pub(super) unsent_from: usize,
+    pub(super) stopped: Option<Error>,
+    pub(super) retry_after: Option<Duration>,
     /// It stopped because its caller said so, before a request: no request failed.
-    cancelled: bool,
+    pub(super) cancelled: bool,
 }
 
 /// A client's state and every call, over a transport.
@@ -676,7 +498,7 @@ pub(crate) struct Core<T> {
     /// by a 413 (the server's `max-body-size` does not change while it runs).
     request_cap: Arc<AtomicUsize>,
     /// Buffers kept between writes with several requests in flight, shared by clones.
-    spares: Arc<spares::Spares>,
+    pub(super) spares: Arc<crate::core::spares::Spares>,
 }
 
 impl<T> std::fmt::Debug for Core<T> {
@@ -1230,7 +1052,7 @@ impl<T: Transport> Core<T> {
     /// another, or, when there are enough of them and the client keeps several requests in
     /// flight, dealt by [`write_plan::deal`] to that many runs going at once.
     #[allow(clippy::too_many_arguments)] // each is one thing a write is told; a struct would only rename them
-    async fn write_batch(
+    pub(super) async fn write_batch(
         &self,
         bytes: &[u8],
         shared: Option<&Bytes>,
@@ -1407,7 +1229,7 @@ impl<T: Transport> Core<T> {
             cancelled: false,
             held_from: None,
         };
-        let mut chunk = self.spares.take(spares::Room::NONE);
+        let mut chunk = self.spares.take(crate::core::spares::Room::NONE);
         let mut next = 0;
         let done = loop {
             let cap_bytes = self.request_cap().min(caps.bytes);
@@ -1457,7 +1279,7 @@ impl<T: Transport> Core<T> {
                     stop,
                 )
                 .await;
-            chunk.bytes = spares::reclaim(shared);
+            chunk.bytes = crate::core::spares::reclaim(shared);
             done.commit.add(run.commit);
             done.rejections.extend(run.rejections);
             if run.stopped.is_some() || run.unsent_from < chunk.lines.len() {
@@ -1481,7 +1303,7 @@ impl<T: Transport> Core<T> {
     /// Once `stop` is set (by the caller), no request is sent: the run stops as if the next
     /// one had failed.
     #[allow(clippy::too_many_arguments)]
-    async fn write_run(
+    pub(super) async fn write_run(
         &self,
         bytes: &[u8],
         shared: Option<&Bytes>,
@@ -1553,7 +1375,7 @@ impl<T: Transport> Core<T> {
     }
 
     /// The byte cap of a request: the client's `max_request_size`, lowered by any 413.
-    fn request_cap(&self) -> usize {
+    pub(super) fn request_cap(&self) -> usize {
         self.request_cap.load(Ordering::Relaxed)
     }
 
