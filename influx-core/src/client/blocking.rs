@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use serde::de::DeserializeOwned;
 
-use crate::client::direct::{Direct, DirectBody};
+use crate::client::plain_http::{Direct, DirectBody};
 use crate::client::reqwest::{configure_http, transport_error};
 use crate::core::exchange::{
     Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome, complete,

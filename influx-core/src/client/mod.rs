@@ -6,10 +6,10 @@
 pub(crate) mod asynchronous;
 #[cfg(feature = "blocking")]
 pub(crate) mod blocking;
-#[cfg(feature = "blocking")]
-pub(crate) mod direct;
 #[cfg(feature = "polars")]
 pub(crate) mod frames;
+#[cfg(feature = "blocking")]
+pub(crate) mod plain_http;
 pub(crate) mod reqwest;
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 pub(crate) mod tls;
