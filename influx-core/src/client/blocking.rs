@@ -400,7 +400,6 @@ impl<T> std::fmt::Debug for RowStream<T> {
     }
 }
 
-#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 impl crate::ClientBuilder {
     /// The blocking client.
     ///
@@ -409,6 +408,9 @@ impl crate::ClientBuilder {
     /// assert_eq!(client.config().base_url(), "http://localhost:8087");
     /// # Ok::<(), influx_series::Error>(())
     /// ```
+    // Redundant with the module's own cfg, but what carries docs.rs's feature mark to the
+    // influx-series page that inlines this method.
+    #[cfg(feature = "blocking")]
     pub fn build(self) -> Result<Client, Error> {
         Client::with_config(self.into_config())
     }
