@@ -921,14 +921,15 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = text
+        if bytes[i] == b'%' {
+            if let Some(v) = text
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
         }
         out.push(bytes[i]);
         i += 1;
