@@ -32,9 +32,9 @@ mod protocol;
 mod query;
 mod request;
 
-pub use crate::core::exchange::Statements;
+pub use crate::core::queries::Statements;
 #[doc(hidden)]
-pub use crate::core::exchange::{Caps, WriteOutcome};
+pub use crate::core::writes::{Caps, WriteOutcome};
 #[cfg(feature = "async")]
 pub use client::asynchronous::AsyncClient;
 #[cfg(feature = "blocking")]

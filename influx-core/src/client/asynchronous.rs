@@ -9,8 +9,11 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::client::reqwest::{configure_http, transport_error};
-use crate::core::exchange::{Caps, Core, Head, Prepared, Statements, Transport, WriteOutcome};
+use crate::core::exchange::Core;
+use crate::core::queries::Statements;
 use crate::core::stream::{self, SetStream};
+use crate::core::transport::{Head, Prepared, Transport};
+use crate::core::writes::{Caps, WriteOutcome};
 use crate::error::{Cause, Commit, Error};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;

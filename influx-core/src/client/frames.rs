@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use polars_core::prelude::DataFrame;
 
-use crate::core::exchange::{Core, Transport};
+use crate::core::exchange::Core;
+use crate::core::transport::Transport;
 use crate::error::Error;
 use crate::frame::decode::FrameReader;
 use crate::frame::encode::FrameEncoder;

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::core::exchange::{Head, Prepared};
+use crate::core::transport::{Head, Prepared};
 use crate::error::{Cause, Error};
 use crate::request::config::ClientConfig;
 use crate::request::retry::ConnectFailed;

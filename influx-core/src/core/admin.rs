@@ -2,7 +2,8 @@
 //! measurements, series), written once over a [`Transport`] for both clients: statements built
 //! and results decoded by [`crate::request::admin`].
 
-use crate::core::exchange::{Core, Transport};
+use crate::core::exchange::Core;
+use crate::core::transport::Transport;
 use crate::error::Error;
 use crate::request::admin::{
     ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege, RetentionPolicy,

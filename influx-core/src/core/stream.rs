@@ -2,7 +2,9 @@
 
 use std::collections::VecDeque;
 
-use crate::core::exchange::{Core, QueryStream, Transport};
+use crate::core::exchange::Core;
+use crate::core::queries::QueryStream;
+use crate::core::transport::Transport;
 use crate::error::Error;
 use crate::query::resultset::{ResultSet, SetBuilder};
 use crate::query::typed::{FromRow, Json, StatementReader, TypedSink};

@@ -21,12 +21,14 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 
-#[cfg(feature = "blocking")]
-use crate::core::exchange::complete;
-use crate::core::exchange::{Caps, Core, Run, Transport, WriteOutcome};
+use crate::core::exchange::Core;
 #[cfg(feature = "async")]
 use crate::core::spares::Spares;
 use crate::core::spares::{Fed, Room};
+use crate::core::transport::Transport;
+#[cfg(feature = "blocking")]
+use crate::core::transport::complete;
+use crate::core::writes::{Caps, Run, WriteOutcome};
 use crate::error::{Commit, Error};
 use crate::protocol::point::{Point, SharedTags};
 use crate::request::http::WriteOptions;
