@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use influx_series::{AsyncClient, WriteOptions};
 
-use super::Setup;
 use super::data::{BATCH, Cpu, Dataset, QUERY};
 use super::peers::runtime;
 use super::queries::options;
+use super::setup::Setup;
 use super::variant::{Key, Kind, Variant, in_fresh_database};
 
 /// A client with the default settings, as the blocking one it is compared with.

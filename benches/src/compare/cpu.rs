@@ -34,9 +34,9 @@ use influx_series_benches::rounds::median;
 use influx_series_benches::{Sample, samples};
 use influxdb::{InfluxDbWriteable, Query, WriteQuery};
 
-use super::Setup;
 use super::data::{MEASUREMENT, PeerCpu, peer};
 use super::load::CpuTime;
+use super::setup::Setup;
 use super::variant::{self, Key, Kind, Outcome, RunResult, Variant};
 
 /// Points of a pass (as benches/encode.rs and benches/derive.rs).
@@ -181,10 +181,10 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
     eprintln!(
         "no server: {rounds} round{} of {} variants, {reps} batch{} of {} points or {} ms \
          each",
-        super::plural(rounds),
+        super::text::plural(rounds),
         variants.len(),
         if reps == 1 { "" } else { "es" },
-        super::grouped(points),
+        super::text::grouped(points),
         time.as_millis()
     );
     // Nothing here talks to the server: no run waits for it.

@@ -10,8 +10,10 @@ use influx_series_benches::samples;
 
 use super::data::{BATCH, Cpu, point};
 use super::python::Python;
+use super::setup::Setup;
+use super::text::at_most;
 use super::variant::stored_count;
-use super::{Setup, at_most, peers, queries};
+use super::{peers, queries};
 
 /// The hidden command that runs one probe in a fresh process.
 pub(crate) const CHILD_COMMAND: &str = "memory-child";

@@ -28,7 +28,9 @@ mod peers;
 mod python;
 mod queries;
 mod report;
+mod setup;
 mod stats;
+mod text;
 mod variant;
 mod writes;
 
@@ -42,6 +44,8 @@ use influx_testserver::Server;
 use data::{BATCH, Dataset};
 use load::CpuTime;
 use python::Python;
+use setup::Setup;
+use text::{grouped, plural};
 use variant::Kind;
 
 /// Rounds without `--rounds`: with five, two runs of the same code gave `record()` from two
@@ -101,44 +105,6 @@ impl Options {
             }
         }
         Ok(options)
-    }
-}
-
-/// The server and how to reach it, shared by every variant.
-pub(crate) struct Setup {
-    /// The private influxd.
-    pub(crate) server: Server,
-    /// A client of ours with default settings: databases, counts, queries.
-    pub(crate) admin: Client,
-    /// `http://127.0.0.1:PORT`
-    pub(crate) url: String,
-    /// The same, for the raw connections.
-    pub(crate) address: SocketAddr,
-}
-
-/// `n` with its thousands set apart, as the docs write them: `100 000`.
-pub(crate) fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// `s` for a count other than one.
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// At most `chars` characters of `text`.
-pub(crate) fn at_most(text: &str, chars: usize) -> &str {
-    match text.char_indices().nth(chars) {
-        Some((end, _)) => &text[..end],
-        None => text,
     }
 }
 

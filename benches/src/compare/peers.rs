@@ -6,8 +6,8 @@ use std::time::Instant;
 use influxdb::{InfluxDbWriteable, ReadQuery, WriteQuery};
 use tokio::runtime::Runtime;
 
-use super::Setup;
 use super::data::{BATCH, MEASUREMENT, PeerCpu, PeerRow, QUERY};
+use super::setup::Setup;
 use super::variant::{Key, Kind, RunResult, Variant, in_fresh_database};
 
 /// A runtime for the peer's futures.

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::Setup;
-use super::at_most;
+use super::setup::Setup;
+use super::text::at_most;
 use super::variant::{Key, Kind, Variant, in_fresh_database};
 
 /// The interpreter: Debian's, where `python3-influxdb` is installed.

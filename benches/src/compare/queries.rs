@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use influx_series::{Client, Precision, QueryOptions};
 
-use super::Setup;
-use super::at_most;
 use super::data::{Cpu, QUERY};
 use super::http::{Connection, encode_component};
+use super::setup::Setup;
+use super::text::at_most;
 use super::variant::{Key, Kind, Variant};
 
 /// The options of every query of ours: times as nanosecond integers, as the raw fetch asks.

@@ -9,7 +9,7 @@ use std::process::Command;
 use super::cpu::{self, Part};
 use super::memory::Measured;
 use super::stats::{Ratio, Summary, Target};
-use super::{grouped, plural};
+use super::text::{grouped, plural};
 
 /// The line before the section in docs/benchmarks.md.
 pub(crate) const BEGIN: &str = "<!-- compare:begin -->";
@@ -74,7 +74,7 @@ fn mib(kib: u64) -> String {
 
 /// Cuts a message for a table cell: one line, no `|`.
 fn cell(text: &str) -> String {
-    super::at_most(&text.replace(['\n', '|'], " "), 160).to_owned()
+    super::text::at_most(&text.replace(['\n', '|'], " "), 160).to_owned()
 }
 
 /// Today's date (UTC) and the machine: cores, memory, kernel, influxd.

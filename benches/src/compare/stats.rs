@@ -2,8 +2,8 @@
 //! taken per round and summarised the same way; and the DESIGN.md section-7 targets this
 //! program measures, each met or not.
 
-use super::grouped;
 use super::memory::{Measured, Probe};
+use super::text::grouped;
 use super::variant::{Key, Outcome, reference};
 
 /// A median with the smallest and largest value it was taken from.
@@ -140,7 +140,7 @@ pub(crate) fn short(key: Key) -> String {
         Key::Record { threads } => format!("record() from {threads} threads at once"),
         Key::WriterRecord { threads } => format!(
             "buffered writer record() ({threads} thread{})",
-            super::plural(threads)
+            super::text::plural(threads)
         ),
     }
 }

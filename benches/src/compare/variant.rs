@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use influx_series::{Client, QueryOptions};
 
-use super::Setup;
 use super::data::MEASUREMENT;
+use super::setup::Setup;
 
 /// Which variant, for the ratios and targets that name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

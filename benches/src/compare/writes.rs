@@ -11,8 +11,9 @@ use influx_series::{Client, ClientBuilder, ClientConfig, Series, WriteOptions};
 
 use super::data::{BATCH, CpuRecord, CpuRecordBackground, Dataset};
 use super::http::Connection;
+use super::setup::Setup;
+use super::text::at_most;
 use super::variant::{Key, Kind, RunResult, Variant, in_fresh_database};
-use super::{Setup, at_most};
 
 /// How long the buffered writer's `flush` may take.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(120);
