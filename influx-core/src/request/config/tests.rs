@@ -192,3 +192,15 @@ fn a_bad_port_variable_is_named() {
         .unwrap_err();
     assert!(err.to_string().contains("eighty"));
 }
+
+/// Hostile escapes in a DSN's credentials: a `%` at the end, before non-hex digits or inside a
+/// multi-byte character stays as written; nothing panics and nothing is lost.
+#[test]
+fn malformed_percent_escapes_are_kept_as_written() {
+    assert_eq!(percent_decode("a%"), "a%");
+    assert_eq!(percent_decode("%G1x"), "%G1x");
+    assert_eq!(percent_decode("%41%4"), "A%4");
+    assert_eq!(percent_decode("%é"), "%é");
+    assert_eq!(percent_decode("é%"), "é%");
+    assert_eq!(percent_decode("%2c%2C"), ",,");
+}
