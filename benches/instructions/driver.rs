@@ -4,6 +4,9 @@
 //! work's cost.
 //!
 //! Usage: `driver <workload> <n> <work: 0|1>`
+//!
+//! `answer-read` (feature `hooks`, for commits that have `influx_core::bench_hooks`, built with
+//! `--cfg influx_bench`) reads answer heads and bodies, chunked framing included, from memory.
 
 use std::hint::black_box;
 
@@ -76,6 +79,34 @@ fn answer(n: usize) -> Vec<u8> {
     body.into_bytes()
 }
 
+/// Three answers of influxd's, one after another as on a kept connection: a write's `204`, a
+/// partial write's `400` with its length, and a chunked query answer of three chunks.
+#[cfg(feature = "hooks")]
+fn answers() -> Vec<u8> {
+    const HEADERS: &str = "Content-Type: application/json\r\n\
+        Request-Id: 3e4a6b0c-3a4b-11f1-8001-000000000000\r\n\
+        X-Influxdb-Build: OSS\r\n\
+        X-Influxdb-Version: 1.6.7~rc0\r\n\
+        X-Request-Id: 3e4a6b0c-3a4b-11f1-8001-000000000000\r\n\
+        Date: Mon, 07 Dec 2026 14:00:00 GMT\r\n";
+    let error = r#"partial write: field type conflict: input field "usage_user" on measurement "cpu" is type integer, already exists as type float dropped=1"#;
+    let body = format!("{{\"error\":\"{}\"}}\n", error.replace('"', "\\\""));
+    let mut out = format!("HTTP/1.1 204 No Content\r\n{HEADERS}\r\n");
+    out += &format!(
+        "HTTP/1.1 400 Bad Request\r\n{HEADERS}X-Influxdb-Error: {error}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    out += &format!("HTTP/1.1 200 OK\r\n{HEADERS}Transfer-Encoding: chunked\r\n\r\n");
+    for i in 0..3 {
+        let chunk = format!(
+            r#"{{"results":[{{"statement_id":{i},"series":[{{"name":"cpu","columns":["time","usage_user"],"values":[[1600000000000000000,0.3],[1600000000001000003,0.425]]}}],"partial":true}}]}}"#
+        ) + "\n";
+        out += &format!("{:x}\r\n{chunk}\r\n", chunk.len());
+    }
+    out += "0\r\n\r\n";
+    out.into_bytes()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let workload = args.get(1).map(String::as_str).unwrap_or("");
@@ -145,6 +176,16 @@ fn main() {
                 black_box(sets);
             }
             black_box(body);
+        }
+        #[cfg(feature = "hooks")]
+        "answer-read" => {
+            let input = answers().repeat(n);
+            if work {
+                let sum = influx_core::bench_hooks::read_answers(&input, 3 * n).unwrap();
+                assert!(sum > 0);
+                black_box(sum);
+            }
+            black_box(input);
         }
         other => {
             eprintln!("unknown workload {other:?}");

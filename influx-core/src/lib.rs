@@ -73,3 +73,11 @@ pub use request::{admin, influxql};
 
 /// Re-exported so users name the same `chrono` the crate uses.
 pub use chrono;
+
+/// What `scripts/instructions` counts that is not public: built only with `--cfg
+/// influx_bench`, never in a user's build.
+#[cfg(all(influx_bench, feature = "blocking"))]
+#[doc(hidden)]
+pub mod bench_hooks {
+    pub use crate::client::plain_http::read_answers;
+}

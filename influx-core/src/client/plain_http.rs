@@ -108,15 +108,49 @@ impl Pool {
     }
 }
 
+/// Where a connection's bytes come from: its socket, waited on until a deadline (or, for
+/// counting the instructions of the parsing, bytes in memory).
+trait Source {
+    /// Reads into `buffer`, waiting at most until `deadline`; `0` at the end.
+    fn read_by(&mut self, buffer: &mut [u8], deadline: Option<Instant>) -> io::Result<usize>;
+}
+
+impl Source for TcpStream {
+    fn read_by(&mut self, buffer: &mut [u8], deadline: Option<Instant>) -> io::Result<usize> {
+        set_timeout(self, deadline, TcpStream::set_read_timeout)?;
+        loop {
+            match self.read(buffer) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
+}
+
+#[cfg(any(test, influx_bench))]
+impl Source for &[u8] {
+    fn read_by(&mut self, buffer: &mut [u8], _: Option<Instant>) -> io::Result<usize> {
+        self.read(buffer)
+    }
+}
+
 /// One connection, with what was read past the end of the last answer.
-struct Connection {
-    stream: TcpStream,
+struct Connection<S = TcpStream> {
+    stream: S,
     buffer: Vec<u8>,
     /// The unread part of `buffer`.
     start: usize,
 }
 
 impl Connection {
+    fn new(stream: TcpStream) -> Connection {
+        Connection {
+            stream,
+            buffer: Vec::new(),
+            start: 0,
+        }
+    }
+
     /// Whether the server has neither closed the connection nor sent anything unasked (which
     /// would be out of step with the next answer).
     fn is_open(&self) -> bool {
@@ -129,21 +163,17 @@ impl Connection {
         );
         open && self.stream.set_nonblocking(false).is_ok()
     }
+}
 
+impl<S: Source> Connection<S> {
     /// Reads more into the buffer, waiting at most until `deadline`; returns how much came.
     fn fill(&mut self, deadline: Option<Instant>) -> io::Result<usize> {
-        set_timeout(&self.stream, deadline, TcpStream::set_read_timeout)?;
         // What was read already goes: the buffer holds at most what is unread plus a read.
         self.buffer.drain(..self.start);
         self.start = 0;
         let old = self.buffer.len();
         self.buffer.resize(old + READ_CHUNK, 0);
-        let read = loop {
-            match self.stream.read(&mut self.buffer[old..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => break other,
-            }
-        };
+        let read = self.stream.read_by(&mut self.buffer[old..], deadline);
         self.buffer.truncate(old + *read.as_ref().unwrap_or(&0));
         read
     }
@@ -361,11 +391,7 @@ fn connect(host: &str, port: u16, deadline: Option<Instant>) -> io::Result<Conne
         match TcpStream::connect_timeout(&address, wait) {
             Ok(stream) => {
                 stream.set_nodelay(true)?;
-                return Ok(Connection {
-                    stream,
-                    buffer: Vec::new(),
-                    start: 0,
-                });
+                return Ok(Connection::new(stream));
             }
             Err(e) => last = Some(e),
         }
@@ -458,7 +484,10 @@ struct Framed {
 }
 
 /// Reads the status line and headers by `deadline` (skipping `1xx` interim answers).
-fn read_head(connection: &mut Connection, deadline: Option<Instant>) -> io::Result<(Head, Framed)> {
+fn read_head<S: Source>(
+    connection: &mut Connection<S>,
+    deadline: Option<Instant>,
+) -> io::Result<(Head, Framed)> {
     loop {
         let end = loop {
             if let Some(at) = find(connection.unread(), b"\r\n\r\n") {
@@ -626,66 +655,75 @@ impl DirectBody {
     }
 
     fn next_piece(&mut self) -> io::Result<Option<Bytes>> {
-        let deadline = self.deadline;
-        let Some(connection) = self.connection.as_mut() else {
-            return Ok(None);
-        };
-        loop {
-            match self.framing {
-                Framing::Done => return Ok(None),
-                Framing::Length(0) => self.framing = Framing::Done,
-                Framing::Length(left) => {
-                    let piece = take(connection, left, deadline)?;
-                    if piece.is_empty() {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "the connection closed before the end of the answer",
-                        ));
-                    }
-                    self.framing = Framing::Length(left - piece.len() as u64);
-                    return Ok(Some(piece));
+        match self.connection.as_mut() {
+            Some(connection) => next_piece(connection, &mut self.framing, self.deadline),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The next piece of a body framed as `framing` says, which it keeps up to date; `None` at
+/// the body's end.
+fn next_piece<S: Source>(
+    connection: &mut Connection<S>,
+    framing: &mut Framing,
+    deadline: Option<Instant>,
+) -> io::Result<Option<Bytes>> {
+    loop {
+        match *framing {
+            Framing::Done => return Ok(None),
+            Framing::Length(0) => *framing = Framing::Done,
+            Framing::Length(left) => {
+                let piece = take(connection, left, deadline)?;
+                if piece.is_empty() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the connection closed before the end of the answer",
+                    ));
                 }
-                Framing::Close => {
-                    let piece = take(connection, u64::MAX, deadline)?;
-                    if piece.is_empty() {
-                        self.framing = Framing::Done;
-                        return Ok(None);
-                    }
-                    return Ok(Some(piece));
+                *framing = Framing::Length(left - piece.len() as u64);
+                return Ok(Some(piece));
+            }
+            Framing::Close => {
+                let piece = take(connection, u64::MAX, deadline)?;
+                if piece.is_empty() {
+                    *framing = Framing::Done;
+                    return Ok(None);
                 }
-                Framing::Chunked(Some(0)) => {
-                    expect_line_end(connection, deadline)?;
-                    self.framing = Framing::Chunked(None);
+                return Ok(Some(piece));
+            }
+            Framing::Chunked(Some(0)) => {
+                expect_line_end(connection, deadline)?;
+                *framing = Framing::Chunked(None);
+            }
+            Framing::Chunked(Some(left)) => {
+                let piece = take(connection, left, deadline)?;
+                if piece.is_empty() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the connection closed inside a chunk",
+                    ));
                 }
-                Framing::Chunked(Some(left)) => {
-                    let piece = take(connection, left, deadline)?;
-                    if piece.is_empty() {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "the connection closed inside a chunk",
-                        ));
-                    }
-                    self.framing = Framing::Chunked(Some(left - piece.len() as u64));
-                    return Ok(Some(piece));
-                }
-                Framing::Chunked(None) => {
-                    let line = read_line(connection, deadline)?;
-                    let size = line.split(';').next().unwrap_or_default().trim();
-                    let size =
-                        u64::from_str_radix(size, 16).map_err(|_| malformed("a bad chunk size"))?;
-                    if size == 0 {
-                        // Trailers, if any, end with an empty line.
-                        let mut trailers = 0;
-                        while !read_line(connection, deadline)?.is_empty() {
-                            trailers += 1;
-                            if trailers > MAX_TRAILERS {
-                                return Err(malformed("more than 64 trailer lines"));
-                            }
+                *framing = Framing::Chunked(Some(left - piece.len() as u64));
+                return Ok(Some(piece));
+            }
+            Framing::Chunked(None) => {
+                let line = read_line(connection, deadline)?;
+                let size = line.split(';').next().unwrap_or_default().trim();
+                let size =
+                    u64::from_str_radix(size, 16).map_err(|_| malformed("a bad chunk size"))?;
+                if size == 0 {
+                    // Trailers, if any, end with an empty line.
+                    let mut trailers = 0;
+                    while !read_line(connection, deadline)?.is_empty() {
+                        trailers += 1;
+                        if trailers > MAX_TRAILERS {
+                            return Err(malformed("more than 64 trailer lines"));
                         }
-                        self.framing = Framing::Done;
-                    } else {
-                        self.framing = Framing::Chunked(Some(size));
                     }
+                    *framing = Framing::Done;
+                } else {
+                    *framing = Framing::Chunked(Some(size));
                 }
             }
         }
@@ -694,7 +732,11 @@ impl DirectBody {
 
 /// Up to `most` bytes of the body: what is buffered, or one read's worth; empty at the end of
 /// the connection.
-fn take(connection: &mut Connection, most: u64, deadline: Option<Instant>) -> io::Result<Bytes> {
+fn take<S: Source>(
+    connection: &mut Connection<S>,
+    most: u64,
+    deadline: Option<Instant>,
+) -> io::Result<Bytes> {
     if connection.unread().is_empty() && connection.fill(deadline)? == 0 {
         return Ok(Bytes::new());
     }
@@ -708,7 +750,10 @@ fn take(connection: &mut Connection, most: u64, deadline: Option<Instant>) -> io
 }
 
 /// A line of chunked framing, without its CRLF (at most [`MAX_HEAD`] bytes).
-fn read_line(connection: &mut Connection, deadline: Option<Instant>) -> io::Result<String> {
+fn read_line<S: Source>(
+    connection: &mut Connection<S>,
+    deadline: Option<Instant>,
+) -> io::Result<String> {
     loop {
         if let Some(at) = find(connection.unread(), b"\r\n") {
             let line = String::from_utf8_lossy(&connection.unread()[..at]).into_owned();
@@ -728,12 +773,37 @@ fn read_line(connection: &mut Connection, deadline: Option<Instant>) -> io::Resu
 }
 
 /// The CRLF after a chunk's data.
-fn expect_line_end(connection: &mut Connection, deadline: Option<Instant>) -> io::Result<()> {
+fn expect_line_end<S: Source>(
+    connection: &mut Connection<S>,
+    deadline: Option<Instant>,
+) -> io::Result<()> {
     if read_line(connection, deadline)?.is_empty() {
         Ok(())
     } else {
         Err(malformed("a chunk did not end where its size said"))
     }
+}
+
+/// Reads `count` answers, heads and bodies, one after another from `bytes` as from a
+/// connection, and returns the sum of their statuses and body lengths: the parsing that
+/// `scripts/instructions` counts (built with `--cfg influx_bench`, never in a user's build).
+#[cfg(influx_bench)]
+pub fn read_answers(bytes: &[u8], count: usize) -> io::Result<u64> {
+    let mut connection = Connection {
+        stream: bytes,
+        buffer: Vec::new(),
+        start: 0,
+    };
+    let mut sum = 0;
+    for _ in 0..count {
+        let (head, framed) = read_head(&mut connection, None)?;
+        sum += u64::from(head.status);
+        let mut framing = framed.body;
+        while let Some(piece) = next_piece(&mut connection, &mut framing, None)? {
+            sum += piece.len() as u64;
+        }
+    }
+    Ok(sum)
 }
 
 #[cfg(test)]

@@ -112,3 +112,61 @@ fn heads_that_are_not_http_are_refused_with_a_kind_no_retry_rule_takes_for_tls()
         assert_eq!(e.kind(), io::ErrorKind::Other, "{head}");
     }
 }
+
+/// A connection over `bytes` in memory.
+fn in_memory(bytes: &[u8]) -> Connection<&[u8]> {
+    Connection {
+        stream: bytes,
+        buffer: Vec::new(),
+        start: 0,
+    }
+}
+
+/// The status and body of the next answer on `connection`.
+fn answer(connection: &mut Connection<&[u8]>) -> io::Result<(u16, Vec<u8>)> {
+    let (head, framed) = read_head(connection, None)?;
+    let mut framing = framed.body;
+    let mut body = Vec::new();
+    while let Some(piece) = next_piece(connection, &mut framing, None)? {
+        body.extend_from_slice(&piece);
+    }
+    Ok((head.status, body))
+}
+
+#[test]
+fn chunked_answers_are_read_to_their_end_and_the_next_answer_follows() {
+    let bytes = b"HTTP/1.1 100 Continue\r\n\r\n\
+        HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+        5;name=value\r\nhello\r\nA \r\n, world!!\n\r\n0\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n\
+        HTTP/1.1 204 No Content\r\n\r\n";
+    let mut connection = in_memory(bytes);
+    assert_eq!(
+        answer(&mut connection).unwrap(),
+        (200, b"hello, world!!\n".to_vec())
+    );
+    assert_eq!(answer(&mut connection).unwrap(), (204, Vec::new()));
+    let e = answer(&mut connection).err().unwrap();
+    assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+}
+
+#[test]
+fn chunked_framing_that_is_not_http_is_refused() {
+    let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let many_trailers = format!("0\r\n{}\r\n", "X-T: 1\r\n".repeat(MAX_TRAILERS + 1));
+    for framing in [
+        "zz\r\nhello\r\n0\r\n\r\n",
+        "5\r\nhello world\r\n0\r\n\r\n",
+        "ffffffffffffffffff\r\n",
+        many_trailers.as_str(),
+    ] {
+        let bytes = format!("{head}{framing}");
+        let e = answer(&mut in_memory(bytes.as_bytes())).expect_err(framing);
+        assert_eq!(e.kind(), io::ErrorKind::Other, "{framing}");
+    }
+    // Cut short: the end of the connection, not a malformed answer.
+    for framing in ["5\r\nhel", "5\r\nhello\r\n0\r\n", "5"] {
+        let bytes = format!("{head}{framing}");
+        let e = answer(&mut in_memory(bytes.as_bytes())).expect_err(framing);
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{framing}");
+    }
+}
