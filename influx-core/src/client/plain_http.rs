@@ -13,12 +13,15 @@
 //! Every wait is bounded: connecting by [`CONNECT_TIMEOUT`] an address, and the whole
 //! exchange (connecting, sending, the answer's head and body, chunked framing included) by
 //! the client's timeout, as a deadline however the server trickles; the body is also bounded
-//! in size by [`crate::core::exchange::Reading`]. The head is at most [`MAX_HEAD`] bytes, a
-//! chunked answer's trailers at most [`MAX_TRAILERS`] lines. Idle connections are kept up to
-//! the client's `pool_max_idle_per_host` ([`DEFAULT_MAX_IDLE`] without it) for at most
-//! [`IDLE_TIMEOUT`], and one is reused only if the server has not closed it.
+//! in size by [`crate::core::exchange::Reading`]. The head is at most [`answer::MAX_HEAD`]
+//! bytes, a chunked answer's trailers at most [`answer::MAX_TRAILERS`] lines. Idle connections
+//! are kept up to the client's `pool_max_idle_per_host` ([`DEFAULT_MAX_IDLE`] without it) for
+//! at most [`IDLE_TIMEOUT`], and one is reused only if the server has not closed it.
+//!
+//! The answer is read by [`answer`] (heads and chunked framing parsed by `httparse`, hyper's
+//! parser) from a [`connection`]'s buffer.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +29,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
+#[cfg(influx_bench)]
+pub use self::answer::read_answers;
+use self::answer::{Answered, Framed, Framing, next_piece, read_head};
+#[cfg(test)]
+use self::answer::{MAX_HEAD, MAX_HEADERS, MAX_TRAILERS, parse_head};
+use self::connection::{Connection, set_timeout};
 use crate::core::transport::{Head, Prepared};
 use crate::error::{Cause, Error};
 use crate::request::config::ClientConfig;
@@ -34,23 +43,11 @@ use crate::request::retry::ConnectFailed;
 /// How long connecting may take (as reqwest is configured: see `configure_http`).
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The most bytes an answer's status line and headers may take.
-pub(crate) const MAX_HEAD: usize = 64 * 1024;
-
-/// The most headers an answer may have.
-const MAX_HEADERS: usize = 128;
-
 /// Idle connections kept per host when the client does not set `pool_max_idle_per_host`.
 pub(crate) const DEFAULT_MAX_IDLE: usize = 16;
 
 /// How long a connection stays in the pool unused (as reqwest keeps its own).
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Trailer lines a chunked answer may end with.
-const MAX_TRAILERS: usize = 64;
-
-/// How much of a body is read at a time.
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Connections to one or more hosts, kept alive between writes.
 pub(crate) struct Direct {
@@ -108,97 +105,6 @@ impl Pool {
     }
 }
 
-/// Where a connection's bytes come from: its socket, waited on until a deadline (or, for
-/// counting the instructions of the parsing, bytes in memory).
-trait Source {
-    /// Reads into `buffer`, waiting at most until `deadline`; `0` at the end.
-    fn read_by(&mut self, buffer: &mut [u8], deadline: Option<Instant>) -> io::Result<usize>;
-}
-
-impl Source for TcpStream {
-    fn read_by(&mut self, buffer: &mut [u8], deadline: Option<Instant>) -> io::Result<usize> {
-        set_timeout(self, deadline, TcpStream::set_read_timeout)?;
-        loop {
-            match self.read(buffer) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => return other,
-            }
-        }
-    }
-}
-
-#[cfg(any(test, influx_bench))]
-impl Source for &[u8] {
-    fn read_by(&mut self, buffer: &mut [u8], _: Option<Instant>) -> io::Result<usize> {
-        self.read(buffer)
-    }
-}
-
-/// One connection, with what was read past the end of the last answer.
-struct Connection<S = TcpStream> {
-    stream: S,
-    buffer: Vec<u8>,
-    /// The unread part of `buffer`.
-    start: usize,
-}
-
-impl Connection {
-    fn new(stream: TcpStream) -> Connection {
-        Connection {
-            stream,
-            buffer: Vec::new(),
-            start: 0,
-        }
-    }
-
-    /// Whether the server has neither closed the connection nor sent anything unasked (which
-    /// would be out of step with the next answer).
-    fn is_open(&self) -> bool {
-        if self.start < self.buffer.len() || self.stream.set_nonblocking(true).is_err() {
-            return false;
-        }
-        let open = matches!(
-            self.stream.peek(&mut [0; 1]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock
-        );
-        open && self.stream.set_nonblocking(false).is_ok()
-    }
-}
-
-impl<S: Source> Connection<S> {
-    /// Reads more into the buffer, waiting at most until `deadline`; returns how much came.
-    fn fill(&mut self, deadline: Option<Instant>) -> io::Result<usize> {
-        // What was read already goes: the buffer holds at most what is unread plus a read.
-        self.buffer.drain(..self.start);
-        self.start = 0;
-        let old = self.buffer.len();
-        self.buffer.resize(old + READ_CHUNK, 0);
-        let read = self.stream.read_by(&mut self.buffer[old..], deadline);
-        self.buffer.truncate(old + *read.as_ref().unwrap_or(&0));
-        read
-    }
-
-    fn unread(&self) -> &[u8] {
-        &self.buffer[self.start..]
-    }
-}
-
-/// Sets the socket's timeout to what is left until `deadline` (no timeout without one).
-fn set_timeout(
-    stream: &TcpStream,
-    deadline: Option<Instant>,
-    set: fn(&TcpStream, Option<Duration>) -> io::Result<()>,
-) -> io::Result<()> {
-    let Some(deadline) = deadline else {
-        return set(stream, None);
-    };
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(io::ErrorKind::TimedOut.into());
-    }
-    set(stream, Some(left))
-}
-
 /// Where a request failed, for the error it becomes.
 #[derive(Debug)]
 enum Failure {
@@ -234,12 +140,6 @@ impl Failure {
             }
         }
     }
-}
-
-/// An answer that is not HTTP as this client reads it. (Not `InvalidData`: that kind is how
-/// a refused TLS handshake shows, which no retry changes.)
-fn malformed(message: &str) -> io::Error {
-    io::Error::other(format!("the answer is not HTTP/1.x: {message}"))
 }
 
 impl Direct {
@@ -461,169 +361,6 @@ fn send(
     Ok(())
 }
 
-/// How an answer's body is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Framing {
-    /// This many bytes are left.
-    Length(u64),
-    /// Chunks: this many bytes are left of the current one (`None`: a size line is next).
-    Chunked(Option<u64>),
-    /// Up to the end of the connection.
-    Close,
-    /// The body has ended.
-    Done,
-}
-
-/// An answer's head, read.
-type Answered = (Head, Framed);
-
-/// An answer's head read: its framing, and whether the connection may carry another request.
-struct Framed {
-    body: Framing,
-    reusable: bool,
-}
-
-/// Reads the status line and headers by `deadline` (skipping `1xx` interim answers).
-fn read_head<S: Source>(
-    connection: &mut Connection<S>,
-    deadline: Option<Instant>,
-) -> io::Result<(Head, Framed)> {
-    loop {
-        let end = loop {
-            if let Some(at) = find(connection.unread(), b"\r\n\r\n") {
-                break connection.start + at + 4;
-            }
-            if connection.unread().len() > MAX_HEAD {
-                return Err(malformed("the head is longer than 64 KiB"));
-            }
-            if connection.fill(deadline)? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the connection closed before an answer came",
-                ));
-            }
-        };
-        if end - connection.start > MAX_HEAD {
-            return Err(malformed("the head is longer than 64 KiB"));
-        }
-        let parsed = parse_head(&connection.buffer[connection.start..end])?;
-        connection.start = end;
-        if (100..200).contains(&parsed.0.status) && parsed.0.status != 101 {
-            continue;
-        }
-        return Ok(parsed);
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Parses a head (ending with its blank line) into the status, headers and body framing. The
-/// head is bytes, not text: header values may hold any byte but controls (influxd cuts
-/// `X-Influxdb-Error` at 1 024 bytes, in the middle of a character if it must).
-fn parse_head(head: &[u8]) -> io::Result<(Head, Framed)> {
-    let mut lines = head
-        .split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, |&b| b == b' ');
-    let http10 = match parts.next().unwrap_or_default() {
-        b"HTTP/1.1" => false,
-        b"HTTP/1.0" => true,
-        _ => return Err(malformed("no HTTP/1.x status line")),
-    };
-    let status: u16 = parts
-        .next()
-        .filter(|code| code.len() == 3 && code.iter().all(u8::is_ascii_digit))
-        .and_then(|code| std::str::from_utf8(code).ok()?.parse().ok())
-        .filter(|code| (100..600).contains(code))
-        .ok_or_else(|| malformed("no status code"))?;
-    if status == 101 {
-        return Err(malformed("101 Switching Protocols to a write"));
-    }
-    let mut headers = HeaderMap::new();
-    for line in lines.take_while(|line| !line.is_empty()) {
-        if headers.len() >= MAX_HEADERS {
-            return Err(malformed("more than 128 headers"));
-        }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or_else(|| malformed("a header line without a colon"))?;
-        let name =
-            HeaderName::from_bytes(&line[..colon]).map_err(|_| malformed("a bad header name"))?;
-        let value = line[colon + 1..].trim_ascii();
-        let value = HeaderValue::from_bytes(value).map_err(|_| malformed("a bad header value"))?;
-        headers.append(name, value);
-    }
-    // The codings of the body, in order, and the connection's options, from every line of
-    // each header, split at commas.
-    let list = |name: header::HeaderName| -> Vec<String> {
-        headers
-            .get_all(name)
-            .iter()
-            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-            .map(|item| String::from_utf8_lossy(item.trim_ascii()).to_ascii_lowercase())
-            .filter(|item| !item.is_empty())
-            .collect()
-    };
-    let codings = list(header::TRANSFER_ENCODING);
-    let close = list(header::CONNECTION)
-        .iter()
-        .any(|option| option == "close");
-    let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter().map(|v| {
-        std::str::from_utf8(v.as_bytes())
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .ok_or_else(|| malformed("a bad Content-Length"))
-    });
-    let length = match lengths.next().transpose()? {
-        Some(first) => {
-            if lengths.any(|other| other.ok() != Some(first)) {
-                return Err(malformed("two different Content-Lengths"));
-            }
-            Some(first)
-        }
-        None => None,
-    };
-    let body = if matches!(status, 204 | 304) || (100..200).contains(&status) {
-        Framing::Done
-    } else if !codings.is_empty() {
-        // Chunked only when it is the last coding; any other ends with the connection. (A
-        // Content-Length beside it does not count.)
-        if codings.last().is_some_and(|c| c == "chunked") {
-            Framing::Chunked(None)
-        } else {
-            Framing::Close
-        }
-    } else if let Some(length) = length {
-        if length == 0 {
-            Framing::Done
-        } else {
-            Framing::Length(length)
-        }
-    } else {
-        Framing::Close
-    };
-    // Both a length and codings: a message smuggled past something, perhaps; not kept.
-    let ambiguous = !codings.is_empty() && length.is_some();
-    let reusable = !close && !http10 && !ambiguous && body != Framing::Close;
-    let content_length = match body {
-        Framing::Done => Some(0),
-        Framing::Length(length) => Some(length),
-        Framing::Chunked(_) | Framing::Close => None,
-    };
-    Ok((
-        Head {
-            status,
-            headers,
-            content_length,
-        },
-        Framed { body, reusable },
-    ))
-}
-
 /// An answer's body being read from its connection, which goes back to the pool once the
 /// body has ended (if the answer allows it); dropping it before closes the connection.
 pub(crate) struct DirectBody {
@@ -662,149 +399,7 @@ impl DirectBody {
     }
 }
 
-/// The next piece of a body framed as `framing` says, which it keeps up to date; `None` at
-/// the body's end.
-fn next_piece<S: Source>(
-    connection: &mut Connection<S>,
-    framing: &mut Framing,
-    deadline: Option<Instant>,
-) -> io::Result<Option<Bytes>> {
-    loop {
-        match *framing {
-            Framing::Done => return Ok(None),
-            Framing::Length(0) => *framing = Framing::Done,
-            Framing::Length(left) => {
-                let piece = take(connection, left, deadline)?;
-                if piece.is_empty() {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the connection closed before the end of the answer",
-                    ));
-                }
-                *framing = Framing::Length(left - piece.len() as u64);
-                return Ok(Some(piece));
-            }
-            Framing::Close => {
-                let piece = take(connection, u64::MAX, deadline)?;
-                if piece.is_empty() {
-                    *framing = Framing::Done;
-                    return Ok(None);
-                }
-                return Ok(Some(piece));
-            }
-            Framing::Chunked(Some(0)) => {
-                expect_line_end(connection, deadline)?;
-                *framing = Framing::Chunked(None);
-            }
-            Framing::Chunked(Some(left)) => {
-                let piece = take(connection, left, deadline)?;
-                if piece.is_empty() {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the connection closed inside a chunk",
-                    ));
-                }
-                *framing = Framing::Chunked(Some(left - piece.len() as u64));
-                return Ok(Some(piece));
-            }
-            Framing::Chunked(None) => {
-                let line = read_line(connection, deadline)?;
-                let size = line.split(';').next().unwrap_or_default().trim();
-                let size =
-                    u64::from_str_radix(size, 16).map_err(|_| malformed("a bad chunk size"))?;
-                if size == 0 {
-                    // Trailers, if any, end with an empty line.
-                    let mut trailers = 0;
-                    while !read_line(connection, deadline)?.is_empty() {
-                        trailers += 1;
-                        if trailers > MAX_TRAILERS {
-                            return Err(malformed("more than 64 trailer lines"));
-                        }
-                    }
-                    *framing = Framing::Done;
-                } else {
-                    *framing = Framing::Chunked(Some(size));
-                }
-            }
-        }
-    }
-}
-
-/// Up to `most` bytes of the body: what is buffered, or one read's worth; empty at the end of
-/// the connection.
-fn take<S: Source>(
-    connection: &mut Connection<S>,
-    most: u64,
-    deadline: Option<Instant>,
-) -> io::Result<Bytes> {
-    if connection.unread().is_empty() && connection.fill(deadline)? == 0 {
-        return Ok(Bytes::new());
-    }
-    let unread = connection.unread();
-    let n = unread
-        .len()
-        .min(usize::try_from(most).unwrap_or(usize::MAX));
-    let piece = Bytes::copy_from_slice(&unread[..n]);
-    connection.start += n;
-    Ok(piece)
-}
-
-/// A line of chunked framing, without its CRLF (at most [`MAX_HEAD`] bytes).
-fn read_line<S: Source>(
-    connection: &mut Connection<S>,
-    deadline: Option<Instant>,
-) -> io::Result<String> {
-    loop {
-        if let Some(at) = find(connection.unread(), b"\r\n") {
-            let line = String::from_utf8_lossy(&connection.unread()[..at]).into_owned();
-            connection.start += at + 2;
-            return Ok(line);
-        }
-        if connection.unread().len() > MAX_HEAD {
-            return Err(malformed("a chunk size line is too long"));
-        }
-        if connection.fill(deadline)? == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the connection closed inside the chunked framing",
-            ));
-        }
-    }
-}
-
-/// The CRLF after a chunk's data.
-fn expect_line_end<S: Source>(
-    connection: &mut Connection<S>,
-    deadline: Option<Instant>,
-) -> io::Result<()> {
-    if read_line(connection, deadline)?.is_empty() {
-        Ok(())
-    } else {
-        Err(malformed("a chunk did not end where its size said"))
-    }
-}
-
-/// Reads `count` answers, heads and bodies, one after another from `bytes` as from a
-/// connection, and returns the sum of their statuses and body lengths: the parsing that
-/// `scripts/instructions` counts (built with `--cfg influx_bench`, never in a user's build).
-#[cfg(influx_bench)]
-pub fn read_answers(bytes: &[u8], count: usize) -> io::Result<u64> {
-    let mut connection = Connection {
-        stream: bytes,
-        buffer: Vec::new(),
-        start: 0,
-    };
-    let mut sum = 0;
-    for _ in 0..count {
-        let (head, framed) = read_head(&mut connection, None)?;
-        sum += u64::from(head.status);
-        let mut framing = framed.body;
-        while let Some(piece) = next_piece(&mut connection, &mut framing, None)? {
-            sum += piece.len() as u64;
-        }
-    }
-    Ok(sum)
-}
-
+mod answer;
+mod connection;
 #[cfg(test)]
 mod tests;

@@ -170,3 +170,24 @@ fn chunked_framing_that_is_not_http_is_refused() {
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{framing}");
     }
 }
+#[test]
+fn a_head_or_chunk_size_line_longer_than_the_bound_is_refused() {
+    let long_head = format!(
+        "HTTP/1.1 200 OK\r\nX-Long: {}\r\n\r\n",
+        "a".repeat(MAX_HEAD + 1)
+    );
+    let e = answer(&mut in_memory(long_head.as_bytes())).err().unwrap();
+    assert_eq!(e.kind(), io::ErrorKind::Other);
+    let many = format!(
+        "HTTP/1.1 204 No Content\r\n{}\r\n",
+        "X-H: 1\r\n".repeat(MAX_HEADERS + 1)
+    );
+    let e = answer(&mut in_memory(many.as_bytes())).err().unwrap();
+    assert_eq!(e.kind(), io::ErrorKind::Other);
+    let long_size = format!(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;{}\r\nhello\r\n0\r\n\r\n",
+        "x".repeat(MAX_HEAD + 1)
+    );
+    let e = answer(&mut in_memory(long_size.as_bytes())).err().unwrap();
+    assert_eq!(e.kind(), io::ErrorKind::Other);
+}
