@@ -13,7 +13,8 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use crate::core::transport::{Opened, Prepared, Transport};
 use crate::error::{Cause, Error};
 use crate::request::config::{ClientConfig, Credentials};
-use crate::request::http::{self, Answer, AnswerBody, Encoding, Method, Replay, Request};
+use crate::request::http::{self, Method, Replay, Request};
+use crate::request::responses::{self, Answer, AnswerBody, Encoding};
 use crate::request::retry::{self, Next};
 
 /// A request ready for any host: [`Outgoing::to`] gives it a base URL. Its body is shared,
@@ -111,7 +112,7 @@ pub(crate) struct Reading {
     body: AnswerBody,
     deadline: Option<(Instant, Duration)>,
     /// Only the start of the body matters (an error answer, or any answer to a write): it is
-    /// read up to [`http::MAX_ERROR_BODY`] and the rest left unread.
+    /// read up to [`responses::MAX_ERROR_BODY`] and the rest left unread.
     only_start: bool,
     /// The body went on past what was read (or its compression broke).
     cut: bool,
@@ -121,7 +122,7 @@ impl Reading {
     /// Starts reading an answer from its status line and headers. A success's body is bounded
     /// by the client's `max_answer_size`; of an error answer, or of any answer to a write
     /// (`only_start`: nothing but its message is ever read), the first
-    /// [`http::MAX_ERROR_BODY`] bytes are read.
+    /// [`responses::MAX_ERROR_BODY`] bytes are read.
     pub(crate) fn new(
         status: u16,
         headers: &HeaderMap,
@@ -149,7 +150,7 @@ impl Reading {
             Err(e) => return Err(e),
         };
         let limit = if only_start {
-            http::MAX_ERROR_BODY
+            responses::MAX_ERROR_BODY
         } else {
             config.max_answer_size
         };
@@ -497,7 +498,7 @@ impl<T: Transport> Core<T> {
     }
 
     pub(crate) async fn ping(&self) -> Result<String, Error> {
-        http::classify_ping(&self.send(http::ping_request()).await?)
+        responses::classify_ping(&self.send(http::ping_request()).await?)
     }
 }
 

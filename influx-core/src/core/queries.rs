@@ -13,7 +13,8 @@ use crate::query::answer::{AnswerVisitor, Walk};
 use crate::query::resultset::{self, ResultSet};
 use crate::query::typed::{self, CellContext, FromRow, Json};
 use crate::request::answer_documents::Documents;
-use crate::request::http::{self, AnswerBody, Chunking, Encoding, QueryOptions};
+use crate::request::http::{self, Chunking, QueryOptions};
+use crate::request::responses::{self, AnswerBody, Encoding};
 
 /// A query's answer being read as it arrives. The body comes first, so that it is dropped
 /// first: dropping a stream closes its connection, and influxd stops the query.
@@ -114,7 +115,7 @@ impl<T: Transport> Core<T> {
     ) -> Result<Vec<u8>, Error> {
         let request = http::query_request(query, options, self.database(), chunking)?;
         let answer = self.send(request).await?;
-        http::classify_query(&answer)?;
+        responses::classify_query(&answer)?;
         Ok(answer.body)
     }
 
@@ -157,7 +158,7 @@ impl<T: Transport> Core<T> {
                 })
             }
             Opened::Whole(answer) => {
-                http::classify_query(&answer)?;
+                responses::classify_query(&answer)?;
                 Err(Error::Protocol(
                     format!("a query answered {} with no error", answer.status).into(),
                 ))

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
 use crate::error::Error;
-use crate::request::http::Answer;
+use crate::request::responses::Answer;
 
 /// Moves one request to the server and brings its answer back: its head, then its body piece
 /// by piece, so that a caller can read a long answer as it arrives.

@@ -13,6 +13,7 @@ use crate::error::{Commit, Error, Rejection};
 use crate::protocol::line::LineBuf;
 use crate::protocol::point::Point;
 use crate::request::http::{self, WriteOptions};
+use crate::request::responses;
 use crate::request::retry::{self};
 use crate::request::write_plan::{self, OnRefusal, Unsent, WritePlan};
 
@@ -748,7 +749,7 @@ impl<T: Transport> Core<T> {
         };
         match self.send(request).await {
             Ok(answer) => (
-                http::classify_write(&answer, 0),
+                responses::classify_write(&answer, 0),
                 answer
                     .retry_after
                     .as_deref()

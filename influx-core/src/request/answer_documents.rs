@@ -2,7 +2,7 @@
 //! answer as one document per chunk, and a whole answer as one document.
 
 use crate::error::Error;
-use crate::request::http::AnswerBody;
+use crate::request::responses::AnswerBody;
 
 /// The body of an answer, decoded (gunzipped) as it arrives, handing out each JSON document
 /// once its last byte is in. Only the document being received is held; the bound of the
@@ -212,7 +212,7 @@ impl Documents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::http::Encoding;
+    use crate::request::responses::Encoding;
 
     fn documents(limit: usize) -> Documents {
         Documents::new(AnswerBody::new(Encoding::Identity, limit, None), None)

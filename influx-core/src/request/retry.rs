@@ -11,7 +11,8 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::request::http::{self, Answer, Replay};
+use crate::request::http::Replay;
+use crate::request::responses::{self, Answer};
 
 /// How a client retries requests that failed for a reason that may pass: how many times, and
 /// how long it waits in between.
@@ -253,14 +254,14 @@ fn chain(e: &Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> 
 /// influxd's `500`s that no retry can fix: a write or query naming a database, retention
 /// policy or user that does not exist, or refused for good.
 fn is_permanent(answer: &Answer) -> bool {
-    answer.status == 500 && !answer.cut && is_permanent_500(500, &http::error_message(answer))
+    answer.status == 500 && !answer.cut && is_permanent_500(500, &responses::error_message(answer))
 }
 
 /// Whether a status and message are one of influxd's permanent `500`s: the message must be
 /// whole (a cut one, from a body over the bound, never counts).
 fn is_permanent_500(status: u16, message: &str) -> bool {
     status == 500
-        && http::is_whole_message(message)
+        && responses::is_whole_message(message)
         && PERMANENT_500.iter().any(|needle| message.contains(needle))
 }
 
@@ -392,7 +393,7 @@ mod tests {
             classify_write_failure(&server("retention policy not found: nope")),
             WriteFailure::Refused
         );
-        let cut = http::cut_message("retention policy not found: nope".into(), true);
+        let cut = responses::cut_message("retention policy not found: nope".into(), true);
         assert_eq!(
             classify_write_failure(&server(&cut)),
             WriteFailure::Transient

@@ -110,7 +110,7 @@ fn refusal(e: &Error) -> Refusal {
             if ["database is required", "invalid consistency"]
                 .iter()
                 .any(|m| message.contains(m))
-                || crate::request::http::is_plain_to_tls(message)
+                || crate::request::responses::is_plain_to_tls(message)
             {
                 Refusal::Request
             } else if ["unable to parse", "max key length exceeded"]
