@@ -54,9 +54,10 @@ pub use protocol::precision::{
 pub use protocol::{clock, line};
 pub use query::answer::Message;
 pub use query::resultset::{ResultSeries, ResultSet, Row, decode_response};
+pub use query::serde_rows::deserialize_rows;
 pub use query::typed::{
     CellContext, CellError, FromCell, FromRow, FromTag, Json, MemberRole, MemberSpec, TimeFromCell,
-    decode_rows, deserialize_rows,
+    decode_rows,
 };
 pub use query::value::Value;
 pub use request::config::{

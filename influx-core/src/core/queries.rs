@@ -11,6 +11,7 @@ use crate::core::transport::{Opened, Transport};
 use crate::error::Error;
 use crate::query::answer::{AnswerVisitor, Walk};
 use crate::query::resultset::{self, ResultSet};
+use crate::query::serde_rows;
 use crate::query::typed::{self, CellContext, FromRow, Json};
 use crate::request::answer_documents::Documents;
 use crate::request::http::{self, Chunking, QueryOptions};
@@ -91,7 +92,7 @@ impl<T: Transport> Core<T> {
         query: &str,
         options: &QueryOptions,
     ) -> Result<Vec<R>, Error> {
-        let mut reader = typed::serde_reader::<R>(0);
+        let mut reader = serde_rows::serde_reader::<R>(0);
         let mut stream = self.open_stream(query, options, true).await?;
         while self.next_document(&mut stream).await? {
             stream.walk(&mut reader)?;
@@ -251,7 +252,7 @@ impl Statements {
 
     /// Deserializes statement `index` into any serde type.
     pub fn deserialize<T: DeserializeOwned>(&self, index: usize) -> Result<Vec<T>, Error> {
-        typed::deserialize_rows(&self.body, index)
+        serde_rows::deserialize_rows(&self.body, index)
     }
 
     /// The raw JSON.

@@ -5,6 +5,7 @@
 pub(crate) mod answer;
 pub(crate) mod resultset;
 pub(crate) mod scan;
+pub(crate) mod serde_rows;
 pub(crate) mod typed;
 pub(crate) mod value;
 
