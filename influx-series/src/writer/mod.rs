@@ -79,6 +79,7 @@ mod config;
 mod dests;
 mod measurement;
 mod queue;
+mod record;
 mod shard;
 mod shared;
 mod state;
@@ -90,11 +91,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use influx_core::{EncodeError, Error, Point, Precision, SharedTags};
+use influx_core::Error;
 use parking_lot::{Condvar, Mutex};
 
 pub use config::{OnFull, OnMissingDatabase, WriterBuilder};
 pub use measurement::{DurationGuard, Measurement};
+pub use record::{Destination, Record, RecordContext};
 pub use stats::{Drops, Flagged, FlushError, Reason, ReasonKind, ShutdownReport, Stats};
 
 use crate::Series;
@@ -242,7 +244,7 @@ impl BufferedWriter {
         &self.inner.shared
     }
 
-    /// Records a point: a [`Point`], a [`Measurement`], or a value of a `#[derive(Series)]`
+    /// Records a point: a [`Point`](influx_core::Point), a [`Measurement`], or a value of a `#[derive(Series)]`
     /// type (written with its own database, retention policy and precision). Never blocks,
     /// never does I/O. A point without a time is stamped now. Its cost does not depend on how
     /// many destinations the writer knows.
@@ -776,123 +778,6 @@ impl WriterBuilder {
                 shared,
                 thread: Mutex::new(thread),
             }),
-        })
-    }
-}
-
-/// What [`BufferedWriter::record`] takes: a [`Point`], a [`Measurement`], or a value of a
-/// `#[derive(Series)]` type.
-pub trait Record {
-    /// Encodes the line (without its newline) into `out`; returns where it goes.
-    #[doc(hidden)]
-    fn __encode(
-        &self,
-        context: &RecordContext<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<Destination<'_>, Error>;
-}
-
-/// What encoding for the writer needs to know.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct RecordContext<'a> {
-    precision: Precision,
-    tags: &'a SharedTags,
-}
-
-impl RecordContext<'_> {
-    /// The precision points are written in.
-    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
-    pub(crate) fn precision(&self) -> Precision {
-        self.precision
-    }
-
-    /// The writer's tags (hostname, environment, ...), sorted by key.
-    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
-    pub(crate) fn tags(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.tags.iter()
-    }
-}
-
-/// Where a recorded line goes; `None` parts are the writer's defaults.
-#[doc(hidden)]
-#[derive(Debug, Default)]
-pub struct Destination<'a> {
-    database: Option<&'a str>,
-    retention_policy: Option<&'a str>,
-    precision: Option<Precision>,
-}
-
-fn encode_point(
-    point: &Point,
-    context: &RecordContext<'_>,
-    out: &mut Vec<u8>,
-) -> Result<(), EncodeError> {
-    let stamp = point
-        .timestamp_nanos()
-        .is_none()
-        .then(influx_core::clock::unique_now_nanos);
-    point.write_line_shared(out, context.precision, context.tags, stamp)
-}
-
-impl Record for Point {
-    fn __encode(
-        &self,
-        context: &RecordContext<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<Destination<'_>, Error> {
-        encode_point(self, context, out)?;
-        Ok(Destination::default())
-    }
-}
-
-impl Record for &Point {
-    fn __encode(
-        &self,
-        context: &RecordContext<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<Destination<'_>, Error> {
-        encode_point(self, context, out)?;
-        Ok(Destination::default())
-    }
-}
-
-impl Record for Measurement {
-    fn __encode(
-        &self,
-        context: &RecordContext<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<Destination<'_>, Error> {
-        encode_point(&self.to_point()?, context, out)?;
-        Ok(Destination {
-            database: Some(self.database()),
-            ..Destination::default()
-        })
-    }
-}
-
-impl Record for &Measurement {
-    fn __encode(
-        &self,
-        context: &RecordContext<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<Destination<'_>, Error> {
-        (**self).__encode(context, out)
-    }
-}
-
-impl<T: Series> Record for T {
-    fn __encode(
-        &self,
-        _context: &RecordContext<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<Destination<'_>, Error> {
-        self.write_line(out)?;
-        let meta = T::__buffer().meta();
-        Ok(Destination {
-            database: meta.database,
-            retention_policy: meta.retention_policy,
-            precision: Some(meta.precision),
         })
     }
 }
