@@ -1,3 +1,5 @@
+// Over 800 lines, kept whole: a third is rustdoc, and the file is the crate's one public error
+// vocabulary (`Error` and the parts its variants carry), read together when matching on it.
 //! Error types: encoding and parsing errors, the one error enum of the client, and what a
 //! write did ([`Commit`], [`Rejection`]), which the errors of a write carry.
 

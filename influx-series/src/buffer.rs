@@ -1,3 +1,6 @@
+// Over 800 lines, kept whole: most of it is one type, `SeriesBuffer`, whose methods (record,
+// commit, autocommit, the credit of the shards) share its private state and locks; apart, that
+// state would have to be opened to other files.
 //! The per-type buffer behind every `#[derive(Series)]` type: encoded lines, not structs,
 //! bounded in points and bytes.
 //!

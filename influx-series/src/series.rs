@@ -1,3 +1,5 @@
+// Over 800 lines, kept whole: a quarter is the rustdoc of the public `Series` trait, whose
+// methods the derive implements and users call, and are read as one.
 //! The [`Series`] trait: what `#[derive(Series)]` implements.
 
 #[cfg(feature = "blocking")]

@@ -1,3 +1,6 @@
+// Over 800 lines, kept whole: a third is the rustdoc of the public `Client` (each call with its
+// example), and each call is a few lines over `Core`; splitting the `impl` would scatter the
+// one type users read.
 //! The blocking client: [`Core`]'s calls over `reqwest::blocking` (and its writes over plain
 //! HTTP over connections of its own: [`Direct`]), each completed in one poll. This file only
 //! moves bytes, and keeps `reqwest::blocking` from panicking inside a tokio runtime.

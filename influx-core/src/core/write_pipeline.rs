@@ -1,3 +1,6 @@
+// Over 800 lines, kept whole: one pipeline, the encoder, the desk it deals lines at and the
+// lanes that send them, for both clients; its types are private to it and hand work to each
+// other, so they are read together.
 //! `write_points` with several requests in flight on the blocking client: the calling thread
 //! encodes the points and deals each line to a lane while the lanes, on threads of their own,
 //! send what it has dealt them, so encoding overlaps the requests instead of coming before

@@ -1,3 +1,6 @@
+// Over 800 lines, kept whole: over a third is the rustdoc of the public `admin` module (what
+// each statement takes and returns, with examples), and the rest is one pattern repeated, each
+// statement built beside the decoding of its result; a split would part the two.
 //! Administration and metadata: users, privileges, retention policies, continuous queries,
 //! measurements and series.
 //!
