@@ -78,8 +78,7 @@ impl Record for &Point {
         context: &RecordContext<'_>,
         out: &mut Vec<u8>,
     ) -> Result<Destination<'_>, Error> {
-        encode_point(self, context, out)?;
-        Ok(Destination::default())
+        (**self).__encode(context, out)
     }
 }
 
