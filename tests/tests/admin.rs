@@ -530,6 +530,38 @@ fn continuous_queries_with_the_servers_text<C: Api>() {
     assert!(client.list_databases().unwrap().contains(&"db".to_string()));
 }
 
+/// A continuous query created through a client whose default database is another: its
+/// unqualified names are the query's database's (influxd qualifies them with the request's
+/// database, which is therefore the query's own, not the client's).
+fn a_continuous_query_is_read_in_its_own_database<C: Api>() {
+    let server = Server::start();
+    let mut client = C::connect_url(&server.url()).unwrap();
+    client.create_database("db").unwrap();
+    client.create_database("other").unwrap();
+    client
+        .create_retention_policy("db", &NewRetentionPolicy::new("only_in_db", "1d"))
+        .unwrap();
+    client.switch_database("other".to_string());
+    client
+        .create_continuous_query(
+            "db",
+            &NewContinuousQuery::new(
+                "own",
+                "SELECT count(value) INTO only_in_db.events FROM events GROUP BY time(10m)",
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        client.list_continuous_queries("db").unwrap(),
+        vec![ContinuousQuery {
+            name: "own".to_string(),
+            query: "CREATE CONTINUOUS QUERY own ON db BEGIN SELECT count(value) INTO \
+                    db.only_in_db.events FROM db.autogen.events GROUP BY time(10m) END"
+                .to_string(),
+        }]
+    );
+}
+
 const SERIES: &str = "cpu_load_short,host=server01,region=us-west value=0.64 1\n\
                       cpu_load_short,host=server02,region=us-west value=0.55 1\n\
                       cpu_load_short,host=server01,region=eu-east value=0.71 1\n\
@@ -768,6 +800,7 @@ both_clients!(
     privileges_are_enforced_by_a_server_checking_credentials,
     retention_policies_with_the_servers_figures,
     continuous_queries_with_the_servers_text,
+    a_continuous_query_is_read_in_its_own_database,
     measurements_and_series,
     names_stored_exactly_or_refused_by_the_server,
     no_name_runs_a_second_statement;

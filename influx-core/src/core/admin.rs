@@ -123,7 +123,10 @@ impl<T: Transport> Core<T> {
         database: &str,
         query: &NewContinuousQuery,
     ) -> Result<(), Error> {
-        self.execute(&query.statement(database)?, None).await
+        // Sent as a query of `database`: influxd qualifies the statement's unqualified names
+        // with the request's database, not the one the query is created on.
+        self.execute(&query.statement(database)?, Some(database))
+            .await
     }
 
     pub(crate) async fn drop_continuous_query(
