@@ -43,6 +43,7 @@ pub use error::{
     Cause, Commit, EncodeError, EncodeErrorKind, Error, FrameError, ParseError, ParseErrorKind,
     Part, PartialWriteKind, Rejection,
 };
+pub use protocol::field_type::FieldType;
 pub use protocol::line::LineBuf;
 pub use protocol::parse::{Lines, check_lines, parse_line, parse_lines};
 pub use protocol::point::{Field, Point, PointBuilder, SharedTags};

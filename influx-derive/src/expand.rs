@@ -55,6 +55,9 @@ fn fallback(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
                 fn __buffer() -> &'static #krate::__private::SeriesBuffer {
                     ::core::unimplemented!()
                 }
+                fn __schema() -> &'static #krate::__private::SeriesSchema {
+                    ::core::unimplemented!()
+                }
             }
         };
     }
@@ -233,6 +236,7 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
     };
     let type_name = ident.to_string();
     let select = select_query(cont);
+    let schema = schema(cont, &private, &precision, &database, &retention_policy);
 
     quote! {
         const _: () = {
@@ -277,6 +281,13 @@ fn expand(cont: &Container<'_>, krate: &TokenStream) -> TokenStream {
                             select: #select,
                         });
                     &__BUFFER
+                }
+
+                fn __schema() -> &'static #private::SeriesSchema {
+                    // Built at the first call, where the member types' lifetimes are in scope.
+                    static __SCHEMA: ::std::sync::OnceLock<#private::SeriesSchema> =
+                        ::std::sync::OnceLock::new();
+                    __SCHEMA.get_or_init(|| #schema)
                 }
             }
         };
@@ -338,35 +349,93 @@ fn measurement(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
     }
 }
 
-/// `SELECT * FROM` the type's measurement: quoted when static; for a template, a regex that
-/// matches every name it can produce (literal parts escaped, placeholders as `.*`).
-fn select_query(cont: &Container<'_>) -> String {
-    let name = cont
-        .attrs
+/// What the type declares (`Series::schema`): its name or template, tags, fields with the
+/// type each member's `FieldValue` says, time, precision, database and retention policy.
+fn schema(
+    cont: &Container<'_>,
+    private: &TokenStream,
+    precision: &TokenStream,
+    database: &TokenStream,
+    retention_policy: &TokenStream,
+) -> TokenStream {
+    let type_name = cont.ident.to_string();
+    let name = measurement_name(cont);
+    let pieces = template::parse(&name).unwrap_or_default();
+    let pattern = match template::literal(&pieces) {
+        Some(_) => quote!(::core::option::Option::None),
+        None => {
+            let pattern = name_pattern(&pieces);
+            quote!(::core::option::Option::Some(#pattern))
+        }
+    };
+    let tags = cont.members_with(Role::Tag).map(|m| &m.key);
+    let fields = cont.members_with(Role::Field).map(|m| {
+        let key = &m.key;
+        let ty = m.ty;
+        // Through the member's check, so that a type that cannot be a field is reported once.
+        quote!(#private::FieldSchema::__new(#key, #private::assert_field::<#ty>()))
+    });
+    let time = match cont.members_with(Role::Time).next() {
+        Some(m) => {
+            let name = m.ident.to_string();
+            let name = name.trim_start_matches("r#");
+            quote!(::core::option::Option::Some(#name))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #private::SeriesSchema::__new(
+            #type_name,
+            #name,
+            #pattern,
+            &[#(#tags),*],
+            ::std::boxed::Box::leak(::std::boxed::Box::new([#(#fields),*])),
+            #time,
+            #precision,
+            #database,
+            #retention_policy,
+        )
+    }
+}
+
+/// The type's measurement as declared (`name`), or its name in snake case.
+fn measurement_name(cont: &Container<'_>) -> String {
+    cont.attrs
         .name
         .get()
         .map(LitStr::value)
-        .unwrap_or_else(|| snake_case(&cont.ident.to_string()));
-    let pieces = template::parse(&name).unwrap_or_default();
-    let from = if let Some(text) = template::literal(&pieces) {
-        quote_ident(&text)
-    } else {
-        let mut regex = String::from("/^");
-        for piece in &pieces {
-            match piece {
-                Piece::Lit(text) => {
-                    for c in text.chars() {
-                        if "\\.+*?()|[]{}^$/".contains(c) {
-                            regex.push('\\');
-                        }
-                        regex.push(c);
+        .unwrap_or_else(|| snake_case(&cont.ident.to_string()))
+}
+
+/// A regex (without slashes) that matches every name a template can produce: its literal parts
+/// escaped, each placeholder as `.*`.
+fn name_pattern(pieces: &[Piece]) -> String {
+    let mut regex = String::from("^");
+    for piece in pieces {
+        match piece {
+            Piece::Lit(text) => {
+                for c in text.chars() {
+                    if "\\.+*?()|[]{}^$/".contains(c) {
+                        regex.push('\\');
                     }
+                    regex.push(c);
                 }
-                Piece::Placeholder(_) => regex.push_str(".*"),
             }
+            Piece::Placeholder(_) => regex.push_str(".*"),
         }
-        regex.push_str("$/");
-        regex
+    }
+    regex.push('$');
+    regex
+}
+
+/// `SELECT * FROM` the type's measurement: quoted when static; for a template, a regex that
+/// matches every name it can produce (literal parts escaped, placeholders as `.*`).
+fn select_query(cont: &Container<'_>) -> String {
+    let name = measurement_name(cont);
+    let pieces = template::parse(&name).unwrap_or_default();
+    let from = match template::literal(&pieces) {
+        Some(text) => quote_ident(&text),
+        None => format!("/{}/", name_pattern(&pieces)),
     };
     match cont.attrs.retention_policy.get() {
         Some(rp) => format!("SELECT * FROM {}.{from}", quote_ident(rp)),

@@ -18,6 +18,7 @@ mod batch;
 mod buffer;
 #[cfg(feature = "tower")]
 pub mod metrics;
+pub mod schema;
 mod series;
 mod values;
 #[cfg(feature = "blocking")]

@@ -45,6 +45,12 @@ pub trait Series {
     #[doc(hidden)]
     fn __buffer() -> &'static SeriesBuffer;
 
+    /// What the type declares (generated).
+    #[doc(hidden)]
+    fn __schema() -> &'static crate::schema::SeriesSchema
+    where
+        Self: Sized;
+
     /// Encodes the point into the type's buffer. With `autocommit`, once `bulk_size` points are
     /// pending they are written at once, in the calling thread (unless another thread's commit
     /// of this type is under way: then they wait for the next one). A type bound to an
@@ -285,6 +291,30 @@ pub trait Series {
         Self: Sized,
     {
         Self::__buffer().pending_lines()
+    }
+
+    /// What the type declares about what it writes: measurement, tags, fields with their
+    /// types, time, precision, database and retention policy. [`crate::schema::Schema`]
+    /// checks it against a server before the first write.
+    ///
+    /// ```
+    /// use influx_series::{FieldType, Series};
+    ///
+    /// #[derive(Series)]
+    /// struct Cpu {
+    ///     #[series(tag)]
+    ///     host: String,
+    ///     usage: f64,
+    /// }
+    ///
+    /// assert_eq!(Cpu::schema().measurement(), "cpu");
+    /// assert_eq!(Cpu::schema().fields()[0].field_type, Some(FieldType::Float));
+    /// ```
+    fn schema() -> &'static crate::schema::SeriesSchema
+    where
+        Self: Sized,
+    {
+        Self::__schema()
     }
 
     /// Drops every pending point; returns how many there were.

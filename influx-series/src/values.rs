@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use influx_core::FieldType;
 
 /// A type whose values can be tags: strings, integers, `bool`, `char`, `Option` of those, and
 /// your own types. A type that prints itself (`Display`) needs no impl: mark the member
@@ -153,11 +154,13 @@ pub enum FieldRef<'a> {
 /// `Option` of those, and your own types through one of those.
 ///
 /// ```
-/// use influx_series::{FieldRef, FieldValue};
+/// use influx_series::{FieldRef, FieldType, FieldValue};
 ///
 /// struct Celsius(f64);
 ///
 /// impl FieldValue for Celsius {
+///     const FIELD_TYPE: Option<FieldType> = Some(FieldType::Float);
+///
 ///     fn field_ref(&self) -> FieldRef<'_> {
 ///         FieldRef::Float(self.0)
 ///     }
@@ -170,6 +173,11 @@ pub enum FieldRef<'a> {
     note = "fields are integers, `f32`, `f64`, `bool`, `String`, `&str`, `Option` of those, or a type that implements `influx_series::FieldValue`"
 )]
 pub trait FieldValue {
+    /// The type InfluxDB stores this value as, for [`Series::schema`](crate::Series::schema)
+    /// and what checks it ([`crate::schema`]); `None` (the default, for a type of yours that
+    /// does not say) leaves the field's type unchecked.
+    const FIELD_TYPE: Option<FieldType> = None;
+
     /// The value to write.
     fn field_ref(&self) -> FieldRef<'_>;
 }
@@ -177,6 +185,8 @@ pub trait FieldValue {
 macro_rules! int_fields {
     ($variant:ident as $wide:ty: $($t:ty),*) => {$(
         impl FieldValue for $t {
+            const FIELD_TYPE: Option<FieldType> = Some(FieldType::Integer);
+
             #[inline]
             fn field_ref(&self) -> FieldRef<'_> {
                 FieldRef::$variant(*self as $wide)
@@ -188,6 +198,8 @@ int_fields!(Integer as i64: i8, i16, i32, i64, isize, u8, u16, u32);
 int_fields!(UInteger as u64: u64, usize);
 
 impl FieldValue for f64 {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Float);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Float(*self)
@@ -195,6 +207,8 @@ impl FieldValue for f64 {
 }
 
 impl FieldValue for f32 {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Float);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Float32(*self)
@@ -202,6 +216,8 @@ impl FieldValue for f32 {
 }
 
 impl FieldValue for bool {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Boolean);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Bool(*self)
@@ -209,6 +225,8 @@ impl FieldValue for bool {
 }
 
 impl FieldValue for str {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::String);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Str(self)
@@ -216,6 +234,8 @@ impl FieldValue for str {
 }
 
 impl FieldValue for String {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::String);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Str(self)
@@ -223,6 +243,8 @@ impl FieldValue for String {
 }
 
 impl FieldValue for Cow<'_, str> {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::String);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Str(self)
@@ -230,6 +252,8 @@ impl FieldValue for Cow<'_, str> {
 }
 
 impl FieldValue for Box<str> {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::String);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Str(self)
@@ -237,6 +261,8 @@ impl FieldValue for Box<str> {
 }
 
 impl FieldValue for Arc<str> {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::String);
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         FieldRef::Str(self)
@@ -244,6 +270,8 @@ impl FieldValue for Arc<str> {
 }
 
 impl<T: FieldValue + ?Sized> FieldValue for &T {
+    const FIELD_TYPE: Option<FieldType> = T::FIELD_TYPE;
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         (**self).field_ref()
@@ -251,6 +279,8 @@ impl<T: FieldValue + ?Sized> FieldValue for &T {
 }
 
 impl<T: FieldValue> FieldValue for Option<T> {
+    const FIELD_TYPE: Option<FieldType> = T::FIELD_TYPE;
+
     #[inline]
     fn field_ref(&self) -> FieldRef<'_> {
         self.as_ref()

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Commit;
+pub use crate::protocol::field_type::FieldType;
 use crate::request::http::{QueryOptions, WriteOptions};
 
 /// Rows per request when [`WriteOptions::batch_size`] is not set: the batch InfluxDB's own
@@ -98,34 +99,6 @@ pub struct FrameWrite {
     pub commit: Commit,
     /// Rows not written because every field of theirs was null or NaN.
     pub skipped: usize,
-}
-
-/// The type of a column read back: InfluxDB's four field types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FieldType {
-    /// `Float64`.
-    Float,
-    /// `Int64`.
-    Integer,
-    /// `String`.
-    String,
-    /// `Boolean`.
-    Boolean,
-}
-
-impl FieldType {
-    /// The type `SHOW FIELD KEYS` names (`float`, `integer`, `string`, `boolean`; `unsigned`
-    /// reads as `Integer`).
-    pub fn from_server(name: &str) -> Option<FieldType> {
-        match name {
-            "float" => Some(FieldType::Float),
-            "integer" | "unsigned" => Some(FieldType::Integer),
-            "string" => Some(FieldType::String),
-            "boolean" => Some(FieldType::Boolean),
-            _ => None,
-        }
-    }
 }
 
 /// How [`Client::query_dataframes`](crate::Client::query_dataframes) types its columns.

@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub(crate) mod escape;
+pub(crate) mod field_type;
 pub mod line;
 pub(crate) mod parse;
 pub(crate) mod point;

@@ -166,6 +166,37 @@ impl NewRetentionPolicy {
         self
     }
 
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The duration as given (an InfluxQL duration, or `INF`).
+    pub fn duration_ref(&self) -> &str {
+        &self.duration
+    }
+
+    /// The replication factor.
+    pub fn replication_ref(&self) -> u32 {
+        self.replication
+    }
+
+    /// The shard duration as given, if one was.
+    pub fn shard_duration_ref(&self) -> Option<&str> {
+        self.shard_duration.as_deref()
+    }
+
+    /// Whether the policy is made the database's default.
+    pub fn is_default(&self) -> bool {
+        self.default
+    }
+
+    /// The same policy, not made the default.
+    pub fn not_default(mut self) -> Self {
+        self.default = false;
+        self
+    }
+
     /// The `CREATE RETENTION POLICY` statement for `database`, or
     /// [`Error::InvalidArgument`] for a duration that is not an InfluxQL duration.
     pub fn statement(&self, database: &str) -> Result<String, Error> {
@@ -330,6 +361,11 @@ impl NewContinuousQuery {
             every: None,
             for_: None,
         }
+    }
+
+    /// The query's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// `RESAMPLE EVERY`: how often it runs (by default, every `GROUP BY time` interval).

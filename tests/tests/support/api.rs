@@ -13,6 +13,7 @@ use influx_series::admin::{
     ContinuousQuery, Grant, NewContinuousQuery, NewRetentionPolicy, Privilege, RetentionPolicy,
     RetentionPolicyChange, SeriesFilter, User,
 };
+use influx_series::schema::{Ensured, Report, Schema, SchemaError};
 use influx_series::{
     AsyncClient, Client, ClientBuilder, ClientConfig, Commit, Error, FromRow, LineBuf, Point,
     QueryOptions, ResultSet, Statements, WriteOptions,
@@ -111,6 +112,9 @@ pub trait Api: Clone + std::fmt::Debug + Sized {
     fn drop_measurement(&self, database: &str, name: &str) -> Result<(), Error>;
     fn list_series(&self, database: &str, filter: &SeriesFilter) -> Result<Vec<String>, Error>;
     fn delete_series(&self, database: &str, filter: &SeriesFilter) -> Result<(), Error>;
+    fn ensure(&self, schema: &Schema) -> Result<Ensured, SchemaError>;
+    fn verify(&self, schema: &Schema) -> Result<Report, SchemaError>;
+    fn provision(&self, schema: &Schema) -> Result<(Ensured, Report), SchemaError>;
 }
 
 /// Forwards each call of [`Api`] to the client's method of the same name, through `$run`.
@@ -308,6 +312,15 @@ impl Api for Blocking {
     ) -> Result<Items<T>, Error> {
         Ok(Box::new(self.client.query_as_stream::<T>(query, options)?))
     }
+    fn ensure(&self, schema: &Schema) -> Result<Ensured, SchemaError> {
+        schema.ensure(&self.client)
+    }
+    fn verify(&self, schema: &Schema) -> Result<Report, SchemaError> {
+        schema.verify(&self.client)
+    }
+    fn provision(&self, schema: &Schema) -> Result<(Ensured, Report), SchemaError> {
+        schema.provision(&self.client)
+    }
     forward!(client, returned);
 }
 
@@ -349,7 +362,25 @@ impl Api for Async {
             .block_on(self.client.query_as_stream::<T>(query, options))?;
         Ok(Box::new(Blocked::new(stream, &self.runtime)))
     }
+    // Each future is also checked to be `Send`, so that a service can spawn it.
+    fn ensure(&self, schema: &Schema) -> Result<Ensured, SchemaError> {
+        self.runtime
+            .block_on(sent(schema.ensure_async(&self.client)))
+    }
+    fn verify(&self, schema: &Schema) -> Result<Report, SchemaError> {
+        self.runtime
+            .block_on(sent(schema.verify_async(&self.client)))
+    }
+    fn provision(&self, schema: &Schema) -> Result<(Ensured, Report), SchemaError> {
+        self.runtime
+            .block_on(sent(schema.provision_async(&self.client)))
+    }
     forward!(client, awaited);
+}
+
+/// `future`, which must be `Send`.
+fn sent<F: Future + Send>(future: F) -> F {
+    future
 }
 
 /// An async stream read as an iterator, each item awaited on the client's runtime.
@@ -400,6 +431,15 @@ impl<C: Api> Api for Gzip<C> {
         options: &QueryOptions,
     ) -> Result<Items<T>, Error> {
         self.inner.query_as_stream::<T>(query, options)
+    }
+    fn ensure(&self, schema: &Schema) -> Result<Ensured, SchemaError> {
+        self.inner.ensure(schema)
+    }
+    fn verify(&self, schema: &Schema) -> Result<Report, SchemaError> {
+        self.inner.verify(schema)
+    }
+    fn provision(&self, schema: &Schema) -> Result<(Ensured, Report), SchemaError> {
+        self.inner.provision(schema)
     }
     forward!(inner, returned);
 }
