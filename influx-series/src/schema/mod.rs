@@ -46,6 +46,7 @@
 mod builder;
 mod compare;
 mod declared;
+mod duration;
 mod report;
 mod run;
 

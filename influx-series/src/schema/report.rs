@@ -4,7 +4,7 @@ use std::fmt;
 
 use influx_core::{Error, FieldType};
 
-use super::compare::duration_nanos;
+use super::duration::duration_nanos;
 
 /// How a retention policy on the server differs from its declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::schema::duration::duration_nanos;
 
 #[test]
 fn durations_read_in_both_spellings() {
