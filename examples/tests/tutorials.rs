@@ -72,6 +72,26 @@ fn read_back_returns_what_was_written() {
     assert!(out.contains("Read back equals what was written."), "{out}");
 }
 
+#[test]
+fn schema_provisions_once_and_reports_the_conflicting_type() {
+    let out = run(env!("CARGO_BIN_EXE_schema"));
+    let expected = [
+        "== At start-up, on a fresh server:\n\
+         created database \"schema_demo\"\n\
+         created retention policy \"one_week\" on \"schema_demo\"\n\
+         created continuous query \"cpu_hourly\" on \"schema_demo\"\n\
+         the server is as declared\n",
+        "== Again (nothing to do):\nnothing to create or change\nthe server is as declared\n",
+        "conflict: \"legacy_cpu\" in \"schema_demo\": field \"usage\" is stored as integer, \
+         LegacyCpu declares it float: every write of LegacyCpu into an existing shard of \
+         \"legacy_cpu\" will fail\n",
+        "== provision refuses to start:\nthe server conflicts with the schema (1 conflict):\n",
+    ];
+    for part in expected {
+        assert!(out.contains(part), "missing {part:?} in:\n{out}");
+    }
+}
+
 /// The README's server examples are the code of `src/bin/readme.rs`, line for line, and run
 /// against a fresh server as written.
 #[test]
