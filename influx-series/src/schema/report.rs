@@ -673,3 +673,6 @@ impl std::error::Error for SchemaError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
