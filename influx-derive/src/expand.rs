@@ -361,11 +361,13 @@ fn schema(
     let type_name = cont.ident.to_string();
     let name = measurement_name(cont);
     let pieces = template::parse(&name).unwrap_or_default();
-    let pattern = match template::literal(&pieces) {
-        Some(_) => quote!(::core::option::Option::None),
+    // A name without placeholders is the one written (`{{` unescaped); a template stays as
+    // declared, with the regex of the names it can produce.
+    let (name, pattern) = match template::literal(&pieces) {
+        Some(text) => (text, quote!(::core::option::Option::None)),
         None => {
             let pattern = name_pattern(&pieces);
-            quote!(::core::option::Option::Some(#pattern))
+            (name, quote!(::core::option::Option::Some(#pattern)))
         }
     };
     let tags = cont.members_with(Role::Tag).map(|m| &m.key);

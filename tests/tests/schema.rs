@@ -42,6 +42,27 @@ struct Kept {
     value: i64,
 }
 
+/// A name with braces, escaped in the attribute.
+#[derive(Series)]
+#[series(name = "schema_{{braced}}")]
+struct Braced {
+    value: f64,
+}
+
+#[test]
+fn a_name_with_escaped_braces_is_declared_as_written() {
+    let schema = Braced::schema();
+    assert_eq!(schema.measurement(), "schema_{braced}");
+    assert_eq!(schema.measurement_pattern(), None);
+    let mut line = Vec::new();
+    Braced { value: 1.0 }.write_line(&mut line).unwrap();
+    assert!(line.starts_with(b"schema_{braced} value=1"), "{line:?}");
+    assert_eq!(
+        PerHost::schema().measurement_pattern(),
+        Some(r"^schema_tpl\..*$")
+    );
+}
+
 fn database<C: Api>(client: &C) -> String {
     client.config().database().expect("a database").to_owned()
 }
@@ -220,6 +241,15 @@ fn ensure_twice_creates_nothing_the_second_time_and_leaves_what_differs<C: Api>(
                      GROUP BY time(1h), *",
                 ),
             )
+            // A regex source and a backreference, which the server writes qualified.
+            .continuous_query(
+                db.as_str(),
+                NewContinuousQuery::new(
+                    "schema_down",
+                    "SELECT mean(*) INTO schema_year.:MEASUREMENT FROM /^schema_.*/ \
+                     GROUP BY time(5m), *",
+                ),
+            )
     };
     let first = admin.ensure(&schema()).unwrap();
     assert_eq!(
@@ -240,6 +270,10 @@ fn ensure_twice_creates_nothing_the_second_time_and_leaves_what_differs<C: Api>(
                 database: db.clone(),
                 name: "schema_hourly".into()
             },
+            Action::CreatedContinuousQuery {
+                database: db.clone(),
+                name: "schema_down".into()
+            },
         ]
     );
     assert!(first.left_as_is().is_empty(), "{first}");
@@ -249,7 +283,8 @@ fn ensure_twice_creates_nothing_the_second_time_and_leaves_what_differs<C: Api>(
             "created database \"{db}\"\n\
              created retention policy \"schema_week\" on \"{db}\"\n\
              created retention policy \"schema_year\" on \"{db}\"\n\
-             created continuous query \"schema_hourly\" on \"{db}\""
+             created continuous query \"schema_hourly\" on \"{db}\"\n\
+             created continuous query \"schema_down\" on \"{db}\""
         )
     );
     let second = admin.ensure(&schema()).unwrap();
@@ -349,18 +384,32 @@ fn ensure_twice_creates_nothing_the_second_time_and_leaves_what_differs<C: Api>(
             ),
         )
         .unwrap();
+    // Besides, the default policy is another now: `schema_down` reads the policy that was the
+    // default when it was created, not the one its declaration now means.
     let seventh = admin.ensure(&schema()).unwrap();
     assert!(seventh.changed_nothing(), "{seventh}");
     match seventh.left_as_is() {
         [
             Finding::QueryDiffers {
-                name, on_server, ..
+                name: hourly,
+                on_server: hourly_text,
+                ..
+            },
+            Finding::QueryDiffers {
+                name: down,
+                on_server: down_text,
+                ..
             },
         ] => {
-            assert_eq!(name, "schema_hourly");
-            assert!(on_server.contains("max(usage)"), "{on_server}");
+            assert_eq!(hourly, "schema_hourly");
+            assert!(hourly_text.contains("max(usage)"), "{hourly_text}");
+            assert_eq!(down, "schema_down");
+            assert!(
+                down_text.contains(&format!("FROM {db}.autogen./")),
+                "{down_text}"
+            );
         }
-        other => panic!("expected the query's difference, got {other:?}"),
+        other => panic!("expected the queries' differences, got {other:?}"),
     }
 }
 
@@ -384,22 +433,23 @@ fn what_a_type_writes_to_must_exist<C: Api>() {
     assert_eq!(
         report.findings(),
         [
-            Finding::MissingDatabase {
-                database: missing_db.clone()
-            },
             Finding::MissingRetentionPolicy {
                 database: db.clone(),
                 policy: "schema_week".into(),
                 series: Some("Kept"),
+            },
+            Finding::MissingDatabase {
+                database: missing_db.clone(),
+                series: None,
             },
         ]
     );
     assert_eq!(
         report.to_string(),
         format!(
-            "conflict: database \"{missing_db}\" does not exist\n\
-             conflict: retention policy \"schema_week\" on \"{db}\" does not exist: every write \
-             of Kept will fail"
+            "conflict: retention policy \"schema_week\" on \"{db}\" does not exist: every write \
+             of Kept will fail\n\
+             difference: database \"{missing_db}\" does not exist"
         )
     );
     // Ensuring creates the database, not the policy (its duration is not declared).

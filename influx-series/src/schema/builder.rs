@@ -64,23 +64,31 @@ impl Schema {
         self
     }
 
-    /// A retention policy on `database` (which need not be declared on its own).
+    /// A retention policy on `database` (which need not be declared on its own); it replaces
+    /// an earlier declaration of the same name on the same database.
     pub fn retention_policy(
         mut self,
         database: impl Into<String>,
         policy: NewRetentionPolicy,
     ) -> Self {
-        self.policies.push((database.into(), policy));
+        let database = database.into();
+        self.policies
+            .retain(|(d, p)| !(*d == database && p.name() == policy.name()));
+        self.policies.push((database, policy));
         self
     }
 
-    /// A continuous query on `database`.
+    /// A continuous query on `database`; it replaces an earlier declaration of the same name
+    /// on the same database.
     pub fn continuous_query(
         mut self,
         database: impl Into<String>,
         query: NewContinuousQuery,
     ) -> Self {
-        self.queries.push((database.into(), query));
+        let database = database.into();
+        self.queries
+            .retain(|(d, q)| !(*d == database && q.name() == query.name()));
+        self.queries.push((database, query));
         self
     }
 

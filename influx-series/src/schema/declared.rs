@@ -76,8 +76,8 @@ impl SeriesSchema {
         self.type_name
     }
 
-    /// The measurement as declared: a name, or a template whose `{member}` placeholders are
-    /// filled from each value.
+    /// The measurement: the name written (a declared `{{` is `{` here), or the template as
+    /// declared, whose `{member}` placeholders are filled from each value.
     pub fn measurement(&self) -> &'static str {
         self.measurement
     }

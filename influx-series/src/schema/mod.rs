@@ -11,7 +11,8 @@
 //!   differs (a change is made only when named with [`Schema::allow`]);
 //! - [`Schema::verify`] compares it all with the server: field types, tags stored as fields
 //!   and the reverse (every measurement a templated name matches), missing databases and
-//!   policies, and what the server has that no type declares;
+//!   policies, policies and continuous queries that differ, and the fields and tags of those
+//!   measurements that no type declares;
 //! - [`Schema::provision`] does both at start-up and fails on a conflict.
 //!
 //! Each has an `_async` twin for [`AsyncClient`](crate::AsyncClient).

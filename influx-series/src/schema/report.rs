@@ -44,12 +44,13 @@ impl PolicyDifference {
                 declared,
                 on_server,
             } => {
-                // 0 is for ever: the longest.
+                // 0 is for ever: the longest. A duration that cannot be read might be a
+                // shortening: it is taken as one.
                 let length =
                     |text: &str| duration_nanos(text).map(|n| if n == 0 { u128::MAX } else { n });
-                match length(declared) < length(on_server) {
-                    true => Change::Shorten,
-                    false => Change::Lengthen,
+                match (length(declared), length(on_server)) {
+                    (Some(declared), Some(on_server)) if declared >= on_server => Change::Lengthen,
+                    _ => Change::Shorten,
                 }
             }
             PolicyDifference::ShardDuration { .. } => Change::ShardDuration,
@@ -122,8 +123,9 @@ impl fmt::Display for Change {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Severity {
-    /// Writes as declared will fail (a field stored with another type, a tag stored as a
-    /// field, a database or retention policy a type writes to that does not exist).
+    /// Writes as declared fail (a field stored with another type; a database or retention
+    /// policy a type writes to that does not exist), or what they write reads ambiguously (a
+    /// key the type writes as a tag that the server has as a field, or the reverse).
     Conflict,
     /// The server differs from the declaration in a way writes do not notice (a retention
     /// policy or continuous query that differs, or is missing).
@@ -176,10 +178,12 @@ pub enum Finding {
         /// The key.
         key: String,
     },
-    /// A database that does not exist.
+    /// A database that does not exist. A conflict when a type writes to it.
     MissingDatabase {
         /// The database.
         database: String,
+        /// The type that writes to it, if one does.
+        series: Option<&'static str>,
     },
     /// A type that names no database, checked through a client without one.
     NoDatabase {
@@ -265,12 +269,15 @@ impl Finding {
             Finding::FieldType { .. }
             | Finding::TagStoredAsField { .. }
             | Finding::FieldStoredAsTag { .. }
-            | Finding::MissingDatabase { .. }
+            | Finding::MissingDatabase {
+                series: Some(_), ..
+            }
             | Finding::NoDatabase { .. }
             | Finding::MissingRetentionPolicy {
                 series: Some(_), ..
             } => Severity::Conflict,
-            Finding::MissingRetentionPolicy { series: None, .. }
+            Finding::MissingDatabase { series: None, .. }
+            | Finding::MissingRetentionPolicy { series: None, .. }
             | Finding::PolicyDiffers { .. }
             | Finding::MissingContinuousQuery { .. }
             | Finding::QueryDiffers { .. } => Severity::Difference,
@@ -316,8 +323,12 @@ impl fmt::Display for Finding {
                 "{measurement:?} in {database:?}: {key:?} is a tag on the server, {series} \
                  declares it a field"
             ),
-            Finding::MissingDatabase { database } => {
-                write!(f, "database {database:?} does not exist")
+            Finding::MissingDatabase { database, series } => {
+                write!(f, "database {database:?} does not exist")?;
+                match series {
+                    Some(series) => write!(f, ": every write of {series} will fail"),
+                    None => Ok(()),
+                }
             }
             Finding::NoDatabase { series } => {
                 write!(f, "{series} names no database, and the client has none")
@@ -433,7 +444,7 @@ impl Report {
             .filter(|f| f.severity() == Severity::Conflict)
     }
 
-    /// Whether there are no conflicts.
+    /// Whether there is a conflict.
     pub fn has_conflicts(&self) -> bool {
         self.conflicts().next().is_some()
     }

@@ -15,7 +15,7 @@ use influx_core::influxql::quote_ident;
 use influx_core::{Error, ResultSet};
 
 use super::builder::Schema;
-use super::compare::{policy_differences, same_query};
+use super::compare::{default_policy, policy_differences, same_query};
 use super::declared::SeriesSchema;
 use super::report::{
     Action, Change, Ensured, Finding, PolicyDifference, Report, SchemaError, not_authorized,
@@ -133,7 +133,8 @@ impl Schema {
     /// [`Ensured::left_as_is`] and left as it is, unless the change is named with
     /// [`Schema::allow`]; a missing policy declared the default is created as the default
     /// only in a database this call created, or with [`Change::MakeDefault`] allowed.
-    /// Creating needs the admin privilege.
+    /// It needs the admin privilege: to create, and to read the continuous queries (which
+    /// influxd lets only an admin list) when any is declared.
     ///
     /// ```no_run
     /// use influx_series::Client;
@@ -396,26 +397,38 @@ async fn ensure<S: Server>(schema: &Schema, server: &S) -> Result<Ensured, Schem
                 .map_err(|e| SchemaError::of(show_queries(), e))?;
             queries.insert(database.clone(), listed);
         }
-        match queries[database].iter().find(|q| q.name == declared.name()) {
-            None => {
+        let Some(existing) = queries[database].iter().find(|q| q.name == declared.name()) else {
+            server
+                .create_continuous_query(database, declared)
+                .await
+                .map_err(|e| SchemaError::of(text, e))?;
+            ensured.actions.push(Action::CreatedContinuousQuery {
+                database: database.clone(),
+                name: declared.name().to_owned(),
+            });
+            // Listed again if a second declaration names it.
+            queries.insert(
+                database.clone(),
                 server
-                    .create_continuous_query(database, declared)
+                    .list_continuous_queries(database)
                     .await
-                    .map_err(|e| SchemaError::of(text, e))?;
-                ensured.actions.push(Action::CreatedContinuousQuery {
-                    database: database.clone(),
-                    name: declared.name().to_owned(),
-                });
-            }
-            Some(existing) if !same_query(&text, &existing.query) => {
-                ensured.left.push(Finding::QueryDiffers {
-                    database: database.clone(),
-                    name: declared.name().to_owned(),
-                    declared: text,
-                    on_server: existing.query.clone(),
-                });
-            }
-            Some(_) => {}
+                    .map_err(|e| SchemaError::of(show_queries(), e))?,
+            );
+            continue;
+        };
+        // The server qualified the query's names with the policy that was the default: the
+        // policies are read (again, after this call's changes) to know it.
+        let listed = server
+            .list_retention_policies(database)
+            .await
+            .map_err(|e| SchemaError::of(show_policies(database), e))?;
+        if !same_query(&text, &existing.query, database, default_policy(&listed)) {
+            ensured.left.push(Finding::QueryDiffers {
+                database: database.clone(),
+                name: declared.name().to_owned(),
+                declared: text,
+                on_server: existing.query.clone(),
+            });
         }
     }
     Ok(ensured)
@@ -505,7 +518,12 @@ async fn verify<S: Server>(schema: &Schema, server: &S) -> Result<Report, Schema
                 present.push(database);
             }
             Err(e) if is_database_not_found(&e) => {
-                findings.push(Finding::MissingDatabase { database });
+                let series = schema
+                    .series
+                    .iter()
+                    .find(|s| s.database().or(default) == Some(database.as_str()))
+                    .map(|s| s.type_name());
+                findings.push(Finding::MissingDatabase { database, series });
             }
             Err(e) => {
                 let what = format!("whether database {database:?} exists");
@@ -576,16 +594,19 @@ async fn verify<S: Server>(schema: &Schema, server: &S) -> Result<Report, Schema
 
     // Continuous queries.
     let mut queries: HashMap<String, Option<Vec<ContinuousQuery>>> = HashMap::new();
+    // `SHOW CONTINUOUS QUERIES` covers every database: a refusal is reported once.
+    let mut refused = false;
     for (database, declared) in &schema.queries {
-        if !present.contains(database) {
+        if !present.contains(database) || refused {
             continue;
         }
         if !queries.contains_key(database) {
             let read = match server.list_continuous_queries(database).await {
                 Ok(listed) => Some(listed),
                 Err(e) => {
-                    let what = format!("continuous queries on {database:?}");
+                    let what = "continuous queries".to_owned();
                     findings.push(unchecked(e, what, show_queries())?);
+                    refused = true;
                     None
                 }
             };
@@ -603,7 +624,17 @@ async fn verify<S: Server>(schema: &Schema, server: &S) -> Result<Report, Schema
                 database: database.clone(),
                 name: declared.name().to_owned(),
             }),
-            Some(existing) if !same_query(&text, &existing.query) => {
+            Some(existing)
+                if !same_query(
+                    &text,
+                    &existing.query,
+                    database,
+                    policies
+                        .of(server, database, &mut findings)
+                        .await?
+                        .and_then(default_policy),
+                ) =>
+            {
                 findings.push(Finding::QueryDiffers {
                     database: database.clone(),
                     name: declared.name().to_owned(),
@@ -647,7 +678,8 @@ fn is_database_not_found(e: &Error) -> bool {
 /// retention policy if it names one.
 fn source(series: &SeriesSchema) -> String {
     let from = match series.measurement_pattern() {
-        Some(pattern) => format!("/{}/", pattern.replace('/', "\\/")),
+        // The derive escapes `/` in the pattern.
+        Some(pattern) => format!("/{pattern}/"),
         None => quote_ident(series.measurement()),
     };
     match series.retention_policy() {

@@ -18,15 +18,30 @@ fn durations_read_in_both_spellings() {
     }
 }
 
-/// What influxd 1.x's `SHOW CONTINUOUS QUERIES` gave for statements created as declared here.
+/// What influxd 1.x's `SHOW CONTINUOUS QUERIES` gave for statements created as declared here,
+/// in database `metrics` whose default policy is `autogen`.
 #[test]
 fn a_continuous_query_matches_the_servers_rewriting_of_it() {
-    let declared = r#"CREATE CONTINUOUS QUERY "cq_1h" ON "metrics" BEGIN select mean(usage) AS usage INTO one_week.cpu_1h FROM cpu GROUP BY time(60m), * END"#;
-    let server = "CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO metrics.one_week.cpu_1h FROM metrics.autogen.cpu GROUP BY time(1h), * END";
-    assert!(same_query(declared, server));
-    let declared = r#"CREATE CONTINUOUS QUERY "cq2" ON "metrics" RESAMPLE EVERY 5m FOR 1h BEGIN SELECT count("value") INTO "events_10m" FROM "events" GROUP BY time(10m) END"#;
-    let server = "CREATE CONTINUOUS QUERY cq2 ON metrics RESAMPLE EVERY 5m FOR 1h BEGIN SELECT count(value) INTO metrics.autogen.events_10m FROM metrics.autogen.events GROUP BY time(10m) END";
-    assert!(same_query(declared, server));
+    let same =
+        |declared: &str, server: &str| same_query(declared, server, "metrics", Some("autogen"));
+    assert!(same(
+        r#"CREATE CONTINUOUS QUERY "cq_1h" ON "metrics" BEGIN select MEAN(usage) AS usage INTO one_week.cpu_1h FROM cpu GROUP BY time(60m), * END"#,
+        "CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO metrics.one_week.cpu_1h FROM metrics.autogen.cpu GROUP BY time(1h), * END",
+    ));
+    assert!(same(
+        r#"CREATE CONTINUOUS QUERY "cq2" ON "metrics" RESAMPLE EVERY 5m FOR 1h BEGIN SELECT count("value") INTO "events_10m" FROM "events" GROUP BY time(10m) END"#,
+        "CREATE CONTINUOUS QUERY cq2 ON metrics RESAMPLE EVERY 5m FOR 1h BEGIN SELECT count(value) INTO metrics.autogen.events_10m FROM metrics.autogen.events GROUP BY time(10m) END",
+    ));
+    // A regex source and the `:MEASUREMENT` backreference, qualified by the server.
+    assert!(same(
+        r#"CREATE CONTINUOUS QUERY "down" ON "metrics" BEGIN SELECT mean(*) INTO one_week.:MEASUREMENT FROM /.*/ GROUP BY time(5m), * END"#,
+        "CREATE CONTINUOUS QUERY down ON metrics BEGIN SELECT mean(*) INTO metrics.one_week.:MEASUREMENT FROM metrics.autogen./.*/ GROUP BY time(5m), * END",
+    ));
+    // Several sources.
+    assert!(same(
+        "CREATE CONTINUOUS QUERY two ON metrics BEGIN SELECT max(v) INTO both FROM a, one_week.b GROUP BY time(1h) END",
+        "CREATE CONTINUOUS QUERY two ON metrics BEGIN SELECT max(v) INTO metrics.autogen.both FROM metrics.autogen.a, metrics.one_week.b GROUP BY time(1h) END",
+    ));
 }
 
 #[test]
@@ -39,24 +54,42 @@ fn a_continuous_query_that_differs_does_not_match() {
         "CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO two_weeks.cpu_1h FROM cpu GROUP BY time(1h), * END",
         "CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO one_week.cpu_1h FROM mem GROUP BY time(1h), * END",
         "CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO one_week.cpu_1h FROM cpu WHERE host = 'a' GROUP BY time(1h), * END",
+        // Names are case-sensitive.
+        r#"CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean("Usage") AS usage INTO one_week.cpu_1h FROM cpu GROUP BY time(1h), * END"#,
+        r#"CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO one_week.cpu_1h FROM "CPU" GROUP BY time(1h), * END"#,
+        // An unqualified source is the default policy's, not any policy's.
+        "CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO cpu_1h FROM cpu GROUP BY time(1h), * END",
     ] {
-        assert!(!same_query(declared, server), "{declared}");
+        assert!(
+            !same_query(declared, server, "metrics", Some("autogen")),
+            "{declared}"
+        );
     }
+    // The source was qualified with another default policy.
+    let declared = "CREATE CONTINUOUS QUERY cq_1h ON metrics BEGIN SELECT mean(usage) AS usage INTO one_week.cpu_1h FROM cpu GROUP BY time(1h), * END";
+    assert!(!same_query(declared, server, "metrics", Some("one_year")));
+    // Not knowing the default policy, a name matches any qualification that ends with it.
+    assert!(same_query(declared, server, "metrics", None));
 }
 
 #[test]
 fn regexes_strings_and_division_are_told_apart() {
-    assert!(same_query(
+    let same = |a: &str, b: &str| same_query(a, b, "db", None);
+    assert!(same(
         "SELECT mean(v) / 2 FROM /^cpu\\..*$/ WHERE host =~ /a|b/ AND r = 'x y'",
         "SELECT mean(v) / 2 FROM /^cpu\\..*$/ WHERE host =~ /a|b/ AND r = 'x y'",
     ));
-    assert!(!same_query(
+    assert!(!same(
         "SELECT v FROM /^cpu$/ WHERE r = 'x'",
         "SELECT v FROM /^mem$/ WHERE r = 'x'",
     ));
-    assert!(!same_query(
+    assert!(!same(
         "SELECT v FROM m WHERE r = 'x'",
         "SELECT v FROM m WHERE r = 'y'"
+    ));
+    assert!(same(
+        "SELECT v FROM m WHERE time > now() - 10µs",
+        "SELECT v FROM m WHERE time > now() - 10u"
     ));
 }
 
@@ -72,6 +105,15 @@ fn policies_differ_only_in_what_is_declared() {
     assert_eq!(differences(&same, &existing), []);
     let same = NewRetentionPolicy::new("one_week", "7d").shard_duration("1d");
     assert_eq!(differences(&same, &existing), []);
+    // influxd keeps a shard duration of at least an hour, and picks one for 0.
+    let hourly = Existing {
+        shard_duration: "1h0m0s",
+        ..existing
+    };
+    let short = NewRetentionPolicy::new("one_week", "1w").shard_duration("30m");
+    assert_eq!(differences(&short, &hourly), []);
+    let picked = NewRetentionPolicy::new("one_week", "1w").shard_duration("0s");
+    assert_eq!(differences(&picked, &existing), []);
     let other = NewRetentionPolicy::new("one_week", "2w")
         .shard_duration("1h")
         .replication(2)

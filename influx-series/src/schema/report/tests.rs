@@ -45,8 +45,17 @@ fn each_finding_says_what_it_is_and_how_much_it_matters() {
         (
             Finding::MissingDatabase {
                 database: database.clone(),
+                series: Some("Cpu"),
             },
             Severity::Conflict,
+            "database \"metrics\" does not exist: every write of Cpu will fail",
+        ),
+        (
+            Finding::MissingDatabase {
+                database: database.clone(),
+                series: None,
+            },
+            Severity::Difference,
             "database \"metrics\" does not exist",
         ),
         (
@@ -171,6 +180,9 @@ fn a_shorter_duration_is_a_change_of_its_own() {
     // For ever (INF, 0s) is the longest.
     assert_eq!(retention("1w", "0s").change(), Change::Shorten);
     assert_eq!(retention("INF", "168h0m0s").change(), Change::Lengthen);
+    // A duration that cannot be read might be a shortening.
+    assert_eq!(retention("1w", "ever").change(), Change::Shorten);
+    assert_eq!(retention("ever", "1w").change(), Change::Shorten);
 }
 
 #[test]
@@ -182,12 +194,13 @@ fn a_report_lists_conflicts_first() {
         },
         Finding::MissingDatabase {
             database: "other".into(),
+            series: Some("Cpu"),
         },
     ]);
     assert!(report.has_conflicts());
     assert_eq!(
         report.to_string(),
-        "conflict: database \"other\" does not exist\n\
+        "conflict: database \"other\" does not exist: every write of Cpu will fail\n\
          difference: continuous query \"cq\" on \"metrics\" does not exist"
     );
 }
