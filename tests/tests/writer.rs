@@ -300,6 +300,34 @@ fn never_answering() -> FakeServer {
     })
 }
 
+/// A fake that never answers (as [`never_answering`]) and counts the requests that came while
+/// the connection of an earlier one was still open: two requests at once. It asks the kernel
+/// (a peek at each earlier connection, which shows the client's close at once), so a fake
+/// thread that a busy machine runs late cannot see two at once where there were not.
+fn never_answering_counting_overlaps() -> (FakeServer, Arc<std::sync::atomic::AtomicUsize>) {
+    let overlaps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let earlier: Arc<std::sync::Mutex<Vec<TcpStream>>> = Arc::default();
+    let counted = Arc::clone(&overlaps);
+    let fake = FakeServer::start(move |_request, stream: &mut TcpStream| {
+        {
+            let mut earlier = earlier.lock().unwrap();
+            for other in earlier.iter() {
+                let open = other.set_nonblocking(true).is_ok()
+                    && matches!(
+                        other.peek(&mut [0; 1]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+                    );
+                if open {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            earlier.push(stream.try_clone().unwrap());
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    (fake, overlaps)
+}
+
 /// A writer to `fake` whose requests time out after `timeout`, one request at a time.
 fn one_at_a_time(fake: &FakeServer, timeout: Duration) -> BufferedWriter {
     let config = Client::builder()
@@ -372,30 +400,27 @@ fn a_server_that_never_answers_gets_one_request_at_a_time_and_record_never_waits
     );
 
     // Then with a 300 ms timeout: each request waits out its timeout, then a backoff of 100
-    // to 200 ms, so at least 400 ms go from one request's start to the next's.
-    let fake = never_answering();
+    // to 200 ms, so at least 400 ms go from one request's start to the next's. Both bounds are
+    // checked so that a busy machine cannot break them: no request comes while an earlier one's
+    // connection is open (the kernel's view), and the sixth request is seen no sooner than 5 x
+    // 400 ms after this part began (a late fake only sees it later). Without the backoff it
+    // would come after about 5 x 300 ms.
+    let (fake, overlaps) = never_answering_counting_overlaps();
+    let began = Instant::now();
     let writer = one_at_a_time(&fake, Duration::from_millis(300));
     for i in 0..100 {
         assert!(writer.record(point("m", 0, i)).is_enqueued());
     }
     let requests = wait_for_requests(&fake, 6);
-    // The fake stamps a request once it has read it, a moment after it was sent (longer on a
-    // loaded machine), and a gap it measures is shorter by the first request's moment: each
-    // gap must still be far from none (two requests at once) and most of the timeout.
-    for gap in gaps(&requests) {
-        assert!(gap >= Duration::from_millis(250), "{gap:?}");
-    }
-    // Over several gaps the moments cancel out but the first's: 400 ms a gap, less 200 ms
-    // for that moment. Without a backoff after a timeout it would be about 300 ms a gap.
-    let span = requests[requests.len() - 1]
-        .received
-        .duration_since(requests[0].received);
-    let least =
-        Duration::from_millis(400) * (requests.len() as u32 - 1) - Duration::from_millis(200);
+    assert_eq!(
+        overlaps.load(Ordering::SeqCst),
+        0,
+        "a request came while an earlier one's connection was open"
+    );
+    let sixth = requests[5].received.duration_since(began);
     assert!(
-        span >= least,
-        "{} requests in {span:?}: {:?}",
-        requests.len(),
+        sixth >= Duration::from_millis(5 * 400),
+        "the sixth request came {sixth:?} after the first could: {:?}",
         gaps(&requests)
     );
     let report = writer.shutdown(Duration::from_millis(200));
