@@ -37,7 +37,7 @@ use influxdb::{InfluxDbWriteable, Query, WriteQuery};
 use super::data::{MEASUREMENT, PeerCpu, peer};
 use super::load::CpuTime;
 use super::setup::Setup;
-use super::variant::{self, Key, Kind, Outcome, RunResult, Variant};
+use super::variant::{self, Key, Kind, Order, Outcome, RunResult, Variant};
 
 /// Points of a pass (as benches/encode.rs and benches/derive.rs).
 pub(crate) const PASS: usize = 10_000;
@@ -114,7 +114,7 @@ pub(crate) struct Part {
 
 /// Runs `rounds` interleaved rounds of every variant (one round of small batches with
 /// `quick`); progress on stderr.
-pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
+pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool, order: Order) -> Part {
     let started = Instant::now();
     let cpu_at_start = CpuTime::now(setup.server.pid());
     let (passes, reps, time) = if quick {
@@ -188,7 +188,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool) -> Part {
         time.as_millis()
     );
     // Nothing here talks to the server: no run waits for it.
-    let (outcomes, _) = variant::interleaved(variants, rounds, None);
+    let (outcomes, _) = variant::interleaved(variants, rounds, None, order);
     if let Ok(writer) = writer {
         writer.clear();
         writer.shutdown(Duration::from_secs(5));

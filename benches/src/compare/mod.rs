@@ -46,7 +46,7 @@ use load::CpuTime;
 use python::Python;
 use setup::Setup;
 use text::{grouped, plural};
-use variant::Kind;
+use variant::{Kind, Order};
 
 /// Rounds without `--rounds`: with five, two runs of the same code gave `record()` from two
 /// threads 2.03x and 1.44x one thread's rate (a round or two slowed by the machine moved the
@@ -69,18 +69,27 @@ pub(crate) struct Options {
     writes: bool,
     /// Only the part without a server, printed and not written.
     cpu: bool,
+    /// The seed of the rounds' orders (`--seed N`; else drawn from the clock, and printed).
+    seed: u64,
+    /// `--in-order`: every round in the same order, as before the shuffling.
+    in_order: bool,
     /// The command line, as the report shows it.
     command: String,
 }
 
 impl Options {
-    /// Reads `compare`'s arguments: `--rounds N`, `--quick`, `--writes`, `--cpu`.
+    /// Reads `compare`'s arguments: `--rounds N`, `--quick`, `--writes`, `--cpu`, `--seed N`,
+    /// `--in-order`.
     pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         let mut options = Options {
             rounds: DEFAULT_ROUNDS,
             quick: false,
             writes: false,
             cpu: false,
+            seed: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+            in_order: false,
             command: ["cargo run --release -p influx-series-benches -- compare"]
                 .into_iter()
                 .chain(args.iter().map(String::as_str))
@@ -93,6 +102,11 @@ impl Options {
                 "--quick" => options.quick = true,
                 "--writes" => options.writes = true,
                 "--cpu" => options.cpu = true,
+                "--in-order" => options.in_order = true,
+                "--seed" => {
+                    let n = args.next().ok_or("--seed needs a number")?;
+                    options.seed = n.parse().map_err(|_| format!("--seed {n}: not a number"))?;
+                }
                 "--rounds" => {
                     let n = args.next().ok_or("--rounds needs a number")?;
                     options.rounds = n
@@ -119,6 +133,11 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let work_dir = std::env::temp_dir().join(format!("influx-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| format!("creating {}: {e}", work_dir.display()))?;
+    let order = match options.in_order {
+        true => Order::AsGiven,
+        false => Order::Shuffled(options.seed),
+    };
+    eprintln!("{}", order_note(order));
     eprintln!("starting a private influxd");
     let server = Server::try_start()?;
     let url = server.url();
@@ -129,10 +148,10 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         server,
     };
     if options.writes {
-        return writes_only(&setup, items, rounds);
+        return writes_only(&setup, items, rounds, order);
     }
     if options.cpu {
-        let part = cpu::measure(&setup, rounds, false);
+        let part = cpu::measure(&setup, rounds, false, order);
         let summaries = stats::summarise(&part.outcomes, part.points);
         let ratios = stats::cpu_ratios(&part.outcomes);
         println!("{}", report::cpu_only(&part, &summaries, &ratios));
@@ -140,7 +159,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     }
     let cpu_at_start = CpuTime::now(setup.server.pid());
     // First, while the server is idle and nothing else of ours runs.
-    let cpu_part = cpu::measure(&setup, rounds, options.quick);
+    let cpu_part = cpu::measure(&setup, rounds, options.quick, order);
     let python = Python::prepare(&work_dir);
     let data = Dataset::new(items)?;
     let query_db = "query_rows";
@@ -165,10 +184,11 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         variants.len(),
         grouped(items)
     );
-    let (outcomes, extra) = variant::interleaved(variants, rounds, setup.server.pid());
+    let (outcomes, extra) = variant::interleaved(variants, rounds, setup.server.pid(), order);
 
     let mut notes = vec![
         settled_note(&extra.settled),
+        order_note(order),
         bracket_note(extra.reference_runs),
         "The ceiling's client is a minimal HTTP/1.1 keep-alive client over \
          `std::net::TcpStream` (no HTTP library, Nagle off, one connection per thread), \
@@ -285,22 +305,34 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
 
 /// `--writes`: the ceiling and this project's writes (the async client's too), their tables
 /// printed.
-fn writes_only(setup: &Setup, items: usize, rounds: usize) -> Result<(), String> {
+fn writes_only(setup: &Setup, items: usize, rounds: usize, order: Order) -> Result<(), String> {
     let data = Dataset::new(items)?;
     let mut variants = writes::ceilings(setup, &data);
     variants.extend(writes::recorders(setup, &data));
     variants.extend(writes::write_points(setup, &data));
     variants.extend(asynchronous::write(setup, &data));
-    let (outcomes, extra) = variant::interleaved(variants, rounds, setup.server.pid());
+    let (outcomes, extra) = variant::interleaved(variants, rounds, setup.server.pid(), order);
     let summaries = stats::summarise(&outcomes, items);
     let ratios = stats::ratios(&outcomes);
     println!("{}", report::tables(&summaries, &ratios));
     println!("{}", settled_note(&extra.settled));
+    println!("{}", order_note(order));
     println!("{}", bracket_note(extra.reference_runs));
     Ok(())
 }
 
 /// How the ratios to the ceiling and to the raw fetch are taken.
+/// How the variants were ordered in each round.
+fn order_note(order: Order) -> String {
+    match order {
+        Order::Shuffled(seed) => format!(
+            "Each round runs the variants in a new order, writes before reads, each shuffled \
+             among its kind, from seed {seed}: `--seed {seed}` runs the same orders again."
+        ),
+        Order::AsGiven => "Every round runs the variants in the same order (`--in-order`).".into(),
+    }
+}
+
 fn bracket_note(reference_runs: usize) -> String {
     format!(
         "This project's writes are measured against the ceiling (2 connections) run just before \

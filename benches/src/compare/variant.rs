@@ -166,7 +166,55 @@ pub(crate) struct Extra {
     pub(crate) reference_runs: usize,
 }
 
-/// Runs `rounds` rounds of every variant in turn; reports progress on stderr. A variant with
+/// The order of the variants in each round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// As given, every round (`compare --in-order`: the method before the shuffling, for
+    /// comparison with it).
+    AsGiven,
+    /// A new order each round, drawn from this seed (the same seed gives the same orders):
+    /// writes still come before reads, each shuffled among its own kind, so that where a
+    /// variant runs in the round does not decide its figures.
+    Shuffled(u64),
+}
+
+impl Order {
+    /// The indexes of `kinds` in the order of round `round`.
+    pub(crate) fn round(self, round: usize, kinds: &[Kind]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..kinds.len()).collect();
+        let Order::Shuffled(seed) = self else {
+            return order;
+        };
+        let mut state = seed ^ (round as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut start = 0;
+        while start < order.len() {
+            let kind = kinds[order[start]];
+            let end = start
+                + order[start..]
+                    .iter()
+                    .take_while(|&&i| kinds[i] == kind)
+                    .count();
+            // Fisher-Yates over this kind's run of variants.
+            for i in (start + 1..end).rev() {
+                let j = start + (splitmix64(&mut state) % (i - start + 1) as u64) as usize;
+                order.swap(i, j);
+            }
+            start = end;
+        }
+        order
+    }
+}
+
+/// The next number of SplitMix64 from `state`.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs `rounds` rounds of every variant, in `order`; reports progress on stderr. A variant with
 /// a [`reference()`] among the variants has it run just before and just after it (the
 /// reference's own run in the round, or the one after the variant before, counts as the one
 /// before; these extra runs are not in the reference's own figures). With `influxd`, each
@@ -175,8 +223,10 @@ pub(crate) fn interleaved(
     mut variants: Vec<Variant<'_>>,
     rounds: usize,
     influxd: Option<u32>,
+    order: Order,
 ) -> (Vec<Outcome>, Extra) {
     let n = variants.len();
+    let kinds: Vec<Kind> = variants.iter().map(|v| v.kind).collect();
     let mut results: Vec<Vec<RunResult>> = vec![Vec::with_capacity(rounds); n];
     let mut cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); n];
     let mut brackets: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rounds); n];
@@ -207,7 +257,7 @@ pub(crate) fn interleaved(
         eprint!("round {}/{rounds}:", round + 1);
         // The last run, if it was of a reference: (its index, its seconds).
         let mut last: Option<(usize, Option<f64>)> = None;
-        for i in 0..n {
+        for i in order.round(round, &kinds) {
             let seconds = |r: &RunResult| r.as_ref().ok().map(Duration::as_secs_f64);
             let Some(r) = references[i] else {
                 let result = once(&mut variants[i], Some(&mut cpu[i]));
@@ -301,9 +351,31 @@ pub(crate) fn stored_count(client: &Client, db: &str) -> Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-
     use super::*;
+
+    #[test]
+    fn each_round_shuffles_writes_and_reads_apart_and_a_seed_repeats_it() {
+        let kinds = [Kind::Write; 6]
+            .into_iter()
+            .chain([Kind::Read; 4])
+            .collect::<Vec<_>>();
+        assert_eq!(Order::AsGiven.round(3, &kinds), (0..10).collect::<Vec<_>>());
+        let order = Order::Shuffled(42);
+        let rounds: Vec<Vec<usize>> = (0..8).map(|r| order.round(r, &kinds)).collect();
+        for round in &rounds {
+            // Each index once; writes (0..6) before reads (6..10).
+            let mut sorted = round.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+            assert!(round[..6].iter().all(|&i| i < 6), "{round:?}");
+        }
+        // The rounds differ from each other, and the seed gives them again.
+        assert!(rounds.windows(2).any(|w| w[0] != w[1]), "{rounds:?}");
+        assert_eq!(rounds[5], Order::Shuffled(42).round(5, &kinds));
+        assert_ne!(rounds[5], Order::Shuffled(43).round(5, &kinds));
+    }
+
+    use std::cell::RefCell;
 
     #[test]
     fn a_variant_with_a_reference_runs_between_two_runs_of_it() {
@@ -329,7 +401,7 @@ mod tests {
             variant(Key::Derive, 0),
             variant(Key::Writer, 0),
         ];
-        let (outcomes, extra) = interleaved(variants, 2, None);
+        let (outcomes, extra) = interleaved(variants, 2, None, Order::AsGiven);
         let round = [
             Key::CeilingTwo,
             Key::ClientBodies,
