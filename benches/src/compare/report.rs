@@ -125,8 +125,8 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
     );
     let _ = writeln!(
         w,
-        "Measured {date} by `{}` ({} interleaved round{}: every variant once per round, in \
-         turn; median, min and max over the rounds; ratios are taken per round), {} points \
+        "Measured {date} by `{}` ({} interleaved round{}: every variant once per round, one \
+         after another in the order the notes give; median, min and max over the rounds; ratios are taken per round), {} points \
          per write and {} rows per query, on {machine}. Written by the program between the \
          `compare` markers; do not edit by hand.\n",
         report.command,
