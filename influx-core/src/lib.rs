@@ -34,6 +34,9 @@ mod request;
 
 pub use crate::core::queries::Statements;
 #[doc(hidden)]
+#[cfg(feature = "blocking")]
+pub use crate::core::transport::complete;
+#[doc(hidden)]
 pub use crate::core::writes::{Caps, WriteOutcome};
 #[cfg(feature = "async")]
 pub use client::asynchronous::AsyncClient;

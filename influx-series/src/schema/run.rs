@@ -113,18 +113,6 @@ server!(Client,);
 #[cfg(feature = "async")]
 server!(AsyncClient, .await);
 
-/// Runs a future of the blocking client's calls, which never waits: each call completes
-/// before it returns.
-#[cfg(feature = "blocking")]
-fn now<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => unreachable!("the blocking client's calls never wait"),
-    }
-}
-
 #[cfg(feature = "blocking")]
 impl Schema {
     /// Creates what is missing: databases (those declared, and those the types write to),
@@ -150,7 +138,7 @@ impl Schema {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn ensure(&self, client: &Client) -> Result<Ensured, SchemaError> {
-        now(ensure(self, client))
+        influx_core::complete(ensure(self, client))
     }
 
     /// Compares the declaration with the server and reports every difference (see
@@ -179,7 +167,7 @@ impl Schema {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify(&self, client: &Client) -> Result<Report, SchemaError> {
-        now(verify(self, client))
+        influx_core::complete(verify(self, client))
     }
 
     /// At start-up: [`Schema::ensure`], then [`Schema::verify`]; an error
@@ -204,7 +192,7 @@ impl Schema {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn provision(&self, client: &Client) -> Result<(Ensured, Report), SchemaError> {
-        now(provision(self, client))
+        influx_core::complete(provision(self, client))
     }
 }
 
@@ -385,6 +373,7 @@ async fn ensure<S: Server>(schema: &Schema, server: &S) -> Result<Ensured, Schem
     }
 
     let mut queries: HashMap<String, Vec<ContinuousQuery>> = HashMap::new();
+    let mut after: HashMap<String, Vec<RetentionPolicy>> = HashMap::new();
     for (database, declared) in &schema.queries {
         let text = statement(
             declared.statement(database),
@@ -417,12 +406,16 @@ async fn ensure<S: Server>(schema: &Schema, server: &S) -> Result<Ensured, Schem
             continue;
         };
         // The server qualified the query's names with the policy that was the default: the
-        // policies are read (again, after this call's changes) to know it.
-        let listed = server
-            .list_retention_policies(database)
-            .await
-            .map_err(|e| SchemaError::of(show_policies(database), e))?;
-        if !same_query(&text, &existing.query, database, default_policy(&listed)) {
+        // policies are read again (after this call's changes to them), once a database.
+        if !after.contains_key(database) {
+            let listed = server
+                .list_retention_policies(database)
+                .await
+                .map_err(|e| SchemaError::of(show_policies(database), e))?;
+            after.insert(database.clone(), listed);
+        }
+        let default = default_policy(&after[database]);
+        if !same_query(&text, &existing.query, database, default) {
             ensured.left.push(Finding::QueryDiffers {
                 database: database.clone(),
                 name: declared.name().to_owned(),
