@@ -137,3 +137,51 @@ fn policies_differ_only_in_what_is_declared() {
         ]
     );
 }
+
+/// Hostile text, such as a server's answer could hold: quotes and regexes left open, a
+/// backslash at the end, units alone, digits past any integer, characters of any width. The
+/// reading never panics nor loops, and a text always matches itself when nothing qualifies it.
+#[test]
+fn any_text_is_read_without_panicking() {
+    let pieces = [
+        "\"",
+        "'",
+        "/",
+        "\\",
+        ".",
+        ":",
+        "µ",
+        "1",
+        "9999999999999999999999999999999999999999h",
+        "1.5",
+        ".5s",
+        "a",
+        "FROM",
+        "INTO",
+        "(",
+        ")",
+        ",",
+        "=~",
+        " ",
+        "é",
+        "\u{0}",
+        "*",
+    ];
+    let mut state = 7u64;
+    for _ in 0..20_000 {
+        let mut text = String::new();
+        for _ in 0..(state % 12) {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+        }
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let readable = tokens(&text).is_some();
+        assert_eq!(same_query(&text, &text, "db", None), readable, "{text:?}");
+        let _ = same_query(&text, "SELECT v FROM db.autogen.m", "db", Some("autogen"));
+        let _ = duration_nanos(&text);
+    }
+}
