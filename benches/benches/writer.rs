@@ -333,8 +333,12 @@ fn end_to_end(url: &str, client: &Client, smoke: bool) {
             &influx_series::QueryOptions::new().database("bench"),
         )
         .unwrap();
-    let count = stored[0].rows().next().unwrap().values()[1]
-        .as_i64()
+    let count = stored[0]
+        .rows()
+        .next()
+        .unwrap()
+        .value(1)
+        .and_then(|v| v.as_i64())
         .unwrap();
     assert_eq!(count, n as i64, "every point stored");
     println!("| {n} points into influxd, median of {rounds} rounds | time | points/s |");

@@ -146,9 +146,9 @@ fn buffered_writer_writes_the_measurement_at_shutdown() {
         out.contains("shutdown: complete true, 1 written, 0 left over"),
         "{out}"
     );
-    assert!(out.contains("Float(1.05)"), "{out}");
-    assert!(out.contains("\"bar\""), "{out}");
-    assert!(out.contains("\"demo-host\""), "{out}");
+    assert!(out.contains("\"baz\": 1.05"), "{out}");
+    assert!(out.contains("\"foo\": \"bar\""), "{out}");
+    assert!(out.contains("\"hostname\": \"demo-host\""), "{out}");
 }
 
 #[test]

@@ -16,9 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use influx_series::{
-    Client, Error, Precision, QueryOptions, RetryPolicy, Series, Value, WriteOptions,
-};
+use influx_series::{Client, Error, Precision, QueryOptions, RetryPolicy, Series, WriteOptions};
 use influx_testserver::fake::{FakeServer, respond};
 use support::db::fresh;
 
@@ -273,7 +271,7 @@ fn points_refused_in_the_background_come_back_from_the_next_commit() {
     assert_eq!(Clash::pending(), 0);
     let stored: i64 = client.query("SELECT count(other) FROM clash").unwrap()[0]
         .rows()
-        .filter_map(|r| r.values().get(1).and_then(Value::as_i64))
+        .filter_map(|r| r.value(1).and_then(|v| v.as_i64()))
         .sum();
     assert_eq!(stored, 2, "the two good points are written");
     // Reported once.

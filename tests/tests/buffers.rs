@@ -10,14 +10,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use influx_series::{Client, Error, FieldRef, FieldValue, LineBuf, Series, TagValue, Value};
+use influx_series::{Client, Error, FieldRef, FieldValue, LineBuf, Series, TagValue};
 use influx_testserver::fake::{FakeServer, respond};
 use support::db::{fresh, one_at_a_time};
 
 fn count(client: &Client, q: &str) -> i64 {
     client.query(q).unwrap()[0]
         .rows()
-        .filter_map(|r| r.values().get(1).and_then(Value::as_i64))
+        .filter_map(|r| r.value(1).and_then(|v| v.as_i64()))
         .sum()
 }
 
@@ -367,7 +367,7 @@ fn a_panic_while_encoding_leaves_nothing_behind() {
     let results = client.query("SHOW MEASUREMENTS").unwrap();
     let names: Vec<&str> = results[0]
         .rows()
-        .map(|r| r.values()[0].as_str().unwrap())
+        .map(|r| r.get_str("name").unwrap())
         .collect();
     assert_eq!(names, ["req"]);
     assert_eq!(count(&client, "SELECT count(n) FROM req"), 2);

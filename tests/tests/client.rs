@@ -33,7 +33,7 @@ fn count(client: &impl Api, q: &str) -> i64 {
     results[0]
         .rows()
         .next()
-        .and_then(|r| r.values().get(1).and_then(Value::as_i64))
+        .and_then(|r| r.value(1).and_then(|v| v.as_i64()))
         .unwrap_or(0)
 }
 
@@ -65,18 +65,18 @@ fn every_field_type_at_every_precision_reads_back_equal<C: Api>() {
         assert_eq!(rows.len(), 1, "{precision}");
         let row = rows[0];
         assert_eq!(
-            row.get("time").and_then(Value::as_i64),
+            row.get("time").and_then(|v| v.as_i64()),
             Some(precision.timestamp(&t).unwrap()),
             "{precision}"
         );
-        assert_eq!(row.get("f").and_then(Value::as_f64), Some(0.1 + i as f64));
-        assert_eq!(row.get("i").and_then(Value::as_i64), Some(-42 * i as i64));
-        assert_eq!(row.get("b").and_then(Value::as_bool), Some(i % 2 == 0));
+        assert_eq!(row.get("f").and_then(|v| v.as_f64()), Some(0.1 + i as f64));
+        assert_eq!(row.get("i").and_then(|v| v.as_i64()), Some(-42 * i as i64));
+        assert_eq!(row.get("b").and_then(|v| v.as_bool()), Some(i % 2 == 0));
         assert_eq!(
-            row.get("s").and_then(Value::as_str),
+            row.get_str("s"),
             Some(format!("text \"{i}\"\nsecond line").as_str())
         );
-        assert_eq!(row.get("host").and_then(Value::as_str), Some("server01"));
+        assert_eq!(row.get_str("host"), Some("server01"));
     }
 }
 
@@ -281,7 +281,7 @@ fn hundred_thousand_points_in_batches_and_one_query<C: Api>() {
     assert!(unchunked[0].series()[0].partial());
     let sum: i64 = series
         .rows()
-        .map(|r| r.get("v").and_then(Value::as_i64).unwrap())
+        .map(|r| r.get("v").and_then(|v| v.as_i64()).unwrap())
         .sum();
     assert_eq!(sum, (0..100_000i64).sum::<i64>());
 }
@@ -322,7 +322,7 @@ fn shared_tags_merge_and_group_by_filters<C: Api>() {
 
     let b: Vec<i64> = rs
         .get_points(Some("cpu"), &[("host", "b")])
-        .map(|r| r.get("v").and_then(Value::as_i64).unwrap())
+        .map(|r| r.get("v").and_then(|v| v.as_i64()).unwrap())
         .collect();
     assert_eq!(b, [2]);
     assert_eq!(rs.get_points(None, &[("dc", "one")]).count(), 2);
@@ -357,7 +357,7 @@ fn bind_parameters_and_select_into_by_post<C: Api>() {
         .unwrap();
     assert_eq!(
         results[0].rows().next().unwrap().get("v"),
-        Some(&Value::Integer(2))
+        Some(Value::Integer(2))
     );
 
     client
@@ -538,8 +538,8 @@ fn unsigned_and_float_values_keep_their_types<C: Api>() {
     );
     let row = client.query("SELECT * FROM n").unwrap();
     let row = row[0].rows().next().unwrap();
-    assert_eq!(row.get("big"), Some(&Value::Integer(i64::MAX)));
-    assert_eq!(row.get("small").and_then(Value::as_f64), Some(0.1));
+    assert_eq!(row.get("big"), Some(Value::Integer(i64::MAX)));
+    assert_eq!(row.get("small").and_then(|v| v.as_f64()), Some(0.1));
 }
 
 fn chunked_answers_merge_into_one_result<C: Api>() {

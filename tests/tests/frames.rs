@@ -17,7 +17,7 @@ use influx_series::frame::{
 };
 use influx_series::{
     Client, EncodeErrorKind, Error, FrameError, LineBuf, Part, Precision, QueryOptions, SharedTags,
-    Value, WriteOptions,
+    WriteOptions,
 };
 use support::db::fresh;
 
@@ -85,7 +85,7 @@ fn one(frames: &Frames, measurement: &str) -> DataFrame {
 fn stored(client: &Client, query: &str) -> i64 {
     client.query(query).unwrap()[0]
         .rows()
-        .filter_map(|r| r.values().get(1).and_then(Value::as_i64))
+        .filter_map(|r| r.value(1).and_then(|v| v.as_i64()))
         .sum()
 }
 
@@ -442,8 +442,8 @@ fn pythons_quote_and_nanosecond_bugs_do_not_reproduce() {
         )
         .unwrap();
     let row = sets[0].rows().next().unwrap();
-    assert_eq!(row.get("time").and_then(Value::as_i64), Some(T0));
-    assert_eq!(row.get("say").and_then(Value::as_str), Some(r#"say "hi""#));
+    assert_eq!(row.get("time").and_then(|v| v.as_i64()), Some(T0));
+    assert_eq!(row.get_str("say"), Some(r#"say "hi""#));
     let back = one(
         &client
             .query_dataframes("SELECT say FROM bugs", &FrameQueryOptions::new())
@@ -971,23 +971,17 @@ print(json.dumps({{"time": [int(t.value) for t in index], "host": list(frame["ho
     assert_eq!(rows.len(), 3);
     let (instants, _) = times(&back);
     for (i, row) in rows.iter().enumerate() {
-        assert_eq!(row.get("time").and_then(Value::as_i64), Some(instants[i]));
+        assert_eq!(row.get("time").and_then(|v| v.as_i64()), Some(instants[i]));
         assert_eq!(
-            row.get("usage").and_then(Value::as_f64),
+            row.get("usage").and_then(|v| v.as_f64()),
             f64s(&back, "usage")[i]
         );
         assert_eq!(
-            row.get("count").and_then(Value::as_i64),
+            row.get("count").and_then(|v| v.as_i64()),
             i64s(&back, "count")[i]
         );
-        assert_eq!(
-            row.get("host").and_then(Value::as_str),
-            strs(&back, "host")[i].as_deref()
-        );
-        assert_eq!(
-            row.get("note").and_then(Value::as_str),
-            strs(&back, "note")[i].as_deref()
-        );
+        assert_eq!(row.get_str("host"), strs(&back, "host")[i].as_deref());
+        assert_eq!(row.get_str("note"), strs(&back, "note")[i].as_deref());
     }
     // And what Python meant to write, its times to the millisecond: it computes them with a
     // float division (influxdb-python #926), so 1570620038253 ms arrives as ...252999936 ns.

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use influx_series::writer::{BufferedWriter, WriterBuilder};
 use influx_series::{
     AsyncClient, Client, ClientBuilder, ClientConfig, Error, Point, Precision, QueryOptions,
-    RetryPolicy, Series, Value, WriteOptions,
+    RetryPolicy, Series, WriteOptions,
 };
 use influx_testserver::Server;
 use influx_testserver::fake::{FakeServer, respond};
@@ -84,8 +84,8 @@ fn stored(client: &Client) -> HashMap<(String, i64), i64> {
     for series in sets[0].series() {
         let s = series.tags()["s"].to_owned();
         for row in series.rows() {
-            let time = row.get("time").and_then(Value::as_i64).unwrap();
-            let pos = row.get("pos").and_then(Value::as_i64).unwrap();
+            let time = row.get("time").and_then(|v| v.as_i64()).unwrap();
+            let pos = row.get("pos").and_then(|v| v.as_i64()).unwrap();
             assert!(out.insert((s.clone(), time), pos).is_none());
         }
     }
@@ -267,7 +267,7 @@ fn count(client: &Client) -> i64 {
             sets[0]
                 .rows()
                 .next()
-                .and_then(|r| r.get("count").and_then(Value::as_i64))
+                .and_then(|r| r.get("count").and_then(|v| v.as_i64()))
         })
         .unwrap_or(0)
 }

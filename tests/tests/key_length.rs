@@ -17,7 +17,7 @@ fn show(client: &influx_series::Client, q: &str) -> Vec<String> {
     let results = client.query(q).unwrap();
     results[0]
         .rows()
-        .map(|r| r.values()[0].as_str().unwrap().to_owned())
+        .map(|r| r.value(0).unwrap().as_str().unwrap().to_owned())
         .collect()
 }
 

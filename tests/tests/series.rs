@@ -22,7 +22,7 @@ use influx_series::{
 fn count(client: &Client, q: &str) -> i64 {
     client.query(q).unwrap()[0]
         .rows()
-        .filter_map(|r| r.values().get(1).and_then(Value::as_i64))
+        .filter_map(|r| r.value(1).and_then(|v| v.as_i64()))
         .sum()
 }
 
@@ -84,19 +84,19 @@ fn the_fifth_record_writes_all_five_and_commit_writes_the_rest() {
     assert_eq!(rows.len(), 2);
     for (row, point) in rows.iter().zip(&parsed) {
         assert_eq!(
-            row.get("time").and_then(Value::as_i64),
+            row.get("time").and_then(|v| v.as_i64()),
             point.timestamp_nanos()
         );
         assert_eq!(
-            row.get("some_stat").and_then(Value::as_i64),
+            row.get("some_stat").and_then(|v| v.as_i64()),
             point.field("some_stat").and_then(|f| match f {
                 influx_series::Field::Integer(v) => Some(*v),
                 _ => None,
             })
         );
     }
-    assert_eq!(rows[0].get("other"), Some(&Value::Null));
-    assert_eq!(rows[1].get("other").and_then(Value::as_f64), Some(60.0));
+    assert_eq!(rows[0].get("other"), Some(Value::Null));
+    assert_eq!(rows[1].get("other").and_then(|v| v.as_f64()), Some(60.0));
 }
 
 #[derive(Series)]
@@ -172,7 +172,7 @@ fn autocommit_across_template_measurements_writes_every_series_exactly() {
             .unwrap();
         let row = results[0].rows().next().expect("point stored");
         for (key, value) in point.tags() {
-            assert_eq!(row.get(key).and_then(Value::as_str), Some(value), "{key}");
+            assert_eq!(row.get_str(key), Some(value), "{key}");
         }
         assert_eq!(
             row.get("tag with space").is_some_and(|v| !v.is_null()),
@@ -274,7 +274,7 @@ fn each_threads_points_keep_their_order_so_its_last_write_wins() {
         let rows: Vec<_> = s.rows().collect();
         assert_eq!(rows.len(), 1, "{:?}", s.tags());
         assert_eq!(
-            rows[0].get("n").and_then(Value::as_i64),
+            rows[0].get("n").and_then(|v| v.as_i64()),
             Some(19_900 + slot),
             "{:?}",
             s.tags()

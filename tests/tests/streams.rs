@@ -418,11 +418,7 @@ fn listed<C: Api>(client: &C, needle: &str) -> bool {
         .unwrap()
         .iter()
         .flat_map(ResultSet::rows)
-        .any(|row| {
-            row.get("query")
-                .and_then(|v| v.as_str())
-                .is_some_and(|q| q.contains(needle))
-        })
+        .any(|row| row.get_str("query").is_some_and(|q| q.contains(needle)))
 }
 
 fn dropping_a_stream_stops_the_query<C: Api>() {

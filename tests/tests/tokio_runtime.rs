@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use influx_series::{AsyncClient, Client, Error, Series, Value};
+use influx_series::{AsyncClient, Client, Error, Series};
 
 fn count(client: &Client, q: &str) -> i64 {
     client.query(q).unwrap()[0]
         .rows()
-        .filter_map(|r| r.values().get(1).and_then(Value::as_i64))
+        .filter_map(|r| r.value(1).and_then(|v| v.as_i64()))
         .sum()
 }
 

@@ -27,7 +27,7 @@ use support::db::fresh;
 fn count(client: &Client, q: &str) -> i64 {
     client.query(q).unwrap()[0]
         .rows()
-        .filter_map(|r| r.values().get(1).and_then(Value::as_i64))
+        .filter_map(|r| r.value(1).and_then(|v| v.as_i64()))
         .sum()
 }
 
@@ -181,7 +181,10 @@ fn an_outage_keeps_what_fits_the_budget_and_counts_the_rest() {
     assert_eq!(count(&client, "SELECT count(v) FROM m"), 24_998);
     assert_eq!(count(&client, "SELECT count(v) FROM \"order\""), 1);
     let order = client.query("SELECT v FROM \"order\"").unwrap();
-    let last: Vec<_> = order[0].rows().map(|r| r.values()[1].clone()).collect();
+    let last: Vec<_> = order[0]
+        .rows()
+        .map(|r| r.value(1).unwrap().into_owned())
+        .collect();
     assert_eq!(
         last,
         [Value::Integer(2)],
@@ -669,7 +672,7 @@ fn measurements_carry_the_writer_tags_and_a_timed_field() {
         .query("SELECT \"duration\", status, hostname, environment, route FROM requests")
         .unwrap();
     let row = sets[0].rows().next().expect("one point");
-    let values = row.values();
+    let values: Vec<_> = row.values().collect();
     let duration = values[1].as_f64().unwrap();
     assert!(duration >= 0.03, "{duration}");
     assert_eq!(values[2], Value::Integer(200));
@@ -854,7 +857,7 @@ fn points_recorded_one_after_the_other_from_two_threads_arrive_in_that_order() {
     let sets = client.query("SELECT v FROM \"order\"").unwrap();
     let values: Vec<i64> = sets[0]
         .rows()
-        .map(|r| r.values()[1].as_i64().unwrap())
+        .map(|r| r.value(1).and_then(|v| v.as_i64()).unwrap())
         .collect();
     assert_eq!(values.len(), 2_001);
     assert!(

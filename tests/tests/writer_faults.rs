@@ -177,7 +177,12 @@ fn two_conflicting_points_in_different_halves_are_isolated_within_the_bound() {
     let bound = 2 * 2 * 10 + 1; // 2k·log2(n) + 1, log2(1 000) < 10
     assert!(stats.requests <= bound, "{} requests", stats.requests);
     let stored = client.query("SELECT count(v) FROM m").unwrap();
-    let count = stored[0].rows().next().unwrap().values()[1].as_i64();
+    let count = stored[0]
+        .rows()
+        .next()
+        .unwrap()
+        .value(1)
+        .and_then(|v| v.as_i64());
     assert_eq!(count, Some(998));
     assert_adds_up(&writer.shutdown(Duration::from_secs(1)).stats);
 }
@@ -544,7 +549,7 @@ fn a_kill_9_of_influxd_mid_stream_loses_nothing_uncounted_and_alters_no_row() {
     for series in sets[0].series() {
         let thread: i64 = series.tags()["thread"].parse().unwrap();
         for row in series.rows() {
-            let values = row.values();
+            let values: Vec<_> = row.values().collect();
             let (time, v) = (values[0].as_i64().unwrap(), values[1].as_i64().unwrap());
             assert_eq!(v, thread * 1_000_000 + (time - base), "an altered row");
             stored += 1;

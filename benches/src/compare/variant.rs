@@ -346,7 +346,7 @@ pub(crate) fn stored_count(client: &Client, db: &str) -> Result<i64, String> {
     };
     row.get("count")
         .and_then(|value| value.as_i64())
-        .ok_or_else(|| format!("counting in {db}: no integer count in {:?}", row.values()))
+        .ok_or_else(|| format!("counting in {db}: no integer count in {row:?}"))
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = client.with_database("example");
     let sets = client.query("SELECT * FROM \"measurement-name\"")?;
     for row in sets[0].rows() {
-        println!("stored: {:?}", row.values());
+        println!("stored: {row:?}");
     }
     client.drop_database("example")?;
     if report.stats.written != 1 {

@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .query("SELECT count(\"duration\"), mean(\"duration\") FROM requests GROUP BY endpoint")?;
     for series in sets[0].series() {
         for row in series.rows() {
-            let cells = row.values();
+            let cells: Vec<_> = row.values().collect();
             println!(
                 "{}: {} requests, mean {:.1} ms",
                 series.tags()["endpoint"],

@@ -160,7 +160,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         for series in sets[0].series() {
             for row in series.rows() {
-                let cells = row.values();
+                let cells: Vec<_> = row.values().collect();
                 println!(
                     "{}: status {}, {} bytes, {:.1} ms",
                     series.tags()["endpoint"],

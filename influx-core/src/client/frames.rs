@@ -67,10 +67,8 @@ impl<T: Transport> Core<T> {
                     .or_default();
                 for row in series.rows() {
                     let (Some(key), Some(ty)) = (
-                        row.get("fieldKey").and_then(|v| v.as_str()),
-                        row.get("fieldType")
-                            .and_then(|v| v.as_str())
-                            .and_then(FieldType::from_server),
+                        row.get_str("fieldKey"),
+                        row.get_str("fieldType").and_then(FieldType::from_server),
                     ) else {
                         continue;
                     };

@@ -3,6 +3,7 @@
 //! rows; [`crate::Value`] is a cell. Depends on `protocol` (precision) and `error` only.
 
 pub(crate) mod answer;
+pub(crate) mod cells;
 pub(crate) mod resultset;
 pub(crate) mod scan;
 pub(crate) mod serde_rows;

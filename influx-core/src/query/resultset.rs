@@ -1,8 +1,9 @@
 //! Query results: [`ResultSet`] (one per statement), [`ResultSeries`] and [`Row`],
 //! decoded straight from the response bytes.
 //!
-//! Cells are stored flat, row after row, in one vector per series: decoding builds no
-//! `serde_json::Value` tree and allocates per row nothing but the strings the row holds.
+//! Cells are stored compactly, row after row (see `cells`): decoding builds no
+//! `serde_json::Value` tree and allocates nothing per row, and a [`Row`] hands out each cell
+//! as a [`Value`] borrowing its string from the series.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -10,24 +11,56 @@ use std::fmt;
 
 use crate::error::Error;
 use crate::query::answer::{self, AnswerVisitor, Message, SeriesHead, Stop};
+use crate::query::cells::{CellWriter, Cells};
 use crate::query::scan::Scanner;
 use crate::query::value::Value;
 
 /// One series of a statement's result: a measurement name, the `GROUP BY` tags, the columns
 /// and the rows. Every row has one cell per column (checked when it is decoded).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct ResultSeries {
     name: Option<String>,
     tags: BTreeMap<String, String>,
     columns: Vec<String>,
-    values: FlatRows,
+    values: Cells,
     partial: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-struct FlatRows {
-    cells: Vec<Value<'static>>,
-    rows: usize,
+/// The name, tags, columns, rows (each a list of its cells) and `partial` flag.
+impl fmt::Debug for ResultSeries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// The rows, each as the list of its cells.
+        struct Rows<'s>(&'s ResultSeries);
+        impl fmt::Debug for Rows<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.rows().map(|row| row.values().collect::<Vec<_>>()))
+                    .finish()
+            }
+        }
+        f.debug_struct("ResultSeries")
+            .field("name", &self.name)
+            .field("tags", &self.tags)
+            .field("columns", &self.columns)
+            .field("values", &Rows(self))
+            .field("partial", &self.partial)
+            .finish()
+    }
+}
+
+/// Equal when the name, tags, columns, `partial` flag and every cell are.
+impl PartialEq for ResultSeries {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.tags == other.tags
+            && self.columns == other.columns
+            && self.partial == other.partial
+            && self.len() == other.len()
+            && self
+                .rows()
+                .zip(other.rows())
+                .all(|(a, b)| a.values().eq(b.values()))
+    }
 }
 
 impl ResultSeries {
@@ -53,12 +86,12 @@ impl ResultSeries {
 
     /// The number of rows.
     pub fn len(&self) -> usize {
-        self.values.rows
+        self.values.rows()
     }
 
     /// True when the series has no row.
     pub fn is_empty(&self) -> bool {
-        self.values.rows == 0
+        self.values.rows() == 0
     }
 
     /// The server's `partial` flag. Only meaningful in chunked responses: 1.6 also sets it on
@@ -70,9 +103,9 @@ impl ResultSeries {
     /// The rows.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
         let width = self.columns.len();
-        (0..self.values.rows).map(move |i| Row {
+        (0..self.values.rows()).map(move |i| Row {
             series: self,
-            cells: &self.values.cells[i * width..(i + 1) * width],
+            start: i * width,
         })
     }
 
@@ -86,17 +119,20 @@ impl ResultSeries {
     }
 }
 
-/// One row of a series: cells by column name or index.
+/// One row of a series: cells by column name or index, each handed out as a [`Value`] that
+/// borrows its string from the series.
 ///
 /// Its `Debug` shows the cells by column, as a map:
 ///
 /// ```
-/// use influx_series::decode_response;
+/// use influx_series::{Value, decode_response};
 ///
 /// let answer = r#"{"results":[{"statement_id":0,"series":[{"name":"cpu",
 ///     "columns":["time","host","usage"],"values":[["2009-11-10T23:00:00Z","a",0.5]]}]}]}"#;
 /// let set = &decode_response(answer.as_bytes(), true)?[0];
 /// let row = set.rows().next().unwrap();
+/// assert_eq!(row.get("usage"), Some(Value::Float(0.5)));
+/// assert_eq!(row.value(1).as_ref().and_then(Value::as_str), Some("a"));
 /// assert_eq!(
 ///     format!("{row:?}"),
 ///     r#"{"time": "2009-11-10T23:00:00Z", "host": "a", "usage": 0.5}"#
@@ -106,16 +142,17 @@ impl ResultSeries {
 #[derive(Clone, Copy)]
 pub struct Row<'a> {
     series: &'a ResultSeries,
-    cells: &'a [Value<'static>],
+    /// The index of the row's first cell.
+    start: usize,
 }
 
 impl fmt::Debug for Row<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         /// A cell as its `Display` (strings quoted, numbers bare, `null`).
-        struct Cell<'v>(&'v Value<'static>);
+        struct Cell<'v>(Value<'v>);
         impl fmt::Debug for Cell<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(self.0, f)
+                fmt::Display::fmt(&self.0, f)
             }
         }
         f.debug_map()
@@ -126,22 +163,43 @@ impl fmt::Debug for Row<'_> {
 
 impl<'a> Row<'a> {
     /// The cell in `column`.
-    pub fn get(&self, column: &str) -> Option<&'a Value<'static>> {
-        self.series.column_index(column).map(|i| &self.cells[i])
+    pub fn get(&self, column: &str) -> Option<Value<'a>> {
+        self.series.column_index(column).and_then(|i| self.value(i))
+    }
+
+    /// The cell in the column at `index` (see [`ResultSeries::columns`]).
+    pub fn value(&self, index: usize) -> Option<Value<'a>> {
+        (index < self.series.columns.len()).then(|| self.series.values.get(self.start + index))
+    }
+
+    /// The string in `column`, borrowed from the series (`None` when the cell holds no
+    /// string).
+    ///
+    /// ```
+    /// let answer = br#"{"results":[{"series":[{"columns":["name"],"values":[["metrics"]]}]}]}"#;
+    /// let sets = influx_series::decode_response(answer, true)?;
+    /// let names: Vec<&str> = sets[0].rows().filter_map(|row| row.get_str("name")).collect();
+    /// assert_eq!(names, ["metrics"]);
+    /// # Ok::<(), influx_series::Error>(())
+    /// ```
+    pub fn get_str(&self, column: &str) -> Option<&'a str> {
+        let i = self.series.column_index(column)?;
+        self.series.values.get_str(self.start + i)
     }
 
     /// The cells in column order.
-    pub fn values(&self) -> &'a [Value<'static>] {
-        self.cells
+    pub fn values(&self) -> impl ExactSizeIterator<Item = Value<'a>> + 'a {
+        let (cells, start) = (&self.series.values, self.start);
+        (0..self.series.columns.len()).map(move |i| cells.get(start + i))
     }
 
     /// `(column, cell)` pairs, as Python's point dictionaries.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value<'static>)> + 'a {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'a str, Value<'a>)> + 'a {
         self.series
             .columns
             .iter()
             .map(String::as_str)
-            .zip(self.cells.iter())
+            .zip(self.values())
     }
 
     /// The series the row belongs to (its name and tags).
@@ -154,8 +212,7 @@ impl<'a> Row<'a> {
     /// columns).
     pub fn has_tags(&self, tags: &[(&str, &str)]) -> bool {
         tags.iter().all(|(k, v)| {
-            self.series.tags.get(*k).map(String::as_str) == Some(*v)
-                || self.get(k).and_then(Value::as_str) == Some(*v)
+            self.series.tags.get(*k).map(String::as_str) == Some(*v) || self.get_str(k) == Some(*v)
         })
     }
 }
@@ -261,12 +318,12 @@ impl ResultSet {
                     out.push_str(",\"values\":[");
                     for (r, row) in series.rows().enumerate() {
                         out.push_str(if r == 0 { "[" } else { ",[" });
-                        for (c, cell) in row.values().iter().enumerate() {
+                        for (c, cell) in row.values().enumerate() {
                             if c > 0 {
                                 out.push(',');
                             }
                             match cell {
-                                Value::String(s) => text(&mut out, s),
+                                Value::String(s) => text(&mut out, &s),
                                 other => out.push_str(&other.to_string()),
                             }
                         }
@@ -425,7 +482,7 @@ pub(crate) struct SetBuilder {
     /// Statement id -> position in `sets`, so that many statements decode in linear time.
     index: HashMap<usize, usize>,
     /// The rows of the series being read.
-    current: FlatRows,
+    current: CellWriter,
 }
 
 impl SetBuilder {
@@ -434,7 +491,7 @@ impl SetBuilder {
             raise_errors,
             sets: Vec::new(),
             index: HashMap::new(),
-            current: FlatRows::default(),
+            current: CellWriter::default(),
         }
     }
 
@@ -450,7 +507,13 @@ impl SetBuilder {
     }
 
     fn set(&mut self, id: usize) -> &mut ResultSet {
-        let position = match self.index.get(&id) {
+        let position = self.position(id);
+        &mut self.sets[position]
+    }
+
+    /// The position in `sets` of statement `id`'s set (created if need be).
+    fn position(&mut self, id: usize) -> usize {
+        match self.index.get(&id) {
             Some(&p) => p,
             None => {
                 self.sets.push(ResultSet {
@@ -462,8 +525,7 @@ impl SetBuilder {
                 self.index.insert(id, self.sets.len() - 1);
                 self.sets.len() - 1
             }
-        };
-        &mut self.sets[position]
+        }
     }
 }
 
@@ -487,13 +549,13 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
             let mut first = true;
             let mut n = 0;
             while s.next_item(&mut first)? {
-                rows.cells.push(s.cell()?.into_owned());
+                rows.push(n, s.cell()?);
                 n += 1;
             }
             if n != width {
                 return Err(answer::ragged(label, n, width));
             }
-            rows.rows += 1;
+            rows.end_row();
         }
         Ok(())
     }
@@ -504,19 +566,39 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
         head: SeriesHead<'a>,
         partial: bool,
     ) -> Result<(), Stop> {
-        let values = std::mem::take(&mut self.current);
-        let series = ResultSeries {
-            name: head.name.map(Cow::into_owned),
-            tags: head
+        let position = self.position(label);
+        let set = &mut self.sets[position];
+        // An error in the statement voids its rows (see `result`).
+        if set.error.is_none() {
+            let name = head.name.map(Cow::into_owned);
+            let tags: BTreeMap<String, String> = head
                 .tags
                 .into_iter()
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-            columns: head.columns.into_iter().map(Cow::into_owned).collect(),
-            values,
-            partial,
-        };
-        self.set(label).absorb(series);
+                .collect();
+            let columns: Vec<String> = head.columns.into_iter().map(Cow::into_owned).collect();
+            match set.series.last_mut() {
+                // A series cut short at a chunk's end, continued here: its rows join it.
+                Some(last)
+                    if last.partial
+                        && last.name == name
+                        && last.tags == tags
+                        && last.columns == columns =>
+                {
+                    last.values.append(self.current.cells());
+                    last.partial = partial;
+                }
+                _ => set.series.push(ResultSeries {
+                    name,
+                    tags,
+                    columns,
+                    // Copied at its own size: the writer's buffers stay for the next piece.
+                    values: self.current.cells().clone(),
+                    partial,
+                }),
+            }
+        }
+        self.current.clear();
         Ok(())
     }
 
@@ -544,29 +626,6 @@ impl<'a> AnswerVisitor<'a> for SetBuilder {
     }
 }
 
-impl ResultSet {
-    /// Adds a series of this statement, joining it onto the last one when that one was cut
-    /// short (`partial`) and this one continues it.
-    fn absorb(&mut self, s: ResultSeries) {
-        if self.error.is_some() {
-            return;
-        }
-        match self.series.last_mut() {
-            Some(last)
-                if last.partial
-                    && last.name == s.name
-                    && last.tags == s.tags
-                    && last.columns == s.columns =>
-            {
-                last.values.cells.extend(s.values.cells);
-                last.values.rows += s.values.rows;
-                last.partial = s.partial;
-            }
-            _ => self.series.push(s),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,9 +649,9 @@ mod tests {
         let s = &sets[0].series()[0];
         assert!(s.partial());
         let rows: Vec<_> = s.rows().collect();
-        assert_eq!(rows[1].get("v"), Some(&Value::Null));
-        assert_eq!(rows[0].get("b"), Some(&Value::Bool(true)));
-        assert_eq!(rows[1].get("s").and_then(Value::as_str), Some("y"));
+        assert_eq!(rows[1].get("v"), Some(Value::Null));
+        assert_eq!(rows[0].get("b"), Some(Value::Bool(true)));
+        assert_eq!(rows[1].get("s").as_ref().and_then(Value::as_str), Some("y"));
     }
 
     #[test]

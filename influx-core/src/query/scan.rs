@@ -167,10 +167,19 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string value.
+    #[inline]
     pub(crate) fn string(&mut self) -> Result<Cow<'a, str>> {
         self.expect(b'"')?;
         let start = self.pos;
         let mut i = start;
+        // Eight bytes at a time up to the word that holds a quote or a backslash.
+        while let Some(chunk) = self.bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([b'"'; 8]));
+            if has_byte(word, b'"') || has_byte(word, b'\\') {
+                break;
+            }
+            i += 8;
+        }
         while let Some(&b) = self.bytes.get(i) {
             match b {
                 b'"' => {
@@ -265,7 +274,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A scalar cell (`null`, a boolean, a number or a string).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cell(&mut self) -> Result<Value<'a>> {
         match self.peek() {
             Some(b'"') => self.string().map(Value::String),
@@ -283,27 +292,12 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn number(&mut self) -> Result<Value<'a>> {
         let start = self.pos;
         let negative = self.bytes[start] == b'-';
-        let mut i = start + usize::from(negative);
-        let digits_start = i;
-        let mut value: u64 = 0;
-        let mut overflow = false;
-        while let Some(&b) = self.bytes.get(i) {
-            if !b.is_ascii_digit() {
-                break;
-            }
-            match value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u64::from(b - b'0')))
-            {
-                Some(v) => value = v,
-                None => overflow = true,
-            }
-            i += 1;
-        }
+        let digits_start = start + usize::from(negative);
+        let (value, mut i, overflow) = digits(self.bytes, digits_start);
         if i == digits_start {
             return Err(self.error("expected digits"));
         }
@@ -321,6 +315,12 @@ impl<'a> Scanner<'a> {
             } else {
                 i64::try_from(value).map_or(Value::Unsigned(value), Value::Integer)
             });
+        }
+        if !overflow {
+            if let Some((v, end)) = short_float(self.bytes, i, value) {
+                self.pos = end;
+                return Ok(Value::Float(if negative { -v } else { v }));
+            }
         }
         while let Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') = self.bytes.get(i) {
             i += 1;
@@ -365,6 +365,152 @@ impl<'a> Scanner<'a> {
             _ => self.cell().map(drop),
         }
     }
+}
+
+/// The decimal digits at `bytes[start..]`: their value, where they end, and whether the value
+/// overflowed `u64` (then the value is not meaningful). Eight digits at a time where it can:
+/// an epoch timestamp in nanoseconds has 19.
+#[inline]
+fn digits(bytes: &[u8], start: usize) -> (u64, usize, bool) {
+    let mut value: u64 = 0;
+    let mut i = start;
+    // Sixteen digits never overflow, nor do three more one at a time (10^19 < 2^64).
+    while i - start < 16 {
+        let Some(chunk) = bytes.get(i..i + 8) else {
+            break;
+        };
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if !eight_digits(word) {
+            break;
+        }
+        value = value * 100_000_000 + eight_digits_value(word);
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        if i - start >= 19 {
+            return checked_digits(bytes, start);
+        }
+        value = value * 10 + u64::from(b - b'0');
+        i += 1;
+    }
+    (value, i, false)
+}
+
+/// [`digits`] one at a time, noticing overflow (a number of 20 digits or more).
+#[cold]
+fn checked_digits(bytes: &[u8], start: usize) -> (u64, usize, bool) {
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+        {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    (value, i, overflow)
+}
+
+/// Whether one of the eight bytes of `word` is `byte`.
+#[inline]
+fn has_byte(word: u64, byte: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+}
+
+/// Whether the eight bytes of `word` (little-endian) are all ASCII digits.
+#[inline]
+fn eight_digits(word: u64) -> bool {
+    let above = word.wrapping_add(0x4646_4646_4646_4646);
+    let below = word.wrapping_sub(0x3030_3030_3030_3030);
+    (above | below) & 0x8080_8080_8080_8080 == 0
+}
+
+/// The value of eight ASCII digits read as a little-endian word (the first digit lowest).
+#[inline]
+fn eight_digits_value(word: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let mut v = word - 0x3030_3030_3030_3030;
+    v = v * 10 + (v >> 8);
+    let v1 = (v & MASK).wrapping_mul(MUL1);
+    let v2 = ((v >> 16) & MASK).wrapping_mul(MUL2);
+    u64::from((v1.wrapping_add(v2) >> 32) as u32)
+}
+
+/// Powers of ten that an `f64` holds exactly.
+const EXACT_POWERS: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A float whose digits make an integer of at most 2^53 and whose power of ten is at most 22
+/// either way (`0.125`, `37.5`, `2e-3`), read without the general parser: both are exact as
+/// `f64`, so one multiplication or division rounds correctly (Clinger's fast path). `i` is
+/// where the integer part, of value `whole`, ended; `None` for any other number (the general
+/// parser reads it), or for text that is not a number.
+#[inline]
+fn short_float(bytes: &[u8], mut i: usize, whole: u64) -> Option<(f64, usize)> {
+    const EXACT: u64 = 1 << 53;
+    let mut mantissa = whole;
+    let mut exponent: i32 = 0;
+    if bytes.get(i) == Some(&b'.') {
+        let (fraction, end, overflow) = digits(bytes, i + 1);
+        let places = end - (i + 1);
+        if overflow || places == 0 || places > 19 {
+            return None;
+        }
+        mantissa = mantissa
+            .checked_mul(10u64.pow(places as u32))?
+            .checked_add(fraction)?;
+        exponent = -(places as i32);
+        i = end;
+    }
+    if let Some(b'e' | b'E') = bytes.get(i) {
+        i += 1;
+        let negative = match bytes.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let exponent_start = i;
+        let mut e: i32 = 0;
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            e = e.checked_mul(10)?.checked_add(i32::from(b - b'0'))?;
+            i += 1;
+        }
+        if i == exponent_start {
+            return None;
+        }
+        exponent = exponent.checked_add(if negative { -e } else { e })?;
+    }
+    if mantissa > EXACT {
+        return None;
+    }
+    let power = *EXACT_POWERS.get(exponent.unsigned_abs() as usize)?;
+    let m = mantissa as f64;
+    Some((if exponent < 0 { m / power } else { m * power }, i))
 }
 
 #[cfg(test)]

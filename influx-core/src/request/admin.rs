@@ -656,8 +656,7 @@ fn rows(results: &[ResultSet]) -> impl Iterator<Item = Row<'_>> {
 }
 
 fn text(row: &Row<'_>, column: &str, of: &str) -> Result<String, Error> {
-    row.get(column)
-        .and_then(|v| v.as_str())
+    row.get_str(column)
         .map(str::to_owned)
         .ok_or_else(|| missing(column, of))
 }

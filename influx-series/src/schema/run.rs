@@ -805,15 +805,11 @@ fn rows(sets: &[ResultSet]) -> Vec<(String, (String, Option<String>))> {
             let measurement = series.name().unwrap_or_default().to_owned();
             for row in series.rows() {
                 let key = row
-                    .get("fieldKey")
-                    .or_else(|| row.get("tagKey"))
-                    .and_then(|v| v.as_str())
+                    .get_str("fieldKey")
+                    .or_else(|| row.get_str("tagKey"))
                     .unwrap_or_default()
                     .to_owned();
-                let ty = row
-                    .get("fieldType")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned);
+                let ty = row.get_str("fieldType").map(str::to_owned);
                 out.push((measurement.clone(), (key, ty)));
             }
         }
