@@ -5,11 +5,10 @@
 //! the blocking variants they are compared with are `write_points` at its defaults and
 //! `query_as` (writes.rs, queries.rs).
 
-use std::time::Instant;
-
 use influx_series::{AsyncClient, WriteOptions};
 
 use super::data::{BATCH, Cpu, Dataset, QUERY};
+use super::load::Stopwatch;
 use super::peers::runtime;
 use super::queries::options;
 use super::setup::Setup;
@@ -38,11 +37,11 @@ pub(crate) fn write<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'a>>
             let (client, runtime) = ready.as_ref().map_err(Clone::clone)?;
             in_fresh_database(setup, "async_write_points", data.len(), |db| {
                 let options = WriteOptions::new(db).batch_size(BATCH);
-                let started = Instant::now();
+                let started = Stopwatch::start();
                 runtime
                     .block_on(client.write_points(&data.points, &options))
                     .map_err(|e| format!("async write_points: {e}"))?;
-                Ok(started.elapsed())
+                Ok(started.stop())
             })
         }),
     }]
@@ -57,13 +56,13 @@ pub(crate) fn query<'a>(setup: &'a Setup, db: &'a str, rows: usize) -> Vec<Varia
         kind: Kind::Read,
         run: Box::new(move || {
             let (client, runtime) = ready.as_ref().map_err(Clone::clone)?;
-            let started = Instant::now();
+            let started = Stopwatch::start();
             // The rows are dropped inside the timed part, as the blocking variant's are.
             let read = runtime
                 .block_on(client.query_as_with::<Cpu>(QUERY, &options(db)))
                 .map(|cpus| cpus.len())
                 .map_err(|e| format!("async query_as: {e}"))?;
-            let took = started.elapsed();
+            let took = started.stop();
             if read == rows {
                 Ok(took)
             } else {

@@ -35,7 +35,7 @@ use influx_series_benches::{Sample, samples};
 use influxdb::{InfluxDbWriteable, Query, WriteQuery};
 
 use super::data::{MEASUREMENT, PeerCpu, peer};
-use super::load::CpuTime;
+use super::load::{CpuTime, Timed};
 use super::setup::Setup;
 use super::variant::{self, Key, Kind, Order, Outcome, RunResult, Variant};
 
@@ -156,7 +156,7 @@ pub(crate) fn measure(setup: &Setup, rounds: usize, quick: bool, order: Order) -
                     record(data)?;
                     emptied(Pending::clear(), PASS)?;
                 }
-                Ok(started.elapsed())
+                Ok(Timed::wall_only(started.elapsed()))
             }));
             variants.push(record_variant(1));
         }
@@ -246,9 +246,9 @@ fn batches<'a>(key: Key, reps: usize, mut batch: impl FnMut() -> RunResult + 'a)
         run: Box::new(move || {
             let mut times = Vec::with_capacity(reps);
             for _ in 0..reps {
-                times.push(batch()?.as_secs_f64());
+                times.push(batch()?.wall.as_secs_f64());
             }
-            Ok(Duration::from_secs_f64(median(times)))
+            Ok(Timed::wall_only(Duration::from_secs_f64(median(times))))
         }),
     }
 }
@@ -351,7 +351,7 @@ fn for_a_while<S: Send>(
     if done == 0 {
         return Err("no point went through in the time".into());
     }
-    Ok(took.mul_f64(points as f64 / done as f64))
+    Ok(Timed::wall_only(took.mul_f64(points as f64 / done as f64)))
 }
 
 /// A thread's `Vec` on cache lines of its own: two threads' `Vec`s side by side would share
@@ -425,7 +425,7 @@ fn crate_encode(peers: &[PeerCpu], passes: usize) -> RunResult {
             ));
         }
     }
-    Ok(took)
+    Ok(Timed::wall_only(took))
 }
 
 /// The body of `batch`, built by the `influxdb` crate; returns its number of lines.

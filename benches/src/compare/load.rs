@@ -2,6 +2,68 @@
 //! (/proc/stat) less what this program, its children and its influxd used. On a shared
 //! 2-core machine this tells a reader whether a wide min-max spread came from elsewhere.
 
+use std::time::{Duration, Instant};
+
+/// A timed part of a run: its wall time, and the CPU time this process spent in it (every
+/// thread: a blocking client's work is partly on its runtime's threads), from `getrusage`, in
+/// microseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Timed {
+    /// Wall time.
+    pub(crate) wall: Duration,
+    /// CPU time, µs; `None` where it is not this process's to measure (a peer in another
+    /// process that does not report it) or not meaningful (the parts with threads that run
+    /// for a fixed time).
+    pub(crate) cpu_us: Option<f64>,
+}
+
+impl Timed {
+    /// A wall time without a CPU time.
+    pub(crate) fn wall_only(wall: Duration) -> Timed {
+        Timed { wall, cpu_us: None }
+    }
+}
+
+/// Times a part of a run: wall clock and this process's CPU time.
+pub(crate) struct Stopwatch {
+    started: Instant,
+    cpu_us: Option<u64>,
+}
+
+impl Stopwatch {
+    /// Starts timing now.
+    pub(crate) fn start() -> Stopwatch {
+        let cpu_us = process_cpu_us();
+        Stopwatch {
+            started: Instant::now(),
+            cpu_us,
+        }
+    }
+
+    /// The wall time and CPU time since [`Stopwatch::start`].
+    pub(crate) fn stop(&self) -> Timed {
+        let wall = self.started.elapsed();
+        let cpu_us = self
+            .cpu_us
+            .zip(process_cpu_us())
+            .map(|(before, after)| after.saturating_sub(before) as f64);
+        Timed { wall, cpu_us }
+    }
+}
+
+/// User and system time of every thread of this process so far, µs (`getrusage`).
+#[allow(unsafe_code)] // A C call: std has no `getrusage`.
+fn process_cpu_us() -> Option<u64> {
+    // SAFETY: `getrusage` writes a `rusage` into the memory given, which is one.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; `RUSAGE_SELF` is a valid `who`.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Some(us(usage.ru_utime) + us(usage.ru_stime))
+}
+
 /// Clock ticks a second in /proc (`USER_HZ`, 100 on Linux).
 const TICKS: f64 = 100.0;
 
@@ -43,12 +105,6 @@ impl CpuTime {
         let ours = self.ours.saturating_sub(earlier.ours);
         machine.saturating_sub(ours) as f64 / TICKS
     }
-}
-
-/// This process's CPU time so far, its waited-for children's included, in milliseconds (to
-/// the clock tick: 10 ms).
-pub(crate) fn own_cpu_ms() -> Option<f64> {
-    Some(process_ticks("/proc/self/stat")? as f64 * 1000.0 / TICKS)
 }
 
 /// The window over which influxd must be [quiet](settle) before a run.

@@ -196,10 +196,13 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
          its raw fetches stand in for curl. (This project's blocking client sends its writes \
          over plain HTTP the same way.)"
             .to_owned(),
-        "*Client CPU a run* is the median CPU time this process spent in a run (the \
-         interpreter's too, for influxdb-python), to the 10 ms tick, the database's set-up \
-         and the count check included: at two connections influxd keeps both cores busy, so \
-         a client's CPU time is taken from the server's."
+        "*Client CPU a run* is the median CPU time the client spent in the timed part of a \
+         run alone, every thread counted: this process's user and system time from \
+         `getrusage` (microseconds) read when the clock starts and stops, influxdb-python's \
+         `time.process_time()` around its own timed part; the database's set-up and the \
+         count check are not in it. influxd keeps both cores busy during a query of many \
+         rows and at two write connections, so a client's CPU time is taken from the \
+         server's. The parts without a server give none (\"-\")."
             .to_owned(),
         format!(
             "Every write goes into a database of its own, created before and dropped after its \

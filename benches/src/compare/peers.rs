@@ -1,12 +1,11 @@
 //! The `influxdb` crate (0.8), the Rust peer: its async client on a current-thread tokio
 //! runtime, awaited one call at a time as an application without concurrency would.
 
-use std::time::Instant;
-
 use influxdb::{InfluxDbWriteable, ReadQuery, WriteQuery};
 use tokio::runtime::Runtime;
 
 use super::data::{BATCH, MEASUREMENT, PeerCpu, PeerRow, QUERY};
+use super::load::Stopwatch;
 use super::setup::Setup;
 use super::variant::{Key, Kind, RunResult, Variant, in_fresh_database};
 
@@ -45,9 +44,9 @@ pub(crate) fn variants<'a>(
             kind: Kind::Read,
             run: Box::new(move || {
                 let runtime = query_runtime.as_ref().map_err(Clone::clone)?;
-                let started = Instant::now();
+                let started = Stopwatch::start();
                 let read = query(runtime, &setup.url, query_db)?;
-                let took = started.elapsed();
+                let took = started.stop();
                 if read == rows {
                     Ok(took)
                 } else {
@@ -62,7 +61,7 @@ pub(crate) fn variants<'a>(
 fn write(runtime: &Runtime, url: &str, db: &str, points: &[PeerCpu]) -> RunResult {
     let client = influxdb::Client::new(url, db);
     let batches: Vec<Vec<PeerCpu>> = points.chunks(BATCH).map(<[PeerCpu]>::to_vec).collect();
-    let started = Instant::now();
+    let started = Stopwatch::start();
     runtime.block_on(async {
         for batch in batches {
             let queries = batch
@@ -77,7 +76,7 @@ fn write(runtime: &Runtime, url: &str, db: &str, points: &[PeerCpu]) -> RunResul
         }
         Ok::<(), String>(())
     })?;
-    Ok(started.elapsed())
+    Ok(started.stop())
 }
 
 /// Reads [`QUERY`] from `db` into typed rows; returns how many.

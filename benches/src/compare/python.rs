@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use super::load::Timed;
 use super::setup::Setup;
 use super::text::at_most;
 use super::variant::{Key, Kind, Variant, in_fresh_database};
@@ -71,8 +72,9 @@ impl Python {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// Runs a timed mode: the time Python measured, after checking the count it reports.
-    fn timed(&self, setup: &Setup, mode: &str, db: &str, n: usize) -> Result<Duration, String> {
+    /// Runs a timed mode: the wall and CPU time Python measured around its timed part
+    /// (`time.perf_counter`, `time.process_time`), after checking the count it reports.
+    fn timed(&self, setup: &Setup, mode: &str, db: &str, n: usize) -> Result<Timed, String> {
         let stdout = self.run(setup, mode, db, n)?;
         let mut words = stdout.split_whitespace();
         let seconds: f64 = words
@@ -88,7 +90,11 @@ impl Python {
                 "influxdb-python {mode}: {count} rows or points, not {n}"
             ));
         }
-        Ok(Duration::from_secs_f64(seconds))
+        let cpu_seconds: Option<f64> = words.next().and_then(|w| w.parse().ok());
+        Ok(Timed {
+            wall: Duration::from_secs_f64(seconds),
+            cpu_us: cpu_seconds.map(|s| s * 1e6),
+        })
     }
 }
 

@@ -2,12 +2,11 @@
 //! one piece, not decoded), and this project's `query`, `query_as` and streams. Each checks
 //! that it read every row.
 
-use std::time::Instant;
-
 use influx_series::{Client, Precision, QueryOptions};
 
 use super::data::{Cpu, QUERY};
 use super::http::{Connection, encode_component};
+use super::load::Stopwatch;
 use super::setup::Setup;
 use super::text::at_most;
 use super::variant::{Key, Kind, Variant};
@@ -78,9 +77,9 @@ pub(crate) fn raw<'a>(setup: &'a Setup, db: &'a str) -> Vec<Variant<'a>> {
                 ),
                 kind: Kind::Read,
                 run: Box::new(move || {
-                    let started = Instant::now();
+                    let started = Stopwatch::start();
                     fetch(setup, &mut connection, &target)?;
-                    Ok(started.elapsed())
+                    Ok(started.stop())
                 }),
             }
         })
@@ -96,9 +95,9 @@ pub(crate) fn ours<'a>(setup: &'a Setup, db: &'a str, rows: usize) -> Vec<Varian
             label: label.into(),
             kind: Kind::Read,
             run: Box::new(move || {
-                let started = Instant::now();
+                let started = Stopwatch::start();
                 let read_rows = read()?;
-                let took = started.elapsed();
+                let took = started.stop();
                 if read_rows == rows {
                     Ok(took)
                 } else {

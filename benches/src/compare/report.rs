@@ -223,8 +223,8 @@ fn variant_table(w: &mut String, summaries: &[Summary<'_>]) {
             None => "0".into(),
         };
         let cpu = s
-            .cpu_ms
-            .map_or_else(|| "-".to_owned(), |c| format!("{:.0} ms", c.median));
+            .cpu_us
+            .map_or_else(|| "-".to_owned(), |c| format!("{:.1} ms", c.median / 1e3));
         let _ = writeln!(
             w,
             "| {} | {times} | {speed} | {cpu} | {failed} |",

@@ -48,8 +48,9 @@ pub(crate) struct Summary<'a> {
     pub(crate) rate: Option<Spread>,
     /// Rounds it failed in, and the first error.
     pub(crate) failed: Option<(usize, String)>,
-    /// This process's CPU milliseconds a run, over the rounds it succeeded in.
-    pub(crate) cpu_ms: Option<Spread>,
+    /// This process's CPU microseconds in a run's timed part, over the rounds it succeeded
+    /// in (see [`Outcome::cpu_us`]).
+    pub(crate) cpu_us: Option<Spread>,
 }
 
 /// Summarises every outcome; `items` is the points or rows each run moves.
@@ -60,7 +61,7 @@ pub(crate) fn summarise(outcomes: &[Outcome], items: usize) -> Vec<Summary<'_>> 
             let seconds: Vec<f64> = outcome
                 .rounds
                 .iter()
-                .filter_map(|r| r.as_ref().ok().map(|d| d.as_secs_f64()))
+                .filter_map(|r| r.as_ref().ok().map(|t| t.wall.as_secs_f64()))
                 .collect();
             let errors: Vec<&String> = outcome
                 .rounds
@@ -72,7 +73,7 @@ pub(crate) fn summarise(outcomes: &[Outcome], items: usize) -> Vec<Summary<'_>> 
                 rate: Spread::of(seconds.iter().map(|s| items as f64 / s).collect()),
                 seconds: Spread::of(seconds),
                 failed: errors.first().map(|e| (errors.len(), (*e).clone())),
-                cpu_ms: Spread::of(outcome.cpu_ms.clone()),
+                cpu_us: Spread::of(outcome.cpu_us.clone()),
             }
         })
         .collect()
@@ -264,11 +265,11 @@ fn ratios_of(outcomes: &[Outcome], specs: Vec<(Key, Key, How)>) -> Vec<Ratio> {
                 .enumerate()
                 .filter_map(|(round, (x, y))| {
                     let (x, y) = (
-                        x.as_ref().ok()?.as_secs_f64(),
+                        x.as_ref().ok()?.wall.as_secs_f64(),
                         if bracketed {
                             first.bracket.get(round).copied().flatten()?
                         } else {
-                            y.as_ref().ok()?.as_secs_f64()
+                            y.as_ref().ok()?.wall.as_secs_f64()
                         },
                     );
                     Some(match how {
@@ -457,6 +458,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::compare::load::Timed;
     use crate::compare::variant::Kind;
 
     fn outcome(key: Key, millis: &[u64]) -> Outcome {
@@ -466,9 +468,9 @@ mod tests {
             kind: Kind::Write,
             rounds: millis
                 .iter()
-                .map(|&ms| Ok(Duration::from_millis(ms)))
+                .map(|&ms| Ok(Timed::wall_only(Duration::from_millis(ms))))
                 .collect(),
-            cpu_ms: Vec::new(),
+            cpu_us: Vec::new(),
             bracket: vec![None; millis.len()],
         }
     }

@@ -4,11 +4,11 @@
 //! may fail, which is recorded for that round instead of ending the program.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::time::Duration;
 
 use influx_series::{Client, QueryOptions};
 
 use super::data::MEASUREMENT;
+use super::load::Timed;
 use super::setup::Setup;
 
 /// Which variant, for the ratios and targets that name it.
@@ -106,8 +106,8 @@ impl Kind {
     }
 }
 
-/// The time of one run's measured work, or why it failed.
-pub(crate) type RunResult = Result<Duration, String>;
+/// The wall and CPU time of one run's measured work, or why it failed.
+pub(crate) type RunResult = Result<Timed, String>;
 
 /// One variant: a label for the table, and a closure that runs it once.
 pub(crate) struct Variant<'a> {
@@ -131,9 +131,9 @@ pub(crate) struct Outcome {
     pub(crate) kind: Kind,
     /// One entry per round, in order.
     pub(crate) rounds: Vec<RunResult>,
-    /// The CPU time this process (and the children it waited for) spent in each run that
-    /// succeeded, in milliseconds: set-up and checks included.
-    pub(crate) cpu_ms: Vec<f64>,
+    /// The CPU time this process spent in the timed part of each run that succeeded and
+    /// measured it, in microseconds (`getrusage`, every thread; set-up and checks excluded).
+    pub(crate) cpu_us: Vec<f64>,
     /// For a variant with a [`reference()`]: per round, the geometric mean of the seconds of
     /// the reference's runs just before and just after it (`None` if either failed).
     pub(crate) bracket: Vec<Option<f64>>,
@@ -241,14 +241,17 @@ pub(crate) fn interleaved(
         if let Some(pid) = influxd {
             settled.push(super::load::settle(pid));
         }
-        let before = super::load::own_cpu_ms();
         // A panic in a peer's code (or ours) fails that run, not the program.
         let result = panic::catch_unwind(AssertUnwindSafe(|| (variant.run)()))
             .unwrap_or_else(|_| Err("panicked (see the message above)".into()));
-        if let (Ok(_), Some(before), Some(after), Some(cpu)) =
-            (&result, before, super::load::own_cpu_ms(), cpu)
+        if let (
+            Ok(Timed {
+                cpu_us: Some(us), ..
+            }),
+            Some(cpu),
+        ) = (&result, cpu)
         {
-            cpu.push(after - before);
+            cpu.push(*us);
         }
         eprint!(" {}", if result.is_ok() { "." } else { "x" });
         result
@@ -258,7 +261,7 @@ pub(crate) fn interleaved(
         // The last run, if it was of a reference: (its index, its seconds).
         let mut last: Option<(usize, Option<f64>)> = None;
         for i in order.round(round, &kinds) {
-            let seconds = |r: &RunResult| r.as_ref().ok().map(Duration::as_secs_f64);
+            let seconds = |r: &RunResult| r.as_ref().ok().map(|t| t.wall.as_secs_f64());
             let Some(r) = references[i] else {
                 let result = once(&mut variants[i], Some(&mut cpu[i]));
                 last = Some((i, seconds(&result)));
@@ -287,12 +290,12 @@ pub(crate) fn interleaved(
         .zip(results)
         .zip(cpu)
         .zip(brackets)
-        .map(|(((v, rounds), cpu_ms), bracket)| Outcome {
+        .map(|(((v, rounds), cpu_us), bracket)| Outcome {
             key: v.key,
             label: v.label,
             kind: v.kind,
             rounds,
-            cpu_ms,
+            cpu_us,
             bracket,
         })
         .collect();
@@ -376,11 +379,13 @@ mod tests {
     }
 
     use std::cell::RefCell;
+    use std::time::Duration;
 
     #[test]
     fn a_variant_with_a_reference_runs_between_two_runs_of_it() {
         let order = RefCell::new(Vec::new());
-        // Each run of a variant takes as many milliseconds as it has run before, plus its base.
+        // Each run of a variant takes as many milliseconds as it has run before, plus its base,
+        // and as many microseconds of CPU as it has run.
         let variant = |key: Key, base: u64| {
             let order = &order;
             let mut runs = 0;
@@ -391,7 +396,10 @@ mod tests {
                 run: Box::new(move || {
                     order.borrow_mut().push(key);
                     runs += 1;
-                    Ok(Duration::from_millis(base + runs))
+                    Ok(Timed {
+                        wall: Duration::from_millis(base + runs),
+                        cpu_us: Some(runs as f64),
+                    })
                 }),
             }
         };
@@ -417,12 +425,16 @@ mod tests {
         let ceiling: Vec<_> = outcomes[0]
             .rounds
             .iter()
-            .map(|r| r.clone().unwrap())
+            .map(|r| r.clone().unwrap().wall)
             .collect();
         assert_eq!(
             ceiling,
             [Duration::from_millis(100), Duration::from_millis(104)]
         );
+        // CPU is kept for a variant's own runs only, not for a reference's runs around
+        // another: the ceiling's runs 1 and 5, the derive's 1 and 2.
+        assert_eq!(outcomes[0].cpu_us, [1.0, 5.0]);
+        assert_eq!(outcomes[2].cpu_us, [1.0, 2.0]);
         // The derive ran between the ceiling's runs 2 and 3 of the round (101 and 102 ms),
         // the writer between 3 and 4; no bracket for a variant without a reference.
         let ms = |s: f64| (s * 1e6).round() / 1e3;

@@ -4,13 +4,14 @@
 //! verified by count.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use influx_series::writer::BufferedWriter;
 use influx_series::{Client, ClientBuilder, ClientConfig, Series, WriteOptions};
 
 use super::data::{BATCH, CpuRecord, CpuRecordBackground, Dataset};
 use super::http::Connection;
+use super::load::Stopwatch;
 use super::setup::Setup;
 use super::text::at_most;
 use super::variant::{Key, Kind, RunResult, Variant, in_fresh_database};
@@ -51,7 +52,7 @@ pub(crate) fn ceilings<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'
             run: Box::new(move || {
                 in_fresh_database(setup, "client_bodies", data.len(), |db| {
                     let options = WriteOptions::new(db).check_lines(false);
-                    let started = Instant::now();
+                    let started = Stopwatch::start();
                     for body in &data.bodies {
                         let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
                         setup
@@ -59,7 +60,7 @@ pub(crate) fn ceilings<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'
                             .write_raw(text, &options)
                             .map_err(|e| format!("write_raw: {e}"))?;
                     }
-                    Ok(started.elapsed())
+                    Ok(started.stop())
                 })
             }),
         },
@@ -83,7 +84,7 @@ fn post_bodies(
     }
     let target = format!("/write?db={db}&precision=ns");
     let share = bodies.len().div_ceil(connections.len());
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
         let threads: Vec<_> = connections
             .iter_mut()
@@ -108,7 +109,7 @@ fn post_bodies(
             })
             .collect()
     });
-    let took = started.elapsed();
+    let took = started.stop();
     results.into_iter().collect::<Result<(), String>>()?;
     Ok(took)
 }
@@ -179,19 +180,19 @@ pub(crate) fn recorders<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<
 
 fn derive_once(admin: &Client, data: &Dataset, db: &str) -> RunResult {
     CpuRecord::bind(admin.clone().with_database(db));
-    let started = Instant::now();
+    let started = Stopwatch::start();
     for i in 0..data.len() {
         data.record(i)
             .record()
             .map_err(|e| format!("record(): {e}"))?;
     }
     CpuRecord::commit().map_err(|e| format!("commit(): {e}"))?;
-    Ok(started.elapsed())
+    Ok(started.stop())
 }
 
 fn derive_background_once(admin: &Client, data: &Dataset, db: &str) -> RunResult {
     CpuRecordBackground::bind(admin.clone().with_database(db));
-    let started = Instant::now();
+    let started = Stopwatch::start();
     for i in 0..data.len() {
         data.record_background(i)
             .record()
@@ -199,7 +200,7 @@ fn derive_background_once(admin: &Client, data: &Dataset, db: &str) -> RunResult
     }
     // Waits for the commit under way, then sends the rest.
     CpuRecordBackground::commit().map_err(|e| format!("commit(): {e}"))?;
-    Ok(started.elapsed())
+    Ok(started.stop())
 }
 
 fn writer_once(url: &str, data: &Dataset, db: &str) -> RunResult {
@@ -219,7 +220,7 @@ fn writer_once(url: &str, data: &Dataset, db: &str) -> RunResult {
         .max_batch_size(BATCH)
         .start()
         .map_err(|e| format!("starting the writer: {e}"))?;
-    let started = Instant::now();
+    let started = Stopwatch::start();
     for i in 0..data.len() {
         let recorded = writer.record(data.line(i));
         if !recorded.is_enqueued() {
@@ -227,7 +228,7 @@ fn writer_once(url: &str, data: &Dataset, db: &str) -> RunResult {
         }
     }
     let flushed = writer.flush(FLUSH_TIMEOUT);
-    let took = started.elapsed();
+    let took = started.stop();
     flushed.map_err(|e| format!("flush(): {e}"))?;
     let stats = writer.stats();
     writer.shutdown(Duration::from_secs(5));
@@ -300,11 +301,11 @@ fn write_points_variant<'a>(
             let client = client.as_ref().map_err(Clone::clone)?;
             in_fresh_database(setup, "write_points", data.len(), |db| {
                 let options = WriteOptions::new(db).batch_size(BATCH);
-                let started = Instant::now();
+                let started = Stopwatch::start();
                 client
                     .write_points(&data.points, &options)
                     .map_err(|e| format!("write_points: {e}"))?;
-                Ok(started.elapsed())
+                Ok(started.stop())
             })
         }),
     }
