@@ -7,10 +7,10 @@
 
 use influx_series::{AsyncClient, WriteOptions};
 
-use super::data::{BATCH, Cpu, Dataset, QUERY};
+use super::data::{BATCH, Cpu, Dataset};
 use super::load::Stopwatch;
 use super::peers::runtime;
-use super::queries::options;
+use super::queries::{Read, options};
 use super::setup::Setup;
 use super::variant::{Key, Kind, Variant, in_fresh_database};
 
@@ -47,8 +47,9 @@ pub(crate) fn write<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'a>>
     }]
 }
 
-/// `AsyncClient::query_as::<Cpu>` of [`QUERY`] in `db`, which holds `rows` rows.
-pub(crate) fn query<'a>(setup: &'a Setup, db: &'a str, rows: usize) -> Vec<Variant<'a>> {
+/// `AsyncClient::query_as::<Cpu>` of `read`.
+pub(crate) fn query<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
+    let rows = read.rows;
     let ready = client(setup).and_then(|client| Ok((client, runtime()?)));
     vec![Variant {
         key: Key::AsyncQueryAs,
@@ -59,7 +60,7 @@ pub(crate) fn query<'a>(setup: &'a Setup, db: &'a str, rows: usize) -> Vec<Varia
             let started = Stopwatch::start();
             // The rows are dropped inside the timed part, as the blocking variant's are.
             let read = runtime
-                .block_on(client.query_as_with::<Cpu>(QUERY, &options(db)))
+                .block_on(client.query_as_with::<Cpu>(read.query, &options(read.db)))
                 .map(|cpus| cpus.len())
                 .map_err(|e| format!("async query_as: {e}"))?;
             let took = started.stop();

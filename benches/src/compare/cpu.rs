@@ -44,11 +44,11 @@ pub(crate) const PASS: usize = 10_000;
 /// Passes a batch: 200 000 points, about 20 ms for the fastest variant here. The variants
 /// with threads report their time for as many points.
 const PASSES: usize = 20;
-/// The same with `--quick`.
+/// The same with `--smoke`.
 const QUICK_PASSES: usize = 2;
 /// How long a batch of a variant with threads runs.
 const BATCH_TIME: Duration = Duration::from_millis(30);
-/// The same with `--quick`.
+/// The same with `--smoke`.
 const QUICK_BATCH_TIME: Duration = Duration::from_millis(3);
 /// Points a thread goes through between two looks at whether the time is up: about 10 µs.
 /// Points of a chunk begun before the time was up still count, a bias of at most one chunk

@@ -123,6 +123,19 @@ pub(crate) struct PeerCpu {
     ok: bool,
 }
 
+/// One row of [`QUERY`] for `query_deserialize` (serde), the time as epoch nanoseconds.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // decoded, never read: decoding is what is measured
+pub(crate) struct CpuRow {
+    time: i64,
+    count: i64,
+    host: String,
+    ok: bool,
+    region: String,
+    usage_system: f64,
+    usage_user: f64,
+}
+
 /// One row of [`QUERY`] for the `influxdb` crate's serde path (it asks for no epoch, so the
 /// time comes as RFC 3339 text).
 #[derive(serde::Deserialize)]

@@ -257,22 +257,23 @@ fn read(
     url: &str,
     db: &str,
 ) -> Result<(usize, Option<(u64, u64)>), String> {
+    let all = queries::Read::all(db, 0);
     match probe {
         Probe::Baseline => client
             .query("SHOW DATABASES")
             .map(|_| (0, None))
             .map_err(|e| format!("SHOW DATABASES: {e}")),
-        Probe::Query => queries::query_rows(client, db).map(|rows| (rows, None)),
+        Probe::Query => queries::query_rows(client, all).map(|rows| (rows, None)),
         Probe::QueryAs => {
-            let cpus = queries::collect(client, db)?;
+            let cpus = queries::collect(client, all)?;
             let bytes = cpus.capacity() * size_of::<Cpu>()
                 + cpus.iter().map(Cpu::heap_bytes).sum::<usize>();
             let held = cpus.len() * size_of::<Cpu>()
                 + cpus.iter().map(Cpu::held_heap_bytes).sum::<usize>();
             Ok((cpus.len(), Some((bytes as u64, held as u64))))
         }
-        Probe::QueryStream => queries::count_sets(client, db).map(|rows| (rows, None)),
-        Probe::QueryAsStream => queries::count_rows(client, db).map(|rows| (rows, None)),
+        Probe::QueryStream => queries::count_sets(client, all).map(|rows| (rows, None)),
+        Probe::QueryAsStream => queries::count_rows(client, all).map(|rows| (rows, None)),
         Probe::Crate => {
             let runtime = peers::runtime()?;
             peers::query(&runtime, url, db).map(|rows| (rows, None))

@@ -13,7 +13,7 @@
 //!
 //! The report (one Markdown section, with the DESIGN.md section-7 targets met or not) is
 //! printed and written into docs/benchmarks.md between its markers, next to a bar chart,
-//! docs/compare.svg. `--quick` writes both into a temporary directory instead. `--writes`
+//! docs/compare.svg. `--smoke` writes both into a temporary directory instead. `--writes`
 //! runs only the ceiling and this project's writes and prints their tables, to try a change
 //! to the write path; `--cpu`, only the part without a server.
 
@@ -38,12 +38,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use influx_series::{Client, WriteOptions};
+use influx_series::{Client, Point, Precision, WriteOptions};
 use influx_testserver::Server;
 
 use data::{BATCH, Dataset};
 use load::CpuTime;
 use python::Python;
+use queries::Read;
 use setup::Setup;
 use text::{grouped, plural};
 use variant::{Kind, Order};
@@ -56,15 +57,28 @@ use variant::{Kind, Order};
 pub(crate) const DEFAULT_ROUNDS: usize = 15;
 /// Points per write and rows per query.
 const ITEMS: usize = 100_000;
-/// The same with `--quick`.
+/// The same with `--smoke`.
 const QUICK_ITEMS: usize = 10_000;
-/// Rows read by the memory probes.
+/// Rows read by the memory probes, and by the full mode's first part of reads.
 const MEMORY_ROWS: usize = 1_000_000;
+/// The database of the memory part's rows.
+const MEMORY_DB: &str = "memory_rows";
+/// Rounds of each part of reads of the full mode (a round of the 1 000 000 rows reads each
+/// variant's 80 MiB once: about 20 s).
+const FULL_ROUNDS: usize = 7;
+/// Rows of the full mode's `GROUP BY` part, and the series they are in.
+const GROUPED_ROWS: usize = 100_000;
+const GROUPED_SERIES: usize = 10_000;
+/// The full mode's `GROUP BY` query: one series per host.
+const GROUPED_QUERY: &str = "SELECT * FROM cpu GROUP BY host";
 
 /// What `compare` was asked for.
 pub(crate) struct Options {
     rounds: usize,
+    /// `--smoke`: one round of 10 000, written to a temporary directory: whether it runs.
     quick: bool,
+    /// `--full`: the reads of 1 000 000 rows and of `GROUP BY` over 10 000 series too.
+    full: bool,
     /// Only the ceiling and this project's writes, printed and not written.
     writes: bool,
     /// Only the part without a server, printed and not written.
@@ -78,12 +92,13 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    /// Reads `compare`'s arguments: `--rounds N`, `--quick`, `--writes`, `--cpu`, `--seed N`,
-    /// `--in-order`.
+    /// Reads `compare`'s arguments: `--rounds N`, `--full`, `--smoke`, `--writes`, `--cpu`,
+    /// `--seed N`, `--in-order`.
     pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         let mut options = Options {
             rounds: DEFAULT_ROUNDS,
             quick: false,
+            full: false,
             writes: false,
             cpu: false,
             seed: std::time::SystemTime::now()
@@ -99,7 +114,8 @@ impl Options {
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
-                "--quick" => options.quick = true,
+                "--smoke" => options.quick = true,
+                "--full" => options.full = true,
                 "--writes" => options.writes = true,
                 "--cpu" => options.cpu = true,
                 "--in-order" => options.in_order = true,
@@ -117,6 +133,9 @@ impl Options {
                 }
                 other => return Err(format!("unknown argument {other:?}")),
             }
+        }
+        if options.full && options.quick {
+            return Err("--full and --smoke: choose one".into());
         }
         Ok(options)
     }
@@ -164,8 +183,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let data = Dataset::new(items)?;
     let query_db = "query_rows";
     seed_query_database(&setup, &data, query_db)?;
-    let chunked = answer_size(&setup, query_db, true);
-    let whole = answer_size(&setup, query_db, false);
+    let chunked = answer_size(&setup, Read::all(query_db, items), true);
+    let whole = answer_size(&setup, Read::all(query_db, items), false);
 
     let mut variants = writes::ceilings(&setup, &data);
     variants.extend(writes::recorders(&setup, &data));
@@ -173,9 +192,11 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     variants.extend(asynchronous::write(&setup, &data));
     variants.extend(peers::variants(&setup, &data.peer, query_db, items));
     variants.extend(python::variants(&setup, &python, items, query_db, items));
-    variants.extend(queries::raw(&setup, query_db));
-    variants.extend(queries::ours(&setup, query_db, items));
-    variants.extend(asynchronous::query(&setup, query_db, items));
+    let read = Read::all(query_db, items);
+    variants.extend(queries::raw(&setup, read));
+    variants.extend(queries::fetches(&setup, read));
+    variants.extend(queries::ours(&setup, read));
+    variants.extend(asynchronous::query(&setup, read));
     // Writes first, then reads, each in the order above (the sort is stable).
     variants.sort_by_key(|v| v.kind == Kind::Read);
     eprintln!(
@@ -239,7 +260,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let memory = if options.quick {
         None
     } else {
-        let memory_db = "memory_rows";
+        let memory_db = MEMORY_DB;
         eprintln!("memory: writing {} rows", grouped(MEMORY_ROWS));
         let seeded = memory::seed(&setup, memory_db, MEMORY_ROWS)?;
         notes.push(format!(
@@ -251,12 +272,76 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         Some(memory::measure(&setup, &python, memory_db, MEMORY_ROWS))
     };
 
+    // The full mode's reads, each part in rounds of its own.
+    let mut read_parts = Vec::new();
+    let mut read_targets = Vec::new();
+    if options.full {
+        let memory_read = Read::all(MEMORY_DB, MEMORY_ROWS);
+        let grouped_read = Read {
+            db: "grouped_rows",
+            query: GROUPED_QUERY,
+            rows: GROUPED_ROWS,
+        };
+        eprintln!(
+            "grouped: writing {} rows in {} series",
+            grouped(GROUPED_ROWS),
+            grouped(GROUPED_SERIES)
+        );
+        seed_grouped(&setup, grouped_read.db)?;
+        for (title, read) in [
+            (format!("{} rows", grouped(MEMORY_ROWS)), memory_read),
+            (
+                format!(
+                    "`GROUP BY host`, {} rows in {} series",
+                    grouped(GROUPED_ROWS),
+                    grouped(GROUPED_SERIES)
+                ),
+                grouped_read,
+            ),
+        ] {
+            eprintln!("reads: {title}");
+            let mut variants = queries::raw(&setup, read);
+            variants.extend(queries::fetches(&setup, read));
+            variants.extend(queries::ours(&setup, read));
+            variants.extend(asynchronous::query(&setup, read));
+            let (outcomes, _) =
+                variant::interleaved(variants, FULL_ROUNDS, setup.server.pid(), order);
+            let summaries = stats::summarise(&outcomes, read.rows);
+            let mut ratios = stats::ratios(&outcomes);
+            let fastest = stats::fastest_fetch_ratios(&outcomes);
+            read_targets.extend(stats::read_targets(&title, &fastest, &summaries));
+            ratios.extend(fastest);
+            let what = format!(
+                "`{}` (epoch=ns), {} answer chunked",
+                read.query,
+                answer_size(&setup, read, true)
+            );
+            read_parts.push(report::read_part(
+                &title,
+                &what,
+                FULL_ROUNDS,
+                &summaries,
+                &ratios,
+            ));
+        }
+    }
+
     let summaries = stats::summarise(&outcomes, items);
-    let ratios = stats::ratios(&outcomes);
+    let mut ratios = stats::ratios(&outcomes);
+    let fastest = stats::fastest_fetch_ratios(&outcomes);
+    let mut targets_of_reads =
+        stats::read_targets(&format!("{} rows", grouped(items)), &fastest, &summaries);
+    ratios.extend(fastest);
+    targets_of_reads.extend(read_targets);
     let memory = memory.as_deref().map(|m| (MEMORY_ROWS, m));
     let cpu_summaries = stats::summarise(&cpu_part.outcomes, cpu_part.points);
     let cpu_ratios = stats::cpu_ratios(&cpu_part.outcomes);
-    let targets = stats::targets(&ratios, &cpu_ratios, memory);
+    let mut targets = stats::targets(&ratios, &cpu_ratios, memory);
+    targets.extend(targets_of_reads);
+    if memory.is_some() {
+        let answer = answer_bytes(&setup, Read::all(MEMORY_DB, MEMORY_ROWS), true);
+        targets.push(stats::resultset_memory_target(memory, answer));
+    }
     let others = match (cpu_at_start, CpuTime::now(setup.server.pid())) {
         (Some(start), Some(end)) => format!("{:.0}", end.others_since(&start)),
         _ => "an unknown number of".into(),
@@ -282,6 +367,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             summaries: &cpu_summaries,
             ratios: &cpu_ratios,
         },
+        read_parts: &read_parts,
     });
     println!("{section}");
 
@@ -396,15 +482,58 @@ fn seed_query_database(setup: &Setup, data: &Dataset, db: &str) -> Result<(), St
 }
 
 /// The size of the answer the raw fetch reads, for the notes.
-fn answer_size(setup: &Setup, db: &str, chunked: bool) -> String {
-    let target = queries::raw_target(db, chunked);
+fn answer_size(setup: &Setup, read: Read<'_>, chunked: bool) -> String {
+    let target = queries::raw_target(read.db, read.query, chunked);
     match queries::fetch(setup, &mut None, &target) {
         Ok(bytes) => format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
         Err(e) => format!("unknown ({e})"),
     }
 }
 
-/// docs/ of the workspace; a directory of the system's temporary one for `--quick`, which
+/// The answer's bytes, `None` if it cannot be fetched.
+fn answer_bytes(setup: &Setup, read: Read<'_>, chunked: bool) -> Option<usize> {
+    let target = queries::raw_target(read.db, read.query, chunked);
+    queries::fetch(setup, &mut None, &target).ok()
+}
+
+/// Writes the `GROUP BY` part's rows into `db`: the reference shape, its hosts spread over
+/// [`GROUPED_SERIES`] values (`host00000` on), so that each host is a series of
+/// [`GROUPED_ROWS`] / [`GROUPED_SERIES`] rows.
+fn seed_grouped(setup: &Setup, db: &str) -> Result<(), String> {
+    setup
+        .admin
+        .create_database(db)
+        .map_err(|e| format!("creating {db}: {e}"))?;
+    let points: Vec<Point> = influx_series_benches::samples(GROUPED_ROWS)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            Point::builder(data::MEASUREMENT)
+                .tag("host", format!("host{:05}", i % GROUPED_SERIES))
+                .tag("region", s.region.clone())
+                .field("usage_user", s.usage_user)
+                .field("usage_system", s.usage_system)
+                .field("count", s.count)
+                .field("ok", s.ok)
+                .timestamp_in(s.nanos, Precision::Nanoseconds)
+                .build()
+                .map_err(|e| format!("a point: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    setup
+        .admin
+        .write_points(&points, &WriteOptions::new(db).batch_size(BATCH))
+        .map_err(|e| format!("seeding {db}: {e}"))?;
+    let stored = variant::stored_count(&setup.admin, db)?;
+    if stored != GROUPED_ROWS as i64 {
+        return Err(format!(
+            "seeding {db}: {stored} points stored, not {GROUPED_ROWS}"
+        ));
+    }
+    Ok(())
+}
+
+/// docs/ of the workspace; a directory of the system's temporary one for `--smoke`, which
 /// must not replace the real results with a smoke check's.
 fn docs_dir(quick: bool) -> Result<PathBuf, String> {
     let dir = if quick {

@@ -1,15 +1,37 @@
-//! The read variants of `SELECT * FROM cpu`: the answer's bytes fetched raw (chunked and in
+//! The read variants of a query ([`Read`]: `SELECT * FROM cpu` of 100 000 or 1 000 000 rows,
+//! or with `GROUP BY host` over 10 000 series): the answer's bytes fetched raw (chunked and in
 //! one piece, not decoded), and this project's `query`, `query_as` and streams. Each checks
 //! that it read every row.
 
+use std::time::Duration;
+
 use influx_series::{Client, Precision, QueryOptions};
 
-use super::data::{Cpu, QUERY};
+use super::data::{Cpu, CpuRow, QUERY};
 use super::http::{Connection, encode_component};
-use super::load::Stopwatch;
+use super::load::{Stopwatch, Timed};
 use super::setup::Setup;
 use super::text::at_most;
-use super::variant::{Key, Kind, Variant};
+use super::variant::{Key, Kind, RunResult, Variant};
+
+/// What a read variant reads: `query` in `db`, which answers `rows` rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Read<'a> {
+    pub(crate) db: &'a str,
+    pub(crate) query: &'a str,
+    pub(crate) rows: usize,
+}
+
+impl<'a> Read<'a> {
+    /// [`QUERY`] in `db`, which holds `rows` rows.
+    pub(crate) fn all(db: &'a str, rows: usize) -> Read<'a> {
+        Read {
+            db,
+            query: QUERY,
+            rows,
+        }
+    }
+}
 
 /// The options of every query of ours: times as nanosecond integers, as the raw fetch asks.
 pub(crate) fn options(db: &str) -> QueryOptions {
@@ -18,13 +40,13 @@ pub(crate) fn options(db: &str) -> QueryOptions {
         .epoch(Precision::Nanoseconds)
 }
 
-/// `/query?...` for [`QUERY`] in `db`, chunked (in the server's default chunks of 10 000
+/// `/query?...` for `query` in `db`, chunked (in the server's default chunks of 10 000
 /// rows, as our client asks) or not.
-pub(crate) fn raw_target(db: &str, chunked: bool) -> String {
+pub(crate) fn raw_target(db: &str, query: &str, chunked: bool) -> String {
     format!(
         "/query?db={}&q={}&epoch=ns{}",
         encode_component(db),
-        encode_component(QUERY),
+        encode_component(query),
         if chunked { "&chunked=true" } else { "" }
     )
 }
@@ -63,11 +85,11 @@ pub(crate) fn fetch(
 }
 
 /// The raw fetches, chunked and in one piece.
-pub(crate) fn raw<'a>(setup: &'a Setup, db: &'a str) -> Vec<Variant<'a>> {
+pub(crate) fn raw<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
     [(Key::RawChunked, true), (Key::RawWhole, false)]
         .into_iter()
         .map(|(key, chunked)| {
-            let target = raw_target(db, chunked);
+            let target = raw_target(read.db, read.query, chunked);
             let mut connection = None;
             Variant {
                 key,
@@ -86,9 +108,82 @@ pub(crate) fn raw<'a>(setup: &'a Setup, db: &'a str) -> Vec<Variant<'a>> {
         .collect()
 }
 
-/// `query`, `query_as::<Cpu>`, `query_stream` and `query_as_stream::<Cpu>`.
-pub(crate) fn ours<'a>(setup: &'a Setup, db: &'a str, rows: usize) -> Vec<Variant<'a>> {
+/// The other chunked fetches of the answer's bytes: curl (one process a run; its own
+/// `time_total`, which leaves out the process's start, is the run's time) and this project's
+/// `query_raw`. Together with the raw chunked fetch they are the references of the reads:
+/// the fastest of the three in a round.
+pub(crate) fn fetches<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
+    let url = format!("{}{}", setup.url, raw_target(read.db, read.query, true));
+    let options = options(read.db).chunked(10_000);
+    vec![
+        Variant {
+            key: Key::Curl,
+            label: "curl, chunked: bytes only, not decoded".into(),
+            kind: Kind::Read,
+            run: Box::new(move || curl(&url)),
+        },
+        Variant {
+            key: Key::QueryRaw,
+            label: "query_raw, chunked: bytes only, not decoded".into(),
+            kind: Kind::Read,
+            run: Box::new(move || {
+                let started = Stopwatch::start();
+                let bytes = setup
+                    .admin
+                    .query_raw(read.query, &options)
+                    .map_err(|e| format!("query_raw: {e}"))?;
+                let took = started.stop();
+                if bytes.is_empty() {
+                    return Err("query_raw: an empty answer".into());
+                }
+                Ok(took)
+            }),
+        },
+    ]
+}
+
+/// Fetches `url` with curl; its own measure of the transfer (`time_total`).
+fn curl(url: &str) -> RunResult {
+    let out = std::process::Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--output",
+            "/dev/null",
+        ])
+        .args(["--write-out", "%{time_total} %{size_download}", url])
+        .output()
+        .map_err(|e| format!("curl (is it installed?): {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "curl: {} {}",
+            out.status,
+            at_most(String::from_utf8_lossy(&out.stderr).trim(), 200)
+        ));
+    }
+    let mut words = text.split_whitespace();
+    let seconds: f64 = words
+        .next()
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| format!("curl: no time in {text:?}"))?;
+    if words
+        .next()
+        .and_then(|w| w.parse::<u64>().ok())
+        .unwrap_or(0)
+        == 0
+    {
+        return Err(format!("curl: an empty answer ({text:?})"));
+    }
+    Ok(Timed::wall_only(Duration::from_secs_f64(seconds)))
+}
+
+/// `query`, `query_as::<Cpu>`, `query_deserialize::<CpuRow>`, `query_stream` and
+/// `query_as_stream::<Cpu>`.
+pub(crate) fn ours<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
     let client: &Client = &setup.admin;
+    let rows = read.rows;
     let variant =
         |key, label: &str, mut read: Box<dyn FnMut() -> Result<usize, String> + 'a>| Variant {
             key,
@@ -109,31 +204,36 @@ pub(crate) fn ours<'a>(setup: &'a Setup, db: &'a str, rows: usize) -> Vec<Varian
         variant(
             Key::Query,
             "query (ResultSet)",
-            Box::new(move || query_rows(client, db)),
+            Box::new(move || query_rows(client, read)),
         ),
         variant(
             Key::QueryAs,
             "query_as::<Cpu>",
-            Box::new(move || collect(client, db).map(|cpus| cpus.len())),
+            Box::new(move || collect(client, read).map(|cpus| cpus.len())),
+        ),
+        variant(
+            Key::QueryDeserialize,
+            "query_deserialize::<CpuRow> (serde)",
+            Box::new(move || deserialize(client, read)),
         ),
         variant(
             Key::QueryStream,
             "query_stream (chunked), rows counted",
-            Box::new(move || count_sets(client, db)),
+            Box::new(move || count_sets(client, read)),
         ),
         variant(
             Key::QueryAsStream,
             "query_as_stream::<Cpu> (chunked), rows counted",
-            Box::new(move || count_rows(client, db)),
+            Box::new(move || count_rows(client, read)),
         ),
     ]
 }
 
-/// Rows of [`QUERY`] through `query_stream`, each chunk dropped once counted.
-pub(crate) fn count_sets(client: &Client, db: &str) -> Result<usize, String> {
+/// Rows of `read` through `query_stream`, each chunk dropped once counted.
+pub(crate) fn count_sets(client: &Client, read: Read<'_>) -> Result<usize, String> {
     let mut rows = 0;
     let stream = client
-        .query_stream(QUERY, &options(db))
+        .query_stream(read.query, &options(read.db))
         .map_err(|e| format!("query_stream: {e}"))?;
     for set in stream {
         rows += set.map_err(|e| format!("query_stream: {e}"))?.len();
@@ -141,11 +241,11 @@ pub(crate) fn count_sets(client: &Client, db: &str) -> Result<usize, String> {
     Ok(rows)
 }
 
-/// Rows of [`QUERY`] through `query_as_stream::<Cpu>`, each row dropped once counted.
-pub(crate) fn count_rows(client: &Client, db: &str) -> Result<usize, String> {
+/// Rows of `read` through `query_as_stream::<Cpu>`, each row dropped once counted.
+pub(crate) fn count_rows(client: &Client, read: Read<'_>) -> Result<usize, String> {
     let mut rows = 0;
     let stream = client
-        .query_as_stream::<Cpu>(QUERY, &options(db))
+        .query_as_stream::<Cpu>(read.query, &options(read.db))
         .map_err(|e| format!("query_as_stream: {e}"))?;
     for cpu in stream {
         cpu.map_err(|e| format!("query_as_stream: {e}"))?;
@@ -154,17 +254,25 @@ pub(crate) fn count_rows(client: &Client, db: &str) -> Result<usize, String> {
     Ok(rows)
 }
 
-/// `query_as::<Cpu>` of [`QUERY`], for the memory part.
-pub(crate) fn collect(client: &Client, db: &str) -> Result<Vec<Cpu>, String> {
+/// `query_as::<Cpu>` of `read` (the memory part's too).
+pub(crate) fn collect(client: &Client, read: Read<'_>) -> Result<Vec<Cpu>, String> {
     client
-        .query_as_with(QUERY, &options(db))
+        .query_as_with(read.query, &options(read.db))
         .map_err(|e| format!("query_as: {e}"))
 }
 
-/// `query` of [`QUERY`], for the memory part; returns the rows.
-pub(crate) fn query_rows(client: &Client, db: &str) -> Result<usize, String> {
+/// `query_deserialize::<CpuRow>` of `read`; returns the rows.
+fn deserialize(client: &Client, read: Read<'_>) -> Result<usize, String> {
+    client
+        .query_deserialize::<CpuRow>(read.query, &options(read.db))
+        .map(|rows| rows.len())
+        .map_err(|e| format!("query_deserialize: {e}"))
+}
+
+/// `query` of `read` (the memory part's too); returns the rows.
+pub(crate) fn query_rows(client: &Client, read: Read<'_>) -> Result<usize, String> {
     let sets = client
-        .query_with(QUERY, &options(db))
+        .query_with(read.query, &options(read.db))
         .map_err(|e| format!("query: {e}"))?;
     Ok(sets.iter().map(|set| set.len()).sum())
 }

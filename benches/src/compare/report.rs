@@ -38,6 +38,28 @@ pub(crate) struct Report<'a> {
     pub(crate) chart: &'a str,
     /// The part without a server.
     pub(crate) cpu: CpuSection<'a>,
+    /// The parts of reads of the full mode (1 000 000 rows, `GROUP BY`), each rendered by
+    /// [`read_part`].
+    pub(crate) read_parts: &'a [String],
+}
+
+/// A part of reads of the full mode: a heading, what was read, and its tables.
+pub(crate) fn read_part(
+    title: &str,
+    what: &str,
+    rounds: usize,
+    summaries: &[Summary<'_>],
+    ratios: &[Ratio],
+) -> String {
+    let mut out = format!(
+        "\n#### Reads: {title}\n\n{what}, {rounds} interleaved round{} (each round in a new \
+         order from the same seed):\n",
+        plural(rounds)
+    );
+    variant_table(&mut out, summaries);
+    let _ = writeln!(out);
+    ratio_table(&mut out, ratios);
+    out
 }
 
 /// The part without a server (cpu.rs), as the report shows it.
@@ -145,6 +167,9 @@ pub(crate) fn markdown(report: &Report<'_>) -> String {
          1: A is faster); \"time / time\" is A's time over B's.\n"
     );
     ratio_table(w, report.ratios);
+    for part in report.read_parts {
+        w.push_str(part);
+    }
     cpu_tables(w, &report.cpu);
     if let Some((rows, memory)) = report.memory {
         let _ = writeln!(

@@ -125,8 +125,12 @@ pub(crate) fn short(key: Key) -> String {
         Key::PythonSeriesHelper => "influxdb-python SeriesHelper".into(),
         Key::RawChunked => "raw chunked fetch".into(),
         Key::RawWhole => "raw unchunked fetch".into(),
+        Key::Curl => "curl".into(),
+        Key::QueryRaw => "query_raw".into(),
+        Key::FastestFetch => "the round's fastest chunked fetch (raw, curl, query_raw)".into(),
         Key::Query => "query".into(),
         Key::QueryAs => "query_as".into(),
+        Key::QueryDeserialize => "query_deserialize".into(),
         Key::QueryStream => "query_stream".into(),
         Key::QueryAsStream => "query_as_stream".into(),
         Key::CrateQuery => "influxdb crate query".into(),
@@ -186,9 +190,13 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
         (ours[2], ours[4], How::Rate),
         (Key::Query, Key::RawChunked, How::Rate),
         (Key::QueryAs, Key::RawChunked, How::Rate),
+        (Key::QueryDeserialize, Key::RawChunked, How::Rate),
         (Key::QueryStream, Key::RawChunked, How::Rate),
+        (Key::AsyncQueryAs, Key::RawChunked, How::Rate),
         (Key::QueryAsStream, Key::RawChunked, How::Rate),
         (Key::RawWhole, Key::RawChunked, How::Rate),
+        (Key::QueryRaw, Key::Curl, How::Rate),
+        (Key::RawChunked, Key::Curl, How::Rate),
         (Key::QueryAs, Key::RawChunked, How::Time),
         (WRITE_POINTS, Key::CrateWrite, How::Rate),
         (WRITE_POINTS, Key::PythonWritePoints, How::Rate),
@@ -242,6 +250,59 @@ fn label(first: Key, second: Key, how: How) -> String {
 /// Every ratio of the rounds against the server whose two variants ran.
 pub(crate) fn ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
     ratios_of(outcomes, ratio_specs())
+}
+
+/// The reads of this project held against the fastest chunked fetch of the answer's bytes.
+const READS: [Key; 6] = [
+    Key::Query,
+    Key::QueryAs,
+    Key::QueryDeserialize,
+    Key::QueryStream,
+    Key::QueryAsStream,
+    Key::AsyncQueryAs,
+];
+
+/// The fetches a read is held against: the fastest of them in each round.
+const FETCHES: [Key; 3] = [Key::RawChunked, Key::Curl, Key::QueryRaw];
+
+/// Each read of ours (that ran) against the fastest of the fetches that ran, per round: the
+/// read's rate over the best fetch's rate in the same round (each variant's own run).
+pub(crate) fn fastest_fetch_ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
+    let fetches: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| FETCHES.contains(&o.key))
+        .collect();
+    if fetches.is_empty() {
+        return Vec::new();
+    }
+    outcomes
+        .iter()
+        .filter(|o| READS.contains(&o.key))
+        .map(|read| {
+            let per_round: Vec<f64> = read
+                .rounds
+                .iter()
+                .enumerate()
+                .filter_map(|(round, run)| {
+                    let seconds = run.as_ref().ok()?.wall.as_secs_f64();
+                    let fastest = fetches
+                        .iter()
+                        .filter_map(|f| f.rounds.get(round)?.as_ref().ok())
+                        .map(|t| t.wall.as_secs_f64())
+                        .min_by(f64::total_cmp)?;
+                    Some(fastest / seconds)
+                })
+                .collect();
+            Ratio {
+                first: read.key,
+                second: Key::FastestFetch,
+                label: label(read.key, Key::FastestFetch, How::Rate),
+                how: How::Rate,
+                value: Spread::of(per_round)
+                    .ok_or_else(|| format!("n/a: {} or every fetch failed", short(read.key))),
+            }
+        })
+        .collect()
 }
 
 /// Every ratio of the part without a server whose two variants ran.
@@ -333,7 +394,104 @@ const THREADS: &str = "`record()` from 2 threads >= 1.6x one thread's rate on 2 
                        threads no slower than 2";
 const ASYNC: &str = "the async client within 10 % of the blocking one";
 
+const READ_AT_WIRE: &str = "`query`, `query_as`, `query_deserialize`, both streams and the async \
+                            client >= 0.95x of the fastest chunked fetch of the same answer \
+                            (curl, `query_raw`, the raw fetch) in the same round";
+const READ_CPU: &str = "a read's client CPU at most 2x `query_raw`'s for the same answer (medians)";
+const RESULTSET_MEMORY: &str =
+    "`query` (a `ResultSet`) of 1 M rows peaks at <= 1.5x the answer's bytes + 16 MiB";
+
 const MIB: f64 = 1024.0 * 1024.0;
+
+/// The targets of a part of reads (`part` names it: rows, query): each read against the
+/// round's fastest fetch, and its client CPU against `query_raw`'s.
+pub(crate) fn read_targets(
+    part: &str,
+    fastest: &[Ratio],
+    summaries: &[Summary<'_>],
+) -> Vec<Target> {
+    let mut out: Vec<Target> = fastest
+        .iter()
+        .map(|r| {
+            let (value, met) = match &r.value {
+                Ok(s) => (
+                    format!("{:.2}x ({:.2}x-{:.2}x)", s.median, s.min, s.max),
+                    Some(s.median >= 0.95),
+                ),
+                Err(e) => (e.clone(), None),
+            };
+            Target {
+                wording: READ_AT_WIRE,
+                measured: format!("{}, {part}", short(r.first)),
+                value,
+                met,
+            }
+        })
+        .collect();
+    let cpu = |key| {
+        summaries
+            .iter()
+            .find(|s| s.outcome.key == key)
+            .and_then(|s| s.cpu_us)
+            .map(|c| c.median)
+    };
+    let Some(raw) = cpu(Key::QueryRaw).filter(|&us| us > 0.0) else {
+        return out;
+    };
+    for key in READS {
+        let Some(us) = cpu(key) else {
+            continue;
+        };
+        out.push(Target {
+            wording: READ_CPU,
+            measured: format!("{}, {part}", short(key)),
+            value: format!(
+                "{:.2}x ({:.1} ms against {:.1} ms)",
+                us / raw,
+                us / 1e3,
+                raw / 1e3
+            ),
+            met: Some(us <= 2.0 * raw),
+        });
+    }
+    out
+}
+
+/// `query`'s peak memory holding 1 M rows against the answer's size (chunked, as it reads
+/// it).
+pub(crate) fn resultset_memory_target(
+    memory: Option<(usize, &[Measured])>,
+    answer_bytes: Option<usize>,
+) -> Target {
+    let peak = memory.and_then(|(_, m)| m.iter().find(|m| m.probe == Probe::Query));
+    let (value, met) = match (peak.map(|m| &m.peak), answer_bytes) {
+        (Some(Ok(peak)), Some(bytes)) if peak.error.is_none() => {
+            let (peak_mib, answer_mib) = (peak.kib as f64 * 1024.0 / MIB, bytes as f64 / MIB);
+            let bound = 1.5 * answer_mib + 16.0;
+            (
+                format!(
+                    "{peak_mib:.1} MiB peak for a {answer_mib:.1} MiB answer: bound {bound:.1} MiB"
+                ),
+                Some(peak_mib <= bound),
+            )
+        }
+        (Some(Ok(peak)), _) if peak.error.is_some() => (
+            format!("failed: {}", peak.error.as_deref().unwrap_or("")),
+            None,
+        ),
+        (Some(Err(e)), _) => (format!("failed: {e}"), None),
+        _ => ("not measured".into(), None),
+    };
+    Target {
+        wording: RESULTSET_MEMORY,
+        measured: memory.map_or_else(
+            || "query (ResultSet)".into(),
+            |(rows, _)| format!("query (ResultSet), {} rows", grouped(rows)),
+        ),
+        value,
+        met,
+    }
+}
 
 /// Checks every target against the ratios of the rounds against the server, those of the
 /// part without one (`cpu`), and the memory probes with the rows they read (`None` without

@@ -47,10 +47,19 @@ pub(crate) enum Key {
     RawChunked,
     /// The answer's bytes, fetched in one piece, not decoded.
     RawWhole,
+    /// The answer's bytes, fetched chunked by curl.
+    Curl,
+    /// The answer's bytes, fetched chunked by `Client::query_raw`.
+    QueryRaw,
+    /// Not a variant: in a ratio, the fastest of [`Key::RawChunked`], [`Key::Curl`] and
+    /// [`Key::QueryRaw`] in each round.
+    FastestFetch,
     /// `Client::query` (a `ResultSet`).
     Query,
     /// `Client::query_as::<Cpu>`.
     QueryAs,
+    /// `Client::query_deserialize` into a serde struct.
+    QueryDeserialize,
     /// `Client::query_stream`, rows counted.
     QueryStream,
     /// `Client::query_as_stream::<Cpu>`, rows counted.
@@ -151,7 +160,12 @@ pub(crate) fn reference(key: Key) -> Option<Key> {
         | Key::Writer
         | Key::WritePoints { .. }
         | Key::WritePointsThree => Some(Key::CeilingTwo),
-        Key::Query | Key::QueryAs | Key::QueryStream | Key::QueryAsStream => Some(Key::RawChunked),
+        Key::Query
+        | Key::QueryAs
+        | Key::QueryDeserialize
+        | Key::QueryStream
+        | Key::QueryAsStream
+        | Key::AsyncQueryAs => Some(Key::RawChunked),
         _ => None,
     }
 }
