@@ -30,6 +30,7 @@ mod queries;
 mod report;
 mod setup;
 mod stats;
+mod sustained;
 mod text;
 mod variant;
 mod writes;
@@ -69,6 +70,9 @@ const FULL_ROUNDS: usize = 7;
 /// Rows of the full mode's `GROUP BY` part, and the series they are in.
 const GROUPED_ROWS: usize = 100_000;
 const GROUPED_SERIES: usize = 10_000;
+/// Rounds of the full mode's sustained writes (a round writes 4 000 000 points, and the
+/// ceiling's runs beside each of ours as many again: about 40 s).
+const SUSTAINED_ROUNDS: usize = 5;
 /// The full mode's `GROUP BY` query: one series per host.
 const GROUPED_QUERY: &str = "SELECT * FROM cpu GROUP BY host";
 
@@ -316,14 +320,49 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
                 read.query,
                 answer_size(&setup, read, true)
             );
-            read_parts.push(report::read_part(
-                &title,
+            read_parts.push(report::part(
+                &format!("Reads: {title}"),
                 &what,
                 FULL_ROUNDS,
                 &summaries,
                 &ratios,
             ));
         }
+        eprintln!(
+            "sustained writes: {} points a run",
+            grouped(sustained::POINTS)
+        );
+        let data = Dataset::new(sustained::POINTS)?;
+        let refusals = sustained::Refusals::default();
+        let (variants, rate) = sustained::variants(&setup, &data, &refusals)?;
+        let (outcomes, _) =
+            variant::interleaved(variants, SUSTAINED_ROUNDS, setup.server.pid(), order);
+        let summaries = stats::summarise(&outcomes, sustained::POINTS);
+        let ratios = stats::ratios(&outcomes);
+        read_targets.extend(stats::sustained_targets(&ratios));
+        let refused = sustained::refusal_note(&refusals);
+        let what = format!(
+            "{} points a run; the buffered writer and the derive at the library's default \
+             limits, offered the points at the rate the server takes them (the ceiling's, \
+             measured once before the rounds: {:.1} k points/s), `write_points` and the \
+             ceiling as fast as they go; what a writer refuses is counted, and its database \
+             checked to hold every point it took; a run's time runs from its first point to \
+             its last one stored{}",
+            grouped(sustained::POINTS),
+            rate / 1e3,
+            if refused.is_empty() {
+                String::new()
+            } else {
+                format!(": {refused}")
+            }
+        );
+        read_parts.push(report::part(
+            &format!("Sustained writes: {} points", grouped(sustained::POINTS)),
+            &what,
+            SUSTAINED_ROUNDS,
+            &summaries,
+            &ratios,
+        ));
     }
 
     let summaries = stats::summarise(&outcomes, items);

@@ -38,13 +38,13 @@ pub(crate) struct Report<'a> {
     pub(crate) chart: &'a str,
     /// The part without a server.
     pub(crate) cpu: CpuSection<'a>,
-    /// The parts of reads of the full mode (1 000 000 rows, `GROUP BY`), each rendered by
-    /// [`read_part`].
+    /// The parts of the full mode (reads of 1 000 000 rows and of `GROUP BY`, sustained
+    /// writes), each rendered by [`part`].
     pub(crate) read_parts: &'a [String],
 }
 
-/// A part of reads of the full mode: a heading, what was read, and its tables.
-pub(crate) fn read_part(
+/// A part of the full mode: a heading, what it moved, and its tables.
+pub(crate) fn part(
     title: &str,
     what: &str,
     rounds: usize,
@@ -52,8 +52,8 @@ pub(crate) fn read_part(
     ratios: &[Ratio],
 ) -> String {
     let mut out = format!(
-        "\n#### Reads: {title}\n\n{what}, {rounds} interleaved round{} (each round in a new \
-         order from the same seed):\n",
+        "\n#### {title}\n\n{what}; {rounds} interleaved round{} (each round in a new order \
+         from the same seed):\n",
         plural(rounds)
     );
     variant_table(&mut out, summaries);

@@ -457,6 +457,34 @@ pub(crate) fn read_targets(
     out
 }
 
+const SUSTAINED: &str = "sustained writes (1 M points, default limits) >= 0.95x of the \
+                         two-connection ceiling, with every refused point counted";
+
+/// The sustained writes against the ceiling run beside them.
+pub(crate) fn sustained_targets(ratios: &[Ratio]) -> Vec<Target> {
+    [WRITE_POINTS, Key::Writer, Key::DeriveBackground]
+        .into_iter()
+        .filter_map(|key| {
+            let r = ratios
+                .iter()
+                .find(|r| (r.first, r.second, r.how) == (key, Key::CeilingTwo, How::Rate))?;
+            let (value, met) = match &r.value {
+                Ok(s) => (
+                    format!("{:.2}x ({:.2}x-{:.2}x)", s.median, s.min, s.max),
+                    Some(s.median >= 0.95),
+                ),
+                Err(e) => (e.clone(), None),
+            };
+            Some(Target {
+                wording: SUSTAINED,
+                measured: r.label.clone(),
+                value,
+                met,
+            })
+        })
+        .collect()
+}
+
 /// `query`'s peak memory holding 1 M rows against the answer's size (chunked, as it reads
 /// it).
 pub(crate) fn resultset_memory_target(
