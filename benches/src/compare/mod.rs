@@ -347,7 +347,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
              measured once before the rounds: {:.1} k points/s), `write_points` and the \
              ceiling as fast as they go; what a writer refuses is counted, and its database \
              checked to hold every point it took; a run's time runs from its first point to \
-             its last one stored{}",
+             its last one stored, scaled up by the points it refused (its rate is the points \
+             it stored a second){}",
             grouped(sustained::POINTS),
             rate / 1e3,
             if refused.is_empty() {
