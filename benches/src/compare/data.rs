@@ -123,11 +123,11 @@ pub(crate) struct PeerCpu {
     ok: bool,
 }
 
-/// One row of [`QUERY`] for `query_deserialize` (serde), the time as epoch nanoseconds.
+/// One row of [`QUERY`] read through serde, its time as `T`.
 #[derive(serde::Deserialize)]
 #[allow(dead_code)] // decoded, never read: decoding is what is measured
-pub(crate) struct CpuRow {
-    time: i64,
+pub(crate) struct Row<T> {
+    time: T,
     count: i64,
     host: String,
     ok: bool,
@@ -136,19 +136,12 @@ pub(crate) struct CpuRow {
     usage_user: f64,
 }
 
-/// One row of [`QUERY`] for the `influxdb` crate's serde path (it asks for no epoch, so the
-/// time comes as RFC 3339 text).
-#[derive(serde::Deserialize)]
-#[allow(dead_code)] // decoded, never read: decoding is what is measured
-pub(crate) struct PeerRow {
-    time: String,
-    count: i64,
-    host: String,
-    ok: bool,
-    region: String,
-    usage_system: f64,
-    usage_user: f64,
-}
+/// A row for `query_deserialize`: the time as epoch nanoseconds.
+pub(crate) type CpuRow = Row<i64>;
+
+/// A row for the `influxdb` crate's serde path (it asks for no epoch, so the time comes as
+/// RFC 3339 text).
+pub(crate) type PeerRow = Row<String>;
 
 /// `n` points of the reference shape, ready for every writer.
 pub(crate) struct Dataset {

@@ -39,7 +39,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use influx_series::{Client, Point, Precision, WriteOptions};
+use influx_series::{Client, Point, WriteOptions};
 use influx_testserver::Server;
 
 use data::{BATCH, Dataset};
@@ -544,22 +544,11 @@ fn seed_grouped(setup: &Setup, db: &str) -> Result<(), String> {
         .admin
         .create_database(db)
         .map_err(|e| format!("creating {db}: {e}"))?;
-    let points: Vec<Point> = influx_series_benches::samples(GROUPED_ROWS)
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            Point::builder(data::MEASUREMENT)
-                .tag("host", format!("host{:05}", i % GROUPED_SERIES))
-                .tag("region", s.region.clone())
-                .field("usage_user", s.usage_user)
-                .field("usage_system", s.usage_system)
-                .field("count", s.count)
-                .field("ok", s.ok)
-                .timestamp_in(s.nanos, Precision::Nanoseconds)
-                .build()
-                .map_err(|e| format!("a point: {e}"))
-        })
-        .collect::<Result<_, _>>()?;
+    let mut samples = influx_series_benches::samples(GROUPED_ROWS);
+    for (i, s) in samples.iter_mut().enumerate() {
+        s.host = format!("host{:05}", i % GROUPED_SERIES);
+    }
+    let points: Vec<Point> = samples.iter().map(data::point).collect::<Result<_, _>>()?;
     setup
         .admin
         .write_points(&points, &WriteOptions::new(db).batch_size(BATCH))
