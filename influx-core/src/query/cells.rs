@@ -405,6 +405,30 @@ mod tests {
         }
     }
 
+    /// The lookup table stops growing at its bound: later new strings are stored without it,
+    /// and every string still reads back.
+    #[test]
+    fn the_lookup_table_holds_at_most_its_bound() {
+        let mut writer = CellWriter::default();
+        // Two of every three strings repeat, so the column keeps being looked up.
+        let distinct = INTERNED_MAX + 1_000;
+        for i in 0..distinct {
+            for s in [format!("s{i}"), "again".into(), "again".into()] {
+                writer.push(0, string(&s));
+                writer.end_row();
+            }
+        }
+        assert!(writer.columns[0].lookup);
+        assert_eq!(writer.seen.len, INTERNED_MAX);
+        assert!(writer.seen.slots.len() <= 2 * INTERNED_MAX.next_power_of_two());
+        let cells = writer.take();
+        assert_eq!(cells.rows(), 3 * distinct);
+        for i in (0..distinct).step_by(997) {
+            assert_eq!(cells.get(3 * i), string(&format!("s{i}")));
+            assert_eq!(cells.get(3 * i + 1), string("again"));
+        }
+    }
+
     #[test]
     fn appended_cells_keep_their_strings() {
         let mut first = CellWriter::default();
