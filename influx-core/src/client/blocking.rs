@@ -176,6 +176,7 @@ impl BlockingHttp {
             head,
             BlockingBody::Reqwest {
                 response,
+                scratch: Vec::new(),
                 _client: Arc::clone(&self.client),
             },
         ))
@@ -228,6 +229,10 @@ pub(crate) enum BlockingBody {
     /// its runtime shut down) while the body still needs it.
     Reqwest {
         response: reqwest::blocking::Response,
+        /// Where each read lands, allocated (and zeroed) once for the body: an answer of many
+        /// small chunks (one per series, with `GROUP BY`) gives a read per chunk, and a new
+        /// 64 KiB buffer for each cost more than the bytes read.
+        scratch: Vec<u8>,
         _client: Arc<OwnedClient>,
     },
     /// From a connection of [`Direct`]'s.
@@ -235,18 +240,20 @@ pub(crate) enum BlockingBody {
 }
 
 fn read_piece(body: &mut BlockingBody) -> Result<Option<Bytes>, Error> {
-    let response = match body {
-        BlockingBody::Reqwest { response, .. } => response,
+    let (response, scratch) = match body {
+        BlockingBody::Reqwest {
+            response, scratch, ..
+        } => (response, scratch),
         BlockingBody::Direct(body) => return body.next(),
     };
-    let mut piece = vec![0; READ_CHUNK];
+    if scratch.is_empty() {
+        scratch.resize(READ_CHUNK, 0);
+    }
     loop {
-        match response.read(&mut piece) {
+        match response.read(scratch) {
             Ok(0) => return Ok(None),
-            Ok(n) => {
-                piece.truncate(n);
-                return Ok(Some(piece.into()));
-            }
+            // The bytes read, copied: a piece holds what it holds, not 64 KiB.
+            Ok(n) => return Ok(Some(Bytes::copy_from_slice(&scratch[..n]))),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // reqwest reports a timeout or a broken connection as an `io::Error`
