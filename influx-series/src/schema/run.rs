@@ -280,6 +280,23 @@ fn statement(made: Result<String, Error>, what: String) -> Result<String, Schema
     })
 }
 
+/// The retention policies of `database`, read from the server the first time a call asks
+/// for them and kept in `read` for the next.
+async fn policies_of<'r, S: Server>(
+    server: &S,
+    read: &'r mut HashMap<String, Vec<RetentionPolicy>>,
+    database: &str,
+) -> Result<&'r [RetentionPolicy], SchemaError> {
+    if !read.contains_key(database) {
+        let listed = server
+            .list_retention_policies(database)
+            .await
+            .map_err(|e| SchemaError::of(show_policies(database), e))?;
+        read.insert(database.to_owned(), listed);
+    }
+    Ok(&read[database])
+}
+
 async fn ensure<S: Server>(schema: &Schema, server: &S) -> Result<Ensured, SchemaError> {
     let mut ensured = Ensured::default();
     let listed = server
@@ -302,15 +319,12 @@ async fn ensure<S: Server>(schema: &Schema, server: &S) -> Result<Ensured, Schem
 
     let mut policies: HashMap<String, Vec<RetentionPolicy>> = HashMap::new();
     for (database, declared) in &schema.policies {
-        if !policies.contains_key(database) {
-            let listed = server
-                .list_retention_policies(database)
-                .await
-                .map_err(|e| SchemaError::of(show_policies(database), e))?;
-            policies.insert(database.clone(), listed);
-        }
         let name = declared.name();
-        match policies[database].iter().find(|p| p.name == name) {
+        match policies_of(server, &mut policies, database)
+            .await?
+            .iter()
+            .find(|p| p.name == name)
+        {
             None => {
                 // A new default redirects the database's other writers: only in a database
                 // created here, or when allowed.
@@ -407,14 +421,7 @@ async fn ensure<S: Server>(schema: &Schema, server: &S) -> Result<Ensured, Schem
         };
         // The server qualified the query's names with the policy that was the default: the
         // policies are read again (after this call's changes to them), once a database.
-        if !after.contains_key(database) {
-            let listed = server
-                .list_retention_policies(database)
-                .await
-                .map_err(|e| SchemaError::of(show_policies(database), e))?;
-            after.insert(database.clone(), listed);
-        }
-        let default = default_policy(&after[database]);
+        let default = default_policy(policies_of(server, &mut after, database).await?);
         if !same_query(&text, &existing.query, database, default) {
             ensured.left.push(Finding::QueryDiffers {
                 database: database.clone(),
