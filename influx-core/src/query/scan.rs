@@ -529,6 +529,73 @@ mod tests {
         out
     }
 
+    /// Numbers at the edges of the fast paths (eight digits at a time, 19 digits without
+    /// overflow, short decimals by one exact division) read as the general parser reads them,
+    /// and text that is not a number is refused, not misread.
+    #[test]
+    fn numbers_at_the_edges_of_the_fast_paths() {
+        let floats = [
+            "0.1",
+            "9007199254740992.5",
+            "9007199254740993",
+            "0.9007199254740993",
+            "1.00000000000000000000000001",
+            "12345678.87654321",
+            "1e22",
+            "1e23",
+            "1e-22",
+            "1e-23",
+            "123456789012345678e-5",
+            "-0.0",
+            "1e400",
+            "1e-400",
+            "4.9e-324",
+            "18446744073709551615.5",
+        ];
+        for text in floats {
+            let expected: f64 = text.parse().unwrap();
+            match cells(&format!("[{text}]"))[..] {
+                [Value::Float(v)] => assert_eq!(v.to_bits(), expected.to_bits(), "{text}"),
+                [Value::Integer(v)] => assert_eq!(v as f64, expected, "{text}"),
+                [Value::Unsigned(v)] => assert_eq!(v as f64, expected, "{text}"),
+                ref other => panic!("{text}: {other:?}"),
+            }
+        }
+        for (text, expected) in [
+            ("12345678", Value::Integer(12_345_678)),
+            ("1234567812345678", Value::Integer(1_234_567_812_345_678)),
+            (
+                "9999999999999999999",
+                Value::Unsigned(9_999_999_999_999_999_999),
+            ),
+            ("18446744073709551615", Value::Unsigned(u64::MAX)),
+            (
+                "18446744073709551616",
+                Value::Float(18_446_744_073_709_551_616.0),
+            ),
+            (
+                "-9223372036854775809",
+                Value::Float(-9_223_372_036_854_775_809.0),
+            ),
+            ("00000000000000000001", Value::Integer(1)),
+        ] {
+            assert_eq!(cells(&format!("[{text}]")), [expected], "{text}");
+        }
+        // `1.` is not JSON, and influxd never writes it; the standard parser reads it as 1.0,
+        // and so does this reader, as it did before its fast paths.
+        assert_eq!(cells("[1.]"), [Value::Float(1.0)]);
+        for bad in ["[-]", "[1e]", "[1e+]", "[.5]", "[1.2.3]", "[--1]"] {
+            let mut s = Scanner::new(bad);
+            s.begin_array().unwrap();
+            let mut first = true;
+            let read = s.next_item(&mut first).and_then(|_| s.cell());
+            assert!(
+                read.is_err() || s.next_item(&mut first).is_err(),
+                "{bad} was read as {read:?}"
+            );
+        }
+    }
+
     #[test]
     fn scalars() {
         assert_eq!(
