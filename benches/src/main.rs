@@ -19,11 +19,10 @@ usage: influx-bench compare [--full | --smoke] [--rounds N] [--seed N] [--in-ord
                the blocking one too), then the peak memory of 1 000 000-row reads; first,
                with no server, encoding and record() on the CPU alone. Prints a Markdown
                report and writes it into docs/benchmarks.md (between its `compare`
-               markers) with a chart, docs/compare.svg. This is the quick mode: about 10
-               minutes from a fresh clone on 2 cores, the build included.
+               markers) with a chart, docs/compare.svg. This is the quick mode.
   --full       the full mode, what docs/benchmarks.md holds: all of the above, then the
                reads of 1 000 000 rows and of `GROUP BY host` over 10 000 series, each in
-               interleaved rounds of their own (about 20 minutes)
+               interleaved rounds of their own (888 s on 2 cores, the build apart)
   --smoke      a check that it runs: 1 round of 10 000 (CPU batches of 20 000), no
                memory part; the report and chart go to a temporary directory
   --rounds N   interleaved rounds of the main part (default 15)
