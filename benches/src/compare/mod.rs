@@ -218,8 +218,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         "The ceiling's client is a minimal HTTP/1.1 keep-alive client over \
          `std::net::TcpStream` (no HTTP library, Nagle off, one connection per thread), \
          chosen over reqwest's blocking client, which hands every body to a runtime thread; \
-         its raw fetches stand in for curl. (This project's blocking client sends its writes \
-         over plain HTTP the same way.)"
+         its raw fetches stand in for curl. (This project's blocking client makes its writes \
+         and queries over plain HTTP the same way.)"
             .to_owned(),
         "*Client CPU a run* is the median CPU time the client spent in the timed part of a \
          run alone, every thread counted: this process's user and system time from \

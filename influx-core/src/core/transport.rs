@@ -92,7 +92,7 @@ pub(crate) struct Prepared {
     /// When the answer's head must have come, for a stream (whose `timeout` is `None`): the
     /// call's deadline.
     pub(crate) head_by: Option<Instant>,
-    /// Whether it is a write (`POST /write`): the blocking client sends those itself.
+    /// Whether it is a write (`POST /write`), whose answer is read as a write's.
     #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
     pub(crate) write: bool,
 }

@@ -193,7 +193,8 @@ pub(crate) struct ConnectFailed(pub(crate) std::io::Error);
 #[cfg(feature = "blocking")]
 impl std::fmt::Display for ConnectFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "could not connect: {}", self.0)
+        // The cause is the source, not repeated here (a reporter prints each message once).
+        f.write_str("could not connect")
     }
 }
 

@@ -362,11 +362,7 @@ fn expect_line_end<S: Source>(
 /// `scripts/instructions` counts (built with `--cfg influx_bench`, never in a user's build).
 #[cfg(influx_bench)]
 pub fn read_answers(bytes: &[u8], count: usize) -> io::Result<u64> {
-    let mut connection = Connection {
-        stream: bytes,
-        buffer: Vec::new(),
-        start: 0,
-    };
+    let mut connection = Connection::new(bytes);
     let mut sum = 0;
     for _ in 0..count {
         let (head, framed) = read_head(&mut connection, None)?;

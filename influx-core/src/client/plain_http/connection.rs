@@ -36,24 +36,31 @@ impl Source for &[u8] {
 /// One connection, with what was read past the end of the last answer.
 pub(super) struct Connection<S = TcpStream> {
     pub(super) stream: S,
-    pub(super) buffer: Vec<u8>,
-    /// The unread part of `buffer`.
+    /// Bytes read from the stream, up to `end`; the rest is room for the next read, zeroed
+    /// once when the buffer grew, not for every read.
+    buffer: Vec<u8>,
+    /// The unread part of `buffer` starts here...
     pub(super) start: usize,
+    /// ...and ends here.
+    end: usize,
 }
 
-impl Connection {
-    pub(super) fn new(stream: TcpStream) -> Connection {
+impl<S> Connection<S> {
+    pub(super) fn new(stream: S) -> Connection<S> {
         Connection {
             stream,
             buffer: Vec::new(),
             start: 0,
+            end: 0,
         }
     }
+}
 
+impl Connection {
     /// Whether the server has neither closed the connection nor sent anything unasked (which
     /// would be out of step with the next answer).
     pub(super) fn is_open(&self) -> bool {
-        if self.start < self.buffer.len() || self.stream.set_nonblocking(true).is_err() {
+        if self.start < self.end || self.stream.set_nonblocking(true).is_err() {
             return false;
         }
         let open = matches!(
@@ -68,17 +75,21 @@ impl<S: Source> Connection<S> {
     /// Reads more into the buffer, waiting at most until `deadline`; returns how much came.
     pub(super) fn fill(&mut self, deadline: Option<Instant>) -> io::Result<usize> {
         // What was read already goes: the buffer holds at most what is unread plus a read.
-        self.buffer.drain(..self.start);
+        self.buffer.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
         self.start = 0;
-        let old = self.buffer.len();
-        self.buffer.resize(old + READ_CHUNK, 0);
-        let read = self.stream.read_by(&mut self.buffer[old..], deadline);
-        self.buffer.truncate(old + *read.as_ref().unwrap_or(&0));
-        read
+        if self.buffer.len() < self.end + READ_CHUNK {
+            self.buffer.resize(self.end + READ_CHUNK, 0);
+        }
+        let read = self
+            .stream
+            .read_by(&mut self.buffer[self.end..], deadline)?;
+        self.end += read;
+        Ok(read)
     }
 
     pub(super) fn unread(&self) -> &[u8] {
-        &self.buffer[self.start..]
+        &self.buffer[self.start..self.end]
     }
 }
 

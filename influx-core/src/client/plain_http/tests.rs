@@ -115,11 +115,7 @@ fn heads_that_are_not_http_are_refused_with_a_kind_no_retry_rule_takes_for_tls()
 
 /// A connection over `bytes` in memory.
 fn in_memory(bytes: &[u8]) -> Connection<&[u8]> {
-    Connection {
-        stream: bytes,
-        buffer: Vec::new(),
-        start: 0,
-    }
+    Connection::new(bytes)
 }
 
 /// The status and body of the next answer on `connection`.
