@@ -166,6 +166,12 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let url = server.url();
     let setup = Setup {
         admin: Client::new(&url).map_err(|e| format!("client: {e}"))?,
+        json: Client::builder()
+            .host("127.0.0.1")
+            .port(server.http_port())
+            .msgpack(false)
+            .build()
+            .map_err(|e| format!("client: {e}"))?,
         address: SocketAddr::from(([127, 0, 0, 1], server.http_port())),
         url,
         server,
@@ -220,6 +226,13 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
          chosen over reqwest's blocking client, which hands every body to a runtime thread; \
          its raw fetches stand in for curl. (This project's blocking client makes its writes \
          and queries over plain HTTP the same way.)"
+            .to_owned(),
+        "This project's decoding reads (`query`, `query_as`, `query_deserialize`, the streams) ask \
+         for MessagePack answers, as influxdb-python does (`ClientBuilder::msgpack`, on by \
+         default): influxd spends less CPU on them and sends fewer bytes, so they are held \
+         against the fastest JSON fetch (curl, `query_raw`, the raw fetch: the references the \
+         targets name) and against curl's MessagePack fetch of the same answer; `query` and \
+         `query_as` asking for JSON run beside them."
             .to_owned(),
         "*Client CPU a run* is the median CPU time the client spent in the timed part of a \
          run alone, every thread counted: this process's user and system time from \

@@ -114,13 +114,24 @@ pub(crate) fn raw<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
 /// the fastest of the three in a round.
 pub(crate) fn fetches<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
     let url = format!("{}{}", setup.url, raw_target(read.db, read.query, true));
+    let msgpack_url = url.clone();
     let options = options(read.db).chunked(10_000);
     vec![
         Variant {
             key: Key::Curl,
             label: "curl, chunked: bytes only, not decoded".into(),
             kind: Kind::Read,
-            run: Box::new(move || curl(&url)),
+            run: Box::new(move || curl(&url, &[])),
+        },
+        Variant {
+            key: Key::CurlMsgpack,
+            label: "curl, chunked, MessagePack (as this project's decoding queries ask): bytes \
+                    only, not decoded"
+                .into(),
+            kind: Kind::Read,
+            run: Box::new(move || {
+                curl(&msgpack_url, &["--header", "Accept: application/x-msgpack"])
+            }),
         },
         Variant {
             key: Key::QueryRaw,
@@ -142,8 +153,9 @@ pub(crate) fn fetches<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> 
     ]
 }
 
-/// Fetches `url` with curl; its own measure of the transfer (`time_total`).
-fn curl(url: &str) -> RunResult {
+/// Fetches `url` with curl (and `extra` arguments); its own measure of the transfer
+/// (`time_total`).
+fn curl(url: &str, extra: &[&str]) -> RunResult {
     let out = std::process::Command::new("curl")
         .args([
             "--silent",
@@ -152,6 +164,7 @@ fn curl(url: &str) -> RunResult {
             "--output",
             "/dev/null",
         ])
+        .args(extra)
         .args(["--write-out", "%{time_total} %{size_download}", url])
         .output()
         .map_err(|e| format!("curl (is it installed?): {e}"))?;
@@ -180,9 +193,10 @@ fn curl(url: &str) -> RunResult {
 }
 
 /// `query`, `query_as::<Cpu>`, `query_deserialize::<CpuRow>`, `query_stream` and
-/// `query_as_stream::<Cpu>`.
+/// `query_as_stream::<Cpu>`, and `query` and `query_as` asking for JSON answers.
 pub(crate) fn ours<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
     let client: &Client = &setup.admin;
+    let json: &Client = &setup.json;
     let rows = read.rows;
     let variant =
         |key, label: &str, mut read: Box<dyn FnMut() -> Result<usize, String> + 'a>| Variant {
@@ -225,6 +239,16 @@ pub(crate) fn ours<'a>(setup: &'a Setup, read: Read<'a>) -> Vec<Variant<'a>> {
             Key::QueryAsStream,
             "query_as_stream::<Cpu> (chunked), rows counted",
             Box::new(move || count_rows(client, read)),
+        ),
+        variant(
+            Key::QueryJson,
+            "query (ResultSet), JSON answers (msgpack(false))",
+            Box::new(move || query_rows(json, read)),
+        ),
+        variant(
+            Key::QueryAsJson,
+            "query_as::<Cpu>, JSON answers (msgpack(false))",
+            Box::new(move || collect(json, read).map(|cpus| cpus.len())),
         ),
     ]
 }

@@ -11,6 +11,9 @@ pub(crate) struct Setup {
     pub(crate) server: Server,
     /// A client of ours with default settings: databases, counts, queries.
     pub(crate) admin: Client,
+    /// The same, its queries asking for JSON answers (`msgpack(false)`) instead of
+    /// MessagePack.
+    pub(crate) json: Client,
     /// `http://127.0.0.1:PORT`
     pub(crate) url: String,
     /// The same, for the raw connections.

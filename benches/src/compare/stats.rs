@@ -127,6 +127,9 @@ pub(crate) fn short(key: Key) -> String {
         Key::RawWhole => "raw unchunked fetch".into(),
         Key::Curl => "curl".into(),
         Key::QueryRaw => "query_raw".into(),
+        Key::CurlMsgpack => "curl (MessagePack)".into(),
+        Key::QueryJson => "query (JSON answers)".into(),
+        Key::QueryAsJson => "query_as (JSON answers)".into(),
         Key::FastestFetch => "the round's fastest chunked fetch (raw, curl, query_raw)".into(),
         Key::Query => "query".into(),
         Key::QueryAs => "query_as".into(),
@@ -197,6 +200,13 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
         (Key::RawWhole, Key::RawChunked, How::Rate),
         (Key::QueryRaw, Key::Curl, How::Rate),
         (Key::RawChunked, Key::Curl, How::Rate),
+        (Key::CurlMsgpack, Key::Curl, How::Rate),
+        (Key::Query, Key::CurlMsgpack, How::Rate),
+        (Key::QueryAs, Key::CurlMsgpack, How::Rate),
+        (Key::QueryStream, Key::CurlMsgpack, How::Rate),
+        (Key::AsyncQueryAs, Key::CurlMsgpack, How::Rate),
+        (Key::QueryJson, Key::Query, How::Rate),
+        (Key::QueryAsJson, Key::QueryAs, How::Rate),
         (Key::QueryAs, Key::RawChunked, How::Time),
         (WRITE_POINTS, Key::CrateWrite, How::Rate),
         (WRITE_POINTS, Key::PythonWritePoints, How::Rate),
@@ -262,6 +272,10 @@ const READS: [Key; 6] = [
     Key::AsyncQueryAs,
 ];
 
+/// The reads of this project asking for JSON answers, held against the same fetches (no
+/// target of their own: MessagePack is the default).
+const JSON_READS: [Key; 2] = [Key::QueryJson, Key::QueryAsJson];
+
 /// The fetches a read is held against: the fastest of them in each round.
 const FETCHES: [Key; 3] = [Key::RawChunked, Key::Curl, Key::QueryRaw];
 
@@ -277,7 +291,7 @@ pub(crate) fn fastest_fetch_ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
     }
     outcomes
         .iter()
-        .filter(|o| READS.contains(&o.key))
+        .filter(|o| READS.contains(&o.key) || JSON_READS.contains(&o.key))
         .map(|read| {
             let per_round: Vec<f64> = read
                 .rounds
@@ -412,6 +426,7 @@ pub(crate) fn read_targets(
 ) -> Vec<Target> {
     let mut out: Vec<Target> = fastest
         .iter()
+        .filter(|r| READS.contains(&r.first))
         .map(|r| {
             let (value, met) = match &r.value {
                 Ok(s) => (

@@ -51,6 +51,9 @@ pub(crate) enum Key {
     Curl,
     /// The answer's bytes, fetched chunked by `Client::query_raw`.
     QueryRaw,
+    /// The answer's bytes in MessagePack (which this project's decoding queries ask for),
+    /// fetched chunked by curl.
+    CurlMsgpack,
     /// Not a variant: in a ratio, the fastest of [`Key::RawChunked`], [`Key::Curl`] and
     /// [`Key::QueryRaw`] in each round.
     FastestFetch,
@@ -64,6 +67,10 @@ pub(crate) enum Key {
     QueryStream,
     /// `Client::query_as_stream::<Cpu>`, rows counted.
     QueryAsStream,
+    /// `Client::query` asking for JSON answers (`msgpack(false)`).
+    QueryJson,
+    /// `Client::query_as::<Cpu>` asking for JSON answers.
+    QueryAsJson,
     /// The `influxdb` crate's `json_query` and `deserialize_next`.
     CrateQuery,
     /// influxdb-python's `query` and `get_points`.

@@ -1,9 +1,10 @@
 // Over 800 lines, kept whole: a third is the rustdoc of the public `Client` (each call with its
 // example), and each call is a few lines over `Core`; splitting the `impl` would scatter the
 // one type users read.
-//! The blocking client: [`Core`]'s calls over `reqwest::blocking` (and its writes over plain
-//! HTTP over connections of its own: [`Direct`]), each completed in one poll. This file only
-//! moves bytes, and keeps `reqwest::blocking` from panicking inside a tokio runtime.
+//! The blocking client: [`Core`]'s calls over plain HTTP on connections of its own
+//! ([`Direct`], for `http://` without a proxy) or over `reqwest::blocking` (TLS, proxies),
+//! each completed in one poll. This file only moves bytes, and keeps `reqwest::blocking` from
+//! panicking inside a tokio runtime.
 
 use std::borrow::Borrow;
 use std::future::Future;
@@ -66,8 +67,8 @@ pub struct Client {
     core: Core<BlockingHttp>,
 }
 
-/// `reqwest::blocking` as a [`Transport`], with writes over plain HTTP sent on the calling
-/// thread (see [`Direct`]).
+/// The blocking [`Transport`]: plain HTTP on the calling thread (see [`Direct`]) where it
+/// can, `reqwest::blocking` where TLS or a proxy needs it.
 #[derive(Clone)]
 pub(crate) struct BlockingHttp {
     client: Arc<OwnedClient>,

@@ -116,6 +116,8 @@ pub(crate) struct Reading {
     only_start: bool,
     /// The body went on past what was read (or its compression broke).
     cut: bool,
+    /// The body is MessagePack.
+    msgpack: bool,
 }
 
 impl Reading {
@@ -163,6 +165,9 @@ impl Reading {
             deadline: timeout.map(|t| (started, t)),
             only_start,
             cut: false,
+            msgpack: responses::is_msgpack(
+                headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes),
+            ),
         })
     }
 
@@ -215,6 +220,7 @@ impl Reading {
             retry_after: self.retry_after,
             body,
             cut: self.cut,
+            msgpack: self.msgpack,
         })
     }
 }
@@ -307,6 +313,9 @@ impl<T: Transport> Core<T> {
         }
         if let Some(ct) = request.content_type {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        if let Some(accept) = request.accept {
+            headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
         }
         if self.config.gzip {
             headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));

@@ -28,6 +28,8 @@ pub(crate) struct QueryStream<B> {
     ended: bool,
     /// When the call began, and how long it may take, for an answer read whole.
     deadline: Option<(Instant, Duration)>,
+    /// The answer is MessagePack, not JSON.
+    msgpack: bool,
 }
 
 impl<B> QueryStream<B> {
@@ -36,6 +38,12 @@ impl<B> QueryStream<B> {
     where
         V: for<'a> AnswerVisitor<'a>,
     {
+        if self.msgpack {
+            return self
+                .walk
+                .msgpack_document(self.documents.document(), visitor)
+                .map_err(crate::query::answer::stop_error);
+        }
         let text = std::str::from_utf8(self.documents.document())
             .map_err(|e| Error::Protocol(format!("query answer is not UTF-8: {e}").into()))?;
         self.walk
@@ -129,7 +137,10 @@ impl<T: Transport> Core<T> {
         options: &QueryOptions,
         merged: bool,
     ) -> Result<QueryStream<T::Body>, Error> {
-        let request = http::query_request(query, options, self.database(), Chunking::Always)?;
+        let mut request = http::query_request(query, options, self.database(), Chunking::Always)?;
+        if self.config.msgpack {
+            request.accept = Some(responses::MSGPACK);
+        }
         let started = Instant::now();
         let total = self.config.timeout.filter(|_| merged);
         match self.send_as(request, true, total).await? {
@@ -140,12 +151,23 @@ impl<T: Transport> Core<T> {
                         .map(HeaderValue::as_bytes),
                 )?;
                 let limit = self.config.max_answer_size;
+                let msgpack = responses::is_msgpack(
+                    head.headers
+                        .get(header::CONTENT_TYPE)
+                        .map(HeaderValue::as_bytes),
+                );
+                let documents = Documents::new(
+                    AnswerBody::new(encoding, limit, None),
+                    merged.then_some(limit),
+                );
                 Ok(QueryStream {
                     body,
-                    documents: Documents::new(
-                        AnswerBody::new(encoding, limit, None),
-                        merged.then_some(limit),
-                    ),
+                    documents: if msgpack {
+                        documents.msgpack()
+                    } else {
+                        documents
+                    },
+                    msgpack,
                     walk: Walk::default(),
                     statements: crate::request::influxql::statement_count(query),
                     ended: false,

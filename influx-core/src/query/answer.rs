@@ -165,7 +165,23 @@ impl Walk {
         text: &'a str,
         visitor: &mut impl AnswerVisitor<'a>,
     ) -> Result<(), Stop> {
-        let mut s = Scanner::new(text);
+        self.documents_in(Scanner::new(text), visitor)
+    }
+
+    /// Walks one or more whole MessagePack documents.
+    pub(crate) fn msgpack_document<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        visitor: &mut impl AnswerVisitor<'a>,
+    ) -> Result<(), Stop> {
+        self.documents_in(Scanner::msgpack(bytes), visitor)
+    }
+
+    fn documents_in<'a>(
+        &mut self,
+        mut s: Scanner<'a>,
+        visitor: &mut impl AnswerVisitor<'a>,
+    ) -> Result<(), Stop> {
         while !s.at_end() {
             self.documents += 1;
             chunk(&mut s, visitor, self)?;
@@ -180,7 +196,7 @@ impl Walk {
     pub(crate) fn finish(&self, statements: Option<usize>, streamed: bool) -> Result<(), Error> {
         if self.documents == 0 {
             return Err(Error::Protocol(
-                "empty answer to a query (influxd always sends a JSON document)".into(),
+                "empty answer to a query (influxd always sends a document)".into(),
             ));
         }
         if let Some(open) = self.open_statement.filter(|_| streamed) {
@@ -278,7 +294,17 @@ fn statement_result<'a>(
             _ => s.skip()?,
         }
     }
-    let label = label.unwrap_or(position);
+    let label = match label {
+        Some(label) => label,
+        // influxd's MessagePack writes a failed statement's result as `{"error": ...}` alone:
+        // it belongs to the statement left open by a partial result, else to the one after
+        // the last seen (results come in order, one or more a statement).
+        None if s.is_msgpack() => walk
+            .open_statement
+            .or_else(|| walk.last_statement.map(|last| last + 1))
+            .unwrap_or(0),
+        None => position,
+    };
     if let Some(at) = deferred {
         if visitor.wants(label) {
             let resume = s.offset();

@@ -1,6 +1,6 @@
-//! Query answers: the walk over an answer's JSON (`answer`, over the pull reader `scan`), and
-//! what it is decoded into: [`crate::ResultSet`], typed rows ([`crate::FromRow`]) and serde
-//! rows; [`crate::Value`] is a cell. Depends on `protocol` (precision) and `error` only.
+//! Query answers: the walk over an answer, JSON or MessagePack (`answer`, over the pull reader
+//! `scan`), and what it is decoded into: [`crate::ResultSet`], typed rows ([`crate::FromRow`])
+//! and serde rows; [`crate::Value`] is a cell. Depends on `protocol` (precision) and `error` only.
 
 pub(crate) mod answer;
 pub(crate) mod cells;

@@ -1,8 +1,9 @@
-//! A small pull reader for the JSON of `/query` answers, used by the typed decoder: it walks
-//! the answer once, hands each cell over as a [`Value`] borrowing from the body, and skips
-//! everything the decoder does not need without building anything.
+//! A small pull reader for `/query` answers, in JSON or in MessagePack (`msgpack`), used by
+//! every decoder: it walks the answer once, hands each cell over as a [`Value`] borrowing from
+//! the body, and skips everything the decoder does not need without building anything.
 //!
-//! Numbers: integers by hand, floats with the standard library's correctly rounded parser.
+//! JSON numbers: integers by hand, floats by Clinger's fast path or the standard library's
+//! correctly rounded parser.
 
 use std::borrow::Cow;
 
@@ -10,9 +11,13 @@ use crate::query::value::Value;
 
 /// Where the reader is in the body.
 pub(crate) struct Scanner<'a> {
+    /// The JSON text (empty for MessagePack).
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// MessagePack: the items left in each container the reader is in, innermost last.
+    /// `None` for JSON.
+    left: Option<Vec<u64>>,
 }
 
 /// A reader error: what was expected, and where.
@@ -27,12 +32,15 @@ type Result<T> = std::result::Result<T, ScanError>;
 /// How deep skipped values may nest (serde_json's own limit).
 const MAX_DEPTH: usize = 128;
 
+pub(crate) mod msgpack;
+
 impl<'a> Scanner<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         Scanner {
             text,
             bytes: text.as_bytes(),
             pos: 0,
+            left: None,
         }
     }
 
@@ -106,16 +114,29 @@ impl<'a> Scanner<'a> {
 
     /// At the end of the body (only whitespace left).
     pub(crate) fn at_end(&mut self) -> bool {
+        if self.left.is_some() {
+            return self.pos >= self.bytes.len();
+        }
         self.peek().is_none()
     }
 
     /// Starts an object; then call [`Scanner::next_key`] until it returns `None`.
     pub(crate) fn begin_object(&mut self) -> Result<()> {
+        if self.left.is_some() {
+            return self.pack_begin(true);
+        }
         self.expect(b'{')
     }
 
     /// The next key of the current object, or `None` at its end.
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>> {
+        if self.left.is_some() {
+            return Ok(if self.pack_next()? {
+                Some(Cow::Borrowed(self.pack_string()?))
+            } else {
+                None
+            });
+        }
         match self.peek() {
             Some(b'}') => {
                 self.pos += 1;
@@ -133,12 +154,18 @@ impl<'a> Scanner<'a> {
 
     /// Starts an array; then call [`Scanner::next_item`] until it returns false.
     pub(crate) fn begin_array(&mut self) -> Result<()> {
+        if self.left.is_some() {
+            return self.pack_begin(false);
+        }
         self.expect(b'[')
     }
 
     /// Whether the current array has another item (positioned at it).
     #[inline]
     pub(crate) fn next_item(&mut self, first: &mut bool) -> Result<bool> {
+        if self.left.is_some() {
+            return self.pack_next();
+        }
         match self.peek() {
             Some(b']') => {
                 self.pos += 1;
@@ -158,6 +185,9 @@ impl<'a> Scanner<'a> {
 
     /// True (and consumed) when the next value is `null`.
     pub(crate) fn null(&mut self) -> bool {
+        if self.left.is_some() {
+            return self.pack_null();
+        }
         if self.peek() == Some(b'n') && self.bytes[self.pos..].starts_with(b"null") {
             self.pos += 4;
             true
@@ -169,6 +199,9 @@ impl<'a> Scanner<'a> {
     /// A string value.
     #[inline]
     pub(crate) fn string(&mut self) -> Result<Cow<'a, str>> {
+        if self.left.is_some() {
+            return self.pack_string().map(Cow::Borrowed);
+        }
         self.expect(b'"')?;
         let start = self.pos;
         let mut i = start;
@@ -276,6 +309,9 @@ impl<'a> Scanner<'a> {
     /// A scalar cell (`null`, a boolean, a number or a string).
     #[inline(always)]
     pub(crate) fn cell(&mut self) -> Result<Value<'a>> {
+        if self.left.is_some() {
+            return self.pack_cell();
+        }
         match self.peek() {
             Some(b'"') => self.string().map(Value::String),
             Some(b'n') if self.null() => Ok(Value::Null),
@@ -338,6 +374,9 @@ impl<'a> Scanner<'a> {
     /// Skips any value, nested or not (up to [`MAX_DEPTH`] levels: deeper input is refused
     /// rather than allowed to exhaust the stack).
     pub(crate) fn skip(&mut self) -> Result<()> {
+        if self.left.is_some() {
+            return self.pack_skip(0);
+        }
         self.skip_nested(0)
     }
 

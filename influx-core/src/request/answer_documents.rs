@@ -1,11 +1,12 @@
-//! A query answer cut into its JSON documents as it arrives, sans-IO: influxd sends a chunked
-//! answer as one document per chunk, and a whole answer as one document.
+//! A query answer cut into its documents (JSON or MessagePack) as it arrives, sans-IO: influxd
+//! sends a chunked answer as one document per chunk, and a whole answer as one document.
 
 use crate::error::Error;
+use crate::query::scan::msgpack::{DocumentEnd, Found};
 use crate::request::responses::AnswerBody;
 
-/// The body of an answer, decoded (gunzipped) as it arrives, handing out each JSON document
-/// once its last byte is in. Only the document being received is held; the bound of the
+/// The body of an answer, decoded (gunzipped) as it arrives, handing out each document once
+/// its last byte is in. Only the document being received is held; the bound of the
 /// [`AnswerBody`] applies to what is held at a time, and `total_limit` to everything handed
 /// out.
 #[derive(Debug)]
@@ -31,6 +32,9 @@ pub(crate) struct Documents {
     /// dropped when the next one is asked for).
     ready: std::ops::Range<usize>,
     used: usize,
+    /// For a MessagePack answer (documents one after another, each as long as its contents
+    /// say): how far the document being received has been read.
+    pack: Option<DocumentEnd>,
 }
 
 impl Documents {
@@ -48,6 +52,15 @@ impl Documents {
             first_on_one_line: false,
             ready: 0..0,
             used: 0,
+            pack: None,
+        }
+    }
+
+    /// Documents of an answer in MessagePack.
+    pub(crate) fn msgpack(self) -> Documents {
+        Documents {
+            pack: Some(DocumentEnd::default()),
+            ..self
         }
     }
 
@@ -64,6 +77,23 @@ impl Documents {
             self.body.decoded_mut().drain(..self.used);
             self.used = 0;
             self.ready = 0..0;
+        }
+        if let Some(pack) = &mut self.pack {
+            let bytes = self.body.decoded_mut();
+            if bytes.is_empty() {
+                return Ok(false);
+            }
+            let end = match pack.find(bytes) {
+                Ok(Found::End(end)) => end,
+                Ok(Found::More) => return Ok(false),
+                Err((at, why)) => {
+                    return Err(Error::Protocol(
+                        format!("query answer is not the expected MessagePack: {why} (byte {at})")
+                            .into(),
+                    ));
+                }
+            };
+            return self.hand_out(0..end, end);
         }
         if self.first_on_one_line {
             match self.body.decoded_mut().first() {
@@ -83,6 +113,12 @@ impl Documents {
         let Some((range, used)) = found else {
             return Ok(false);
         };
+        self.hand_out(range, used)
+    }
+
+    /// Makes `range` of the bytes held the document handed out, within the bound on all of
+    /// them, and `used` the bytes dropped when the next is asked for.
+    fn hand_out(&mut self, range: std::ops::Range<usize>, used: usize) -> Result<bool, Error> {
         self.total += range.len().max(1);
         if let Some(limit) = self.total_limit {
             if self.total > limit {
@@ -194,13 +230,18 @@ impl Documents {
             return Ok(true);
         }
         let rest = self.body.decoded_mut();
-        if rest.iter().all(u8::is_ascii_whitespace) {
+        if rest.is_empty() || (self.pack.is_none() && rest.iter().all(u8::is_ascii_whitespace)) {
             Ok(false)
         } else {
             Err(Error::Protocol(
                 format!(
-                    "the answer ended inside a JSON document ({} bytes of it came): the \
+                    "the answer ended inside a {} document ({} bytes of it came): the \
                      connection was cut",
+                    if self.pack.is_some() {
+                        "MessagePack"
+                    } else {
+                        "JSON"
+                    },
                     rest.len()
                 )
                 .into(),

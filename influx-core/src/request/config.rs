@@ -94,6 +94,8 @@ pub struct ClientConfig {
     /// The bound on a call, retries included, up to its answer's head; `None`: the timeout.
     pub(crate) deadline: Option<Duration>,
     pub(crate) gzip: bool,
+    /// Whether decoded queries ask for MessagePack answers.
+    pub(crate) msgpack: bool,
     pub(crate) verify_tls: bool,
     /// Certificates (PEM) trusted besides the system's roots.
     pub(crate) ca_certificates: Vec<Pem>,
@@ -181,6 +183,7 @@ impl Default for ClientConfig {
             timeout: Some(Duration::from_secs(30)),
             deadline: None,
             gzip: false,
+            msgpack: true,
             verify_tls: true,
             ca_certificates: Vec::new(),
             max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
@@ -472,6 +475,18 @@ impl ClientConfig {
         self.gzip
     }
 
+    /// Whether the queries this client decodes ask for MessagePack answers (the default; see
+    /// [`ClientBuilder::msgpack`]).
+    ///
+    /// ```
+    /// use influx_series::Client;
+    /// assert!(Client::builder().into_config().msgpack());
+    /// assert!(!Client::builder().msgpack(false).into_config().msgpack());
+    /// ```
+    pub fn msgpack(&self) -> bool {
+        self.msgpack
+    }
+
     /// Whether TLS certificates are verified (the default).
     pub fn verify_tls(&self) -> bool {
         self.verify_tls
@@ -695,6 +710,27 @@ impl ClientBuilder {
     /// Compress write bodies with gzip, and ask for gzip-compressed answers.
     pub fn gzip(mut self, on: bool) -> Self {
         self.config.gzip = on;
+        self
+    }
+
+    /// Whether the queries this client decodes (`query`, `query_as`, `query_deserialize`,
+    /// the streams, the DataFrame and admin calls) ask for their answers in MessagePack (on by
+    /// default), as influxdb-python does: influxd then spends about 40 % less CPU on the
+    /// answer, sends about 40 % fewer bytes, and floats arrive in binary, without being
+    /// printed and parsed again. A whole float stays a float (`Value::Float(2.0)`; influxd's
+    /// JSON writes `2`, which reads as `Value::Integer(2)`), and a time without an epoch is the
+    /// same RFC 3339 text as in JSON. An answer in JSON (from a server or a proxy that does
+    /// not speak MessagePack) is read as JSON. `query_raw` and `query_statements` always ask
+    /// for JSON: their bytes are handed to you.
+    ///
+    /// ```
+    /// use influx_series::Client;
+    /// // Answers in JSON, as influxd sends them without being asked.
+    /// let config = Client::builder().msgpack(false).into_config();
+    /// assert!(!config.msgpack());
+    /// ```
+    pub fn msgpack(mut self, on: bool) -> Self {
+        self.config.msgpack = on;
         self
     }
 

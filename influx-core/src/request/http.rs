@@ -44,6 +44,8 @@ pub(crate) struct Request {
     pub(crate) body: Bytes,
     /// The `Content-Type` of the body, if any.
     pub(crate) content_type: Option<&'static str>,
+    /// The `Accept` header, if any.
+    pub(crate) accept: Option<&'static str>,
     /// Whether it may be sent twice.
     pub(crate) replay: Replay,
 }
@@ -263,6 +265,7 @@ pub(crate) fn write_request(options: &WriteOptions, body: Bytes) -> Result<Reque
         query: encode_params(params),
         body,
         content_type: Some("text/plain; charset=utf-8"),
+        accept: None,
         // Points that carry timestamps are stored once however often they are sent.
         replay: if options.untimestamped {
             Replay::UnlessDelivered
@@ -413,6 +416,7 @@ pub(crate) fn query_request(
             query: encoded,
             body: Bytes::new(),
             content_type: None,
+            accept: None,
             replay: Replay::Safe,
         })
     } else {
@@ -422,6 +426,7 @@ pub(crate) fn query_request(
             query: String::new(),
             body: encoded.into_bytes().into(),
             content_type: Some("application/x-www-form-urlencoded"),
+            accept: None,
             replay: if crate::request::influxql::is_read_only(query) {
                 Replay::Safe
             } else {
@@ -449,6 +454,7 @@ pub(crate) fn ping_request() -> Request {
         query: String::new(),
         body: Bytes::new(),
         content_type: None,
+        accept: None,
         replay: Replay::Safe,
     }
 }

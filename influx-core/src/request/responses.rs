@@ -2,6 +2,7 @@
 //! mean (classification), and the server's messages, cut to a bound. Plain functions over
 //! bytes, shared by the blocking and the async client.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use crate::error::{Cause, Error, PartialWriteKind};
@@ -22,6 +23,8 @@ pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
     /// The body went on past what was read: an error answer's past [`MAX_ERROR_BODY`].
     pub(crate) cut: bool,
+    /// The body is MessagePack (`Content-Type: application/x-msgpack`).
+    pub(crate) msgpack: bool,
 }
 
 /// Errors every classification shares: redirects (never followed), then 4xx and 5xx.
@@ -68,6 +71,17 @@ pub(crate) fn classify_ping(answer: &Answer) -> Result<String, Error> {
             .ok_or_else(|| Error::Protocol("ping answer has no X-Influxdb-Version".into())),
         _ => Err(status_error(answer)),
     }
+}
+
+/// The media type of a MessagePack answer, which decoded queries ask for.
+pub(crate) const MSGPACK: &str = "application/x-msgpack";
+
+/// Whether a `Content-Type` says MessagePack (its parameters, if any, aside).
+pub(crate) fn is_msgpack(content_type: Option<&[u8]>) -> bool {
+    content_type.is_some_and(|value| {
+        let media = value.split(|&b| b == b';').next().unwrap_or_default();
+        media.trim_ascii().eq_ignore_ascii_case(MSGPACK.as_bytes())
+    })
 }
 
 /// How an answer's body is encoded (`Content-Encoding`).
@@ -259,17 +273,36 @@ pub(crate) const MAX_MESSAGE: usize = 1024;
 /// errors.
 pub(crate) const CUT_MARK: &str = " [message cut]";
 
-/// The server's message in an error answer: the `error` member of its JSON, else the body as
-/// text, at most [`MAX_ERROR_BODY`] bytes (not yet cut to [`MAX_MESSAGE`]).
+/// The server's message in an error answer: the `error` member of its JSON (or MessagePack),
+/// else the body as text, at most [`MAX_ERROR_BODY`] bytes (not yet cut to [`MAX_MESSAGE`]).
 fn full_message(answer: &Answer) -> String {
     #[derive(serde::Deserialize)]
     struct ErrorBody {
         error: String,
     }
+    if answer.msgpack && !answer.cut {
+        if let Some(message) = msgpack_error(&answer.body) {
+            return message;
+        }
+    }
     match serde_json::from_slice::<ErrorBody>(&answer.body) {
         Ok(e) if !answer.cut => e.error,
         _ => String::from_utf8_lossy(&answer.body).trim().to_owned(),
     }
+}
+
+/// The `error` member of a MessagePack map, if that is what `body` is.
+fn msgpack_error(body: &[u8]) -> Option<String> {
+    let mut s = crate::query::scan::Scanner::msgpack(body);
+    s.begin_object().ok()?;
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first).ok()? {
+        if key == "error" {
+            return s.string().ok().map(Cow::into_owned);
+        }
+        s.skip().ok()?;
+    }
+    None
 }
 
 /// `message` cut to about [`MAX_MESSAGE`] bytes, marked with [`CUT_MARK`] if it was cut or its

@@ -315,6 +315,7 @@ mod tests {
             retry_after: retry_after.map(str::to_owned),
             body: body.as_bytes().to_vec(),
             cut: false,
+            msgpack: false,
         })
     }
 
