@@ -161,7 +161,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Whether the current array has another item (positioned at it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_item(&mut self, first: &mut bool) -> Result<bool> {
         if self.left.is_some() {
             return self.pack_next();

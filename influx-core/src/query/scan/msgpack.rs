@@ -39,7 +39,7 @@ impl<'a> Scanner<'a> {
         self.error("the MessagePack answer ends inside a value")
     }
 
-    #[inline]
+    #[inline(always)]
     fn byte(&mut self) -> Result<u8> {
         let b = *self.bytes.get(self.pos).ok_or_else(|| self.cut_short())?;
         self.pos += 1;
@@ -47,7 +47,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next `n` bytes.
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self
             .pos
@@ -60,7 +60,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// An unsigned big-endian integer of `N` bytes.
-    #[inline]
+    #[inline(always)]
     fn be<const N: usize>(&mut self) -> Result<u64> {
         let bytes = self.take(N)?;
         Ok(bytes.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
@@ -94,7 +94,7 @@ impl<'a> Scanner<'a> {
 
     /// Whether the container the reader is in has another item (or, in a map, another pair);
     /// at its end, the reader leaves it.
-    #[inline]
+    #[inline(always)]
     pub(super) fn pack_next(&mut self) -> Result<bool> {
         let left = self.left.as_mut().expect("a MessagePack reader");
         match left.last_mut() {
@@ -111,7 +111,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The string here, if there is one (the reader does not move otherwise).
-    #[inline]
+    #[inline(always)]
     pub(super) fn pack_str(&mut self) -> Result<Option<&'a str>> {
         let at = self.pos;
         let Some(&b) = self.bytes.get(at) else {
