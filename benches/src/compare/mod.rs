@@ -175,6 +175,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         address: SocketAddr::from(([127, 0, 0, 1], server.http_port())),
         url,
         server,
+        work_dir: work_dir.clone(),
     };
     if options.writes {
         return writes_only(&setup, items, rounds, order);
@@ -381,6 +382,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
 
     let summaries = stats::summarise(&outcomes, items);
     let mut ratios = stats::ratios(&outcomes);
+    ratios.extend(stats::best_write_reference_ratios(&outcomes));
     let fastest = stats::fastest_fetch_ratios(&outcomes);
     let mut targets_of_reads =
         stats::read_targets(&format!("{} rows", grouped(items)), &fastest, &summaries);

@@ -18,4 +18,6 @@ pub(crate) struct Setup {
     pub(crate) url: String,
     /// The same, for the raw connections.
     pub(crate) address: SocketAddr,
+    /// A directory of the run's own (curl's bodies), removed at its end.
+    pub(crate) work_dir: std::path::PathBuf,
 }

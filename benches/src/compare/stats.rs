@@ -107,6 +107,10 @@ pub(crate) fn short(key: Key) -> String {
     match key {
         Key::CeilingOne => "ceiling (1 connection)".into(),
         Key::CeilingTwo => "ceiling (2 connections)".into(),
+        Key::CurlTwo => "curl (2 connections)".into(),
+        Key::BestWriteReference => {
+            "the round's best write reference (ceiling and curl, 2 connections each)".into()
+        }
         Key::ClientBodies => "this client posting the ceiling's bodies".into(),
         Key::WritePointsThree => "write_points (gzip off, 3 in flight)".into(),
         Key::Derive => "derive".into(),
@@ -184,6 +188,7 @@ fn ratio_specs() -> Vec<(Key, Key, How)> {
     }
     specs.extend([
         (Key::CeilingTwo, Key::CeilingOne, How::Rate),
+        (Key::CurlTwo, Key::CeilingTwo, How::Rate),
         (Key::ClientBodies, Key::CeilingOne, How::Rate),
         (Key::WritePointsThree, WRITE_POINTS, How::Rate),
         (Key::WritePointsThree, Key::CeilingTwo, How::Rate),
@@ -228,6 +233,59 @@ const RECORD_TWO: Key = Key::Record { threads: 2 };
 const RECORD_FOUR: Key = Key::Record { threads: 4 };
 const WRITER_ONE: Key = Key::WriterRecord { threads: 1 };
 const WRITER_TWO: Key = Key::WriterRecord { threads: 2 };
+
+/// The writes of this project held against the best write reference.
+const WRITES_OF_OURS: [Key; 5] = [
+    WRITE_POINTS,
+    Key::Derive,
+    Key::DeriveBackground,
+    Key::Writer,
+    Key::AsyncWritePoints,
+];
+
+/// Each write of ours against the faster, per round, of the two-connection references: the
+/// minimal client's runs just before and after it, and curl's run in the same round.
+pub(crate) fn best_write_reference_ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
+    let Some(curl) = outcomes.iter().find(|o| o.key == Key::CurlTwo) else {
+        return Vec::new();
+    };
+    let ceiling = outcomes.iter().find(|o| o.key == Key::CeilingTwo);
+    outcomes
+        .iter()
+        .filter(|o| WRITES_OF_OURS.contains(&o.key))
+        .map(|write| {
+            let per_round: Vec<f64> = write
+                .rounds
+                .iter()
+                .enumerate()
+                .filter_map(|(round, run)| {
+                    let seconds = run.as_ref().ok()?.wall.as_secs_f64();
+                    // The minimal client's runs beside this write (or, for a write without
+                    // them, its run of the round), and curl's run of the round.
+                    let beside = write.bracket.get(round).copied().flatten().or_else(|| {
+                        let run = ceiling?.rounds.get(round)?.as_ref().ok()?;
+                        Some(run.wall.as_secs_f64())
+                    });
+                    let curl = curl
+                        .rounds
+                        .get(round)
+                        .and_then(|r| r.as_ref().ok())
+                        .map(|t| t.wall.as_secs_f64());
+                    let best = [beside, curl].into_iter().flatten().min_by(f64::total_cmp)?;
+                    Some(best / seconds)
+                })
+                .collect();
+            Ratio {
+                first: write.key,
+                second: Key::BestWriteReference,
+                label: label(write.key, Key::BestWriteReference, How::Rate),
+                how: How::Rate,
+                value: Spread::of(per_round)
+                    .ok_or_else(|| format!("n/a: {} or both references failed", short(write.key))),
+            }
+        })
+        .collect()
+}
 
 /// Every ratio of the part without a server (cpu.rs), whose batches all hold the same
 /// number of points.
@@ -577,9 +635,9 @@ pub(crate) fn targets(
         Key::DeriveBackground,
         Key::Writer,
     ] {
-        ratio_target(WRITES, ours, Key::CeilingTwo, How::Rate, 0.95);
+        ratio_target(WRITES, ours, Key::BestWriteReference, How::Rate, 0.95);
     }
-    ratio_target(IN_FLIGHT, WRITE_POINTS, Key::CeilingTwo, How::Rate, 0.95);
+    ratio_target(IN_FLIGHT, WRITE_POINTS, Key::BestWriteReference, How::Rate, 0.95);
     for ours in [Key::Query, Key::QueryAs] {
         ratio_target(QUERY_VS_CURL, ours, Key::RawChunked, How::Rate, 0.9);
     }

@@ -18,6 +18,11 @@ pub(crate) enum Key {
     CeilingOne,
     /// Pre-encoded bodies over two connections at once.
     CeilingTwo,
+    /// The same bodies posted by curl, two transfers at a time (`--parallel-max 2`).
+    CurlTwo,
+    /// Not a variant: in a ratio, the faster of [`Key::CeilingTwo`] (its runs beside the
+    /// write) and [`Key::CurlTwo`] in each round.
+    BestWriteReference,
     /// `Client::write_points` in batches of 5 000, gzip off, three requests in flight (to
     /// choose the default by measurement).
     WritePointsThree,

@@ -45,6 +45,17 @@ pub(crate) fn ceilings<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'
             }),
         },
         Variant {
+            key: Key::CurlTwo,
+            label: "curl posting the same bodies, 2 at a time (--parallel-max 2, one process a \
+                    run, its start counted)"
+                .into(),
+            kind: Kind::Write,
+            run: Box::new(move || {
+                let files = body_files(setup, data)?;
+                in_fresh_database(setup, "curl_two", data.len(), |db| curl_bodies(setup, db, &files))
+            }),
+        },
+        Variant {
             key: Key::ClientBodies,
             label: "this client posting the same bodies: write_raw, lines not read, 1 in flight"
                 .into(),
@@ -65,6 +76,52 @@ pub(crate) fn ceilings<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'
             }),
         },
     ]
+}
+
+/// The bodies in files of the run's directory, for curl (written once, before any clock).
+fn body_files(setup: &Setup, data: &Dataset) -> Result<Vec<std::path::PathBuf>, String> {
+    let dir = setup.work_dir.join(format!("bodies-{}", data.len()));
+    let files: Vec<std::path::PathBuf> = (0..data.bodies.len())
+        .map(|i| dir.join(format!("{i}.txt")))
+        .collect();
+    if !dir.exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        for (file, body) in files.iter().zip(&data.bodies) {
+            std::fs::write(file, body).map_err(|e| format!("writing {}: {e}", file.display()))?;
+        }
+    }
+    Ok(files)
+}
+
+/// Posts the bodies in `files` to `/write` of `db` with one curl process, two transfers at a
+/// time; the run's time is the process's, start included (a few milliseconds, which count
+/// against curl).
+fn curl_bodies(setup: &Setup, db: &str, files: &[std::path::PathBuf]) -> RunResult {
+    let url = format!("{}/write?db={db}&precision=ns", setup.url);
+    let mut command = std::process::Command::new("curl");
+    command.args(["--silent", "--show-error", "--parallel", "--parallel-max", "2"]);
+    for (i, file) in files.iter().enumerate() {
+        if i > 0 {
+            command.arg("--next");
+        }
+        command
+            .args(["--fail", "--output", "/dev/null", "--data-binary"])
+            .arg(format!("@{}", file.display()))
+            .arg(&url);
+    }
+    let started = Stopwatch::start();
+    let out = command
+        .output()
+        .map_err(|e| format!("curl (is it installed?): {e}"))?;
+    let took = started.stop();
+    if !out.status.success() {
+        return Err(format!(
+            "curl: {} {}",
+            out.status,
+            at_most(String::from_utf8_lossy(&out.stderr).trim(), 200)
+        ));
+    }
+    Ok(super::load::Timed::wall_only(took.wall))
 }
 
 /// Posts `bodies` to `/write` of `db`, split in as many consecutive shares as there are
