@@ -7,6 +7,9 @@
 //!
 //! `answer-read` (feature `hooks`, for commits that have `influx_core::bench_hooks`, built with
 //! `--cfg influx_bench`) reads answer heads and bodies, chunked framing included, from memory.
+//! `decode-typed-msgpack` and `decode-resultset-msgpack` (feature `msgpack-hooks`, for commits
+//! whose hooks read MessagePack) decode the answer of `decode-typed` in MessagePack, as
+//! decoding queries ask for it.
 
 use std::hint::black_box;
 
@@ -77,6 +80,63 @@ fn answer(n: usize) -> Vec<u8> {
     }
     body.push_str("]}]}]}\n");
     body.into_bytes()
+}
+
+/// [`answer`] in MessagePack, as influxd writes it (integers in their shortest form, floats as
+/// float64).
+#[cfg(feature = "msgpack-hooks")]
+fn answer_msgpack(n: usize) -> Vec<u8> {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        assert!(s.len() < 32);
+        out.push(0xa0 | s.len() as u8);
+        out.extend_from_slice(s.as_bytes());
+    }
+    fn int(out: &mut Vec<u8>, v: i64) {
+        match v {
+            0..=127 => out.push(v as u8),
+            0..=0xffff_ffff => {
+                out.push(0xce);
+                out.extend_from_slice(&(v as u32).to_be_bytes());
+            }
+            _ => {
+                out.push(0xd3);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+        }
+    }
+    fn float(out: &mut Vec<u8>, v: f64) {
+        out.push(0xcb);
+        out.extend_from_slice(&v.to_bits().to_be_bytes());
+    }
+    let mut out = vec![0x81];
+    string(&mut out, "results");
+    out.extend([0x91, 0x82]);
+    string(&mut out, "statement_id");
+    out.push(0);
+    string(&mut out, "series");
+    out.extend([0x91, 0x83]);
+    string(&mut out, "name");
+    string(&mut out, "cpu");
+    string(&mut out, "columns");
+    out.push(0x97);
+    for column in ["time", "count", "host", "ok", "region", "usage_system", "usage_user"] {
+        string(&mut out, column);
+    }
+    string(&mut out, "values");
+    out.push(0xdd);
+    out.extend_from_slice(&(n as u32).to_be_bytes());
+    for i in 0..n {
+        let c = sample(i);
+        out.push(0x97);
+        int(&mut out, c.time.timestamp_nanos_opt().unwrap());
+        int(&mut out, c.count);
+        string(&mut out, &c.host);
+        out.push(if c.ok { 0xc3 } else { 0xc2 });
+        string(&mut out, &c.region);
+        float(&mut out, c.usage_system);
+        float(&mut out, c.usage_user);
+    }
+    out
 }
 
 /// Three answers of influxd's, one after another as on a kept connection: a write's `204`, a
@@ -186,6 +246,26 @@ fn main() {
                 black_box(sum);
             }
             black_box(input);
+        }
+        #[cfg(feature = "msgpack-hooks")]
+        "decode-typed-msgpack" => {
+            let body = answer_msgpack(n);
+            if work {
+                let rows = influx_core::bench_hooks::decode_msgpack_rows::<Cpu>(&body).unwrap();
+                assert_eq!(rows.len(), n);
+                black_box(rows);
+            }
+            black_box(body);
+        }
+        #[cfg(feature = "msgpack-hooks")]
+        "decode-resultset-msgpack" => {
+            let body = answer_msgpack(n);
+            if work {
+                let sets = influx_core::bench_hooks::decode_msgpack_resultset(&body).unwrap();
+                assert_eq!(sets[0].len(), n);
+                black_box(sets);
+            }
+            black_box(body);
         }
         other => {
             eprintln!("unknown workload {other:?}");

@@ -85,4 +85,43 @@ pub use chrono;
 #[doc(hidden)]
 pub mod bench_hooks {
     pub use crate::client::plain_http::read_answers;
+
+    use crate::query::answer::{AnswerVisitor, Walk, stop_error};
+    use crate::request::answer_documents::Documents;
+    use crate::request::responses::{AnswerBody, Encoding};
+    use crate::{Error, FromRow, Json, ResultSet};
+
+    /// Walks a MessagePack answer with `visitor` as a decoding query reads it: documents cut
+    /// out of pieces of 64 KiB as they arrive.
+    fn walk_msgpack<V: for<'a> AnswerVisitor<'a>>(bytes: &[u8], visitor: &mut V) -> Result<(), Error> {
+        let mut documents =
+            Documents::new(AnswerBody::new(Encoding::Identity, usize::MAX, None), None).msgpack();
+        let mut walk = Walk::default();
+        for piece in bytes.chunks(64 * 1024) {
+            documents.push(piece)?;
+            while documents.next_document()? {
+                walk.msgpack_document(documents.document(), visitor)
+                    .map_err(stop_error)?;
+            }
+        }
+        walk.finish(None, true)
+    }
+
+    /// A MessagePack answer decoded into result sets, as `query` decodes it.
+    pub fn decode_msgpack_resultset(bytes: &[u8]) -> Result<Vec<ResultSet>, Error> {
+        let mut sets = crate::query::resultset::SetBuilder::new(true);
+        walk_msgpack(bytes, &mut sets)?;
+        Ok(sets.finish())
+    }
+
+    /// A MessagePack answer decoded into typed rows (times as nanoseconds), as `query_as`
+    /// decodes it.
+    pub fn decode_msgpack_rows<T: FromRow>(bytes: &[u8]) -> Result<Vec<T>, Error> {
+        let ctx = crate::CellContext {
+            epoch: Some(crate::Precision::Nanoseconds),
+        };
+        let mut reader = crate::query::typed::typed_reader::<T, Json>(0, ctx);
+        walk_msgpack(bytes, &mut reader)?;
+        reader.finish()
+    }
 }
