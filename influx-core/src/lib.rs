@@ -93,7 +93,10 @@ pub mod bench_hooks {
 
     /// Walks a MessagePack answer with `visitor` as a decoding query reads it: documents cut
     /// out of pieces of 64 KiB as they arrive.
-    fn walk_msgpack<V: for<'a> AnswerVisitor<'a>>(bytes: &[u8], visitor: &mut V) -> Result<(), Error> {
+    fn walk_msgpack<V: for<'a> AnswerVisitor<'a>>(
+        bytes: &[u8],
+        visitor: &mut V,
+    ) -> Result<(), Error> {
         let mut documents =
             Documents::new(AnswerBody::new(Encoding::Identity, usize::MAX, None), None).msgpack();
         let mut walk = Walk::default();

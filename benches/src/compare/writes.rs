@@ -52,7 +52,9 @@ pub(crate) fn ceilings<'a>(setup: &'a Setup, data: &'a Dataset) -> Vec<Variant<'
             kind: Kind::Write,
             run: Box::new(move || {
                 let files = body_files(setup, data)?;
-                in_fresh_database(setup, "curl_two", data.len(), |db| curl_bodies(setup, db, &files))
+                in_fresh_database(setup, "curl_two", data.len(), |db| {
+                    curl_bodies(setup, db, &files)
+                })
             }),
         },
         Variant {
@@ -99,7 +101,13 @@ fn body_files(setup: &Setup, data: &Dataset) -> Result<Vec<std::path::PathBuf>, 
 fn curl_bodies(setup: &Setup, db: &str, files: &[std::path::PathBuf]) -> RunResult {
     let url = format!("{}/write?db={db}&precision=ns", setup.url);
     let mut command = std::process::Command::new("curl");
-    command.args(["--silent", "--show-error", "--parallel", "--parallel-max", "2"]);
+    command.args([
+        "--silent",
+        "--show-error",
+        "--parallel",
+        "--parallel-max",
+        "2",
+    ]);
     for (i, file) in files.iter().enumerate() {
         if i > 0 {
             command.arg("--next");
