@@ -280,16 +280,27 @@ pub(crate) fn best_write_reference_ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
                     Some(best / seconds)
                 })
                 .collect();
-            Ratio {
-                first: write.key,
-                second: Key::BestWriteReference,
-                label: label(write.key, Key::BestWriteReference, How::Rate),
-                how: How::Rate,
-                value: Spread::of(per_round)
-                    .ok_or_else(|| format!("n/a: {} or both references failed", short(write.key))),
-            }
+            against_best(
+                write.key,
+                Key::BestWriteReference,
+                per_round,
+                "both references",
+            )
         })
         .collect()
+}
+
+/// The ratio of `first` against the best of its references (`best`), from its per-round
+/// values; without any, why (`references`: which failed).
+fn against_best(first: Key, best: Key, per_round: Vec<f64>, references: &str) -> Ratio {
+    Ratio {
+        first,
+        second: best,
+        label: label(first, best, How::Rate),
+        how: How::Rate,
+        value: Spread::of(per_round)
+            .ok_or_else(|| format!("n/a: {} or {references} failed", short(first))),
+    }
 }
 
 /// Every ratio of the part without a server (cpu.rs), whose batches all hold the same
@@ -370,14 +381,7 @@ pub(crate) fn fastest_fetch_ratios(outcomes: &[Outcome]) -> Vec<Ratio> {
                     Some(fastest / seconds)
                 })
                 .collect();
-            Ratio {
-                first: read.key,
-                second: Key::FastestFetch,
-                label: label(read.key, Key::FastestFetch, How::Rate),
-                how: How::Rate,
-                value: Spread::of(per_round)
-                    .ok_or_else(|| format!("n/a: {} or every fetch failed", short(read.key))),
-            }
+            against_best(read.key, Key::FastestFetch, per_round, "every fetch")
         })
         .collect()
 }

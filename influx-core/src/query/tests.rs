@@ -20,7 +20,7 @@ fn a_series_with_its_columns_twice_is_refused() {
     }
 }
 
-mod stored_cells {
+pub(crate) mod stored_cells {
     //! A `ResultSet` keeps its cells in a compact form of its own (kind bytes, payloads, one
     //! buffer of strings with repeats stored once): every cell must read back as the answer
     //! holds it, whatever the mix of kinds, however the answer is cut into chunks.
@@ -30,8 +30,8 @@ mod stored_cells {
 
     use crate::Value;
 
-    /// A cell, as JSON.
-    fn cell() -> impl Strategy<Value = serde_json::Value> {
+    /// A cell, as JSON (a whole float is written with its `.0`, and so read as a float).
+    pub(crate) fn cell() -> impl Strategy<Value = serde_json::Value> {
         prop_oneof![
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::from),

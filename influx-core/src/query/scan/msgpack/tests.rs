@@ -8,6 +8,7 @@ use super::super::{MAX_DEPTH, Scanner};
 use super::{DocumentEnd, Found};
 use crate::query::answer::Walk;
 use crate::query::resultset::{ResultSet, SetBuilder};
+use crate::query::tests::stored_cells::cell;
 use crate::query::value::Value;
 use crate::request::answer_documents::Documents;
 use crate::request::responses::{AnswerBody, Encoding};
@@ -324,23 +325,6 @@ fn a_failed_statement_without_an_id_belongs_to_the_statement_after_the_last() {
         Err(crate::Error::Statement { index: 0, .. }) => {}
         other => panic!("{other:?}"),
     }
-}
-
-/// A cell, as JSON (whole floats are written with their `.0`, so that both forms read them as
-/// floats).
-fn cell() -> impl Strategy<Value = serde_json::Value> {
-    prop_oneof![
-        Just(serde_json::Value::Null),
-        any::<bool>().prop_map(serde_json::Value::from),
-        any::<i64>().prop_map(serde_json::Value::from),
-        (i64::MAX as u64 + 1..=u64::MAX).prop_map(serde_json::Value::from),
-        any::<f64>()
-            .prop_filter("JSON numbers are finite", |f| f.is_finite())
-            .prop_map(serde_json::Value::from),
-        prop::sample::select(vec!["a", "server01", "é😀", "x\"y\\z\n", ""])
-            .prop_map(serde_json::Value::from),
-        "\\PC{0,40}".prop_map(serde_json::Value::from),
-    ]
 }
 
 proptest! {
