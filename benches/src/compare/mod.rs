@@ -327,7 +327,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             let summaries = stats::summarise(&outcomes, read.rows);
             let mut ratios = stats::ratios(&outcomes);
             let fastest = stats::fastest_fetch_ratios(&outcomes);
-            read_targets.extend(stats::read_targets(&title, &fastest, &summaries));
+            read_targets.extend(stats::read_targets(&title, &ratios, &fastest, &summaries));
             ratios.extend(fastest);
             let what = format!(
                 "`{}` (epoch=ns), {} answer chunked",
@@ -384,8 +384,12 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let mut ratios = stats::ratios(&outcomes);
     ratios.extend(stats::best_write_reference_ratios(&outcomes));
     let fastest = stats::fastest_fetch_ratios(&outcomes);
-    let mut targets_of_reads =
-        stats::read_targets(&format!("{} rows", grouped(items)), &fastest, &summaries);
+    let mut targets_of_reads = stats::read_targets(
+        &format!("{} rows", grouped(items)),
+        &ratios,
+        &fastest,
+        &summaries,
+    );
     ratios.extend(fastest);
     targets_of_reads.extend(read_targets);
     let memory = memory.as_deref().map(|m| (MEMORY_ROWS, m));

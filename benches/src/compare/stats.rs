@@ -479,21 +479,27 @@ const READ_AT_WIRE: &str = "`query`, `query_as`, `query_deserialize`, both strea
                             client >= 0.95x of the fastest chunked fetch of the same answer \
                             (curl, `query_raw`, the raw fetch) in the same round";
 const READ_CPU: &str = "a read's client CPU at most 2x `query_raw`'s for the same answer (medians)";
+const FETCH_AT_WIRE: &str = "`query_raw` (chunked) >= 0.95x of curl's chunked fetch of the same \
+                             answer in the same round";
 const RESULTSET_MEMORY: &str =
     "`query` (a `ResultSet`) of 1 M rows peaks at <= 1.5x the answer's bytes + 16 MiB";
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// The targets of a part of reads (`part` names it: rows, query): each read against the
-/// round's fastest fetch, and its client CPU against `query_raw`'s.
+/// The targets of a part of reads (`part` names it: rows, query): `query_raw` against curl
+/// (from the part's `ratios`), each read against the round's fastest fetch, and its client CPU
+/// against `query_raw`'s.
 pub(crate) fn read_targets(
     part: &str,
+    ratios: &[Ratio],
     fastest: &[Ratio],
     summaries: &[Summary<'_>],
 ) -> Vec<Target> {
-    let mut out: Vec<Target> = fastest
+    let fetch = ratios
         .iter()
-        .filter(|r| READS.contains(&r.first))
+        .filter(|r| (r.first, r.second, r.how) == (Key::QueryRaw, Key::Curl, How::Rate));
+    let mut out: Vec<Target> = fetch
+        .chain(fastest.iter().filter(|r| READS.contains(&r.first)))
         .map(|r| {
             let (value, met) = match &r.value {
                 Ok(s) => (
@@ -502,9 +508,14 @@ pub(crate) fn read_targets(
                 ),
                 Err(e) => (e.clone(), None),
             };
+            let (wording, measured) = if r.first == Key::QueryRaw {
+                (FETCH_AT_WIRE, format!("query_raw vs curl, {part}"))
+            } else {
+                (READ_AT_WIRE, format!("{}, {part}", short(r.first)))
+            };
             Target {
-                wording: READ_AT_WIRE,
-                measured: format!("{}, {part}", short(r.first)),
+                wording,
+                measured,
                 value,
                 met,
             }
