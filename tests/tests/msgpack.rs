@@ -5,7 +5,7 @@
 //! RFC 3339 text. The one difference is the point of it: a whole float (`f=2`) is a float in
 //! MessagePack and an integer in JSON (which writes it `2`).
 //!
-//! A server that answers in JSON anyway (influxd before 1.4, or a proxy) cannot be made of
+//! A server that answers in JSON anyway (an older influxd, or a proxy) cannot be made of
 //! the real one: a **fake HTTP server** plays it, and shows the header asked with.
 
 mod support {

@@ -1,10 +1,10 @@
-//! The reader's MessagePack half: influxd (1.4 and later) answers a query in MessagePack when
-//! it is asked to (`Accept: application/x-msgpack`), as influxdb-python asks. The answer is the
-//! JSON answer's structure, with numbers in binary: floats need no parsing (and a whole float
-//! stays a float: JSON writes `2.0` as `2`), integers are read from their bytes, strings come
-//! with their length. Times without an epoch come as MessagePack's timestamp extension (type
-//! 5: seconds, then nanoseconds, big-endian), which this reader gives as the RFC 3339 text
-//! influxd's JSON gives.
+//! The reader's MessagePack half: influxd answers a query in MessagePack when it is asked to
+//! (`Accept: application/x-msgpack`), as influxdb-python asks. The answer is the JSON answer's
+//! structure, with numbers in binary: floats need no parsing (and a whole float stays a float:
+//! JSON writes `2.0` as `2`), integers are read from their bytes, strings come with their
+//! length. Times without an epoch come as MessagePack's timestamp extension (type 5: seconds,
+//! then nanoseconds, big-endian), which this reader gives as the RFC 3339 text influxd's JSON
+//! gives.
 //!
 //! Containers carry their length instead of a closing bracket, so the reader keeps how many
 //! items are left in each container it is in (at most [`MAX_DEPTH`] of them).
