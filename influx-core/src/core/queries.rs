@@ -28,8 +28,6 @@ pub(crate) struct QueryStream<B> {
     ended: bool,
     /// When the call began, and how long it may take, for an answer read whole.
     deadline: Option<(Instant, Duration)>,
-    /// The answer is MessagePack, not JSON.
-    msgpack: bool,
 }
 
 impl<B> QueryStream<B> {
@@ -38,7 +36,7 @@ impl<B> QueryStream<B> {
     where
         V: for<'a> AnswerVisitor<'a>,
     {
-        if self.msgpack {
+        if self.documents.is_msgpack() {
             return self
                 .walk
                 .msgpack_document(self.documents.document(), visitor)
@@ -167,7 +165,6 @@ impl<T: Transport> Core<T> {
                     } else {
                         documents
                     },
-                    msgpack,
                     walk: Walk::default(),
                     statements: crate::request::influxql::statement_count(query),
                     ended: false,

@@ -64,6 +64,11 @@ impl Documents {
         }
     }
 
+    /// Whether the documents are MessagePack (else JSON).
+    pub(crate) fn is_msgpack(&self) -> bool {
+        self.pack.is_some()
+    }
+
     /// Takes the next piece of the body as it came over the wire.
     pub(crate) fn push(&mut self, data: &[u8]) -> Result<(), Error> {
         self.body.push(data)

@@ -296,6 +296,38 @@ fn documents_come_out_whole_however_the_bytes_are_cut() {
     assert!(matches!(documents.end(), Err(crate::Error::Protocol(_))));
 }
 
+/// Lengths that claim more than ever comes: the document waits for its bytes only until the
+/// answer's bound, and a reader of the bytes held fails at their end.
+#[test]
+fn lengths_past_what_comes_end_at_the_bound() {
+    let hostile: [&[u8]; 3] = [
+        // A string of 4 GiB - 1, an array of 2^32 - 1 items, a map of as many pairs.
+        &[0x91, 0xdb, 0xff, 0xff, 0xff, 0xff, b'a'],
+        &[0x91, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01],
+        &[0x91, 0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, b'k', 0x01],
+    ];
+    for bytes in hostile {
+        let mut documents =
+            Documents::new(AnswerBody::new(Encoding::Identity, 64, None), None).msgpack();
+        documents.push(bytes).unwrap();
+        assert!(!documents.next_document().unwrap(), "{bytes:x?}");
+        // More of the same, up to the bound of what is held: refused there.
+        let mut pushed = Ok(());
+        for _ in 0..64 {
+            pushed = documents.push(&[0x01]);
+            if pushed.is_err() {
+                break;
+            }
+            assert!(!documents.next_document().unwrap(), "{bytes:x?}");
+        }
+        assert!(
+            matches!(pushed, Err(crate::Error::AnswerTooLarge { limit: 64 })),
+            "{bytes:x?}: {pushed:?}"
+        );
+        assert!(Scanner::msgpack(bytes).skip().is_err(), "{bytes:x?}");
+    }
+}
+
 #[test]
 fn a_failed_statement_without_an_id_belongs_to_the_statement_after_the_last() {
     // influxd's MessagePack writes a failed statement's result as `{"error": ...}` alone.
